@@ -1,0 +1,59 @@
+#pragma once
+/// @file error.hpp
+/// Exceptions thrown by the codecbench core and the process exit codes they map to.
+/// The CLI catches these once in main(); docs/cli.md documents the codes.
+
+#include <stdexcept>
+#include <string>
+
+namespace codecbench {
+
+/// Process exit codes used by the codecbench CLI (documented in docs/cli.md).
+enum class ExitCode : int {
+  kOk = 0,            ///< everything succeeded
+  kFailure = 1,       ///< an unexpected internal or runtime failure
+  kUsage = 2,         ///< bad command line: unknown option, unknown codec name, bad value
+  kInput = 3,         ///< an input (file, preset, source) is missing, unreadable or invalid
+  kCodec = 4,         ///< FFmpeg refused an operation (encoder open, decode, filter graph)
+  kJobsFailed = 5,    ///< a batch finished but some of its jobs failed
+  kInterrupted = 130  ///< stopped by SIGINT; finished results were kept
+};
+
+/// Base class of every codecbench exception; carries the exit code it maps to.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message, ExitCode code = ExitCode::kFailure)
+      : std::runtime_error(message), code_(code) {}
+  /// Exit code the CLI returns when this error ends the command.
+  [[nodiscard]] ExitCode code() const noexcept { return code_; }
+
+ private:
+  ExitCode code_;
+};
+
+/// A user mistake on the command line (unknown name, bad value). Exit code 2.
+class UsageError : public Error {
+ public:
+  explicit UsageError(const std::string& message) : Error(message, ExitCode::kUsage) {}
+};
+
+/// An input that cannot be used (missing file, broken preset, no such stream). Exit code 3.
+class InputError : public Error {
+ public:
+  explicit InputError(const std::string& message) : Error(message, ExitCode::kInput) {}
+};
+
+/// A negative return code from an FFmpeg call, with av_strerror's text. Exit code 4.
+class FFmpegError : public Error {
+ public:
+  /// @param averror the negative AVERROR code returned by FFmpeg
+  /// @param message what was being done, e.g. "opening encoder libx264"; av_strerror text is added
+  FFmpegError(int averror, const std::string& message);
+  /// The AVERROR code FFmpeg returned.
+  [[nodiscard]] int averror() const noexcept { return averror_; }
+
+ private:
+  int averror_;
+};
+
+}  // namespace codecbench

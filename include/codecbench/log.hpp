@@ -1,0 +1,52 @@
+#pragma once
+/// @file log.hpp
+/// Routing of FFmpeg's av_log messages. The core never prints: FFmpeg's messages go to a
+/// handler the application installs (or nowhere), and can be captured per thread, e.g. to quote
+/// the reason an encoder refused to open.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace codecbench {
+
+/// One FFmpeg log message.
+struct LogMessage {
+  int level = 0;        ///< AV_LOG_* level (AV_LOG_ERROR = 16, AV_LOG_WARNING = 24, ...)
+  std::string context;  ///< name of the emitting component (e.g. "libx264"), may be empty
+  std::string text;     ///< message text without the trailing newline
+};
+
+/// Receives FFmpeg messages not captured by a LogCapture. Called from any thread.
+using LogHandler = std::function<void(const LogMessage&)>;
+
+/// Installs codecbench's av_log callback. Messages at or below `max_level` (more severe)
+/// that no LogCapture on the emitting thread takes go to `handler`; a null handler drops them.
+/// Default before any call: FFmpeg's own callback (prints to stderr).
+void route_ffmpeg_log(int max_level, LogHandler handler);
+
+/// Captures FFmpeg messages emitted by the current thread while alive (RAII, nestable:
+/// the innermost capture receives them). Installs the routing callback if needed.
+class LogCapture {
+ public:
+  /// @param max_level most verbose level kept (default AV_LOG_WARNING = 24)
+  explicit LogCapture(int max_level = 24);
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+  ~LogCapture();
+
+  /// Messages captured so far, oldest first.
+  [[nodiscard]] const std::vector<LogMessage>& messages() const noexcept { return messages_; }
+  /// The error-level messages joined with "; " (empty when none).
+  [[nodiscard]] std::string errors() const;
+  /// Appends a message (used by the router).
+  void add(LogMessage message);
+  [[nodiscard]] int max_level() const noexcept { return max_level_; }
+
+ private:
+  int max_level_;
+  LogCapture* previous_;
+  std::vector<LogMessage> messages_;
+};
+
+}  // namespace codecbench

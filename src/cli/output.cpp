@@ -1,0 +1,76 @@
+#include "output.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include "codecbench/error.hpp"
+
+namespace codecbench::cli {
+
+void add_output_options(CLI::App* app, OutputOptions& out) {
+  out.json_opt = app->add_option("--json", out.json_path,
+                                 "Write results as JSON to FILE, or to stdout without FILE")
+                     ->expected(0, 1)
+                     ->type_name("[FILE]");
+  out.csv_opt = app->add_option("--csv", out.csv_path,
+                                "Write results as CSV to FILE, or to stdout without FILE")
+                    ->expected(0, 1)
+                    ->type_name("[FILE]");
+  app->add_flag("-q,--quiet", out.quiet, "No progress or log lines on stderr");
+}
+
+void write_output(const std::string& path, const std::string& text) {
+  if (path.empty() || path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return;
+  }
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) throw InputError(path + ": cannot open for writing: " + std::strerror(errno));
+  f << text;
+  if (!f.flush()) throw InputError(path + ": write failed: " + std::strerror(errno));
+}
+
+std::string to_csv(const std::vector<std::string>& header,
+                   const std::vector<std::vector<std::string>>& rows) {
+  auto field = [](const std::string& s) {
+    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+    std::string q = "\"";
+    for (char c : s) {
+      if (c == '"') q += '"';
+      q += c;
+    }
+    return q + "\"";
+  };
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      if (i > 0) out += ',';
+      out += field(cells[i]);
+    }
+    return out + "\n";
+  };
+  std::string out = line(header);
+  for (const auto& r : rows) out += line(r);
+  return out;
+}
+
+bool use_color(int fd) {
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && no_color[0] != '\0') return false;
+  return ::isatty(fd) != 0;
+}
+
+Palette Palette::for_fd(int fd) {
+  if (!use_color(fd)) return {};
+  return {"\033[32m", "\033[31m", "\033[33m", "\033[1m", "\033[2m", "\033[0m"};
+}
+
+bool stderr_is_tty() { return ::isatty(STDERR_FILENO) != 0; }
+
+}  // namespace codecbench::cli
