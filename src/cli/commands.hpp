@@ -11,5 +11,7 @@ using CommandRunner = std::function<int()>;
 
 /// Registers `codecs` (and `codecs show`); sets `runner` when the command is selected.
 void register_codecs(CLI::App& app, CommandRunner& runner);
+/// Registers `transcode`.
+void register_transcode(CLI::App& app, CommandRunner& runner);
 
 }  // namespace codecbench::cli

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
 
   codecbench::cli::CommandRunner runner;
   codecbench::cli::register_codecs(app, runner);
+  codecbench::cli::register_transcode(app, runner);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,337 @@
+// Frame sources: files through libavformat + libavcodec, synthetic sources through libavfilter.
+#include "codecbench/source.hpp"
+
+#include <fmt/core.h>
+#include <sys/stat.h>
+
+#include <array>
+#include <cmath>
+#include <regex>
+
+#include "codecbench/error.hpp"
+#include "codecbench/log.hpp"
+
+extern "C" {
+#include <libavfilter/buffersink.h>
+}
+
+namespace codecbench {
+namespace {
+
+std::string layout_name(const AVChannelLayout& l) {
+  std::array<char, 128> buf{};
+  if (av_channel_layout_describe(&l, buf.data(), buf.size()) < 0) return "";
+  return buf.data();
+}
+
+MediaType media_type_of(AVMediaType t) {
+  switch (t) {
+    case AVMEDIA_TYPE_VIDEO: return MediaType::kVideo;
+    case AVMEDIA_TYPE_AUDIO: return MediaType::kAudio;
+    case AVMEDIA_TYPE_SUBTITLE: return MediaType::kSubtitle;
+    case AVMEDIA_TYPE_DATA: return MediaType::kData;
+    case AVMEDIA_TYPE_ATTACHMENT: return MediaType::kAttachment;
+    default: return MediaType::kUnknown;
+  }
+}
+
+AVMediaType av_type_of(MediaType t) {
+  switch (t) {
+    case MediaType::kVideo: return AVMEDIA_TYPE_VIDEO;
+    case MediaType::kAudio: return AVMEDIA_TYPE_AUDIO;
+    case MediaType::kSubtitle: return AVMEDIA_TYPE_SUBTITLE;
+    case MediaType::kData: return AVMEDIA_TYPE_DATA;
+    default: return AVMEDIA_TYPE_UNKNOWN;
+  }
+}
+
+// Applies start/duration/frame-count trimming and rebases pts to 0 on top of a raw frame stream.
+class TrimmedSource : public FrameSource {
+ public:
+  explicit TrimmedSource(SourceSpec spec) : spec_(std::move(spec)) {}
+
+  av::FramePtr next() final {
+    if (pending_) return std::move(pending_);
+    return pull();
+  }
+  [[nodiscard]] const StreamInfo& info() const final { return info_; }
+
+ protected:
+  // Reads the first kept frame so info() is complete and an empty trim is reported at open.
+  void prime() {
+    pending_ = pull();
+    if (!pending_) {
+      throw InputError(fmt::format("{}: no {} frames{}", spec_.uri, media_type_name(info_.type),
+                                   trimmed() ? " in the requested range" : ""));
+    }
+  }
+  virtual av::FramePtr raw_next() = 0;
+  [[nodiscard]] bool trimmed() const {
+    return spec_.start_s > 0 || spec_.max_frames >= 0 || spec_.duration_s >= 0;
+  }
+
+  SourceSpec spec_;
+  StreamInfo info_;
+  std::int64_t origin_ = AV_NOPTS_VALUE;  ///< pts of time 0 (first frame when unset)
+
+ private:
+  av::FramePtr pull() {
+    if (spec_.max_frames >= 0 && delivered_ >= spec_.max_frames) return nullptr;
+    for (;;) {
+      av::FramePtr f = raw_next();
+      if (!f) return nullptr;
+      std::int64_t pts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp
+                                                                     : f->pts;
+      if (pts == AV_NOPTS_VALUE) pts = next_guess_;
+      if (origin_ == AV_NOPTS_VALUE) origin_ = pts;
+      const double t = static_cast<double>(pts - origin_) * av_q2d(info_.time_base);
+      next_guess_ = pts + (f->pkt_duration > 0 ? f->pkt_duration : 1);
+      if (t + 1e-9 < spec_.start_s) continue;
+      if (spec_.duration_s >= 0 && t - spec_.start_s >= spec_.duration_s - 1e-9) return nullptr;
+      if (first_kept_ == AV_NOPTS_VALUE) first_kept_ = pts;
+      f->pts = pts - first_kept_;
+      ++delivered_;
+      return f;
+    }
+  }
+
+  av::FramePtr pending_;
+  std::int64_t first_kept_ = AV_NOPTS_VALUE;
+  std::int64_t next_guess_ = 0;
+  std::int64_t delivered_ = 0;
+};
+
+class FileSource final : public TrimmedSource {
+ public:
+  explicit FileSource(const SourceSpec& spec) : TrimmedSource(spec) {
+    const std::string& path = spec_.uri;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw InputError(fmt::format("{}: no such file", path));
+    if (S_ISDIR(st.st_mode)) throw InputError(fmt::format("{}: is a directory", path));
+    if (st.st_size == 0) throw InputError(fmt::format("{}: empty file", path));
+    LogCapture capture(AV_LOG_ERROR);
+    AVFormatContext* raw = nullptr;
+    int ret = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
+    if (ret < 0) {
+      throw InputError(fmt::format("{}: not a readable media file ({})", path,
+                                   av::error_string(ret)));
+    }
+    fmt_.reset(raw);
+    ret = avformat_find_stream_info(fmt_.get(), nullptr);
+    if (ret < 0) {
+      throw InputError(fmt::format("{}: cannot read stream information ({})", path,
+                                   av::error_string(ret)));
+    }
+    const AVMediaType want = av_type_of(spec_.type);
+    if (spec_.stream_index >= 0) {
+      if (spec_.stream_index >= static_cast<int>(fmt_->nb_streams)) {
+        throw InputError(fmt::format("{}: no stream #{} (the file has {})", path,
+                                     spec_.stream_index, fmt_->nb_streams));
+      }
+      stream_ = spec_.stream_index;
+      if (fmt_->streams[stream_]->codecpar->codec_type != want) {
+        throw InputError(fmt::format("{}: stream #{} is not a {} stream", path, stream_,
+                                     media_type_name(spec_.type)));
+      }
+    } else {
+      stream_ = av_find_best_stream(fmt_.get(), want, -1, -1, nullptr, 0);
+      if (stream_ < 0) {
+        throw InputError(fmt::format("{}: no {} stream", path, media_type_name(spec_.type)));
+      }
+    }
+    AVStream* s = fmt_->streams[stream_];
+    const AVCodec* codec = avcodec_find_decoder(s->codecpar->codec_id);
+    if (codec == nullptr) {
+      throw InputError(fmt::format("{}: no decoder for its {} codec", path,
+                                   avcodec_get_name(s->codecpar->codec_id)));
+    }
+    dec_ = av::make_codec_context(codec);
+    av::check_av(avcodec_parameters_to_context(dec_.get(), s->codecpar), path + ": decoder setup");
+    dec_->pkt_timebase = s->time_base;
+    dec_->thread_count = spec_.decoder_threads;
+    ret = avcodec_open2(dec_.get(), codec, nullptr);
+    if (ret < 0) {
+      throw InputError(fmt::format("{}: cannot open the {} decoder ({})", path, codec->name,
+                                   av::error_string(ret)));
+    }
+    info_.type = media_type_of(s->codecpar->codec_type);
+    info_.codec = codec->name;
+    info_.time_base = s->time_base;
+    // Times are measured from the stream's start, also after a seek.
+    if (s->start_time != AV_NOPTS_VALUE) origin_ = s->start_time;
+    if (spec_.start_s > 0) {
+      const std::int64_t origin = s->start_time != AV_NOPTS_VALUE ? s->start_time : 0;
+      const auto target = origin + static_cast<std::int64_t>(spec_.start_s / av_q2d(s->time_base));
+      // Seek to the keyframe before the start; frames before it are decoded and dropped.
+      if (av_seek_frame(fmt_.get(), stream_, target, AVSEEK_FLAG_BACKWARD) >= 0) {
+        avcodec_flush_buffers(dec_.get());
+      }
+    }
+    pkt_ = av::make_packet();
+    prime();
+    // Stream properties from the first decoded frame (the decoder knows them by now).
+    info_.width = dec_->width;
+    info_.height = dec_->height;
+    info_.pix_fmt = dec_->pix_fmt;
+    info_.frame_rate = av_guess_frame_rate(fmt_.get(), s, nullptr);
+    info_.sample_aspect_ratio = dec_->sample_aspect_ratio;
+    info_.sample_rate = dec_->sample_rate;
+    info_.sample_fmt = dec_->sample_fmt;
+    info_.channels = dec_->ch_layout.nb_channels;
+    info_.channel_layout = layout_name(dec_->ch_layout);
+  }
+
+ private:
+  av::FramePtr raw_next() override {
+    auto frame = av::make_frame();
+    for (;;) {
+      const int ret = avcodec_receive_frame(dec_.get(), frame.get());
+      if (ret >= 0) return frame;
+      if (ret == AVERROR_EOF) return nullptr;
+      if (ret != AVERROR(EAGAIN)) {
+        throw InputError(fmt::format("{}: decoding failed ({})", spec_.uri, av::error_string(ret)));
+      }
+      if (eof_) return nullptr;
+      const int rd = av_read_frame(fmt_.get(), pkt_.get());
+      if (rd == AVERROR_EOF) {
+        eof_ = true;
+        avcodec_send_packet(dec_.get(), nullptr);
+        continue;
+      }
+      if (rd < 0) {
+        throw InputError(fmt::format("{}: read error ({})", spec_.uri, av::error_string(rd)));
+      }
+      if (pkt_->stream_index == stream_) {
+        const int sr = avcodec_send_packet(dec_.get(), pkt_.get());
+        if (sr < 0 && sr != AVERROR(EAGAIN) && sr != AVERROR_INVALIDDATA) {
+          av_packet_unref(pkt_.get());
+          throw InputError(fmt::format("{}: decoding failed ({})", spec_.uri,
+                                       av::error_string(sr)));
+        }
+      }
+      av_packet_unref(pkt_.get());
+    }
+  }
+
+  av::InputFormatPtr fmt_;
+  av::CodecContextPtr dec_;
+  av::PacketPtr pkt_;
+  int stream_ = -1;
+  bool eof_ = false;
+};
+
+class LavfiSource final : public TrimmedSource {
+ public:
+  explicit LavfiSource(const SourceSpec& spec) : TrimmedSource(spec) {
+    const std::string graph_text = spec_.uri.substr(6);
+    if (graph_text.empty()) throw InputError(fmt::format("{}: empty lavfi graph", spec_.uri));
+    static const std::regex kEnd(R"((^|[=:,])(duration|d|nb_frames|n|nb_samples)=)");
+    if (spec_.max_frames < 0 && spec_.duration_s < 0 &&
+        !std::regex_search(graph_text, kEnd)) {
+      throw InputError(fmt::format(
+          "{}: this source never ends; add duration=SECONDS to it or limit the frames",
+          spec_.uri));
+    }
+    graph_.reset(avfilter_graph_alloc());
+    if (!graph_) throw FFmpegError(AVERROR(ENOMEM), "allocating a filter graph");
+    graph_->nb_threads = 1;
+    LogCapture capture(AV_LOG_ERROR);
+    AVFilterInOut* inputs = nullptr;
+    AVFilterInOut* outputs = nullptr;
+    int ret = avfilter_graph_parse2(graph_.get(), graph_text.c_str(), &inputs, &outputs);
+    auto fail = [&](const std::string& what, int code) {
+      avfilter_inout_free(&inputs);
+      avfilter_inout_free(&outputs);
+      const std::string logs = capture.errors();
+      throw InputError(fmt::format("{}: {} ({}{})", spec_.uri, what, av::error_string(code),
+                                   logs.empty() ? "" : "; " + logs));
+    };
+    if (ret < 0) fail("invalid lavfi graph", ret);
+    if (inputs != nullptr) fail("a lavfi source graph must not have open inputs", AVERROR(EINVAL));
+    if (outputs == nullptr || outputs->next != nullptr) {
+      fail("a lavfi source graph must have exactly one open output", AVERROR(EINVAL));
+    }
+    const AVMediaType type = avfilter_pad_get_type(outputs->filter_ctx->output_pads,
+                                                   outputs->pad_idx);
+    const bool video = type == AVMEDIA_TYPE_VIDEO;
+    if (media_type_of(type) != spec_.type) {
+      fail(fmt::format("the graph gives {} but {} was requested", media_type_name(media_type_of(type)),
+                       media_type_name(spec_.type)),
+           AVERROR(EINVAL));
+    }
+    ret = avfilter_graph_create_filter(&sink_, avfilter_get_by_name(video ? "buffersink" : "abuffersink"),
+                                       "out", nullptr, nullptr, graph_.get());
+    if (ret < 0) fail("cannot create the sink", ret);
+    ret = avfilter_link(outputs->filter_ctx, outputs->pad_idx, sink_, 0);
+    if (ret < 0) fail("cannot link the sink", ret);
+    avfilter_inout_free(&outputs);
+    ret = avfilter_graph_config(graph_.get(), nullptr);
+    if (ret < 0) fail("cannot configure the graph", ret);
+
+    info_.type = media_type_of(type);
+    info_.codec = video ? "rawvideo" : "pcm";
+    info_.time_base = av_buffersink_get_time_base(sink_);
+    info_.width = av_buffersink_get_w(sink_);
+    info_.height = av_buffersink_get_h(sink_);
+    info_.pix_fmt = static_cast<AVPixelFormat>(video ? av_buffersink_get_format(sink_) : -1);
+    info_.frame_rate = av_buffersink_get_frame_rate(sink_);
+    info_.sample_aspect_ratio = av_buffersink_get_sample_aspect_ratio(sink_);
+    if (!video) {
+      info_.sample_rate = av_buffersink_get_sample_rate(sink_);
+      info_.sample_fmt = static_cast<AVSampleFormat>(av_buffersink_get_format(sink_));
+      AVChannelLayout layout{};
+      if (av_buffersink_get_ch_layout(sink_, &layout) >= 0) {
+        info_.channels = layout.nb_channels;
+        info_.channel_layout = layout_name(layout);
+        av_channel_layout_uninit(&layout);
+      }
+    }
+    prime();
+  }
+
+ private:
+  av::FramePtr raw_next() override {
+    auto frame = av::make_frame();
+    const int ret = av_buffersink_get_frame(sink_, frame.get());
+    if (ret == AVERROR_EOF) return nullptr;
+    av::check_av(ret, spec_.uri + ": reading the lavfi graph");
+    frame->best_effort_timestamp = frame->pts;
+    return frame;
+  }
+
+  av::FilterGraphPtr graph_;
+  AVFilterContext* sink_ = nullptr;
+};
+
+}  // namespace
+
+const std::vector<SourceKind>& source_registry() {
+  static const std::vector<SourceKind> kinds = {
+      {"lavfi", "lavfi:GRAPH  synthetic source graph, e.g. lavfi:testsrc2=size=1280x720:duration=5",
+       [](const std::string& uri) { return uri.rfind("lavfi:", 0) == 0; },
+       [](const SourceSpec& s) -> std::unique_ptr<FrameSource> {
+         return std::make_unique<LavfiSource>(s);
+       }},
+      {"file", "PATH  any file libavformat opens",
+       [](const std::string&) { return true; },
+       [](const SourceSpec& s) -> std::unique_ptr<FrameSource> {
+         return std::make_unique<FileSource>(s);
+       }},
+  };
+  return kinds;
+}
+
+std::unique_ptr<FrameSource> open_source(const SourceSpec& spec) {
+  if (spec.uri.empty()) throw InputError("empty input name");
+  if (spec.max_frames == 0) throw InputError(fmt::format("{}: a zero-frame trim selects nothing", spec.uri));
+  if (spec.duration_s == 0) throw InputError(fmt::format("{}: a zero duration selects nothing", spec.uri));
+  if (spec.start_s < 0 || std::isnan(spec.start_s)) {
+    throw InputError(fmt::format("{}: negative start time", spec.uri));
+  }
+  for (const auto& kind : source_registry()) {
+    if (kind.accepts(spec.uri)) return kind.open(spec);
+  }
+  throw InputError(fmt::format("{}: no source kind accepts this input", spec.uri));
+}
+
+}  // namespace codecbench

@@ -1,0 +1,548 @@
+// The job engine: source -> (convert) -> encoder -> decoder -> (convert) -> metrics.
+// Frames are matched in presentation order: each decoded frame is compared with the oldest
+// reference frame still waiting, so only the encoder's delay is held in memory.
+#include "codecbench/transcode.hpp"
+
+#include <fmt/core.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <deque>
+
+#include "codecbench/catalog.hpp"
+#include "codecbench/error.hpp"
+#include "codecbench/log.hpp"
+
+namespace codecbench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Adds the time a scope took to a counter.
+class StageTimer {
+ public:
+  explicit StageTimer(double& total) : total_(total), start_(Clock::now()) {}
+  StageTimer(const StageTimer&) = delete;
+  StageTimer& operator=(const StageTimer&) = delete;
+  ~StageTimer() { total_ += std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+ private:
+  double& total_;
+  Clock::time_point start_;
+};
+
+std::string pix_fmt_name(AVPixelFormat f) {
+  const char* n = av_get_pix_fmt_name(f);
+  return n != nullptr ? n : "none";
+}
+
+std::string thread_type_name(int t) {
+  if ((t & FF_THREAD_FRAME) && (t & FF_THREAD_SLICE)) return "frame+slice";
+  if (t & FF_THREAD_FRAME) return "frame";
+  if (t & FF_THREAD_SLICE) return "slice";
+  return "none";
+}
+
+int parse_thread_type(const std::string& s) {
+  if (s.empty()) return FF_THREAD_FRAME | FF_THREAD_SLICE;
+  if (s == "frame") return FF_THREAD_FRAME;
+  if (s == "slice") return FF_THREAD_SLICE;
+  if (s == "frame+slice" || s == "slice+frame") return FF_THREAD_FRAME | FF_THREAD_SLICE;
+  throw UsageError(fmt::format("thread type '{}': use frame, slice or frame+slice", s));
+}
+
+const AVCodec* find_encoder(const std::string& name) {
+  const AVCodec* c = avcodec_find_encoder_by_name(name.c_str());
+  if (c != nullptr) return c;
+  if (const AVCodec* d = avcodec_find_decoder_by_name(name.c_str())) {
+    std::string encoders;
+    void* it = nullptr;
+    while (const AVCodec* e = av_codec_iterate(&it)) {
+      if (e->id == d->id && av_codec_is_encoder(e)) encoders += (encoders.empty() ? "" : ", ") + std::string(e->name);
+    }
+    throw UsageError(fmt::format("'{}' is a decoder, not an encoder{}", name,
+                                 encoders.empty() ? " (this FFmpeg has no encoder for it)"
+                                                  : " (encoders: " + encoders + ")"));
+  }
+  std::string hint;
+  for (const auto& s : suggest_codec_names(name)) hint += (hint.empty() ? "" : ", ") + s;
+  throw UsageError(fmt::format("unknown encoder '{}'{}", name,
+                               hint.empty() ? "" : " (did you mean: " + hint + "?)"));
+}
+
+// Converts frames between pixel formats with swscale (same size); passes through otherwise.
+class Converter {
+ public:
+  Converter(int w, int h, AVPixelFormat from, AVPixelFormat to) : w_(w), h_(h), to_(to) {
+    if (from == to) return;
+    sws_.reset(sws_getContext(w, h, from, w, h, to, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT,
+                              nullptr, nullptr, nullptr));
+    if (!sws_) {
+      throw Error(fmt::format("swscale cannot convert {} to {}", pix_fmt_name(from),
+                              pix_fmt_name(to)));
+    }
+  }
+
+  av::FramePtr operator()(const AVFrame& in) const {
+    if (!sws_) {
+      av::FramePtr out(av_frame_clone(&in));
+      if (!out) throw FFmpegError(AVERROR(ENOMEM), "cloning a frame");
+      return out;
+    }
+    auto out = av::make_frame();
+    out->format = to_;
+    out->width = w_;
+    out->height = h_;
+    av::check_av(av_frame_get_buffer(out.get(), 0), "allocating a converted frame");
+    sws_scale(sws_.get(), in.data, in.linesize, 0, h_, out->data, out->linesize);
+    av::check_av(av_frame_copy_props(out.get(), &in), "copying frame properties");
+    return out;
+  }
+
+ private:
+  int w_, h_;
+  AVPixelFormat to_;
+  av::SwsPtr sws_;
+};
+
+struct OutputFile {
+  AVFormatContext* ctx = nullptr;
+  AVStream* stream = nullptr;
+  bool header_written = false;
+  ~OutputFile() {
+    if (ctx == nullptr) return;
+    if (ctx->pb != nullptr && (ctx->oformat->flags & AVFMT_NOFILE) == 0) avio_closep(&ctx->pb);
+    avformat_free_context(ctx);
+  }
+};
+
+struct RusageSnapshot {
+  double user = 0, sys = 0;
+  long maxrss = 0;
+  static RusageSnapshot now() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return {static_cast<double>(u.ru_utime.tv_sec) + u.ru_utime.tv_usec * 1e-6,
+            static_cast<double>(u.ru_stime.tv_sec) + u.ru_stime.tv_usec * 1e-6, u.ru_maxrss};
+  }
+};
+
+class Job {
+ public:
+  explicit Job(const JobSpec& spec) : spec_(spec) {}
+
+  JobResult run() {
+    const auto start = Clock::now();
+    const RusageSnapshot before = RusageSnapshot::now();
+    r_.input = spec_.input.uri;
+    r_.ffmpeg_version = av_version_info();
+    r_.threads_requested = spec_.threads;
+    if (spec_.threads < 0) throw UsageError("threads must be 0 (auto) or positive");
+    thread_type_ = parse_thread_type(spec_.thread_type);
+    const AVCodec* enc_codec = find_encoder(spec_.encoder);
+    if (enc_codec->type != AVMEDIA_TYPE_VIDEO) {
+      throw UsageError(fmt::format("encoder '{}' is not a video encoder; transcode measures "
+                                   "video (audio jobs are not supported yet)",
+                                   spec_.encoder));
+    }
+    for (const auto& m : spec_.metrics) (void)find_video_metric(m);
+    r_.encoder = enc_codec->name;
+    r_.codec = avcodec_get_name(enc_codec->id);
+
+    SourceSpec source_spec = spec_.input;
+    source_spec.decoder_threads = spec_.threads;
+    source_spec.type = MediaType::kVideo;
+    std::unique_ptr<FrameSource> source;
+    {
+      StageTimer t(r_.source_s);
+      source = open_source(source_spec);
+    }
+    const StreamInfo& info = source->info();
+    r_.source_pix_fmt = pix_fmt_name(info.pix_fmt);
+    r_.source_width = info.width;
+    r_.source_height = info.height;
+    const AVRational rate = info.frame_rate.num > 0 ? info.frame_rate : AVRational{25, 1};
+    r_.frame_rate = av_q2d(rate);
+
+    // Metrics compare in the source's format when FFmpeg's filters accept it.
+    metric_fmt_ = planar_metric_format(info.pix_fmt) ? info.pix_fmt : AV_PIX_FMT_YUV444P;
+    AVPixelFormat enc_fmt = metric_fmt_;
+    if (enc_codec->pix_fmts != nullptr) {
+      enc_fmt = avcodec_find_best_pix_fmt_of_list(enc_codec->pix_fmts, metric_fmt_, 0, nullptr);
+    }
+    const AVPixFmtDescriptor* enc_desc = av_pix_fmt_desc_get(enc_fmt);
+    if (enc_desc == nullptr || (enc_desc->flags & AV_PIX_FMT_FLAG_HWACCEL) != 0) {
+      throw UsageError(fmt::format("encoder '{}' takes only hardware frames; hardware encoders "
+                                   "are not supported by transcode yet",
+                                   spec_.encoder));
+    }
+    r_.encoder_pix_fmt = pix_fmt_name(enc_fmt);
+    r_.metric_pix_fmt = pix_fmt_name(metric_fmt_);
+
+    open_output(enc_codec);
+    open_encoder(enc_codec, enc_fmt, info, rate);
+    open_decoder(enc_codec);
+
+    std::vector<std::unique_ptr<VideoMetric>> metrics;
+    for (const auto& name : spec_.metrics) {
+      metrics.push_back(find_video_metric(name).create(metric_fmt_, r_.width, r_.height));
+      r_.metrics.push_back({name, {}, {}});
+    }
+    metrics_ = &metrics;
+    const Converter to_metric(r_.width, r_.height, info.pix_fmt, metric_fmt_);
+    const Converter to_encoder(r_.width, r_.height, metric_fmt_, enc_fmt);
+    const int frame_bytes = av_image_get_buffer_size(info.pix_fmt, r_.width, r_.height, 1);
+
+    std::int64_t index = 0;
+    for (;;) {
+      av::FramePtr src;
+      av::FramePtr enc_in;
+      {
+        StageTimer t(r_.source_s);
+        src = source->next();
+        if (!src) break;
+        if (src->width != info.width || src->height != info.height ||
+            src->format != info.pix_fmt) {
+          throw InputError(fmt::format("{}: frame {} changes size or format mid-stream",
+                                       spec_.input.uri, index));
+        }
+        // A crop keeps the top-left corner: only the visible size changes.
+        src->width = r_.width;
+        src->height = r_.height;
+        av::FramePtr ref = to_metric(*src);
+        enc_in = to_encoder(*ref);
+        enc_in->pts = index;
+        enc_in->pict_type = AV_PICTURE_TYPE_NONE;
+        references_.push_back(std::move(ref));
+      }
+      r_.raw_bytes += static_cast<std::uint64_t>(frame_bytes);
+      encode(enc_in.get());
+      ++index;
+    }
+    encode(nullptr);
+    decode(nullptr);
+    r_.frames = index;
+    if (decoded_ != index || !references_.empty()) {
+      throw Error(fmt::format("{} with {}: encoded {} frames but decoded {}", spec_.input.uri,
+                              spec_.encoder, index, decoded_));
+    }
+    finish_output();
+    for (std::size_t i = 0; i < metrics.size(); ++i) r_.metrics[i].summary = metrics[i]->summary();
+
+    r_.duration_s = static_cast<double>(r_.frames) / r_.frame_rate;
+    if (r_.bitstream_bytes > 0) {
+      r_.compression_ratio =
+          static_cast<double>(r_.raw_bytes) / static_cast<double>(r_.bitstream_bytes);
+    }
+    const double bits = 8.0 * static_cast<double>(r_.bitstream_bytes);
+    r_.bitrate_kbps = bits / r_.duration_s / 1000.0;
+    r_.bits_per_pixel = bits / (static_cast<double>(r_.width) * r_.height * r_.frames);
+    r_.encode_fps = r_.encode_s > 0 ? static_cast<double>(r_.frames) / r_.encode_s : 0;
+    const RusageSnapshot after = RusageSnapshot::now();
+    r_.cpu_user_s = after.user - before.user;
+    r_.cpu_sys_s = after.sys - before.sys;
+    r_.peak_rss_kib = after.maxrss;
+    r_.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+    return std::move(r_);
+  }
+
+ private:
+  void open_output(const AVCodec* enc_codec) {
+    if (spec_.keep_path.empty()) return;
+    int ret = avformat_alloc_output_context2(&out_.ctx, nullptr, nullptr, spec_.keep_path.c_str());
+    if (ret < 0 || out_.ctx == nullptr) {
+      throw InputError(fmt::format("{}: cannot choose a container from this file name ({})",
+                                   spec_.keep_path, av::error_string(ret)));
+    }
+    if (avformat_query_codec(out_.ctx->oformat, enc_codec->id, FF_COMPLIANCE_NORMAL) == 0) {
+      throw InputError(fmt::format("{}: the {} container cannot hold {} (try .mkv)",
+                                   spec_.keep_path, out_.ctx->oformat->name, r_.codec));
+    }
+  }
+
+  // Opens the encoder; when it refuses the source size under a chroma-subsampled format
+  // (libx264 rejects 720x405 in yuv420p), crops to the nearest size it accepts and says so.
+  void open_encoder(const AVCodec* c, AVPixelFormat fmt, const StreamInfo& info, AVRational rate) {
+    const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(fmt);
+    std::vector<std::pair<int, int>> sizes{{info.width, info.height}};
+    const int mw = 1 << d->log2_chroma_w;
+    const int mh = 1 << d->log2_chroma_h;
+    for (int m : {1, 8, 16}) {
+      const int w = info.width / (mw * m) * (mw * m);
+      const int h = info.height / (mh * m) * (mh * m);
+      if (w > 0 && h > 0 && std::make_pair(w, h) != sizes.back()) sizes.emplace_back(w, h);
+    }
+    std::string first_error;
+    for (const auto& [w, h] : sizes) {
+      LogCapture capture(AV_LOG_ERROR);
+      enc_ = av::make_codec_context(c);
+      enc_->width = w;
+      enc_->height = h;
+      enc_->pix_fmt = fmt;
+      enc_->time_base = av_inv_q(rate);
+      enc_->framerate = rate;
+      enc_->sample_aspect_ratio = info.sample_aspect_ratio;
+      enc_->thread_count = spec_.threads;
+      enc_->thread_type = thread_type_;
+      if (out_.ctx != nullptr && (out_.ctx->oformat->flags & AVFMT_GLOBALHEADER) != 0) {
+        enc_->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+      }
+      av::Dictionary opts;
+      for (const auto& [k, v] : spec_.options) opts.set(k, v);
+      const int ret = avcodec_open2(enc_.get(), c, opts.address());
+      if (ret >= 0) {
+        if (opts.size() > 0) {
+          std::string unused;
+          const AVDictionaryEntry* e = nullptr;
+          while ((e = av_dict_get(opts.get(), "", e, AV_DICT_IGNORE_SUFFIX)) != nullptr) {
+            unused += fmt::format("{}{}={}", unused.empty() ? "" : ", ", e->key, e->value);
+          }
+          throw UsageError(fmt::format("encoder '{}' does not know option(s) {}", c->name,
+                                       unused));
+        }
+        r_.width = w;
+        r_.height = h;
+        if (w != info.width || h != info.height) {
+          r_.adjustment = fmt::format(
+              "cropped {}x{} to {}x{} (right/bottom edge): {} refused the source size in {}{}",
+              info.width, info.height, w, h, c->name, pix_fmt_name(fmt),
+              first_error.empty() ? "" : " (" + first_error + ")");
+        }
+        for (const auto& [k, v] : spec_.options) r_.options.emplace_back(k, v);
+        r_.encoder_threads = enc_->thread_count;
+        r_.encoder_thread_type =
+            thread_type_name(enc_->active_thread_type != 0 ? enc_->active_thread_type : 0);
+        if ((c->capabilities & AV_CODEC_CAP_OTHER_THREADS) != 0) r_.encoder_thread_type = "other";
+        return;
+      }
+      const std::string logs = capture.errors();
+      const std::string error = logs.empty() ? av::error_string(ret)
+                                             : fmt::format("{} ({})", logs, av::error_string(ret));
+      if (first_error.empty()) first_error = error;
+      // Only EINVAL-like refusals of the size are worth another size; anything else is final.
+      if (ret != AVERROR(EINVAL) && ret != AVERROR(ERANGE) && ret != AVERROR_EXTERNAL &&
+          ret != AVERROR(EPERM)) {
+        break;
+      }
+    }
+    throw Error(fmt::format("encoder '{}' refused to open: {}", c->name, first_error),
+                ExitCode::kCodec);
+  }
+
+  void open_decoder(const AVCodec* enc_codec) {
+    const AVCodec* dc = avcodec_find_decoder(enc_codec->id);
+    if (dc == nullptr) {
+      throw Error(fmt::format("no decoder for {} in this FFmpeg: '{}' output cannot be measured",
+                              r_.codec, enc_codec->name),
+                  ExitCode::kCodec);
+    }
+    AVCodecParameters* par = avcodec_parameters_alloc();
+    if (par == nullptr) throw FFmpegError(AVERROR(ENOMEM), "allocating codec parameters");
+    int ret = avcodec_parameters_from_context(par, enc_.get());
+    dec_ = av::make_codec_context(dc);
+    if (ret >= 0) ret = avcodec_parameters_to_context(dec_.get(), par);
+    avcodec_parameters_free(&par);
+    av::check_av(ret, "configuring the decoder");
+    dec_->pkt_timebase = enc_->time_base;
+    dec_->thread_count = spec_.threads;
+    dec_->thread_type = thread_type_;
+    av::check_av(avcodec_open2(dec_.get(), dc, nullptr), fmt::format("opening decoder {}", dc->name));
+    r_.decoder = dc->name;
+    r_.decoder_threads = dec_->thread_count;
+    r_.decoder_thread_type = thread_type_name(dec_->active_thread_type);
+
+    if (out_.ctx != nullptr) {
+      out_.stream = avformat_new_stream(out_.ctx, nullptr);
+      if (out_.stream == nullptr) throw FFmpegError(AVERROR(ENOMEM), "adding the kept stream");
+      av::check_av(avcodec_parameters_from_context(out_.stream->codecpar, enc_.get()),
+                   "describing the kept stream");
+      out_.stream->time_base = enc_->time_base;
+      out_.stream->avg_frame_rate = enc_->framerate;
+      if ((out_.ctx->oformat->flags & AVFMT_NOFILE) == 0) {
+        const int ret2 = avio_open(&out_.ctx->pb, spec_.keep_path.c_str(), AVIO_FLAG_WRITE);
+        if (ret2 < 0) {
+          throw InputError(fmt::format("{}: cannot open for writing ({})", spec_.keep_path,
+                                       av::error_string(ret2)));
+        }
+      }
+      av::check_av(avformat_write_header(out_.ctx, nullptr),
+                   fmt::format("{}: writing the container header", spec_.keep_path));
+      out_.header_written = true;
+    }
+  }
+
+  void encode(const AVFrame* frame) {
+    {
+      StageTimer t(r_.encode_s);
+      const int ret = avcodec_send_frame(enc_.get(), frame);
+      if (ret < 0 && !(frame == nullptr && ret == AVERROR_EOF)) {
+        throw FFmpegError(ret, fmt::format("encoder '{}' rejected frame {}", r_.encoder,
+                                           frame != nullptr ? frame->pts : -1));
+      }
+    }
+    auto pkt = av::make_packet();
+    for (;;) {
+      int ret = 0;
+      {
+        StageTimer t(r_.encode_s);
+        ret = avcodec_receive_packet(enc_.get(), pkt.get());
+      }
+      if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
+      av::check_av(ret, fmt::format("encoder '{}'", r_.encoder));
+      r_.bitstream_bytes += static_cast<std::uint64_t>(pkt->size);
+      ++r_.packets;
+      decode(pkt.get());
+      if (out_.header_written) {
+        av_packet_rescale_ts(pkt.get(), enc_->time_base, out_.stream->time_base);
+        pkt->stream_index = out_.stream->index;
+        av::check_av(av_interleaved_write_frame(out_.ctx, pkt.get()),
+                     fmt::format("{}: writing a packet", spec_.keep_path));
+      }
+      av_packet_unref(pkt.get());
+    }
+  }
+
+  void decode(const AVPacket* pkt) {
+    {
+      StageTimer t(r_.decode_s);
+      const int ret = avcodec_send_packet(dec_.get(), pkt);
+      if (ret < 0 && ret != AVERROR_EOF) {
+        throw FFmpegError(ret, fmt::format("decoder '{}' rejected {}'s output", r_.decoder,
+                                           r_.encoder));
+      }
+    }
+    for (;;) {
+      auto frame = av::make_frame();
+      int ret = 0;
+      {
+        StageTimer t(r_.decode_s);
+        ret = avcodec_receive_frame(dec_.get(), frame.get());
+      }
+      if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
+      av::check_av(ret, fmt::format("decoder '{}'", r_.decoder));
+      compare(*frame);
+    }
+  }
+
+  void compare(const AVFrame& decoded) {
+    StageTimer t(r_.metric_s);
+    if (references_.empty()) {
+      throw Error(fmt::format("{} with {}: the decoder returned more frames than were encoded",
+                              spec_.input.uri, r_.encoder));
+    }
+    if (decoded.width != r_.width || decoded.height != r_.height) {
+      throw Error(fmt::format("{}: decoded size {}x{} differs from the encoded {}x{}", r_.encoder,
+                              decoded.width, decoded.height, r_.width, r_.height));
+    }
+    const auto dfmt = static_cast<AVPixelFormat>(decoded.format);
+    if (r_.decoder_pix_fmt.empty()) r_.decoder_pix_fmt = pix_fmt_name(dfmt);
+    if (!from_decoder_ || from_decoder_fmt_ != dfmt) {
+      from_decoder_ = std::make_unique<Converter>(r_.width, r_.height, dfmt, metric_fmt_);
+      from_decoder_fmt_ = dfmt;
+    }
+    const av::FramePtr dist = (*from_decoder_)(decoded);
+    const av::FramePtr ref = std::move(references_.front());
+    references_.pop_front();
+    for (std::size_t i = 0; i < metrics_->size(); ++i) {
+      MetricValues v = (*metrics_)[i]->add(*ref, *dist);
+      if (spec_.per_frame) r_.metrics[i].frames.push_back(std::move(v));
+    }
+    ++decoded_;
+  }
+
+  void finish_output() {
+    if (!out_.header_written) return;
+    av::check_av(av_write_trailer(out_.ctx), fmt::format("{}: finishing the file", spec_.keep_path));
+    if ((out_.ctx->oformat->flags & AVFMT_NOFILE) == 0) avio_closep(&out_.ctx->pb);
+    struct stat st {};
+    if (::stat(spec_.keep_path.c_str(), &st) == 0) r_.kept_bytes = static_cast<std::uint64_t>(st.st_size);
+  }
+
+  const JobSpec& spec_;
+  JobResult r_;
+  int thread_type_ = 0;
+  AVPixelFormat metric_fmt_ = AV_PIX_FMT_NONE;
+  av::CodecContextPtr enc_;
+  av::CodecContextPtr dec_;
+  OutputFile out_;
+  std::deque<av::FramePtr> references_;
+  std::vector<std::unique_ptr<VideoMetric>>* metrics_ = nullptr;
+  std::unique_ptr<Converter> from_decoder_;
+  AVPixelFormat from_decoder_fmt_ = AV_PIX_FMT_NONE;
+  std::int64_t decoded_ = 0;
+};
+
+nlohmann::json values_json(const MetricValues& v) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, x] : v) j[k] = std::isfinite(x) ? nlohmann::json(x) : nlohmann::json("inf");
+  return j;
+}
+
+}  // namespace
+
+JobResult run_job(const JobSpec& spec) { return Job(spec).run(); }
+
+void to_json(nlohmann::json& j, const JobResult& r) {
+  nlohmann::json options = nlohmann::json::object();
+  for (const auto& [k, v] : r.options) options[k] = v;
+  nlohmann::json quality = nlohmann::json::object();
+  nlohmann::json per_frame = nlohmann::json::object();
+  for (const auto& m : r.metrics) {
+    quality[m.name] = values_json(m.summary);
+    if (!m.frames.empty()) {
+      auto frames = nlohmann::json::array();
+      for (const auto& f : m.frames) frames.push_back(values_json(f));
+      per_frame[m.name] = std::move(frames);
+    }
+  }
+  j = {{"schema_version", kJobSchemaVersion},
+       {"input", r.input},
+       {"encoder", r.encoder},
+       {"codec", r.codec},
+       {"decoder", r.decoder},
+       {"options", options},
+       {"ffmpeg", r.ffmpeg_version},
+       {"formats",
+        {{"source", r.source_pix_fmt},
+         {"encoder", r.encoder_pix_fmt},
+         {"decoder", r.decoder_pix_fmt},
+         {"metrics", r.metric_pix_fmt}}},
+       {"video",
+        {{"source_width", r.source_width},
+         {"source_height", r.source_height},
+         {"width", r.width},
+         {"height", r.height},
+         {"adjustment", r.adjustment},
+         {"frame_rate", r.frame_rate},
+         {"frames", r.frames},
+         {"duration_s", r.duration_s}}},
+       {"threads",
+        {{"requested", r.threads_requested},
+         {"encoder", r.encoder_threads},
+         {"encoder_type", r.encoder_thread_type},
+         {"decoder", r.decoder_threads},
+         {"decoder_type", r.decoder_thread_type}}},
+       {"size",
+        {{"packets", r.packets},
+         {"bitstream_bytes", r.bitstream_bytes},
+         {"kept_bytes", r.kept_bytes},
+         {"raw_bytes", r.raw_bytes},
+         {"compression_ratio", r.compression_ratio},
+         {"bitrate_kbps", r.bitrate_kbps},
+         {"bits_per_pixel", r.bits_per_pixel}}},
+       {"quality", quality},
+       {"speed",
+        {{"source_s", r.source_s},
+         {"encode_s", r.encode_s},
+         {"decode_s", r.decode_s},
+         {"metric_s", r.metric_s},
+         {"wall_s", r.wall_s},
+         {"encode_fps", r.encode_fps},
+         {"cpu_user_s", r.cpu_user_s},
+         {"cpu_sys_s", r.cpu_sys_s},
+         {"peak_rss_kib", r.peak_rss_kib}}}};
+  if (!per_frame.empty()) j["per_frame"] = std::move(per_frame);
+}
+
+}  // namespace codecbench
