@@ -92,8 +92,12 @@ def main():
             # FFmpeg's C code path (no SIMD) is the exact definition; its x86 SSE4 SSIM kernel
             # miscounts the windows at the end of a line when (plane_width/4 - 1) % 4 == 1
             # (chroma of the 720-wide city clip), so the exact comparison is with -cpuflags 0.
+            # Only where the reference itself does not depend on cpuflags (swscale's C and SIMD
+            # paths differ: mandelbrot's rgb0 -> yuv420p conversion), i.e. the PSNRs agree.
             p0, s0 = ffmpeg_figures(kept, uri, frames, video, cpuflags="0")
-            for k in ["y", "u", "v", "all"]:
+            same_reference = all(abs(p0[k] - p[k]) < 1e-6 for k in ["y", "u", "v"])
+            print(f"info: {label}: reference identical with -cpuflags 0: {same_reference}")
+            for k in ["y", "u", "v", "all"] if same_reference else []:
                 check(abs(ours_s[k] - s0[k]) <= 2e-6,
                       f"{label}: SSIM {k} {ours_s[k]:.6f} vs ffmpeg C path {s0[k]:.6f}")
             check(doc["size"]["kept_bytes"] > doc["size"]["bitstream_bytes"] * 0.9,
