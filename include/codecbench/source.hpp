@@ -26,6 +26,8 @@ struct SourceSpec {
   std::int64_t max_frames = -1;         ///< stop after this many frames (-1 = no limit)
   double duration_s = -1.0;             ///< stop after this much time (-1 = no limit)
   int decoder_threads = 1;              ///< threads of the source's decoder (0 = auto)
+  bool allow_damaged = false;           ///< accept frames the decoder had to conceal (default:
+                                        ///< a damaged or truncated input is an InputError)
 };
 
 /// Properties of the stream a source delivers.

@@ -30,7 +30,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   bool show_version = false;
   app.add_flag("--version", show_version, "Print the tool, git and FFmpeg library versions");
-  int ffmpeg_log_level = 16;  // AV_LOG_ERROR
+  // FFmpeg's messages that explain a failure are captured into codecbench's own one-line error,
+  // so by default nothing else of FFmpeg's is printed.
+  int ffmpeg_log_level = -8;  // AV_LOG_QUIET
   app.add_option("--ffmpeg-log-level", ffmpeg_log_level,
                  "Most verbose FFmpeg message level shown on stderr (16 error, 24 warning, "
                  "32 info; -8 none)")

@@ -94,6 +94,8 @@ void register_transcode(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--start", s->job.input.start_s, "Skip to this time (seconds)");
   cmd->add_option("--frames", s->job.input.max_frames, "Use at most this many frames");
   cmd->add_option("--duration", s->job.input.duration_s, "Use at most this many seconds");
+  cmd->add_flag("--allow-damaged", s->job.input.allow_damaged,
+                "Measure an input even where its decoder had to conceal damage");
   cmd->add_option("--metrics", s->metrics, "Comma-separated video metrics")->capture_default_str();
   cmd->add_flag("--per-frame", s->job.per_frame, "Include every frame's metric values in JSON");
   cmd->add_option("--keep", s->job.keep_path, "Write the encoded stream to FILE (container from its name)");

@@ -149,6 +149,8 @@ class FileSource final : public TrimmedSource {
     av::check_av(avcodec_parameters_to_context(dec_.get(), s->codecpar), path + ": decoder setup");
     dec_->pkt_timebase = s->time_base;
     dec_->thread_count = spec_.decoder_threads;
+    // Damage must be seen to be reported: frame threads would log it from worker threads.
+    if (!spec_.allow_damaged) dec_->thread_type = FF_THREAD_SLICE;
     ret = avcodec_open2(dec_.get(), codec, nullptr);
     if (ret < 0) {
       throw InputError(fmt::format("{}: cannot open the {} decoder ({})", path, codec->name,
@@ -186,7 +188,19 @@ class FileSource final : public TrimmedSource {
     auto frame = av::make_frame();
     for (;;) {
       const int ret = avcodec_receive_frame(dec_.get(), frame.get());
-      if (ret >= 0) return frame;
+      if (ret >= 0) {
+        // A damaged or truncated input decodes with concealment; measuring against concealed
+        // frames would be measuring the damage, so it is an input error unless allowed.
+        const bool damaged = frame->decode_error_flags != 0 ||
+                             (frame->flags & AV_FRAME_FLAG_CORRUPT) != 0 || !decode_errors_.empty();
+        if (damaged && !spec_.allow_damaged) {
+          throw InputError(fmt::format(
+              "{}: damaged or truncated data near frame {}{}", spec_.uri, decoded_,
+              decode_errors_.empty() ? "" : " (" + decode_errors_ + ")"));
+        }
+        ++decoded_;
+        return frame;
+      }
       if (ret == AVERROR_EOF) return nullptr;
       if (ret != AVERROR(EAGAIN)) {
         throw InputError(fmt::format("{}: decoding failed ({})", spec_.uri, av::error_string(ret)));
@@ -202,7 +216,9 @@ class FileSource final : public TrimmedSource {
         throw InputError(fmt::format("{}: read error ({})", spec_.uri, av::error_string(rd)));
       }
       if (pkt_->stream_index == stream_) {
+        LogCapture capture(AV_LOG_ERROR);
         const int sr = avcodec_send_packet(dec_.get(), pkt_.get());
+        if (decode_errors_.empty()) decode_errors_ = capture.errors();
         if (sr < 0 && sr != AVERROR(EAGAIN) && sr != AVERROR_INVALIDDATA) {
           av_packet_unref(pkt_.get());
           throw InputError(fmt::format("{}: decoding failed ({})", spec_.uri,
@@ -218,6 +234,8 @@ class FileSource final : public TrimmedSource {
   av::PacketPtr pkt_;
   int stream_ = -1;
   bool eof_ = false;
+  std::int64_t decoded_ = 0;
+  std::string decode_errors_;  ///< first FFmpeg error messages of the source decoder
 };
 
 class LavfiSource final : public TrimmedSource {

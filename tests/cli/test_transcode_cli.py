@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""CLI tests for `codecbench transcode`: the result document's figures are consistent, and
+every kind of bad input gives one line naming the input and the cause, with an exit code
+that is non-zero and below 128, without crash or hang."""
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import wave
+
+CB = os.environ["CODECBENCH"]
+CITY = os.path.join(os.environ["SOURCE_ROOT"], "samples", "cityCC0.mpg")
+failures = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def run(*args, timeout=120):
+    return subprocess.run([CB, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def good_runs(tmp):
+    kept = os.path.join(tmp, "out.mkv")
+    res = run("transcode", "lavfi:testsrc2=size=320x240:rate=25:duration=1", "-c", "libx264",
+              "-o", "crf=30", "-o", "preset=ultrafast", "--keep", kept, "--json", "--per-frame")
+    check(res.returncode == 0, f"transcode exits 0 ({res.stderr.strip()})")
+    doc = json.loads(res.stdout)
+    size, video = doc["size"], doc["video"]
+    check(video["frames"] == 25 and video["width"] == 320 and video["height"] == 240,
+          "25 frames of 320x240")
+    check(size["raw_bytes"] == 320 * 240 * 3 // 2 * 25, "raw bytes = yuv420p frame size x frames")
+    check(abs(size["compression_ratio"] - size["raw_bytes"] / size["bitstream_bytes"]) < 1e-9,
+          "compression ratio = raw / bitstream")
+    check(abs(size["bitrate_kbps"] - size["bitstream_bytes"] * 8 / 1.0 / 1000) < 1e-6,
+          "bitrate = bits / duration")
+    check(size["kept_bytes"] == os.path.getsize(kept), "kept_bytes is the kept file's size")
+    check(doc["options"] == {"crf": "30", "preset": "ultrafast"}, "options recorded")
+    check(doc["threads"]["requested"] == 1 and doc["threads"]["encoder"] == 1, "threads recorded")
+    check(doc["formats"] == {"source": "yuv420p", "encoder": "yuv420p", "decoder": "yuv420p",
+                             "metrics": "yuv420p"}, "formats recorded")
+    frames = doc["per_frame"]["psnr"]
+    check(len(frames) == 25 and len(doc["per_frame"]["ssim"]) == 25, "per-frame values")
+    worst = min(f["average"] for f in frames)
+    check(abs(worst - doc["quality"]["psnr"]["min"]) < 1e-9, "PSNR min is the worst frame")
+
+    # Format negotiation: ffv1 takes yuv420p; libx264rgb needs RGB and converts back.
+    res = run("transcode", "lavfi:testsrc2=size=160x120:rate=25:duration=0.4", "-c", "libx264rgb",
+              "-o", "crf=0", "--json")
+    check(res.returncode == 0, f"libx264rgb runs ({res.stderr.strip()})")
+    if res.returncode == 0:
+        doc = json.loads(res.stdout)
+        check(doc["formats"]["encoder"] != "yuv420p" and doc["formats"]["metrics"] == "yuv420p",
+              f"formats converted: {doc['formats']}")
+
+    # The city clip's 720x405 is cropped for libx264, and the result says so.
+    res = run("transcode", CITY, "-c", "libx264", "--frames", "3", "-o", "preset=ultrafast",
+              "--json")
+    doc = json.loads(res.stdout)
+    check(doc["video"]["height"] == 404 and "cropped 720x405 to 720x404" in doc["video"]["adjustment"],
+          "odd size cropped and reported")
+
+    # Lossless encode: PSNR is infinite and SSIM is 1.
+    res = run("transcode", "lavfi:testsrc2=size=160x120:rate=25:duration=0.2", "-c", "ffv1",
+              "--json")
+    doc = json.loads(res.stdout)
+    check(doc["quality"]["psnr"]["average"] == "inf" and doc["quality"]["ssim"]["all"] == 1.0,
+          "lossless ffv1: PSNR inf, SSIM 1")
+
+
+def bad_inputs(tmp):
+    empty = os.path.join(tmp, "empty.mp4")
+    open(empty, "wb").close()
+    trunc = os.path.join(tmp, "truncated.mpg")
+    with open(CITY, "rb") as src, open(trunc, "wb") as dst:
+        dst.write(src.read(300_000))
+    rnd = os.path.join(tmp, "random.bin")
+    rng = random.Random(7)
+    with open(rnd, "wb") as f:
+        f.write(bytes(rng.getrandbits(8) for _ in range(50_000)))
+    tone = os.path.join(tmp, "tone.wav")
+    with wave.open(tone, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x00\x10" * 8000)
+    cases = [
+        # (args, expected exit code, words the one line must contain)
+        (["missing.mkv", "-c", "libx264"], 3, ["missing.mkv", "no such file"]),
+        ([empty, "-c", "libx264"], 3, ["empty.mp4", "empty file"]),
+        ([trunc, "-c", "libx264"], 3, ["truncated.mpg", "damaged or truncated"]),
+        ([rnd, "-c", "libx264"], 3, ["random.bin", "not a readable media file"]),
+        ([tone, "-c", "libx264"], 3, ["tone.wav", "no video stream"]),
+        ([CITY, "-c", "libx246"], 2, ["libx246", "unknown encoder", "libx264"]),
+        ([CITY, "-c", "h264"], 2, ["'h264' is a decoder", "libx264"]),
+        ([CITY, "-c", "libx264", "-o", "crf=abc"], 4, ["libx264", "crf", "abc"]),
+        ([CITY, "-c", "libx264", "-o", "bogus=1"], 2, ["libx264", "bogus=1"]),
+        ([CITY, "-c", "libx264", "--frames", "0"], 3, ["cityCC0.mpg", "zero-frame"]),
+        ([CITY, "-c", "libx264", "--start", "100"], 3, ["cityCC0.mpg", "no video frames"]),
+        (["lavfi:testsrc2", "-c", "libx264"], 3, ["lavfi:testsrc2", "never ends"]),
+        (["lavfi:nosuch=1", "-c", "libx264", "--frames", "2"], 3, ["nosuch", "No such filter"]),
+        ([CITY, "-c", "libx264", "--frames", "2", "--keep", os.path.join(tmp, "x.foo")], 3,
+         ["x.foo", "container"]),
+        ([CITY, "-c", "libx264", "--frames", "2", "--metrics", "vmaf"], 2, ["vmaf", "psnr"]),
+    ]
+    for args, code, words in cases:
+        label = " ".join(os.path.basename(a) for a in args)
+        try:
+            res = run("transcode", *args, timeout=60)
+        except subprocess.TimeoutExpired:
+            check(False, f"{label}: hangs")
+            continue
+        lines = res.stderr.strip().splitlines()
+        check(res.returncode == code, f"{label}: exit {res.returncode} (want {code})")
+        check(len(lines) == 1 and all(w in lines[0] for w in words),
+              f"{label}: one line with {words}: {lines}")
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        good_runs(tmp)
+        bad_inputs(tmp)
+    print(f"{'FAILED' if failures else 'passed'}: {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
