@@ -19,33 +19,33 @@ namespace codecbench {
 
 /// Which part of an input to use.
 struct SourceSpec {
-  std::string uri;                      ///< file path or `lavfi:GRAPH`
-  MediaType type = MediaType::kVideo;   ///< stream type to take (default video)
-  int stream_index = -1;                ///< absolute stream index in a file; -1 = first of `type`
-  double start_s = 0.0;                 ///< skip frames before this time (seconds from start)
-  std::int64_t max_frames = -1;         ///< stop after this many frames (-1 = no limit)
-  double duration_s = -1.0;             ///< stop after this much time (-1 = no limit)
-  int decoder_threads = 1;              ///< threads of the source's decoder (0 = auto)
-  bool allow_damaged = false;           ///< accept frames the decoder had to conceal (default:
-                                        ///< a damaged or truncated input is an InputError)
+  std::string uri;                     ///< file path or `lavfi:GRAPH`
+  MediaType type = MediaType::kVideo;  ///< stream type to take (default video)
+  int stream_index = -1;               ///< absolute stream index in a file; -1 = first of `type`
+  double start_s = 0.0;                ///< skip frames before this time (seconds from start)
+  std::int64_t max_frames = -1;        ///< stop after this many frames (-1 = no limit)
+  double duration_s = -1.0;            ///< stop after this much time (-1 = no limit)
+  int decoder_threads = 1;             ///< threads of the source's decoder (0 = auto)
+  bool allow_damaged = false;          ///< accept frames the decoder had to conceal (default:
+                                       ///< a damaged or truncated input is an InputError)
 };
 
 /// Properties of the stream a source delivers.
 struct StreamInfo {
   MediaType type = MediaType::kVideo;
-  std::string codec;                    ///< codec of the input stream ("rawvideo" for lavfi)
-  AVRational time_base{1, 1};           ///< time base of frame pts
+  std::string codec;           ///< codec of the input stream ("rawvideo" for lavfi)
+  AVRational time_base{1, 1};  ///< time base of frame pts
   // video
   int width = 0;
   int height = 0;
   AVPixelFormat pix_fmt = AV_PIX_FMT_NONE;
-  AVRational frame_rate{0, 1};          ///< nominal frame rate (0/1 when unknown)
+  AVRational frame_rate{0, 1};  ///< nominal frame rate (0/1 when unknown)
   AVRational sample_aspect_ratio{0, 1};
   // audio
   int sample_rate = 0;
   AVSampleFormat sample_fmt = AV_SAMPLE_FMT_NONE;
   int channels = 0;
-  std::string channel_layout;           ///< e.g. "stereo"
+  std::string channel_layout;  ///< e.g. "stereo"
 };
 
 /// Delivers decoded frames in presentation order.
@@ -60,9 +60,9 @@ class FrameSource {
 
 /// One registry entry: a kind of source.
 struct SourceKind {
-  std::string name;                                        ///< "lavfi", "file"
-  std::string description;                                 ///< one line for --help/docs
-  std::function<bool(const std::string& uri)> accepts;     ///< does this kind handle the URI
+  std::string name;                                     ///< "lavfi", "file"
+  std::string description;                              ///< one line for --help/docs
+  std::function<bool(const std::string& uri)> accepts;  ///< does this kind handle the URI
   std::function<std::unique_ptr<FrameSource>(const SourceSpec&)> open;
 };
 

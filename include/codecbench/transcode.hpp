@@ -16,14 +16,16 @@ namespace codecbench {
 
 /// What to run.
 struct JobSpec {
-  SourceSpec input;                                         ///< reference input and trim
-  std::string encoder;                                      ///< libavcodec encoder name
-  std::vector<std::pair<std::string, std::string>> options; ///< encoder options, in order
-  int threads = 1;            ///< thread_count of encoder and decoders (0 = FFmpeg's auto)
-  std::string thread_type;    ///< "frame", "slice", "frame+slice"; "" = FFmpeg's default
-  std::vector<std::string> metrics{"psnr", "ssim"};  ///< video metrics (registry names)
-  bool per_frame = false;     ///< keep every frame's metric values
-  std::string keep_path;      ///< write the encoded stream to this file ("" = don't)
+  SourceSpec input;                                          ///< reference input and trim
+  std::string encoder;                                       ///< libavcodec encoder name
+  std::vector<std::pair<std::string, std::string>> options;  ///< encoder options, in order
+  int threads = 1;          ///< thread_count of encoder and decoders (0 = FFmpeg's auto)
+  std::string thread_type;  ///< "frame", "slice", "frame+slice"; "" = FFmpeg's default
+  /// Metric registry names; empty = the defaults for the encoder's media type
+  /// (video: psnr, ssim; audio: snr, segsnr, si_sdr).
+  std::vector<std::string> metrics;
+  bool per_frame = false;  ///< keep every frame's metric values
+  std::string keep_path;   ///< write the encoded stream to this file ("" = don't)
 };
 
 /// One metric's values: the run summary and, on request, each frame's.
@@ -35,49 +37,64 @@ struct MetricResult {
 
 /// Everything a job measured. Units are in the field names' comments.
 struct JobResult {
+  MediaType type = MediaType::kVideo;  ///< video or audio job
   // What ran
-  std::string input;                 ///< SourceSpec::uri
+  std::string input;  ///< SourceSpec::uri
   std::string encoder;
-  std::string codec;                 ///< descriptor name of the encoder's codec
-  std::string decoder;               ///< decoder used to measure
+  std::string codec;    ///< descriptor name of the encoder's codec
+  std::string decoder;  ///< decoder used to measure
   std::vector<std::pair<std::string, std::string>> options;  ///< options the encoder applied
   std::string ffmpeg_version;
   // Formats and geometry
-  std::string source_pix_fmt;        ///< format the input decodes to
-  std::string encoder_pix_fmt;       ///< format fed to the encoder
-  std::string decoder_pix_fmt;       ///< format the decoder returned
-  std::string metric_pix_fmt;        ///< format the metrics compared
+  std::string source_pix_fmt;   ///< format the input decodes to
+  std::string encoder_pix_fmt;  ///< format fed to the encoder
+  std::string decoder_pix_fmt;  ///< format the decoder returned
+  std::string metric_pix_fmt;   ///< format the metrics compared
   int source_width = 0, source_height = 0;
-  int width = 0, height = 0;         ///< encoded size (after a crop)
-  std::string adjustment;            ///< what was changed to satisfy the encoder, "" if nothing
-  double frame_rate = 0;             ///< frames per second
-  std::int64_t frames = 0;           ///< frames encoded (= frames decoded and compared)
-  double duration_s = 0;             ///< frames / frame_rate
+  int width = 0, height = 0;  ///< encoded size (after a crop)
+  std::string adjustment;     ///< what was changed to satisfy the encoder, "" if nothing
+  double frame_rate = 0;      ///< frames per second
+  std::int64_t frames = 0;    ///< frames encoded (= frames decoded and compared)
+  double duration_s = 0;      ///< frames / frame_rate
+  // Audio (type == audio)
+  std::string source_sample_fmt;   ///< format the input decodes to
+  std::string encoder_sample_fmt;  ///< format fed to the encoder
+  std::string decoder_sample_fmt;  ///< format the decoder returned
+  int source_sample_rate = 0;      ///< Hz
+  int sample_rate = 0;             ///< encoder rate, Hz; metrics compare at this rate
+  int channels = 0;
+  std::string channel_layout;       ///< encoder layout, e.g. "stereo"
+  int frame_size = 0;               ///< samples per encoder frame
+  std::int64_t samples = 0;         ///< samples per channel compared
+  std::int64_t padded_samples = 0;  ///< silence added to complete the last encoder frame
+  int encoder_delay = 0;            ///< priming samples removed (AVCodecContext.initial_padding)
+  int alignment_lag = 0;            ///< extra lag found by cross-correlation (0 = aligned)
+  double realtime_factor = 0;       ///< audio duration / encode_s
   // Threads
   int threads_requested = 1;
-  int encoder_threads = 0;           ///< thread_count after avcodec_open2
-  std::string encoder_thread_type;   ///< "frame", "slice", "frame+slice", "none"
+  int encoder_threads = 0;          ///< thread_count after avcodec_open2
+  std::string encoder_thread_type;  ///< "frame", "slice", "frame+slice", "none"
   int decoder_threads = 0;
   std::string decoder_thread_type;
   // Sizes
   std::uint64_t packets = 0;
-  std::uint64_t bitstream_bytes = 0; ///< sum of packet sizes
-  std::uint64_t kept_bytes = 0;      ///< size of the kept file (0 when not kept)
-  std::uint64_t raw_bytes = 0;       ///< size of the raw reference frames in the source format
-  double compression_ratio = 0;      ///< raw_bytes / bitstream_bytes
-  double bitrate_kbps = 0;           ///< bitstream bits / duration / 1000
-  double bits_per_pixel = 0;         ///< bitstream bits / (width height frames)
+  std::uint64_t bitstream_bytes = 0;  ///< sum of packet sizes
+  std::uint64_t kept_bytes = 0;       ///< size of the kept file (0 when not kept)
+  std::uint64_t raw_bytes = 0;        ///< size of the raw reference frames in the source format
+  double compression_ratio = 0;       ///< raw_bytes / bitstream_bytes
+  double bitrate_kbps = 0;            ///< bitstream bits / duration / 1000
+  double bits_per_pixel = 0;          ///< bitstream bits / (width height frames)
   // Quality
   std::vector<MetricResult> metrics;
   // Speed
-  double source_s = 0;               ///< reading and converting the reference, wall seconds
-  double encode_s = 0;               ///< inside the encoder, wall seconds
-  double decode_s = 0;               ///< inside the decoder, wall seconds
-  double metric_s = 0;               ///< computing metrics, wall seconds
-  double wall_s = 0;                 ///< whole job, wall seconds
-  double encode_fps = 0;             ///< frames / encode_s
+  double source_s = 0;                   ///< reading and converting the reference, wall seconds
+  double encode_s = 0;                   ///< inside the encoder, wall seconds
+  double decode_s = 0;                   ///< inside the decoder, wall seconds
+  double metric_s = 0;                   ///< computing metrics, wall seconds
+  double wall_s = 0;                     ///< whole job, wall seconds
+  double encode_fps = 0;                 ///< frames / encode_s
   double cpu_user_s = 0, cpu_sys_s = 0;  ///< process CPU time during the job (all threads)
-  long peak_rss_kib = 0;             ///< process peak resident memory (KiB) at the job's end
+  long peak_rss_kib = 0;                 ///< process peak resident memory (KiB) at the job's end
 };
 
 /// Version of the job JSON document (docs/json.md).

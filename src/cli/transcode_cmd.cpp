@@ -15,14 +15,14 @@ namespace {
 struct TranscodeSettings {
   JobSpec job;
   std::vector<std::string> options;
-  std::string metrics = "psnr,ssim";
+  std::string metrics;
   OutputOptions out;
 };
 
 std::string value_text(const MetricValues& v, const char* unit) {
   std::string s;
   for (const auto& [k, x] : v) {
-    if (k == "mse" || k == "db") continue;
+    if (k == "mse" || (k == "db" && unit[0] == '\0')) continue;
     s += fmt::format("{}{} {}", s.empty() ? "" : "  ", k,
                      std::isfinite(x) ? fmt::format("{:.4f}", x) : std::string("inf"));
   }
@@ -34,20 +34,38 @@ std::string report(const JobResult& r) {
   auto line = [&](const char* label, const std::string& v) {
     t += fmt::format("{:<12} {}\n", label, v);
   };
-  line("input", fmt::format("{} ({} {}x{} @ {:.3f} fps, {} frames)", r.input, r.source_pix_fmt,
-                            r.source_width, r.source_height, r.frame_rate, r.frames));
+  const bool audio = r.type == MediaType::kAudio;
+  if (audio) {
+    line("input", fmt::format("{} ({} {} Hz, {:.3f} s)", r.input, r.source_sample_fmt,
+                              r.source_sample_rate, r.duration_s));
+  } else {
+    line("input", fmt::format("{} ({} {}x{} @ {:.3f} fps, {} frames)", r.input, r.source_pix_fmt,
+                              r.source_width, r.source_height, r.frame_rate, r.frames));
+  }
   std::string opts;
   for (const auto& [k, v] : r.options) opts += fmt::format(" {}={}", k, v);
-  line("encoder", fmt::format("{} ({}){} threads={} [{}]", r.encoder, r.encoder_pix_fmt, opts,
-                              r.encoder_threads, r.encoder_thread_type));
+  line("encoder", fmt::format("{} ({}){} threads={} [{}]", r.encoder,
+                              audio ? fmt::format("{} {} Hz {}", r.encoder_sample_fmt,
+                                                  r.sample_rate, r.channel_layout)
+                                    : r.encoder_pix_fmt,
+                              opts, r.encoder_threads, r.encoder_thread_type));
+  if (audio) {
+    line("alignment", fmt::format("removed {} priming samples, cross-correlation lag {}, "
+                                  "{} samples compared, {} padded",
+                                  r.encoder_delay, r.alignment_lag, r.samples, r.padded_samples));
+  }
   if (!r.adjustment.empty()) line("adjusted", r.adjustment);
-  line("size", fmt::format("{} bytes, ratio {:.2f}, {:.1f} kbit/s, {:.4f} bpp", r.bitstream_bytes,
-                           r.compression_ratio, r.bitrate_kbps, r.bits_per_pixel));
-  for (const auto& m : r.metrics) line(m.name.c_str(), value_text(m.summary, ""));
-  line("speed", fmt::format("encode {:.3f} s ({:.1f} fps), decode {:.3f} s, metrics {:.3f} s, "
+  line("size", fmt::format("{} bytes, ratio {:.2f}, {:.1f} kbit/s{}", r.bitstream_bytes,
+                           r.compression_ratio, r.bitrate_kbps,
+                           audio ? "" : fmt::format(", {:.4f} bpp", r.bits_per_pixel)));
+  for (const auto& m : r.metrics) line(m.name.c_str(), value_text(m.summary, audio ? " dB" : ""));
+  line("speed", fmt::format("encode {:.3f} s ({}), decode {:.3f} s, metrics {:.3f} s, "
                             "wall {:.3f} s, cpu {:.3f} s, peak {} MiB",
-                            r.encode_s, r.encode_fps, r.decode_s, r.metric_s, r.wall_s,
-                            r.cpu_user_s + r.cpu_sys_s, r.peak_rss_kib / 1024));
+                            r.encode_s,
+                            audio ? fmt::format("{:.1f}x realtime", r.realtime_factor)
+                                  : fmt::format("{:.1f} fps", r.encode_fps),
+                            r.decode_s, r.metric_s, r.wall_s, r.cpu_user_s + r.cpu_sys_s,
+                            r.peak_rss_kib / 1024));
   return t;
 }
 
@@ -82,23 +100,28 @@ int run(TranscodeSettings& s) {
 void register_transcode(CLI::App& app, CommandRunner& runner) {
   auto s = std::make_shared<TranscodeSettings>();
   auto* cmd = app.add_subcommand(
-      "transcode", "Encode one input with one encoder, decode it, and measure size, quality, speed");
-  cmd->add_option("INPUT", s->job.input.uri, "File, or lavfi:GRAPH (e.g. lavfi:testsrc2=duration=5)")
+      "transcode",
+      "Encode one input with one encoder, decode it, and measure size, quality, speed");
+  cmd->add_option("INPUT", s->job.input.uri,
+                  "File, or lavfi:GRAPH (e.g. lavfi:testsrc2=duration=5)")
       ->required();
   cmd->add_option("-c,--encoder", s->job.encoder, "libavcodec encoder name")->required();
   cmd->add_option("-o,--option", s->options, "Encoder option key=value (repeatable)");
   cmd->add_option("--threads", s->job.threads, "Encoder/decoder thread_count (0 = auto)")
       ->capture_default_str();
   cmd->add_option("--thread-type", s->job.thread_type, "frame, slice or frame+slice");
-  cmd->add_option("--stream", s->job.input.stream_index, "Input stream index (default: first video)");
+  cmd->add_option("--stream", s->job.input.stream_index,
+                  "Input stream index (default: first video)");
   cmd->add_option("--start", s->job.input.start_s, "Skip to this time (seconds)");
   cmd->add_option("--frames", s->job.input.max_frames, "Use at most this many frames");
   cmd->add_option("--duration", s->job.input.duration_s, "Use at most this many seconds");
   cmd->add_flag("--allow-damaged", s->job.input.allow_damaged,
                 "Measure an input even where its decoder had to conceal damage");
-  cmd->add_option("--metrics", s->metrics, "Comma-separated video metrics")->capture_default_str();
+  cmd->add_option("--metrics", s->metrics,
+                  "Comma-separated metrics (default video: psnr,ssim; audio: snr,segsnr,si_sdr)");
   cmd->add_flag("--per-frame", s->job.per_frame, "Include every frame's metric values in JSON");
-  cmd->add_option("--keep", s->job.keep_path, "Write the encoded stream to FILE (container from its name)");
+  cmd->add_option("--keep", s->job.keep_path,
+                  "Write the encoded stream to FILE (container from its name)");
   add_output_options(cmd, s->out);
   cmd->callback([s, &runner] { runner = [s] { return run(*s); }; });
 }

@@ -26,22 +26,33 @@ std::string layout_name(const AVChannelLayout& l) {
 
 MediaType media_type_of(AVMediaType t) {
   switch (t) {
-    case AVMEDIA_TYPE_VIDEO: return MediaType::kVideo;
-    case AVMEDIA_TYPE_AUDIO: return MediaType::kAudio;
-    case AVMEDIA_TYPE_SUBTITLE: return MediaType::kSubtitle;
-    case AVMEDIA_TYPE_DATA: return MediaType::kData;
-    case AVMEDIA_TYPE_ATTACHMENT: return MediaType::kAttachment;
-    default: return MediaType::kUnknown;
+    case AVMEDIA_TYPE_VIDEO:
+      return MediaType::kVideo;
+    case AVMEDIA_TYPE_AUDIO:
+      return MediaType::kAudio;
+    case AVMEDIA_TYPE_SUBTITLE:
+      return MediaType::kSubtitle;
+    case AVMEDIA_TYPE_DATA:
+      return MediaType::kData;
+    case AVMEDIA_TYPE_ATTACHMENT:
+      return MediaType::kAttachment;
+    default:
+      return MediaType::kUnknown;
   }
 }
 
 AVMediaType av_type_of(MediaType t) {
   switch (t) {
-    case MediaType::kVideo: return AVMEDIA_TYPE_VIDEO;
-    case MediaType::kAudio: return AVMEDIA_TYPE_AUDIO;
-    case MediaType::kSubtitle: return AVMEDIA_TYPE_SUBTITLE;
-    case MediaType::kData: return AVMEDIA_TYPE_DATA;
-    default: return AVMEDIA_TYPE_UNKNOWN;
+    case MediaType::kVideo:
+      return AVMEDIA_TYPE_VIDEO;
+    case MediaType::kAudio:
+      return AVMEDIA_TYPE_AUDIO;
+    case MediaType::kSubtitle:
+      return AVMEDIA_TYPE_SUBTITLE;
+    case MediaType::kData:
+      return AVMEDIA_TYPE_DATA;
+    default:
+      return AVMEDIA_TYPE_UNKNOWN;
   }
 }
 
@@ -80,8 +91,8 @@ class TrimmedSource : public FrameSource {
     for (;;) {
       av::FramePtr f = raw_next();
       if (!f) return nullptr;
-      std::int64_t pts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp
-                                                                     : f->pts;
+      std::int64_t pts =
+          f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
       if (pts == AV_NOPTS_VALUE) pts = next_guess_;
       if (origin_ == AV_NOPTS_VALUE) origin_ = pts;
       const double t = static_cast<double>(pts - origin_) * av_q2d(info_.time_base);
@@ -113,14 +124,14 @@ class FileSource final : public TrimmedSource {
     AVFormatContext* raw = nullptr;
     int ret = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
     if (ret < 0) {
-      throw InputError(fmt::format("{}: not a readable media file ({})", path,
-                                   av::error_string(ret)));
+      throw InputError(
+          fmt::format("{}: not a readable media file ({})", path, av::error_string(ret)));
     }
     fmt_.reset(raw);
     ret = avformat_find_stream_info(fmt_.get(), nullptr);
     if (ret < 0) {
-      throw InputError(fmt::format("{}: cannot read stream information ({})", path,
-                                   av::error_string(ret)));
+      throw InputError(
+          fmt::format("{}: cannot read stream information ({})", path, av::error_string(ret)));
     }
     const AVMediaType want = av_type_of(spec_.type);
     if (spec_.stream_index >= 0) {
@@ -194,9 +205,9 @@ class FileSource final : public TrimmedSource {
         const bool damaged = frame->decode_error_flags != 0 ||
                              (frame->flags & AV_FRAME_FLAG_CORRUPT) != 0 || !decode_errors_.empty();
         if (damaged && !spec_.allow_damaged) {
-          throw InputError(fmt::format(
-              "{}: damaged or truncated data near frame {}{}", spec_.uri, decoded_,
-              decode_errors_.empty() ? "" : " (" + decode_errors_ + ")"));
+          throw InputError(fmt::format("{}: damaged or truncated data near frame {}{}", spec_.uri,
+                                       decoded_,
+                                       decode_errors_.empty() ? "" : " (" + decode_errors_ + ")"));
         }
         ++decoded_;
         return frame;
@@ -221,8 +232,8 @@ class FileSource final : public TrimmedSource {
         if (decode_errors_.empty()) decode_errors_ = capture.errors();
         if (sr < 0 && sr != AVERROR(EAGAIN) && sr != AVERROR_INVALIDDATA) {
           av_packet_unref(pkt_.get());
-          throw InputError(fmt::format("{}: decoding failed ({})", spec_.uri,
-                                       av::error_string(sr)));
+          throw InputError(
+              fmt::format("{}: decoding failed ({})", spec_.uri, av::error_string(sr)));
         }
       }
       av_packet_unref(pkt_.get());
@@ -244,11 +255,9 @@ class LavfiSource final : public TrimmedSource {
     const std::string graph_text = spec_.uri.substr(6);
     if (graph_text.empty()) throw InputError(fmt::format("{}: empty lavfi graph", spec_.uri));
     static const std::regex kEnd(R"((^|[=:,])(duration|d|nb_frames|n|nb_samples)=)");
-    if (spec_.max_frames < 0 && spec_.duration_s < 0 &&
-        !std::regex_search(graph_text, kEnd)) {
+    if (spec_.max_frames < 0 && spec_.duration_s < 0 && !std::regex_search(graph_text, kEnd)) {
       throw InputError(fmt::format(
-          "{}: this source never ends; add duration=SECONDS to it or limit the frames",
-          spec_.uri));
+          "{}: this source never ends; add duration=SECONDS to it or limit the frames", spec_.uri));
     }
     graph_.reset(avfilter_graph_alloc());
     if (!graph_) throw FFmpegError(AVERROR(ENOMEM), "allocating a filter graph");
@@ -269,15 +278,16 @@ class LavfiSource final : public TrimmedSource {
     if (outputs == nullptr || outputs->next != nullptr) {
       fail("a lavfi source graph must have exactly one open output", AVERROR(EINVAL));
     }
-    const AVMediaType type = avfilter_pad_get_type(outputs->filter_ctx->output_pads,
-                                                   outputs->pad_idx);
+    const AVMediaType type =
+        avfilter_pad_get_type(outputs->filter_ctx->output_pads, outputs->pad_idx);
     const bool video = type == AVMEDIA_TYPE_VIDEO;
     if (media_type_of(type) != spec_.type) {
-      fail(fmt::format("the graph gives {} but {} was requested", media_type_name(media_type_of(type)),
-                       media_type_name(spec_.type)),
+      fail(fmt::format("the graph gives {} but {} was requested",
+                       media_type_name(media_type_of(type)), media_type_name(spec_.type)),
            AVERROR(EINVAL));
     }
-    ret = avfilter_graph_create_filter(&sink_, avfilter_get_by_name(video ? "buffersink" : "abuffersink"),
+    ret = avfilter_graph_create_filter(&sink_,
+                                       avfilter_get_by_name(video ? "buffersink" : "abuffersink"),
                                        "out", nullptr, nullptr, graph_.get());
     if (ret < 0) fail("cannot create the sink", ret);
     ret = avfilter_link(outputs->filter_ctx, outputs->pad_idx, sink_, 0);
@@ -330,8 +340,7 @@ const std::vector<SourceKind>& source_registry() {
        [](const SourceSpec& s) -> std::unique_ptr<FrameSource> {
          return std::make_unique<LavfiSource>(s);
        }},
-      {"file", "PATH  any file libavformat opens",
-       [](const std::string&) { return true; },
+      {"file", "PATH  any file libavformat opens", [](const std::string&) { return true; },
        [](const SourceSpec& s) -> std::unique_ptr<FrameSource> {
          return std::make_unique<FileSource>(s);
        }},
@@ -341,8 +350,10 @@ const std::vector<SourceKind>& source_registry() {
 
 std::unique_ptr<FrameSource> open_source(const SourceSpec& spec) {
   if (spec.uri.empty()) throw InputError("empty input name");
-  if (spec.max_frames == 0) throw InputError(fmt::format("{}: a zero-frame trim selects nothing", spec.uri));
-  if (spec.duration_s == 0) throw InputError(fmt::format("{}: a zero duration selects nothing", spec.uri));
+  if (spec.max_frames == 0)
+    throw InputError(fmt::format("{}: a zero-frame trim selects nothing", spec.uri));
+  if (spec.duration_s == 0)
+    throw InputError(fmt::format("{}: a zero duration selects nothing", spec.uri));
   if (spec.start_s < 0 || std::isnan(spec.start_s)) {
     throw InputError(fmt::format("{}: negative start time", spec.uri));
   }

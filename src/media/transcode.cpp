@@ -4,8 +4,6 @@
 #include "codecbench/transcode.hpp"
 
 #include <fmt/core.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 
 #include <chrono>
 #include <deque>
@@ -13,62 +11,17 @@
 #include "codecbench/catalog.hpp"
 #include "codecbench/error.hpp"
 #include "codecbench/log.hpp"
+#include "job_common.hpp"
 
 namespace codecbench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// Adds the time a scope took to a counter.
-class StageTimer {
- public:
-  explicit StageTimer(double& total) : total_(total), start_(Clock::now()) {}
-  StageTimer(const StageTimer&) = delete;
-  StageTimer& operator=(const StageTimer&) = delete;
-  ~StageTimer() { total_ += std::chrono::duration<double>(Clock::now() - start_).count(); }
-
- private:
-  double& total_;
-  Clock::time_point start_;
-};
+using detail::Clock;
+using detail::StageTimer;
 
 std::string pix_fmt_name(AVPixelFormat f) {
   const char* n = av_get_pix_fmt_name(f);
   return n != nullptr ? n : "none";
-}
-
-std::string thread_type_name(int t) {
-  if ((t & FF_THREAD_FRAME) && (t & FF_THREAD_SLICE)) return "frame+slice";
-  if (t & FF_THREAD_FRAME) return "frame";
-  if (t & FF_THREAD_SLICE) return "slice";
-  return "none";
-}
-
-int parse_thread_type(const std::string& s) {
-  if (s.empty()) return FF_THREAD_FRAME | FF_THREAD_SLICE;
-  if (s == "frame") return FF_THREAD_FRAME;
-  if (s == "slice") return FF_THREAD_SLICE;
-  if (s == "frame+slice" || s == "slice+frame") return FF_THREAD_FRAME | FF_THREAD_SLICE;
-  throw UsageError(fmt::format("thread type '{}': use frame, slice or frame+slice", s));
-}
-
-const AVCodec* find_encoder(const std::string& name) {
-  const AVCodec* c = avcodec_find_encoder_by_name(name.c_str());
-  if (c != nullptr) return c;
-  if (const AVCodec* d = avcodec_find_decoder_by_name(name.c_str())) {
-    std::string encoders;
-    void* it = nullptr;
-    while (const AVCodec* e = av_codec_iterate(&it)) {
-      if (e->id == d->id && av_codec_is_encoder(e)) encoders += (encoders.empty() ? "" : ", ") + std::string(e->name);
-    }
-    throw UsageError(fmt::format("'{}' is a decoder, not an encoder{}", name,
-                                 encoders.empty() ? " (this FFmpeg has no encoder for it)"
-                                                  : " (encoders: " + encoders + ")"));
-  }
-  std::string hint;
-  for (const auto& s : suggest_codec_names(name)) hint += (hint.empty() ? "" : ", ") + s;
-  throw UsageError(fmt::format("unknown encoder '{}'{}", name,
-                               hint.empty() ? "" : " (did you mean: " + hint + "?)"));
 }
 
 // Converts frames between pixel formats with swscale (same size); passes through otherwise.
@@ -76,11 +29,12 @@ class Converter {
  public:
   Converter(int w, int h, AVPixelFormat from, AVPixelFormat to) : w_(w), h_(h), to_(to) {
     if (from == to) return;
-    sws_.reset(sws_getContext(w, h, from, w, h, to, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT,
-                              nullptr, nullptr, nullptr));
+    sws_.reset(sws_getContext(w, h, from, w, h, to,
+                              SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr,
+                              nullptr));
     if (!sws_) {
-      throw Error(fmt::format("swscale cannot convert {} to {}", pix_fmt_name(from),
-                              pix_fmt_name(to)));
+      throw Error(
+          fmt::format("swscale cannot convert {} to {}", pix_fmt_name(from), pix_fmt_name(to)));
     }
   }
 
@@ -106,47 +60,22 @@ class Converter {
   av::SwsPtr sws_;
 };
 
-struct OutputFile {
-  AVFormatContext* ctx = nullptr;
-  AVStream* stream = nullptr;
-  bool header_written = false;
-  ~OutputFile() {
-    if (ctx == nullptr) return;
-    if (ctx->pb != nullptr && (ctx->oformat->flags & AVFMT_NOFILE) == 0) avio_closep(&ctx->pb);
-    avformat_free_context(ctx);
-  }
-};
-
-struct RusageSnapshot {
-  double user = 0, sys = 0;
-  long maxrss = 0;
-  static RusageSnapshot now() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return {static_cast<double>(u.ru_utime.tv_sec) + u.ru_utime.tv_usec * 1e-6,
-            static_cast<double>(u.ru_stime.tv_sec) + u.ru_stime.tv_usec * 1e-6, u.ru_maxrss};
-  }
-};
-
 class Job {
  public:
   explicit Job(const JobSpec& spec) : spec_(spec) {}
 
   JobResult run() {
     const auto start = Clock::now();
-    const RusageSnapshot before = RusageSnapshot::now();
+    const auto before = detail::RusageSnapshot::now();
+    r_.type = MediaType::kVideo;
     r_.input = spec_.input.uri;
     r_.ffmpeg_version = av_version_info();
     r_.threads_requested = spec_.threads;
-    if (spec_.threads < 0) throw UsageError("threads must be 0 (auto) or positive");
-    thread_type_ = parse_thread_type(spec_.thread_type);
-    const AVCodec* enc_codec = find_encoder(spec_.encoder);
-    if (enc_codec->type != AVMEDIA_TYPE_VIDEO) {
-      throw UsageError(fmt::format("encoder '{}' is not a video encoder; transcode measures "
-                                   "video (audio jobs are not supported yet)",
-                                   spec_.encoder));
-    }
-    for (const auto& m : spec_.metrics) (void)find_video_metric(m);
+    thread_type_ = detail::parse_thread_type(spec_.thread_type);
+    const AVCodec* enc_codec = detail::find_encoder(spec_.encoder);
+    metric_names_ =
+        spec_.metrics.empty() ? std::vector<std::string>{"psnr", "ssim"} : spec_.metrics;
+    for (const auto& m : metric_names_) (void)find_video_metric(m);
     r_.encoder = enc_codec->name;
     r_.codec = avcodec_get_name(enc_codec->id);
 
@@ -173,19 +102,20 @@ class Job {
     }
     const AVPixFmtDescriptor* enc_desc = av_pix_fmt_desc_get(enc_fmt);
     if (enc_desc == nullptr || (enc_desc->flags & AV_PIX_FMT_FLAG_HWACCEL) != 0) {
-      throw UsageError(fmt::format("encoder '{}' takes only hardware frames; hardware encoders "
-                                   "are not supported by transcode yet",
-                                   spec_.encoder));
+      throw UsageError(
+          fmt::format("encoder '{}' takes only hardware frames; hardware encoders "
+                      "are not supported by transcode yet",
+                      spec_.encoder));
     }
     r_.encoder_pix_fmt = pix_fmt_name(enc_fmt);
     r_.metric_pix_fmt = pix_fmt_name(metric_fmt_);
 
-    open_output(enc_codec);
+    kept_.prepare(spec_.keep_path, enc_codec);
     open_encoder(enc_codec, enc_fmt, info, rate);
     open_decoder(enc_codec);
 
     std::vector<std::unique_ptr<VideoMetric>> metrics;
-    for (const auto& name : spec_.metrics) {
+    for (const auto& name : metric_names_) {
       metrics.push_back(find_video_metric(name).create(metric_fmt_, r_.width, r_.height));
       r_.metrics.push_back({name, {}, {}});
     }
@@ -202,8 +132,7 @@ class Job {
         StageTimer t(r_.source_s);
         src = source->next();
         if (!src) break;
-        if (src->width != info.width || src->height != info.height ||
-            src->format != info.pix_fmt) {
+        if (src->width != info.width || src->height != info.height || src->format != info.pix_fmt) {
           throw InputError(fmt::format("{}: frame {} changes size or format mid-stream",
                                        spec_.input.uri, index));
         }
@@ -227,7 +156,7 @@ class Job {
       throw Error(fmt::format("{} with {}: encoded {} frames but decoded {}", spec_.input.uri,
                               spec_.encoder, index, decoded_));
     }
-    finish_output();
+    r_.kept_bytes = kept_.finish();
     for (std::size_t i = 0; i < metrics.size(); ++i) r_.metrics[i].summary = metrics[i]->summary();
 
     r_.duration_s = static_cast<double>(r_.frames) / r_.frame_rate;
@@ -239,28 +168,15 @@ class Job {
     r_.bitrate_kbps = bits / r_.duration_s / 1000.0;
     r_.bits_per_pixel = bits / (static_cast<double>(r_.width) * r_.height * r_.frames);
     r_.encode_fps = r_.encode_s > 0 ? static_cast<double>(r_.frames) / r_.encode_s : 0;
-    const RusageSnapshot after = RusageSnapshot::now();
+    const auto after = detail::RusageSnapshot::now();
     r_.cpu_user_s = after.user - before.user;
     r_.cpu_sys_s = after.sys - before.sys;
-    r_.peak_rss_kib = after.maxrss;
+    r_.peak_rss_kib = after.maxrss_kib;
     r_.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
     return std::move(r_);
   }
 
  private:
-  void open_output(const AVCodec* enc_codec) {
-    if (spec_.keep_path.empty()) return;
-    int ret = avformat_alloc_output_context2(&out_.ctx, nullptr, nullptr, spec_.keep_path.c_str());
-    if (ret < 0 || out_.ctx == nullptr) {
-      throw InputError(fmt::format("{}: cannot choose a container from this file name ({})",
-                                   spec_.keep_path, av::error_string(ret)));
-    }
-    if (avformat_query_codec(out_.ctx->oformat, enc_codec->id, FF_COMPLIANCE_NORMAL) == 0) {
-      throw InputError(fmt::format("{}: the {} container cannot hold {} (try .mkv)",
-                                   spec_.keep_path, out_.ctx->oformat->name, r_.codec));
-    }
-  }
-
   // Opens the encoder; when it refuses the source size under a chroma-subsampled format
   // (libx264 rejects 720x405 in yuv420p), crops to the nearest size it accepts and says so.
   void open_encoder(const AVCodec* c, AVPixelFormat fmt, const StreamInfo& info, AVRational rate) {
@@ -275,7 +191,6 @@ class Job {
     }
     std::string first_error;
     for (const auto& [w, h] : sizes) {
-      LogCapture capture(AV_LOG_ERROR);
       enc_ = av::make_codec_context(c);
       enc_->width = w;
       enc_->height = h;
@@ -285,22 +200,10 @@ class Job {
       enc_->sample_aspect_ratio = info.sample_aspect_ratio;
       enc_->thread_count = spec_.threads;
       enc_->thread_type = thread_type_;
-      if (out_.ctx != nullptr && (out_.ctx->oformat->flags & AVFMT_GLOBALHEADER) != 0) {
-        enc_->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-      }
-      av::Dictionary opts;
-      for (const auto& [k, v] : spec_.options) opts.set(k, v);
-      const int ret = avcodec_open2(enc_.get(), c, opts.address());
+      if (kept_.needs_global_header()) enc_->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+      std::string error;
+      const int ret = detail::open_with_options(enc_.get(), c, spec_, error);
       if (ret >= 0) {
-        if (opts.size() > 0) {
-          std::string unused;
-          const AVDictionaryEntry* e = nullptr;
-          while ((e = av_dict_get(opts.get(), "", e, AV_DICT_IGNORE_SUFFIX)) != nullptr) {
-            unused += fmt::format("{}{}={}", unused.empty() ? "" : ", ", e->key, e->value);
-          }
-          throw UsageError(fmt::format("encoder '{}' does not know option(s) {}", c->name,
-                                       unused));
-        }
         r_.width = w;
         r_.height = h;
         if (w != info.width || h != info.height) {
@@ -311,16 +214,13 @@ class Job {
         }
         for (const auto& [k, v] : spec_.options) r_.options.emplace_back(k, v);
         r_.encoder_threads = enc_->thread_count;
-        r_.encoder_thread_type =
-            thread_type_name(enc_->active_thread_type != 0 ? enc_->active_thread_type : 0);
-        if ((c->capabilities & AV_CODEC_CAP_OTHER_THREADS) != 0) r_.encoder_thread_type = "other";
+        r_.encoder_thread_type = (c->capabilities & AV_CODEC_CAP_OTHER_THREADS) != 0
+                                     ? "other"
+                                     : detail::thread_type_name(enc_->active_thread_type);
         return;
       }
-      const std::string logs = capture.errors();
-      const std::string error = logs.empty() ? av::error_string(ret)
-                                             : fmt::format("{} ({})", logs, av::error_string(ret));
       if (first_error.empty()) first_error = error;
-      // Only EINVAL-like refusals of the size are worth another size; anything else is final.
+      // Only refusals that may concern the size are worth another size; anything else is final.
       if (ret != AVERROR(EINVAL) && ret != AVERROR(ERANGE) && ret != AVERROR_EXTERNAL &&
           ret != AVERROR(EPERM)) {
         break;
@@ -347,29 +247,13 @@ class Job {
     dec_->pkt_timebase = enc_->time_base;
     dec_->thread_count = spec_.threads;
     dec_->thread_type = thread_type_;
-    av::check_av(avcodec_open2(dec_.get(), dc, nullptr), fmt::format("opening decoder {}", dc->name));
+    av::check_av(avcodec_open2(dec_.get(), dc, nullptr),
+                 fmt::format("opening decoder {}", dc->name));
     r_.decoder = dc->name;
     r_.decoder_threads = dec_->thread_count;
-    r_.decoder_thread_type = thread_type_name(dec_->active_thread_type);
+    r_.decoder_thread_type = detail::thread_type_name(dec_->active_thread_type);
 
-    if (out_.ctx != nullptr) {
-      out_.stream = avformat_new_stream(out_.ctx, nullptr);
-      if (out_.stream == nullptr) throw FFmpegError(AVERROR(ENOMEM), "adding the kept stream");
-      av::check_av(avcodec_parameters_from_context(out_.stream->codecpar, enc_.get()),
-                   "describing the kept stream");
-      out_.stream->time_base = enc_->time_base;
-      out_.stream->avg_frame_rate = enc_->framerate;
-      if ((out_.ctx->oformat->flags & AVFMT_NOFILE) == 0) {
-        const int ret2 = avio_open(&out_.ctx->pb, spec_.keep_path.c_str(), AVIO_FLAG_WRITE);
-        if (ret2 < 0) {
-          throw InputError(fmt::format("{}: cannot open for writing ({})", spec_.keep_path,
-                                       av::error_string(ret2)));
-        }
-      }
-      av::check_av(avformat_write_header(out_.ctx, nullptr),
-                   fmt::format("{}: writing the container header", spec_.keep_path));
-      out_.header_written = true;
-    }
+    kept_.start(enc_.get());
   }
 
   void encode(const AVFrame* frame) {
@@ -393,12 +277,7 @@ class Job {
       r_.bitstream_bytes += static_cast<std::uint64_t>(pkt->size);
       ++r_.packets;
       decode(pkt.get());
-      if (out_.header_written) {
-        av_packet_rescale_ts(pkt.get(), enc_->time_base, out_.stream->time_base);
-        pkt->stream_index = out_.stream->index;
-        av::check_av(av_interleaved_write_frame(out_.ctx, pkt.get()),
-                     fmt::format("{}: writing a packet", spec_.keep_path));
-      }
+      kept_.write(pkt.get(), enc_->time_base);
       av_packet_unref(pkt.get());
     }
   }
@@ -408,8 +287,8 @@ class Job {
       StageTimer t(r_.decode_s);
       const int ret = avcodec_send_packet(dec_.get(), pkt);
       if (ret < 0 && ret != AVERROR_EOF) {
-        throw FFmpegError(ret, fmt::format("decoder '{}' rejected {}'s output", r_.decoder,
-                                           r_.encoder));
+        throw FFmpegError(ret,
+                          fmt::format("decoder '{}' rejected {}'s output", r_.decoder, r_.encoder));
       }
     }
     for (;;) {
@@ -451,21 +330,14 @@ class Job {
     ++decoded_;
   }
 
-  void finish_output() {
-    if (!out_.header_written) return;
-    av::check_av(av_write_trailer(out_.ctx), fmt::format("{}: finishing the file", spec_.keep_path));
-    if ((out_.ctx->oformat->flags & AVFMT_NOFILE) == 0) avio_closep(&out_.ctx->pb);
-    struct stat st {};
-    if (::stat(spec_.keep_path.c_str(), &st) == 0) r_.kept_bytes = static_cast<std::uint64_t>(st.st_size);
-  }
-
   const JobSpec& spec_;
   JobResult r_;
   int thread_type_ = 0;
   AVPixelFormat metric_fmt_ = AV_PIX_FMT_NONE;
   av::CodecContextPtr enc_;
   av::CodecContextPtr dec_;
-  OutputFile out_;
+  detail::KeptStream kept_;
+  std::vector<std::string> metric_names_;
   std::deque<av::FramePtr> references_;
   std::vector<std::unique_ptr<VideoMetric>>* metrics_ = nullptr;
   std::unique_ptr<Converter> from_decoder_;
@@ -481,7 +353,18 @@ nlohmann::json values_json(const MetricValues& v) {
 
 }  // namespace
 
-JobResult run_job(const JobSpec& spec) { return Job(spec).run(); }
+JobResult run_job(const JobSpec& spec) {
+  if (spec.threads < 0) throw UsageError("threads must be 0 (auto) or positive");
+  const AVCodec* encoder = detail::find_encoder(spec.encoder);
+  if (encoder->type == AVMEDIA_TYPE_AUDIO) return detail::run_audio_job(spec, encoder);
+  if (encoder->type != AVMEDIA_TYPE_VIDEO) {
+    throw UsageError(
+        fmt::format("encoder '{}' is a {} encoder; transcode measures video and "
+                    "audio encoders",
+                    spec.encoder, av_get_media_type_string(encoder->type)));
+  }
+  return Job(spec).run();
+}
 
 void to_json(nlohmann::json& j, const JobResult& r) {
   nlohmann::json options = nlohmann::json::object();
@@ -497,26 +380,13 @@ void to_json(nlohmann::json& j, const JobResult& r) {
     }
   }
   j = {{"schema_version", kJobSchemaVersion},
+       {"type", media_type_name(r.type)},
        {"input", r.input},
        {"encoder", r.encoder},
        {"codec", r.codec},
        {"decoder", r.decoder},
        {"options", options},
        {"ffmpeg", r.ffmpeg_version},
-       {"formats",
-        {{"source", r.source_pix_fmt},
-         {"encoder", r.encoder_pix_fmt},
-         {"decoder", r.decoder_pix_fmt},
-         {"metrics", r.metric_pix_fmt}}},
-       {"video",
-        {{"source_width", r.source_width},
-         {"source_height", r.source_height},
-         {"width", r.width},
-         {"height", r.height},
-         {"adjustment", r.adjustment},
-         {"frame_rate", r.frame_rate},
-         {"frames", r.frames},
-         {"duration_s", r.duration_s}}},
        {"threads",
         {{"requested", r.threads_requested},
          {"encoder", r.encoder_threads},
@@ -529,8 +399,7 @@ void to_json(nlohmann::json& j, const JobResult& r) {
          {"kept_bytes", r.kept_bytes},
          {"raw_bytes", r.raw_bytes},
          {"compression_ratio", r.compression_ratio},
-         {"bitrate_kbps", r.bitrate_kbps},
-         {"bits_per_pixel", r.bits_per_pixel}}},
+         {"bitrate_kbps", r.bitrate_kbps}}},
        {"quality", quality},
        {"speed",
         {{"source_s", r.source_s},
@@ -542,6 +411,38 @@ void to_json(nlohmann::json& j, const JobResult& r) {
          {"cpu_user_s", r.cpu_user_s},
          {"cpu_sys_s", r.cpu_sys_s},
          {"peak_rss_kib", r.peak_rss_kib}}}};
+  if (r.type == MediaType::kAudio) {
+    j["formats"] = {{"source", r.source_sample_fmt},
+                    {"encoder", r.encoder_sample_fmt},
+                    {"decoder", r.decoder_sample_fmt},
+                    {"metrics", "fltp"}};
+    j["audio"] = {{"source_sample_rate", r.source_sample_rate},
+                  {"sample_rate", r.sample_rate},
+                  {"channels", r.channels},
+                  {"channel_layout", r.channel_layout},
+                  {"adjustment", r.adjustment},
+                  {"frame_size", r.frame_size},
+                  {"samples", r.samples},
+                  {"padded_samples", r.padded_samples},
+                  {"encoder_delay", r.encoder_delay},
+                  {"alignment_lag", r.alignment_lag},
+                  {"duration_s", r.duration_s}};
+    j["speed"]["realtime_factor"] = r.realtime_factor;
+  } else {
+    j["formats"] = {{"source", r.source_pix_fmt},
+                    {"encoder", r.encoder_pix_fmt},
+                    {"decoder", r.decoder_pix_fmt},
+                    {"metrics", r.metric_pix_fmt}};
+    j["video"] = {{"source_width", r.source_width},
+                  {"source_height", r.source_height},
+                  {"width", r.width},
+                  {"height", r.height},
+                  {"adjustment", r.adjustment},
+                  {"frame_rate", r.frame_rate},
+                  {"frames", r.frames},
+                  {"duration_s", r.duration_s}};
+    j["size"]["bits_per_pixel"] = r.bits_per_pixel;
+  }
   if (!per_frame.empty()) j["per_frame"] = std::move(per_frame);
 }
 

@@ -60,8 +60,8 @@ class Psnr final : public VideoMetric {
           layout_.depth > 8
               ? plane_sse<std::uint16_t>(ref, dist, p, layout_.width[p], layout_.height[p])
               : plane_sse<std::uint8_t>(ref, dist, p, layout_.width[p], layout_.height[p]);
-      const double mse = static_cast<double>(sse) /
-                         (static_cast<double>(layout_.width[p]) * layout_.height[p]);
+      const double mse =
+          static_cast<double>(sse) / (static_cast<double>(layout_.width[p]) * layout_.height[p]);
       mse_sum_[p] += mse;
       frame_mse += mse * layout_.weight[p];
       out.emplace_back(std::string(1, layout_.label[p]), psnr(mse, max_[p]));

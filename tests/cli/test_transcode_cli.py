@@ -73,6 +73,37 @@ def good_runs(tmp):
           "lossless ffv1: PSNR inf, SSIM 1")
 
 
+def audio_runs(tmp):
+    noise = "lavfi:anoisesrc=d=1:c=pink:a=0.3:r=48000,aformat=channel_layouts=stereo"
+    res = run("transcode", noise, "-c", "aac", "-o", "b=128k", "--json")
+    check(res.returncode == 0, f"aac audio job runs ({res.stderr.strip()})")
+    doc = json.loads(res.stdout)
+    a = doc["audio"]
+    check(doc["type"] == "audio" and a["encoder_delay"] == 1024 and a["alignment_lag"] == 0,
+          f"aac priming removed, aligned: delay {a['encoder_delay']} lag {a['alignment_lag']}")
+    check(a["samples"] == 48000 and a["channels"] == 2, "every reference sample compared")
+    q = doc["quality"]
+    check(3 < q["snr"]["db"] < 40 and 3 < q["si_sdr"]["db"] < 40, f"aac SNR plausible: {q}")
+    check(doc["size"]["raw_bytes"] == 48000 * 2 * 8, "raw bytes of the dbl source")
+    # ac3 takes whole 1536-sample frames: the last one is padded with silence.
+    res = run("transcode", noise, "-c", "ac3", "--json")
+    doc = json.loads(res.stdout)
+    check(doc["audio"]["padded_samples"] == 1536 * 32 - 48000, "ac3 last frame padded")
+    check(doc["audio"]["samples"] == 48000 and doc["audio"]["alignment_lag"] == 0,
+          "ac3 aligned after its 256 priming samples")
+    # libopus only takes 48 kHz: a 44.1 kHz source is resampled and the result says so.
+    res = run("transcode", "lavfi:sine=frequency=1000:duration=1", "-c", "libopus", "--json",
+              "--keep", os.path.join(tmp, "a.opus"))
+    doc = json.loads(res.stdout)
+    check(doc["audio"]["sample_rate"] == 48000 and "resampled 44100 Hz to 48000 Hz"
+          in doc["audio"]["adjustment"], "libopus resamples and reports it")
+    check(doc["quality"]["snr"]["db"] > 20, f"libopus on a tone: SNR {doc['quality']['snr']['db']}")
+    res = run("transcode", noise, "-c", "flac", "--json")
+    doc = json.loads(res.stdout)
+    check(doc["quality"]["snr"]["db"] == "inf" or doc["quality"]["snr"]["db"] > 70,
+          "flac is lossless")
+
+
 def bad_inputs(tmp):
     empty = os.path.join(tmp, "empty.mp4")
     open(empty, "wb").close()
@@ -107,6 +138,9 @@ def bad_inputs(tmp):
         ([CITY, "-c", "libx264", "--frames", "2", "--keep", os.path.join(tmp, "x.foo")], 3,
          ["x.foo", "container"]),
         ([CITY, "-c", "libx264", "--frames", "2", "--metrics", "vmaf"], 2, ["vmaf", "psnr"]),
+        ([CITY, "-c", "aac"], 3, ["cityCC0.mpg", "no audio stream"]),
+        (["lavfi:sine=duration=1", "-c", "opus"], 4, ["opus", "experimental"]),
+        (["lavfi:sine=duration=1", "-c", "srt"], 2, ["srt", "subtitle"]),
     ]
     for args, code, words in cases:
         label = " ".join(os.path.basename(a) for a in args)
@@ -124,6 +158,7 @@ def bad_inputs(tmp):
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         good_runs(tmp)
+        audio_runs(tmp)
         bad_inputs(tmp)
     print(f"{'FAILED' if failures else 'passed'}: {len(failures)} failure(s)")
     return 1 if failures else 0

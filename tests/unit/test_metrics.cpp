@@ -92,7 +92,8 @@ TEST_CASE("PSNR run average is the PSNR of the mean MSE, weighted 4:1:1 for yuv4
   auto b = make(AV_PIX_FMT_YUV420P, 32, 32);
   auto fill = [](AVFrame& f, int p, int v) {
     for (int y = 0; y < plane_h(f, p); ++y) {
-      for (int x = 0; x < plane_w(f, p); ++x) f.data[p][y * f.linesize[p] + x] = static_cast<uint8_t>(v);
+      for (int x = 0; x < plane_w(f, p); ++x)
+        f.data[p][y * f.linesize[p] + x] = static_cast<uint8_t>(v);
     }
   };
   auto m = find_video_metric("psnr").create(AV_PIX_FMT_YUV420P, 32, 32);
@@ -124,7 +125,8 @@ TEST_CASE("SSIM kernel equals the definition computed directly, and 1 for identi
         for (int x = 0; x < plane_w(*a, p); ++x) {
           const int v = static_cast<int>((x * 3 + y * 5) % 200 + rng() % 40);
           a->data[p][y * a->linesize[p] + x] = static_cast<uint8_t>(v);
-          b->data[p][y * b->linesize[p] + x] = static_cast<uint8_t>(std::clamp<int>(v + static_cast<int>(rng() % 21) - 10, 0, 255));
+          b->data[p][y * b->linesize[p] + x] =
+              static_cast<uint8_t>(std::clamp<int>(v + static_cast<int>(rng() % 21) - 10, 0, 255));
         }
       }
     }

@@ -1,0 +1,466 @@
+// Audio jobs: source -> float reference at the encoder's rate -> encoder (in frames of its
+// frame size, via an AVAudioFifo) -> decoder -> float -> remove the encoder's priming samples,
+// confirm alignment by cross-correlation, then SNR, segmental SNR and SI-SDR.
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <array>
+
+#include "codecbench/audio_metrics.hpp"
+#include "codecbench/error.hpp"
+#include "codecbench/log.hpp"
+#include "job_common.hpp"
+
+namespace codecbench::detail {
+namespace {
+
+struct SwrDeleterLocal {
+  void operator()(AVAudioFifo* f) const noexcept { av_audio_fifo_free(f); }
+};
+using FifoPtr = std::unique_ptr<AVAudioFifo, SwrDeleterLocal>;
+
+std::string layout_text(const AVChannelLayout& l) {
+  std::array<char, 128> buf{};
+  if (av_channel_layout_describe(&l, buf.data(), buf.size()) < 0) return "unknown";
+  return buf.data();
+}
+
+std::string sample_fmt_name(AVSampleFormat f) {
+  const char* n = av_get_sample_fmt_name(f);
+  return n != nullptr ? n : "none";
+}
+
+// Owns an AVChannelLayout.
+struct Layout {
+  AVChannelLayout l{};
+  Layout() = default;
+  Layout(const Layout&) = delete;
+  Layout& operator=(const Layout&) = delete;
+  ~Layout() { av_channel_layout_uninit(&l); }
+  void set(const AVChannelLayout& other) {
+    av_channel_layout_uninit(&l);
+    av::check_av(av_channel_layout_copy(&l, &other), "copying a channel layout");
+  }
+};
+
+// Converts audio between formats, rates and layouts with swresample.
+class Resampler {
+ public:
+  Resampler(const AVChannelLayout& in_layout, AVSampleFormat in_fmt, int in_rate,
+            const AVChannelLayout& out_layout, AVSampleFormat out_fmt, int out_rate)
+      : out_fmt_(out_fmt), out_rate_(out_rate) {
+    out_layout_.set(out_layout);
+    SwrContext* raw = nullptr;
+    // FFmpeg 5.1 takes non-const layouts here but only reads them.
+    av::check_av(
+        swr_alloc_set_opts2(&raw, const_cast<AVChannelLayout*>(&out_layout), out_fmt, out_rate,
+                            const_cast<AVChannelLayout*>(&in_layout), in_fmt, in_rate, 0, nullptr),
+        "configuring swresample");
+    swr_.reset(raw);
+    av::check_av(swr_init(swr_.get()),
+                 fmt::format("swresample {} {} Hz -> {} {} Hz", sample_fmt_name(in_fmt), in_rate,
+                             sample_fmt_name(out_fmt), out_rate));
+  }
+
+  /// Converts `in` (null: flush the resampler's delay). Returns null when nothing came out.
+  av::FramePtr operator()(const AVFrame* in) {
+    const int in_samples = in != nullptr ? in->nb_samples : 0;
+    const int cap = swr_get_out_samples(swr_.get(), in_samples);
+    if (cap <= 0) return nullptr;
+    auto out = av::make_frame();
+    out->format = out_fmt_;
+    out->sample_rate = out_rate_;
+    out->nb_samples = cap;
+    av::check_av(av_channel_layout_copy(&out->ch_layout, &out_layout_.l), "frame layout");
+    av::check_av(av_frame_get_buffer(out.get(), 0), "allocating converted audio");
+    const int n = swr_convert(
+        swr_.get(), out->extended_data, cap,
+        in != nullptr ? const_cast<const uint8_t**>(in->extended_data) : nullptr, in_samples);
+    av::check_av(n, "converting audio");
+    if (n == 0) return nullptr;
+    out->nb_samples = n;
+    return out;
+  }
+
+ private:
+  av::SwrPtr swr_;
+  AVSampleFormat out_fmt_;
+  int out_rate_;
+  Layout out_layout_;
+};
+
+void append(AudioChannels& dst, const AVFrame& fltp, int skip = 0) {
+  for (int c = 0; c < fltp.ch_layout.nb_channels; ++c) {
+    const auto* p = reinterpret_cast<const float*>(fltp.extended_data[c]);
+    dst[static_cast<std::size_t>(c)].insert(dst[static_cast<std::size_t>(c)].end(), p + skip,
+                                            p + fltp.nb_samples);
+  }
+}
+
+class AudioJob {
+ public:
+  AudioJob(const JobSpec& spec, const AVCodec* codec) : spec_(spec), codec_(codec) {}
+
+  JobResult run() {
+    const auto start = Clock::now();
+    const auto before = RusageSnapshot::now();
+    r_.type = MediaType::kAudio;
+    r_.input = spec_.input.uri;
+    r_.ffmpeg_version = av_version_info();
+    r_.encoder = codec_->name;
+    r_.codec = avcodec_get_name(codec_->id);
+    r_.threads_requested = spec_.threads;
+    const int thread_type = parse_thread_type(spec_.thread_type);
+    const std::vector<std::string> names =
+        spec_.metrics.empty() ? std::vector<std::string>{"snr", "segsnr", "si_sdr"} : spec_.metrics;
+    for (const auto& m : names) (void)find_audio_metric(m);
+
+    SourceSpec source_spec = spec_.input;
+    source_spec.type = MediaType::kAudio;
+    source_spec.decoder_threads = spec_.threads;
+    std::unique_ptr<FrameSource> source;
+    {
+      StageTimer t(r_.source_s);
+      source = open_source(source_spec);
+    }
+    const StreamInfo& info = source->info();
+    Layout src_layout;
+    if (av_channel_layout_from_string(&src_layout.l, info.channel_layout.c_str()) < 0) {
+      av_channel_layout_default(&src_layout.l, info.channels);
+    }
+    r_.source_sample_fmt = sample_fmt_name(info.sample_fmt);
+    r_.source_sample_rate = info.sample_rate;
+
+    choose_format(info, src_layout.l);
+    kept_.prepare(spec_.keep_path, codec_);
+    enc_ = av::make_codec_context(codec_);
+    enc_->sample_fmt = enc_fmt_;
+    enc_->sample_rate = r_.sample_rate;
+    enc_->time_base = AVRational{1, r_.sample_rate};
+    av::check_av(av_channel_layout_copy(&enc_->ch_layout, &enc_layout_.l), "encoder layout");
+    enc_->thread_count = spec_.threads;
+    enc_->thread_type = thread_type;
+    if (kept_.needs_global_header()) enc_->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    std::string error;
+    if (open_with_options(enc_.get(), codec_, spec_, error) < 0) {
+      throw Error(fmt::format("encoder '{}' refused to open: {}", codec_->name, error),
+                  ExitCode::kCodec);
+    }
+    for (const auto& [k, v] : spec_.options) r_.options.emplace_back(k, v);
+    r_.encoder_threads = enc_->thread_count;
+    r_.encoder_thread_type = (codec_->capabilities & AV_CODEC_CAP_OTHER_THREADS) != 0
+                                 ? "other"
+                                 : thread_type_name(enc_->active_thread_type);
+    const bool variable = (codec_->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE) != 0;
+    r_.frame_size = enc_->frame_size > 0 && !variable ? enc_->frame_size : 1024;
+    r_.encoder_delay = enc_->initial_padding;
+    open_decoder(thread_type);
+    kept_.start(enc_.get());
+
+    const int channels = enc_layout_.l.nb_channels;
+    ref_.assign(static_cast<std::size_t>(channels), {});
+    dec_samples_.assign(static_cast<std::size_t>(channels), {});
+    Resampler to_float(src_layout.l, info.sample_fmt, info.sample_rate, enc_layout_.l,
+                       AV_SAMPLE_FMT_FLTP, r_.sample_rate);
+    Resampler to_encoder(enc_layout_.l, AV_SAMPLE_FMT_FLTP, r_.sample_rate, enc_layout_.l, enc_fmt_,
+                         r_.sample_rate);
+    fifo_.reset(av_audio_fifo_alloc(enc_fmt_, channels, r_.frame_size * 2));
+    if (!fifo_) throw FFmpegError(AVERROR(ENOMEM), "allocating the audio FIFO");
+
+    std::int64_t source_samples = 0;
+    for (bool done = false; !done;) {
+      av::FramePtr converted;
+      {
+        StageTimer t(r_.source_s);
+        av::FramePtr src = source->next();
+        if (src) {
+          source_samples += src->nb_samples;
+          converted = to_float(src.get());
+        } else {
+          converted = to_float(nullptr);  // the resampler's last samples
+          done = true;
+        }
+        if (converted) {
+          append(ref_, *converted);
+          av::FramePtr enc_in = to_encoder(converted.get());
+          if (enc_in) {
+            av::check_av(
+                av_audio_fifo_write(fifo_.get(), reinterpret_cast<void**>(enc_in->extended_data),
+                                    enc_in->nb_samples),
+                "queueing audio");
+          }
+        }
+      }
+      while (av_audio_fifo_size(fifo_.get()) >= r_.frame_size) send_from_fifo(r_.frame_size);
+    }
+    const int rest = av_audio_fifo_size(fifo_.get());
+    if (rest > 0) send_from_fifo(rest);
+    encode(nullptr);
+    decode(nullptr);
+    r_.kept_bytes = kept_.finish();
+    compare(names);
+
+    r_.raw_bytes = static_cast<std::uint64_t>(source_samples) *
+                   static_cast<std::uint64_t>(info.channels) *
+                   static_cast<std::uint64_t>(av_get_bytes_per_sample(info.sample_fmt));
+    r_.duration_s = static_cast<double>(source_samples) / info.sample_rate;
+    if (r_.bitstream_bytes > 0) {
+      r_.compression_ratio =
+          static_cast<double>(r_.raw_bytes) / static_cast<double>(r_.bitstream_bytes);
+    }
+    r_.bitrate_kbps = 8.0 * static_cast<double>(r_.bitstream_bytes) / r_.duration_s / 1000.0;
+    r_.realtime_factor = r_.encode_s > 0 ? r_.duration_s / r_.encode_s : 0;
+    const auto after = RusageSnapshot::now();
+    r_.cpu_user_s = after.user - before.user;
+    r_.cpu_sys_s = after.sys - before.sys;
+    r_.peak_rss_kib = after.maxrss_kib;
+    r_.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+    return std::move(r_);
+  }
+
+ private:
+  // Sample format, rate and layout the encoder takes, as close to the source as it allows.
+  void choose_format(const StreamInfo& info, const AVChannelLayout& src_layout) {
+    enc_fmt_ = info.sample_fmt;
+    if (codec_->sample_fmts != nullptr) {
+      enc_fmt_ = codec_->sample_fmts[0];
+      const AVSampleFormat packed = av_get_packed_sample_fmt(info.sample_fmt);
+      for (const AVSampleFormat* f = codec_->sample_fmts; *f != AV_SAMPLE_FMT_NONE; ++f) {
+        if (*f == info.sample_fmt) {
+          enc_fmt_ = *f;
+          break;
+        }
+        if (av_get_packed_sample_fmt(*f) == packed) enc_fmt_ = *f;
+      }
+    }
+    r_.encoder_sample_fmt = sample_fmt_name(enc_fmt_);
+    r_.sample_rate = info.sample_rate;
+    if (codec_->supported_samplerates != nullptr) {
+      // The source's rate if allowed, else the smallest higher one (keeps all of its
+      // bandwidth), else the highest.
+      int above = 0;
+      int highest = 0;
+      bool exact = false;
+      for (const int* p = codec_->supported_samplerates; *p != 0; ++p) {
+        exact = exact || *p == info.sample_rate;
+        if (*p > info.sample_rate && (above == 0 || *p < above)) above = *p;
+        highest = std::max(highest, *p);
+      }
+      r_.sample_rate = exact ? info.sample_rate : (above != 0 ? above : highest);
+    }
+    enc_layout_.set(src_layout);
+    if (codec_->ch_layouts != nullptr && codec_->ch_layouts[0].nb_channels != 0) {
+      const AVChannelLayout* pick = nullptr;
+      for (const AVChannelLayout* l = codec_->ch_layouts; l->nb_channels != 0; ++l) {
+        if (av_channel_layout_compare(l, &src_layout) == 0) {
+          pick = l;
+          break;
+        }
+        if (pick == nullptr && l->nb_channels == src_layout.nb_channels) pick = l;
+      }
+      if (pick == nullptr) pick = &codec_->ch_layouts[0];
+      enc_layout_.set(*pick);
+    }
+    r_.channels = enc_layout_.l.nb_channels;
+    r_.channel_layout = layout_text(enc_layout_.l);
+    std::vector<std::string> changes;
+    if (r_.sample_rate != info.sample_rate) {
+      changes.push_back(fmt::format("resampled {} Hz to {} Hz", info.sample_rate, r_.sample_rate));
+    }
+    if (av_channel_layout_compare(&enc_layout_.l, &src_layout) != 0) {
+      changes.push_back(
+          fmt::format("remixed {} to {}", layout_text(src_layout), r_.channel_layout));
+    }
+    for (const auto& c : changes) r_.adjustment += (r_.adjustment.empty() ? "" : "; ") + c;
+    if (!r_.adjustment.empty()) {
+      r_.adjustment +=
+          fmt::format(" for {} (the reference is converted the same way)", codec_->name);
+    }
+  }
+
+  void open_decoder(int thread_type) {
+    const AVCodec* dc = avcodec_find_decoder(codec_->id);
+    if (dc == nullptr) {
+      throw Error(fmt::format("no decoder for {} in this FFmpeg: '{}' output cannot be measured",
+                              r_.codec, codec_->name),
+                  ExitCode::kCodec);
+    }
+    AVCodecParameters* par = avcodec_parameters_alloc();
+    if (par == nullptr) throw FFmpegError(AVERROR(ENOMEM), "allocating codec parameters");
+    int ret = avcodec_parameters_from_context(par, enc_.get());
+    dec_ = av::make_codec_context(dc);
+    if (ret >= 0) ret = avcodec_parameters_to_context(dec_.get(), par);
+    avcodec_parameters_free(&par);
+    av::check_av(ret, "configuring the decoder");
+    dec_->pkt_timebase = enc_->time_base;
+    dec_->thread_count = spec_.threads;
+    dec_->thread_type = thread_type;
+    // Some decoders drop the priming samples themselves (opus from its header, mp3 from the
+    // encoder's skip-samples side data), others do not: with SKIP_MANUAL none does, so removing
+    // the encoder's initial_padding is right for all of them.
+    dec_->flags2 |= AV_CODEC_FLAG2_SKIP_MANUAL;
+    av::check_av(avcodec_open2(dec_.get(), dc, nullptr),
+                 fmt::format("opening decoder {}", dc->name));
+    r_.decoder = dc->name;
+    r_.decoder_threads = dec_->thread_count;
+    r_.decoder_thread_type = thread_type_name(dec_->active_thread_type);
+  }
+
+  void send_from_fifo(int samples) {
+    auto frame = av::make_frame();
+    const bool small_ok = (codec_->capabilities &
+                           (AV_CODEC_CAP_SMALL_LAST_FRAME | AV_CODEC_CAP_VARIABLE_FRAME_SIZE)) != 0;
+    const int size = samples < r_.frame_size && !small_ok ? r_.frame_size : samples;
+    frame->nb_samples = size;
+    frame->format = enc_fmt_;
+    frame->sample_rate = r_.sample_rate;
+    av::check_av(av_channel_layout_copy(&frame->ch_layout, &enc_layout_.l), "frame layout");
+    av::check_av(av_frame_get_buffer(frame.get(), 0), "allocating an audio frame");
+    const int got =
+        av_audio_fifo_read(fifo_.get(), reinterpret_cast<void**>(frame->extended_data), samples);
+    av::check_av(got, "reading the audio FIFO");
+    if (size > got) {
+      // The encoder takes only whole frames: complete the last one with silence.
+      av_samples_set_silence(frame->extended_data, got, size - got, frame->ch_layout.nb_channels,
+                             enc_fmt_);
+      r_.padded_samples += size - got;
+    }
+    frame->pts = next_pts_;
+    next_pts_ += size;
+    ++r_.frames;
+    encode(frame.get());
+  }
+
+  void encode(const AVFrame* frame) {
+    {
+      StageTimer t(r_.encode_s);
+      const int ret = avcodec_send_frame(enc_.get(), frame);
+      if (ret < 0 && !(frame == nullptr && ret == AVERROR_EOF)) {
+        throw FFmpegError(ret, fmt::format("encoder '{}' rejected audio at sample {}", r_.encoder,
+                                           frame != nullptr ? frame->pts : -1));
+      }
+    }
+    auto pkt = av::make_packet();
+    for (;;) {
+      int ret = 0;
+      {
+        StageTimer t(r_.encode_s);
+        ret = avcodec_receive_packet(enc_.get(), pkt.get());
+      }
+      if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
+      av::check_av(ret, fmt::format("encoder '{}'", r_.encoder));
+      r_.bitstream_bytes += static_cast<std::uint64_t>(pkt->size);
+      ++r_.packets;
+      decode(pkt.get());
+      kept_.write(pkt.get(), enc_->time_base);
+      av_packet_unref(pkt.get());
+    }
+  }
+
+  void decode(const AVPacket* pkt) {
+    {
+      StageTimer t(r_.decode_s);
+      const int ret = avcodec_send_packet(dec_.get(), pkt);
+      if (ret < 0 && ret != AVERROR_EOF) {
+        throw FFmpegError(ret,
+                          fmt::format("decoder '{}' rejected {}'s output", r_.decoder, r_.encoder));
+      }
+    }
+    for (;;) {
+      auto frame = av::make_frame();
+      int ret = 0;
+      {
+        StageTimer t(r_.decode_s);
+        ret = avcodec_receive_frame(dec_.get(), frame.get());
+      }
+      if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
+      av::check_av(ret, fmt::format("decoder '{}'", r_.decoder));
+      StageTimer t(r_.metric_s);
+      const auto fmt = static_cast<AVSampleFormat>(frame->format);
+      if (r_.decoder_sample_fmt.empty()) r_.decoder_sample_fmt = sample_fmt_name(fmt);
+      if (frame->sample_rate != r_.sample_rate ||
+          frame->ch_layout.nb_channels != enc_layout_.l.nb_channels) {
+        throw Error(fmt::format("decoder '{}' returned {} Hz, {} channels; encoded {} Hz, {}",
+                                r_.decoder, frame->sample_rate, frame->ch_layout.nb_channels,
+                                r_.sample_rate, enc_layout_.l.nb_channels),
+                    ExitCode::kCodec);
+      }
+      if (fmt == AV_SAMPLE_FMT_FLTP) {
+        append(dec_samples_, *frame);
+      } else {
+        if (!from_decoder_) {
+          from_decoder_ =
+              std::make_unique<Resampler>(frame->ch_layout, fmt, frame->sample_rate,
+                                          frame->ch_layout, AV_SAMPLE_FMT_FLTP, frame->sample_rate);
+        }
+        av::FramePtr f = (*from_decoder_)(frame.get());
+        if (f) append(dec_samples_, *f);
+      }
+    }
+  }
+
+  void compare(const std::vector<std::string>& names) {
+    StageTimer t(r_.metric_s);
+    const auto ref_len = static_cast<std::int64_t>(ref_[0].size());
+    // The encoder's priming samples come first in its output: drop them.
+    const std::int64_t delay = std::max(0, r_.encoder_delay);
+    for (auto& ch : dec_samples_) {
+      ch.erase(ch.begin(),
+               ch.begin() + std::min<std::int64_t>(delay, static_cast<std::int64_t>(ch.size())));
+    }
+    // Priming is already removed, so only a small residual lag (10 ms) is searched.
+    r_.alignment_lag = estimate_lag(ref_, dec_samples_, std::max(64, r_.sample_rate / 100));
+    if (r_.alignment_lag > 0) {
+      for (auto& ch : dec_samples_) {
+        ch.erase(ch.begin(),
+                 ch.begin() + std::min<std::int64_t>(r_.alignment_lag,
+                                                     static_cast<std::int64_t>(ch.size())));
+      }
+    } else if (r_.alignment_lag < 0) {
+      for (auto& ch : ref_)
+        ch.erase(ch.begin(),
+                 ch.begin() + std::min<std::int64_t>(-r_.alignment_lag,
+                                                     static_cast<std::int64_t>(ch.size())));
+    }
+    const auto n = std::min(ref_[0].size(), dec_samples_[0].size());
+    if (n == 0) {
+      throw Error(
+          fmt::format("{} with {}: no decoded audio to compare", spec_.input.uri, r_.encoder),
+          ExitCode::kCodec);
+    }
+    for (auto& ch : ref_) ch.resize(n);
+    for (auto& ch : dec_samples_) ch.resize(n);
+    r_.samples = static_cast<std::int64_t>(n);
+    if (static_cast<std::int64_t>(n) + std::abs(r_.alignment_lag) < ref_len) {
+      r_.adjustment +=
+          fmt::format("{}decoded audio is {} samples short of the reference",
+                      r_.adjustment.empty() ? "" : "; ", ref_len - static_cast<std::int64_t>(n));
+    }
+    for (const auto& name : names) {
+      r_.metrics.push_back(
+          {name, find_audio_metric(name).compute(ref_, dec_samples_, r_.sample_rate), {}});
+    }
+  }
+
+  const JobSpec& spec_;
+  const AVCodec* codec_;
+  JobResult r_;
+  AVSampleFormat enc_fmt_ = AV_SAMPLE_FMT_NONE;
+  Layout enc_layout_;
+  av::CodecContextPtr enc_;
+  av::CodecContextPtr dec_;
+  KeptStream kept_;
+  FifoPtr fifo_;
+  AudioChannels ref_;
+  AudioChannels dec_samples_;
+  std::unique_ptr<Resampler> from_decoder_;
+  std::int64_t next_pts_ = 0;
+};
+
+}  // namespace
+
+JobResult run_audio_job(const JobSpec& spec, const AVCodec* encoder) {
+  return AudioJob(spec, encoder).run();
+}
+
+}  // namespace codecbench::detail

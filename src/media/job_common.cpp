@@ -1,0 +1,141 @@
+#include "job_common.hpp"
+
+#include <fmt/core.h>
+#include <sys/stat.h>
+
+#include "codecbench/catalog.hpp"
+#include "codecbench/error.hpp"
+#include "codecbench/log.hpp"
+
+namespace codecbench::detail {
+
+RusageSnapshot RusageSnapshot::now() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return {static_cast<double>(u.ru_utime.tv_sec) + static_cast<double>(u.ru_utime.tv_usec) * 1e-6,
+          static_cast<double>(u.ru_stime.tv_sec) + static_cast<double>(u.ru_stime.tv_usec) * 1e-6,
+          u.ru_maxrss};
+}
+
+const AVCodec* find_encoder(const std::string& name) {
+  const AVCodec* c = avcodec_find_encoder_by_name(name.c_str());
+  if (c != nullptr) return c;
+  if (const AVCodec* d = avcodec_find_decoder_by_name(name.c_str())) {
+    std::string encoders;
+    void* it = nullptr;
+    while (const AVCodec* e = av_codec_iterate(&it)) {
+      if (e->id == d->id && av_codec_is_encoder(e) != 0) {
+        encoders += (encoders.empty() ? "" : ", ") + std::string(e->name);
+      }
+    }
+    throw UsageError(fmt::format("'{}' is a decoder, not an encoder{}", name,
+                                 encoders.empty() ? " (this FFmpeg has no encoder for it)"
+                                                  : " (encoders: " + encoders + ")"));
+  }
+  std::string hint;
+  for (const auto& s : suggest_codec_names(name)) hint += (hint.empty() ? "" : ", ") + s;
+  throw UsageError(fmt::format("unknown encoder '{}'{}", name,
+                               hint.empty() ? "" : " (did you mean: " + hint + "?)"));
+}
+
+int parse_thread_type(const std::string& s) {
+  if (s.empty() || s == "frame+slice" || s == "slice+frame") {
+    return FF_THREAD_FRAME | FF_THREAD_SLICE;
+  }
+  if (s == "frame") return FF_THREAD_FRAME;
+  if (s == "slice") return FF_THREAD_SLICE;
+  throw UsageError(fmt::format("thread type '{}': use frame, slice or frame+slice", s));
+}
+
+std::string thread_type_name(int t) {
+  if ((t & FF_THREAD_FRAME) != 0 && (t & FF_THREAD_SLICE) != 0) return "frame+slice";
+  if ((t & FF_THREAD_FRAME) != 0) return "frame";
+  if ((t & FF_THREAD_SLICE) != 0) return "slice";
+  return "none";
+}
+
+KeptStream::~KeptStream() {
+  if (ctx_ == nullptr) return;
+  if (ctx_->pb != nullptr && (ctx_->oformat->flags & AVFMT_NOFILE) == 0) avio_closep(&ctx_->pb);
+  avformat_free_context(ctx_);
+}
+
+void KeptStream::prepare(const std::string& path, const AVCodec* codec) {
+  if (path.empty()) return;
+  path_ = path;
+  LogCapture quiet(AV_LOG_ERROR);  // FFmpeg explains a bad name itself; we say it once
+  const int ret = avformat_alloc_output_context2(&ctx_, nullptr, nullptr, path.c_str());
+  if (ret < 0 || ctx_ == nullptr) {
+    throw InputError(fmt::format("{}: cannot choose a container from this file name ({})", path,
+                                 av::error_string(ret)));
+  }
+  if (avformat_query_codec(ctx_->oformat, codec->id, FF_COMPLIANCE_NORMAL) == 0) {
+    throw InputError(fmt::format("{}: the {} container cannot hold {} (try .mkv)", path,
+                                 ctx_->oformat->name, avcodec_get_name(codec->id)));
+  }
+}
+
+bool KeptStream::needs_global_header() const {
+  return ctx_ != nullptr && (ctx_->oformat->flags & AVFMT_GLOBALHEADER) != 0;
+}
+
+void KeptStream::start(const AVCodecContext* enc) {
+  if (ctx_ == nullptr) return;
+  stream_ = avformat_new_stream(ctx_, nullptr);
+  if (stream_ == nullptr) throw FFmpegError(AVERROR(ENOMEM), "adding the kept stream");
+  av::check_av(avcodec_parameters_from_context(stream_->codecpar, enc),
+               "describing the kept stream");
+  stream_->time_base = enc->time_base;
+  if (enc->codec_type == AVMEDIA_TYPE_VIDEO) stream_->avg_frame_rate = enc->framerate;
+  if ((ctx_->oformat->flags & AVFMT_NOFILE) == 0) {
+    const int ret = avio_open(&ctx_->pb, path_.c_str(), AVIO_FLAG_WRITE);
+    if (ret < 0) {
+      throw InputError(
+          fmt::format("{}: cannot open for writing ({})", path_, av::error_string(ret)));
+    }
+  }
+  av::check_av(avformat_write_header(ctx_, nullptr),
+               fmt::format("{}: writing the container header", path_));
+  started_ = true;
+}
+
+void KeptStream::write(AVPacket* pkt, AVRational enc_time_base) {
+  if (!started_) return;
+  av_packet_rescale_ts(pkt, enc_time_base, stream_->time_base);
+  pkt->stream_index = stream_->index;
+  av::check_av(av_interleaved_write_frame(ctx_, pkt), fmt::format("{}: writing a packet", path_));
+}
+
+std::uint64_t KeptStream::finish() {
+  if (!started_) return 0;
+  av::check_av(av_write_trailer(ctx_), fmt::format("{}: finishing the file", path_));
+  if ((ctx_->oformat->flags & AVFMT_NOFILE) == 0) avio_closep(&ctx_->pb);
+  started_ = false;
+  struct stat st {};
+  return ::stat(path_.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+int open_with_options(AVCodecContext* ctx, const AVCodec* codec, const JobSpec& spec,
+                      std::string& error) {
+  LogCapture capture(AV_LOG_ERROR);
+  av::Dictionary opts;
+  for (const auto& [k, v] : spec.options) opts.set(k, v);
+  const int ret = avcodec_open2(ctx, codec, opts.address());
+  if (ret < 0) {
+    const std::string logs = capture.errors();
+    error =
+        logs.empty() ? av::error_string(ret) : fmt::format("{} ({})", logs, av::error_string(ret));
+    return ret;
+  }
+  if (opts.size() > 0) {
+    std::string unused;
+    const AVDictionaryEntry* e = nullptr;
+    while ((e = av_dict_get(opts.get(), "", e, AV_DICT_IGNORE_SUFFIX)) != nullptr) {
+      unused += fmt::format("{}{}={}", unused.empty() ? "" : ", ", e->key, e->value);
+    }
+    throw UsageError(fmt::format("encoder '{}' does not know option(s) {}", codec->name, unused));
+  }
+  return ret;
+}
+
+}  // namespace codecbench::detail

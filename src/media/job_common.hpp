@@ -1,0 +1,78 @@
+#pragma once
+// Pieces shared by the video and audio job engines.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <string>
+
+#include "codecbench/av.hpp"
+#include "codecbench/transcode.hpp"
+
+namespace codecbench::detail {
+
+using Clock = std::chrono::steady_clock;
+
+/// Adds the wall time a scope took to a counter.
+class StageTimer {
+ public:
+  explicit StageTimer(double& total) : total_(total), start_(Clock::now()) {}
+  StageTimer(const StageTimer&) = delete;
+  StageTimer& operator=(const StageTimer&) = delete;
+  ~StageTimer() { total_ += std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+ private:
+  double& total_;
+  Clock::time_point start_;
+};
+
+/// Process CPU times and peak RSS (getrusage).
+struct RusageSnapshot {
+  double user = 0, sys = 0;
+  long maxrss_kib = 0;
+  static RusageSnapshot now();
+};
+
+/// Finds an encoder by name; UsageError for a decoder-only or unknown name (with suggestions).
+const AVCodec* find_encoder(const std::string& name);
+
+/// FF_THREAD_* flags from "frame", "slice", "frame+slice" ("" = both, FFmpeg's default).
+int parse_thread_type(const std::string& s);
+/// Inverse of parse_thread_type; "none" for 0.
+std::string thread_type_name(int flags);
+
+/// Owns the muxer context of a kept stream (--keep FILE).
+class KeptStream {
+ public:
+  KeptStream() = default;
+  KeptStream(const KeptStream&) = delete;
+  KeptStream& operator=(const KeptStream&) = delete;
+  ~KeptStream();
+
+  /// Chooses the container from `path`; checks it can hold `codec`. No-op for an empty path.
+  void prepare(const std::string& path, const AVCodec* codec);
+  /// Whether the encoder must put its headers in extradata (set before opening it).
+  [[nodiscard]] bool needs_global_header() const;
+  /// Adds the stream from the opened encoder and writes the header.
+  void start(const AVCodecContext* enc);
+  /// Writes one encoded packet (timestamps in the encoder's time base).
+  void write(AVPacket* pkt, AVRational enc_time_base);
+  /// Writes the trailer and returns the file size in bytes (0 when nothing is kept).
+  std::uint64_t finish();
+
+ private:
+  std::string path_;
+  AVFormatContext* ctx_ = nullptr;
+  AVStream* stream_ = nullptr;
+  bool started_ = false;
+};
+
+/// Sets the common encoder options, opens it with `options`, and throws UsageError naming
+/// any option the encoder did not consume. Returns the avcodec_open2 result (< 0: refused,
+/// with `error` set to FFmpeg's messages).
+int open_with_options(AVCodecContext* ctx, const AVCodec* codec, const JobSpec& spec,
+                      std::string& error);
+
+/// Runs an audio job (the encoder is an audio encoder).
+JobResult run_audio_job(const JobSpec& spec, const AVCodec* encoder);
+
+}  // namespace codecbench::detail
