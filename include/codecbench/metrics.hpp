@@ -36,6 +36,8 @@ struct VideoMetricKind {
   std::function<bool(AVPixelFormat)> supports;
   /// New accumulator for frames of this format and size.
   std::function<std::unique_ptr<VideoMetric>(AVPixelFormat, int width, int height)> create;
+  /// Smallest width and height the metric is defined for, pixels.
+  int min_size = 1;
 };
 
 /// The registered video metrics.

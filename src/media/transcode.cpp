@@ -73,8 +73,7 @@ class Job {
     r_.threads_requested = spec_.threads;
     thread_type_ = detail::parse_thread_type(spec_.thread_type);
     const AVCodec* enc_codec = detail::find_encoder(spec_.encoder);
-    metric_names_ =
-        spec_.metrics.empty() ? std::vector<std::string>{"psnr", "ssim"} : spec_.metrics;
+    metric_names_ = spec_.metrics;
     for (const auto& m : metric_names_) (void)find_video_metric(m);
     r_.encoder = enc_codec->name;
     r_.codec = avcodec_get_name(enc_codec->id);
@@ -114,6 +113,16 @@ class Job {
     open_encoder(enc_codec, enc_fmt, info, rate);
     open_decoder(enc_codec);
 
+    // Defaults: FFmpeg's two. MS-SSIM costs about as much as a fast encode (docs/performance.md),
+    // so it is asked for by name.
+    if (metric_names_.empty()) metric_names_ = {"psnr", "ssim"};
+    for (const auto& name : metric_names_) {
+      const int need = find_video_metric(name).min_size;
+      if (r_.width < need || r_.height < need) {
+        throw UsageError(fmt::format("metric {} needs frames of at least {}x{} (these are {}x{})",
+                                     name, need, need, r_.width, r_.height));
+      }
+    }
     std::vector<std::unique_ptr<VideoMetric>> metrics;
     for (const auto& name : metric_names_) {
       metrics.push_back(find_video_metric(name).create(metric_fmt_, r_.width, r_.height));

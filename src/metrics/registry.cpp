@@ -9,6 +9,7 @@ namespace codecbench {
 namespace detail {
 std::unique_ptr<VideoMetric> make_psnr(AVPixelFormat fmt, int w, int h);
 std::unique_ptr<VideoMetric> make_ssim(AVPixelFormat fmt, int w, int h);
+std::unique_ptr<VideoMetric> make_ms_ssim(AVPixelFormat fmt, int w, int h);
 
 PlaneLayout::PlaneLayout(AVPixelFormat fmt, int w, int h) {
   const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(fmt);
@@ -59,11 +60,15 @@ const std::vector<VideoMetricKind>& video_metric_registry() {
       {"psnr",
        "PSNR per plane and combined, as FFmpeg's psnr filter (libavfilter/vf_psnr.c): "
        "plane MSEs weighted by sample count, run average = PSNR of the mean MSE",
-       planar_metric_format, detail::make_psnr},
+       planar_metric_format, detail::make_psnr, 1},
       {"ssim",
        "SSIM per plane and combined, as FFmpeg's ssim filter (libavfilter/vf_ssim.c; Wang et al. "
        "2004 with overlapped 8x8 block sums), run average = mean of frame values",
-       planar_metric_format, detail::make_ssim},
+       planar_metric_format, detail::make_ssim, 8},
+      {"ms_ssim",
+       "MS-SSIM of the luma plane (Wang, Simoncelli, Bovik 2003): 5 scales, 11x11 Gaussian "
+       "window, sigma 1.5; needs frames of at least 176x176",
+       planar_metric_format, detail::make_ms_ssim, 176},
   };
   return kinds;
 }

@@ -65,6 +65,11 @@ def good_runs(tmp):
     check(doc["video"]["height"] == 404 and "cropped 720x405 to 720x404" in doc["video"]["adjustment"],
           "odd size cropped and reported")
 
+    res = run("transcode", CITY, "-c", "mpeg4", "--frames", "3", "--metrics", "psnr,ssim,ms_ssim",
+              "--json")
+    doc = json.loads(res.stdout)
+    check(0.8 < doc["quality"]["ms_ssim"]["y"] < 1.0, "ms_ssim on request")
+
     # Lossless encode: PSNR is infinite and SSIM is 1.
     res = run("transcode", "lavfi:testsrc2=size=160x120:rate=25:duration=0.2", "-c", "ffv1",
               "--json")
@@ -139,6 +144,8 @@ def bad_inputs(tmp):
          ["x.foo", "container"]),
         ([CITY, "-c", "libx264", "--frames", "2", "--metrics", "vmaf"], 2, ["vmaf", "psnr"]),
         ([CITY, "-c", "aac"], 3, ["cityCC0.mpg", "no audio stream"]),
+        (["lavfi:testsrc2=size=160x120:duration=0.2", "-c", "mpeg4", "--metrics", "ms_ssim"], 2,
+         ["ms_ssim", "176x176", "160x120"]),
         (["lavfi:sine=duration=1", "-c", "opus"], 4, ["opus", "experimental"]),
         (["lavfi:sine=duration=1", "-c", "srt"], 2, ["srt", "subtitle"]),
     ]

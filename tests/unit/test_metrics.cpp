@@ -149,3 +149,86 @@ TEST_CASE("metric registry: formats and unknown names") {
   CHECK_FALSE(planar_metric_format(AV_PIX_FMT_RGB24));
   CHECK_THROWS_AS(find_video_metric("vmaf"), UsageError);
 }
+
+namespace {
+
+// MS-SSIM straight from the definition: direct 2-D Gaussian windows in double, 2x2 averaging.
+double reference_ms_ssim(std::vector<double> a, std::vector<double> b, int w, int h) {
+  const double weights[5] = {0.0448, 0.2856, 0.3001, 0.2363, 0.1333};
+  double g[11], gs = 0;
+  for (int i = 0; i < 11; ++i) gs += g[i] = std::exp(-(i - 5.0) * (i - 5.0) / 4.5);
+  for (double& v : g) v /= gs;
+  const double c1 = 6.5025, c2 = 58.5225;
+  double result = 1;
+  for (int s = 0; s < 5; ++s) {
+    double cs_sum = 0, ssim_sum = 0;
+    int n = 0;
+    for (int y = 0; y + 11 <= h; ++y) {
+      for (int x = 0; x + 11 <= w; ++x) {
+        double ma = 0, mb = 0, aa = 0, bb = 0, ab = 0;
+        for (int j = 0; j < 11; ++j) {
+          for (int i = 0; i < 11; ++i) {
+            const double wt = g[i] * g[j];
+            const double va = a[(y + j) * w + x + i], vb = b[(y + j) * w + x + i];
+            ma += wt * va;
+            mb += wt * vb;
+            aa += wt * va * va;
+            bb += wt * vb * vb;
+            ab += wt * va * vb;
+          }
+        }
+        const double cs = (2 * (ab - ma * mb) + c2) / (aa - ma * ma + bb - mb * mb + c2);
+        cs_sum += cs;
+        ssim_sum += cs * (2 * ma * mb + c1) / (ma * ma + mb * mb + c1);
+        ++n;
+      }
+    }
+    result *= std::pow(s < 4 ? cs_sum / n : ssim_sum / n, weights[s]);
+    const int hw = w / 2, hh = h / 2;
+    std::vector<double> na(hw * hh), nb(hw * hh);
+    for (int y = 0; y < hh; ++y) {
+      for (int x = 0; x < hw; ++x) {
+        na[y * hw + x] = (a[2 * y * w + 2 * x] + a[2 * y * w + 2 * x + 1] +
+                          a[(2 * y + 1) * w + 2 * x] + a[(2 * y + 1) * w + 2 * x + 1]) /
+                         4;
+        nb[y * hw + x] = (b[2 * y * w + 2 * x] + b[2 * y * w + 2 * x + 1] +
+                          b[(2 * y + 1) * w + 2 * x] + b[(2 * y + 1) * w + 2 * x + 1]) /
+                         4;
+      }
+    }
+    a = std::move(na);
+    b = std::move(nb);
+    w = hw;
+    h = hh;
+  }
+  return result;
+}
+
+}  // namespace
+
+TEST_CASE("MS-SSIM kernel equals the definition computed directly") {
+  const int w = 192, h = 180;
+  auto a = make(AV_PIX_FMT_GRAY8, w, h);
+  auto b = make(AV_PIX_FMT_GRAY8, w, h);
+  std::mt19937 rng(5);
+  std::vector<double> va(w * h), vb(w * h);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const int v =
+          static_cast<int>(128 + 60 * std::sin(x * 0.1) * std::cos(y * 0.07) + rng() % 30);
+      const int d = std::clamp(v + static_cast<int>(rng() % 25) - 12, 0, 255);
+      a->data[0][y * a->linesize[0] + x] = static_cast<uint8_t>(v);
+      b->data[0][y * b->linesize[0] + x] = static_cast<uint8_t>(d);
+      va[y * w + x] = v;
+      vb[y * w + x] = d;
+    }
+  }
+  auto m = find_video_metric("ms_ssim").create(AV_PIX_FMT_GRAY8, w, h);
+  const double ours = value(m->add(*a, *b), "y");
+  const double expected = reference_ms_ssim(va, vb, w, h);
+  CHECK(ours == doctest::Approx(expected).epsilon(1e-5));
+  CHECK(ours < 0.99);
+  auto same = find_video_metric("ms_ssim").create(AV_PIX_FMT_GRAY8, w, h);
+  CHECK(value(same->add(*a, *a), "y") == doctest::Approx(1.0).epsilon(1e-6));
+  CHECK(find_video_metric("ms_ssim").min_size == 176);
+}
