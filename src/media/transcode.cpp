@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <deque>
+#include <tbb/parallel_pipeline.h>
 
 #include "codecbench/catalog.hpp"
 #include "codecbench/error.hpp"
@@ -18,6 +19,7 @@ namespace {
 
 using detail::Clock;
 using detail::StageTimer;
+using Pair = std::pair<av::FramePtr, av::FramePtr>;  // reference, decoded
 
 std::string pix_fmt_name(AVPixelFormat f) {
   const char* n = av_get_pix_fmt_name(f);
@@ -74,6 +76,8 @@ class Job {
     thread_type_ = detail::parse_thread_type(spec_.thread_type);
     const AVCodec* enc_codec = detail::find_encoder(spec_.encoder);
     metric_names_ = spec_.metrics;
+    const bool none = metric_names_.size() == 1 && metric_names_[0] == "none";
+    if (none) metric_names_.clear();
     for (const auto& m : metric_names_) (void)find_video_metric(m);
     r_.encoder = enc_codec->name;
     r_.codec = avcodec_get_name(enc_codec->id);
@@ -111,11 +115,14 @@ class Job {
 
     kept_.prepare(spec_.keep_path, enc_codec);
     open_encoder(enc_codec, enc_fmt, info, rate);
-    open_decoder(enc_codec);
-
     // Defaults: FFmpeg's two. MS-SSIM costs about as much as a fast encode (docs/performance.md),
-    // so it is asked for by name.
-    if (metric_names_.empty()) metric_names_ = {"psnr", "ssim"};
+    // so it is asked for by name. "none" measures nothing: an encode-only run, no decoder.
+    if (metric_names_.empty() && !none) metric_names_ = {"psnr", "ssim"};
+    if (measuring()) {
+      open_decoder(enc_codec);
+    } else {
+      kept_.start(enc_.get());
+    }
     for (const auto& name : metric_names_) {
       const int need = find_video_metric(name).min_size;
       if (r_.width < need || r_.height < need) {
@@ -133,35 +140,62 @@ class Job {
     const Converter to_encoder(r_.width, r_.height, metric_fmt_, enc_fmt);
     const int frame_bytes = av_image_get_buffer_size(info.pix_fmt, r_.width, r_.height, 1);
 
-    std::int64_t index = 0;
-    for (;;) {
-      av::FramePtr src;
+    // Three stages overlap on TBB: reading/converting frame n+1, encoding/decoding frame n and
+    // measuring frame n-1 run at once; each stage is serial and in order, and at most
+    // kLiveFrames frames are in flight, so memory stays bounded whatever the input's length.
+    struct Work {
       av::FramePtr enc_in;
-      {
-        StageTimer t(r_.source_s);
-        src = source->next();
-        if (!src) break;
-        if (src->width != info.width || src->height != info.height || src->format != info.pix_fmt) {
-          throw InputError(fmt::format("{}: frame {} changes size or format mid-stream",
-                                       spec_.input.uri, index));
-        }
-        // A crop keeps the top-left corner: only the visible size changes.
-        src->width = r_.width;
-        src->height = r_.height;
-        av::FramePtr ref = to_metric(*src);
-        enc_in = to_encoder(*ref);
-        enc_in->pts = index;
-        enc_in->pict_type = AV_PICTURE_TYPE_NONE;
-        references_.push_back(std::move(ref));
-      }
-      r_.raw_bytes += static_cast<std::uint64_t>(frame_bytes);
-      encode(enc_in.get());
-      ++index;
-    }
+      std::vector<Pair> pairs;
+    };
+    constexpr std::size_t kLiveFrames = 4;
+    std::int64_t index = 0;
+    tbb::parallel_pipeline(
+        kLiveFrames,
+        tbb::make_filter<void, Work*>(
+            tbb::filter_mode::serial_in_order,
+            [&](tbb::flow_control& fc) -> Work* {
+              StageTimer t(r_.source_s);
+              av::FramePtr src = source->next();
+              if (!src) {
+                fc.stop();
+                return nullptr;
+              }
+              if (src->width != info.width || src->height != info.height ||
+                  src->format != info.pix_fmt) {
+                throw InputError(fmt::format("{}: frame {} changes size or format mid-stream",
+                                             spec_.input.uri, index));
+              }
+              // A crop keeps the top-left corner: only the visible size changes.
+              src->width = r_.width;
+              src->height = r_.height;
+              auto work = std::make_unique<Work>();
+              av::FramePtr ref = to_metric(*src);
+              work->enc_in = to_encoder(*ref);
+              work->enc_in->pts = index;
+              work->enc_in->pict_type = AV_PICTURE_TYPE_NONE;
+              if (measuring()) references_.push_back(std::move(ref));
+              r_.raw_bytes += static_cast<std::uint64_t>(frame_bytes);
+              ++index;
+              return work.release();
+            }) &
+            tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order,
+                                           [&](Work* work) {
+                                             encode(work->enc_in.get());
+                                             work->enc_in.reset();
+                                             work->pairs = std::move(ready_);
+                                             ready_.clear();
+                                             return work;
+                                           }) &
+            tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* work) {
+              std::unique_ptr<Work> owned(work);
+              measure(owned->pairs);
+            }));
     encode(nullptr);
-    decode(nullptr);
+    if (measuring()) decode(nullptr);
+    measure(ready_);
+    ready_.clear();
     r_.frames = index;
-    if (decoded_ != index || !references_.empty()) {
+    if (measuring() && (decoded_ != index || !references_.empty())) {
       throw Error(fmt::format("{} with {}: encoded {} frames but decoded {}", spec_.input.uri,
                               spec_.encoder, index, decoded_));
     }
@@ -285,7 +319,7 @@ class Job {
       av::check_av(ret, fmt::format("encoder '{}'", r_.encoder));
       r_.bitstream_bytes += static_cast<std::uint64_t>(pkt->size);
       ++r_.packets;
-      decode(pkt.get());
+      if (measuring()) decode(pkt.get());
       kept_.write(pkt.get(), enc_->time_base);
       av_packet_unref(pkt.get());
     }
@@ -309,35 +343,43 @@ class Job {
       }
       if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
       av::check_av(ret, fmt::format("decoder '{}'", r_.decoder));
-      compare(*frame);
+      pair_with_reference(std::move(frame));
     }
   }
 
-  void compare(const AVFrame& decoded) {
-    StageTimer t(r_.metric_s);
+  // Pairs a decoded frame with the oldest waiting reference (presentation order).
+  void pair_with_reference(av::FramePtr decoded) {
     if (references_.empty()) {
       throw Error(fmt::format("{} with {}: the decoder returned more frames than were encoded",
                               spec_.input.uri, r_.encoder));
     }
-    if (decoded.width != r_.width || decoded.height != r_.height) {
+    if (decoded->width != r_.width || decoded->height != r_.height) {
       throw Error(fmt::format("{}: decoded size {}x{} differs from the encoded {}x{}", r_.encoder,
-                              decoded.width, decoded.height, r_.width, r_.height));
+                              decoded->width, decoded->height, r_.width, r_.height));
     }
-    const auto dfmt = static_cast<AVPixelFormat>(decoded.format);
-    if (r_.decoder_pix_fmt.empty()) r_.decoder_pix_fmt = pix_fmt_name(dfmt);
-    if (!from_decoder_ || from_decoder_fmt_ != dfmt) {
-      from_decoder_ = std::make_unique<Converter>(r_.width, r_.height, dfmt, metric_fmt_);
-      from_decoder_fmt_ = dfmt;
-    }
-    const av::FramePtr dist = (*from_decoder_)(decoded);
-    const av::FramePtr ref = std::move(references_.front());
+    ready_.emplace_back(std::move(references_.front()), std::move(decoded));
     references_.pop_front();
-    for (std::size_t i = 0; i < metrics_->size(); ++i) {
-      MetricValues v = (*metrics_)[i]->add(*ref, *dist);
-      if (spec_.per_frame) r_.metrics[i].frames.push_back(std::move(v));
-    }
     ++decoded_;
   }
+
+  void measure(const std::vector<Pair>& pairs) {
+    StageTimer t(r_.metric_s);
+    for (const auto& [ref, decoded] : pairs) {
+      const auto dfmt = static_cast<AVPixelFormat>(decoded->format);
+      if (r_.decoder_pix_fmt.empty()) r_.decoder_pix_fmt = pix_fmt_name(dfmt);
+      if (!from_decoder_ || from_decoder_fmt_ != dfmt) {
+        from_decoder_ = std::make_unique<Converter>(r_.width, r_.height, dfmt, metric_fmt_);
+        from_decoder_fmt_ = dfmt;
+      }
+      const av::FramePtr dist = (*from_decoder_)(*decoded);
+      for (std::size_t i = 0; i < metrics_->size(); ++i) {
+        MetricValues v = (*metrics_)[i]->add(*ref, *dist);
+        if (spec_.per_frame) r_.metrics[i].frames.push_back(std::move(v));
+      }
+    }
+  }
+
+  [[nodiscard]] bool measuring() const { return !metric_names_.empty(); }
 
   const JobSpec& spec_;
   JobResult r_;
@@ -348,6 +390,7 @@ class Job {
   detail::KeptStream kept_;
   std::vector<std::string> metric_names_;
   std::deque<av::FramePtr> references_;
+  std::vector<Pair> ready_;  ///< decoded frames paired with their references, not yet measured
   std::vector<std::unique_ptr<VideoMetric>>* metrics_ = nullptr;
   std::unique_ptr<Converter> from_decoder_;
   AVPixelFormat from_decoder_fmt_ = AV_PIX_FMT_NONE;
