@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "codecbench/metrics.hpp"
+#include "codecbench/reference_cache.hpp"
 #include "codecbench/source.hpp"
 
 namespace codecbench {
@@ -26,6 +27,8 @@ struct JobSpec {
   std::vector<std::string> metrics;
   bool per_frame = false;  ///< keep every frame's metric values
   std::string keep_path;   ///< write the encoded stream to this file ("" = don't)
+  /// Shared decoded references (batch runs); null = decode the input for this job alone.
+  ReferenceCache* references = nullptr;
 };
 
 /// One metric's values: the run summary and, on request, each frame's.

@@ -123,7 +123,8 @@ class AudioJob {
     std::unique_ptr<FrameSource> source;
     {
       StageTimer t(r_.source_s);
-      source = open_source(source_spec);
+      source = spec_.references != nullptr ? spec_.references->open(source_spec)
+                                           : open_source(source_spec);
     }
     const StreamInfo& info = source->info();
     Layout src_layout;

@@ -4,10 +4,10 @@
 #include "codecbench/transcode.hpp"
 
 #include <fmt/core.h>
+#include <tbb/parallel_pipeline.h>
 
 #include <chrono>
 #include <deque>
-#include <tbb/parallel_pipeline.h>
 
 #include "codecbench/catalog.hpp"
 #include "codecbench/error.hpp"
@@ -88,7 +88,8 @@ class Job {
     std::unique_ptr<FrameSource> source;
     {
       StageTimer t(r_.source_s);
-      source = open_source(source_spec);
+      source = spec_.references != nullptr ? spec_.references->open(source_spec)
+                                           : open_source(source_spec);
     }
     const StreamInfo& info = source->info();
     r_.source_pix_fmt = pix_fmt_name(info.pix_fmt);
