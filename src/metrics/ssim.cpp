@@ -20,59 +20,118 @@
 namespace codecbench::detail {
 namespace {
 
-using Sums = std::array<std::int64_t, 4>;  // sum a, sum b, sum a^2 + b^2, sum a b
 
-template <typename T>
-void block_row(const AVFrame& a, const AVFrame& b, int plane, int row, int blocks, Sums* out) {
-  for (int i = 0; i < blocks; ++i) {
-    std::int64_t s1 = 0, s2 = 0, ss = 0, s12 = 0;
-    for (int y = 0; y < 4; ++y) {
-      const T* pa = reinterpret_cast<const T*>(a.data[plane] + (4 * row + y) * a.linesize[plane]);
-      const T* pb = reinterpret_cast<const T*>(b.data[plane] + (4 * row + y) * b.linesize[plane]);
-      for (int x = 4 * i; x < 4 * i + 4; ++x) {
-        const std::int64_t va = pa[x];
-        const std::int64_t vb = pb[x];
-        s1 += va;
-        s2 += vb;
-        ss += va * va + vb * vb;
-        s12 += va * vb;
-      }
+// Column sums over the 4 rows of a block row, then 4 columns at a time into block sums. The
+// column loops run over contiguous samples, so the compiler vectorises them; Acc is int32 for
+// 8-bit samples (a 4x4 block's sums fit easily) and int64 for deeper ones.
+template <typename T, typename Acc>
+struct BlockRows {
+  std::vector<Acc> a, b, ss, ab;
+
+  /// Block sums of one block row, structure of arrays: s1, s2, ss (a^2 + b^2), s12 (a b).
+  struct Out {
+    std::vector<Acc> s1, s2, ss, s12;
+    void resize(std::size_t n) {
+      s1.resize(n);
+      s2.resize(n);
+      ss.resize(n);
+      s12.resize(n);
     }
-    out[i] = {s1, s2, ss, s12};
+  };
+
+  void compute(const AVFrame& fa, const AVFrame& fb, int plane, int row, int blocks, Out& out) {
+    const auto n = static_cast<std::size_t>(4 * blocks);
+    a.resize(n);
+    b.resize(n);
+    ss.resize(n);
+    ab.resize(n);
+    Acc* __restrict__ ca = a.data();
+    Acc* __restrict__ cb = b.data();
+    Acc* __restrict__ css = ss.data();
+    Acc* __restrict__ cab = ab.data();
+    const T* ra[4];
+    const T* rb[4];
+    for (int y = 0; y < 4; ++y) {
+      ra[y] = reinterpret_cast<const T*>(fa.data[plane] + (4 * row + y) * fa.linesize[plane]);
+      rb[y] = reinterpret_cast<const T*>(fb.data[plane] + (4 * row + y) * fb.linesize[plane]);
+    }
+    const T* __restrict__ a0 = ra[0];
+    const T* __restrict__ a1 = ra[1];
+    const T* __restrict__ a2 = ra[2];
+    const T* __restrict__ a3 = ra[3];
+    const T* __restrict__ b0 = rb[0];
+    const T* __restrict__ b1 = rb[1];
+    const T* __restrict__ b2 = rb[2];
+    const T* __restrict__ b3 = rb[3];
+#pragma GCC ivdep
+    for (std::size_t x = 0; x < n; ++x) {
+      const Acc x0 = a0[x], x1 = a1[x], x2 = a2[x], x3 = a3[x];
+      const Acc y0 = b0[x], y1 = b1[x], y2 = b2[x], y3 = b3[x];
+      ca[x] = x0 + x1 + x2 + x3;
+      cb[x] = y0 + y1 + y2 + y3;
+      css[x] = x0 * x0 + x1 * x1 + x2 * x2 + x3 * x3 + y0 * y0 + y1 * y1 + y2 * y2 + y3 * y3;
+      cab[x] = x0 * y0 + x1 * y1 + x2 * y2 + x3 * y3;
+    }
+    out.resize(static_cast<std::size_t>(blocks));
+    for (std::size_t i = 0; i < static_cast<std::size_t>(blocks); ++i) {
+      const std::size_t x = 4 * i;
+      out.s1[i] = ca[x] + ca[x + 1] + ca[x + 2] + ca[x + 3];
+      out.s2[i] = cb[x] + cb[x + 1] + cb[x + 2] + cb[x + 3];
+      out.ss[i] = css[x] + css[x + 1] + css[x + 2] + css[x + 3];
+      out.s12[i] = cab[x] + cab[x + 1] + cab[x + 2] + cab[x + 3];
+    }
   }
+};
+
+// SSIM of every 8x8 window of one line from the block sums of two block rows, then their
+// sum in order. Integer terms in Acc (int32 for 8-bit samples, as FFmpeg's C code; nothing
+// overflows), the ratio in float as in the reference; the first loop vectorises.
+template <typename Acc, typename Rows>
+float line_ssim(const Rows& prev, const Rows& cur, std::size_t windows, Acc c1, Acc c2,
+                std::vector<float>& scratch) {
+  scratch.resize(windows);
+  float* __restrict__ out = scratch.data();
+  const Acc* __restrict__ p1 = prev.s1.data();
+  const Acc* __restrict__ p2 = prev.s2.data();
+  const Acc* __restrict__ pss = prev.ss.data();
+  const Acc* __restrict__ p12 = prev.s12.data();
+  const Acc* __restrict__ q1 = cur.s1.data();
+  const Acc* __restrict__ q2 = cur.s2.data();
+  const Acc* __restrict__ qss = cur.ss.data();
+  const Acc* __restrict__ q12 = cur.s12.data();
+  for (std::size_t i = 0; i < windows; ++i) {
+    const Acc s1 = p1[i] + p1[i + 1] + q1[i] + q1[i + 1];
+    const Acc s2 = p2[i] + p2[i + 1] + q2[i] + q2[i + 1];
+    const Acc ss = pss[i] + pss[i + 1] + qss[i] + qss[i + 1];
+    const Acc s12 = p12[i] + p12[i + 1] + q12[i] + q12[i + 1];
+    const Acc vars = ss * 64 - s1 * s1 - s2 * s2;
+    const Acc covar = s12 * 64 - s1 * s2;
+    out[i] = static_cast<float>(2 * s1 * s2 + c1) * static_cast<float>(2 * covar + c2) /
+             (static_cast<float>(s1 * s1 + s2 * s2 + c1) * static_cast<float>(vars + c2));
+  }
+  float sum = 0.0F;
+  for (std::size_t i = 0; i < windows; ++i) sum += out[i];
+  return sum;
 }
 
-// One 8x8 window from its four 4x4 block sums; float arithmetic as in the reference.
-float window_ssim(std::int64_t s1, std::int64_t s2, std::int64_t ss, std::int64_t s12,
-                  std::int64_t c1, std::int64_t c2) {
-  const std::int64_t vars = ss * 64 - s1 * s1 - s2 * s2;
-  const std::int64_t covar = s12 * 64 - s1 * s2;
-  return static_cast<float>(2 * s1 * s2 + c1) * static_cast<float>(2 * covar + c2) /
-         (static_cast<float>(s1 * s1 + s2 * s2 + c1) * static_cast<float>(vars + c2));
-}
-
-template <typename T>
+template <typename T, typename Acc>
 double plane_ssim(const AVFrame& a, const AVFrame& b, int plane, int w, int h, int max) {
   const int bw = w >> 2;
   const int bh = h >> 2;
   if (bw < 2 || bh < 2) return 1.0;  // too small for one 8x8 window
-  const auto c1 = static_cast<std::int64_t>(.01 * .01 * max * max * 64 + .5);
-  const auto c2 = static_cast<std::int64_t>(.03 * .03 * max * max * 64 * 63 + .5);
+  const auto c1 = static_cast<Acc>(.01 * .01 * max * max * 64 + .5);
+  const auto c2 = static_cast<Acc>(.03 * .03 * max * max * 64 * 63 + .5);
   std::vector<float> line_sum(static_cast<std::size_t>(bh), 0.0F);
   tbb::parallel_for(tbb::blocked_range<int>(1, bh, 8), [&](const tbb::blocked_range<int>& r) {
-    std::vector<Sums> prev(static_cast<std::size_t>(bw));
-    std::vector<Sums> cur(static_cast<std::size_t>(bw));
-    block_row<T>(a, b, plane, r.begin() - 1, bw, prev.data());
+    using Rows = typename BlockRows<T, Acc>::Out;
+    Rows prev, cur;
+    std::vector<float> scratch;
+    BlockRows<T, Acc> rows;
+    rows.compute(a, b, plane, r.begin() - 1, bw, prev);
     for (int y = r.begin(); y < r.end(); ++y) {
-      block_row<T>(a, b, plane, y, bw, cur.data());
-      float sum = 0.0F;
-      for (int i = 0; i < bw - 1; ++i) {
-        sum += window_ssim(prev[i][0] + prev[i + 1][0] + cur[i][0] + cur[i + 1][0],
-                           prev[i][1] + prev[i + 1][1] + cur[i][1] + cur[i + 1][1],
-                           prev[i][2] + prev[i + 1][2] + cur[i][2] + cur[i + 1][2],
-                           prev[i][3] + prev[i + 1][3] + cur[i][3] + cur[i + 1][3], c1, c2);
-      }
-      line_sum[static_cast<std::size_t>(y)] = sum;
+      rows.compute(a, b, plane, y, bw, cur);
+      line_sum[static_cast<std::size_t>(y)] =
+          line_ssim<Acc>(prev, cur, static_cast<std::size_t>(bw - 1), c1, c2, scratch);
       std::swap(prev, cur);
     }
   });
@@ -94,8 +153,10 @@ class Ssim final : public VideoMetric {
     for (int p = 0; p < layout_.count; ++p) {
       const double v =
           layout_.depth > 8
-              ? plane_ssim<std::uint16_t>(dist, ref, p, layout_.width[p], layout_.height[p], max)
-              : plane_ssim<std::uint8_t>(dist, ref, p, layout_.width[p], layout_.height[p], max);
+              ? plane_ssim<std::uint16_t, std::int64_t>(dist, ref, p, layout_.width[p],
+                                                        layout_.height[p], max)
+              : plane_ssim<std::uint8_t, std::int32_t>(dist, ref, p, layout_.width[p],
+                                                       layout_.height[p], max);
       sum_[p] += v;
       all += static_cast<float>(layout_.weight[p]) * static_cast<float>(v);
       out.emplace_back(std::string(1, layout_.label[p]), v);
