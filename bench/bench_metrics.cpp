@@ -34,8 +34,8 @@ void run_metric(benchmark::State& state, const char* name) {
   auto m = codecbench::find_video_metric(name).create(AV_PIX_FMT_YUV420P, w, h);
   for (auto _ : state) benchmark::DoNotOptimize(m->add(*a, *b));
   state.SetItemsProcessed(state.iterations());
-  state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                             benchmark::Counter::kIsRate);
+  state.counters["fps"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void BM_psnr_720p(benchmark::State& s) { run_metric(s, "psnr"); }

@@ -148,49 +148,59 @@ class Job {
       av::FramePtr enc_in;
       std::vector<Pair> pairs;
     };
-    constexpr std::size_t kLiveFrames = 4;
     std::int64_t index = 0;
-    tbb::parallel_pipeline(
-        kLiveFrames,
-        tbb::make_filter<void, Work*>(
-            tbb::filter_mode::serial_in_order,
-            [&](tbb::flow_control& fc) -> Work* {
-              StageTimer t(r_.source_s);
-              av::FramePtr src = source->next();
-              if (!src) {
-                fc.stop();
-                return nullptr;
-              }
-              if (src->width != info.width || src->height != info.height ||
-                  src->format != info.pix_fmt) {
-                throw InputError(fmt::format("{}: frame {} changes size or format mid-stream",
-                                             spec_.input.uri, index));
-              }
-              // A crop keeps the top-left corner: only the visible size changes.
-              src->width = r_.width;
-              src->height = r_.height;
-              auto work = std::make_unique<Work>();
-              av::FramePtr ref = to_metric(*src);
-              work->enc_in = to_encoder(*ref);
-              work->enc_in->pts = index;
-              work->enc_in->pict_type = AV_PICTURE_TYPE_NONE;
-              if (measuring()) references_.push_back(std::move(ref));
-              r_.raw_bytes += static_cast<std::uint64_t>(frame_bytes);
-              ++index;
-              return work.release();
-            }) &
-            tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order,
-                                           [&](Work* work) {
-                                             encode(work->enc_in.get());
-                                             work->enc_in.reset();
-                                             work->pairs = std::move(ready_);
-                                             ready_.clear();
-                                             return work;
-                                           }) &
-            tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* work) {
-              std::unique_ptr<Work> owned(work);
-              measure(owned->pairs);
-            }));
+    // Reads, checks and converts the next source frame; null at the end.
+    auto read_next = [&]() -> std::unique_ptr<Work> {
+      StageTimer t(r_.source_s);
+      av::FramePtr src = source->next();
+      if (!src) return nullptr;
+      if (src->width != info.width || src->height != info.height || src->format != info.pix_fmt) {
+        throw InputError(
+            fmt::format("{}: frame {} changes size or format mid-stream", spec_.input.uri, index));
+      }
+      // A crop keeps the top-left corner: only the visible size changes.
+      src->width = r_.width;
+      src->height = r_.height;
+      auto work = std::make_unique<Work>();
+      av::FramePtr ref = to_metric(*src);
+      work->enc_in = to_encoder(*ref);
+      work->enc_in->pts = index;
+      work->enc_in->pict_type = AV_PICTURE_TYPE_NONE;
+      if (measuring()) references_.push_back(std::move(ref));
+      r_.raw_bytes += static_cast<std::uint64_t>(frame_bytes);
+      ++index;
+      return work;
+    };
+    if (!measuring()) {
+      // Encode only: nothing to overlap with, and idle pipeline workers would only take CPU
+      // from the encoder's own threads.
+      while (auto work = read_next()) encode(work->enc_in.get());
+    } else {
+      // Three stages overlap on TBB: reading/converting frame n+1, encoding/decoding frame n and
+      // measuring frame n-1 run at once; each stage is serial and in order, and at most
+      // kLiveFrames frames are in flight, so memory stays bounded whatever the input's length.
+      constexpr std::size_t kLiveFrames = 4;
+      tbb::parallel_pipeline(
+          kLiveFrames,
+          tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order,
+                                        [&](tbb::flow_control& fc) -> Work* {
+                                          auto work = read_next();
+                                          if (!work) fc.stop();
+                                          return work.release();
+                                        }) &
+              tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order,
+                                             [&](Work* work) {
+                                               encode(work->enc_in.get());
+                                               work->enc_in.reset();
+                                               work->pairs = std::move(ready_);
+                                               ready_.clear();
+                                               return work;
+                                             }) &
+              tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* work) {
+                std::unique_ptr<Work> owned(work);
+                measure(owned->pairs);
+              }));
+    }
     encode(nullptr);
     if (measuring()) decode(nullptr);
     measure(ready_);

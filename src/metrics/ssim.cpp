@@ -20,7 +20,6 @@
 namespace codecbench::detail {
 namespace {
 
-
 // Column sums over the 4 rows of a block row, then 4 columns at a time into block sums. The
 // column loops run over contiguous samples, so the compiler vectorises them; Acc is int32 for
 // 8-bit samples (a 4x4 block's sums fit easily) and int64 for deeper ones.
@@ -151,12 +150,11 @@ class Ssim final : public VideoMetric {
     const int max = (1 << layout_.depth) - 1;
     float all = 0.0F;
     for (int p = 0; p < layout_.count; ++p) {
-      const double v =
-          layout_.depth > 8
-              ? plane_ssim<std::uint16_t, std::int64_t>(dist, ref, p, layout_.width[p],
-                                                        layout_.height[p], max)
-              : plane_ssim<std::uint8_t, std::int32_t>(dist, ref, p, layout_.width[p],
-                                                       layout_.height[p], max);
+      const double v = layout_.depth > 8
+                           ? plane_ssim<std::uint16_t, std::int64_t>(dist, ref, p, layout_.width[p],
+                                                                     layout_.height[p], max)
+                           : plane_ssim<std::uint8_t, std::int32_t>(dist, ref, p, layout_.width[p],
+                                                                    layout_.height[p], max);
       sum_[p] += v;
       all += static_cast<float>(layout_.weight[p]) * static_cast<float>(v);
       out.emplace_back(std::string(1, layout_.label[p]), v);
