@@ -171,9 +171,9 @@ class Job {
       ++index;
       return work;
     };
-    if (!measuring()) {
-      // Encode only: nothing to overlap with, and idle pipeline workers would only take CPU
-      // from the encoder's own threads.
+    if (!measuring() && r_.encoder_threads != 1) {
+      // Encode only with a multi-threaded encoder: the encoder's threads use the cores, and
+      // idle pipeline workers would only take CPU from them.
       while (auto work = read_next()) encode(work->enc_in.get());
     } else {
       // Three stages overlap on TBB: reading/converting frame n+1, encoding/decoding frame n and
