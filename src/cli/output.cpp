@@ -60,6 +60,35 @@ std::string to_csv(const std::vector<std::string>& header,
   return out;
 }
 
+namespace {
+
+void flatten_into(const nlohmann::json& j, const std::string& prefix,
+                  std::vector<std::pair<std::string, std::string>>& out) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items())
+      flatten_into(v, prefix.empty() ? k : prefix + "." + k, out);
+    return;
+  }
+  if (j.is_array()) {
+    std::string joined;
+    for (const auto& v : j) {
+      if (v.is_structured()) return;
+      joined += (joined.empty() ? "" : " ") + (v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    out.emplace_back(prefix, joined);
+    return;
+  }
+  out.emplace_back(prefix, j.is_string() ? j.get<std::string>() : j.dump());
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, std::string>> flatten_json(const nlohmann::json& j) {
+  std::vector<std::pair<std::string, std::string>> out;
+  flatten_into(j, "", out);
+  return out;
+}
+
 bool use_color(int fd) {
   const char* no_color = std::getenv("NO_COLOR");
   if (no_color != nullptr && no_color[0] != '\0') return false;

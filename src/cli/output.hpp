@@ -36,6 +36,10 @@ void write_output(const std::string& path, const std::string& text);
 std::string to_csv(const std::vector<std::string>& header,
                    const std::vector<std::vector<std::string>>& rows);
 
+/// Flattens a JSON object into (dotted.key, text) columns, in document order; arrays of
+/// scalars are joined with spaces, arrays of objects are skipped (one row per document).
+std::vector<std::pair<std::string, std::string>> flatten_json(const nlohmann::json& j);
+
 /// Whether colour may be used on this stream (a terminal, NO_COLOR unset).
 bool use_color(int fd);
 

@@ -87,9 +87,18 @@ int run(TranscodeSettings& s) {
     start = comma + 1;
   }
   const JobResult r = run_job(s.job);
-  if (s.out.json()) {
-    const nlohmann::json j = r;
-    write_output(s.out.json_path, j.dump(2) + "\n");
+  nlohmann::json j = r;
+  if (s.out.json()) write_output(s.out.json_path, j.dump(2) + "\n");
+  if (s.out.csv()) {
+    // One tidy row: the JSON document's fields as dotted column names (no per-frame arrays).
+    j.erase("per_frame");
+    std::vector<std::string> header;
+    std::vector<std::string> row;
+    for (auto& [k, v] : flatten_json(j)) {
+      header.push_back(k);
+      row.push_back(v);
+    }
+    write_output(s.out.csv_path, to_csv(header, {row}));
   }
   if (s.out.text_on_stdout()) write_output("", report(r));
   return 0;

@@ -2,6 +2,8 @@
 """CLI tests for `codecbench transcode`: the result document's figures are consistent, and
 every kind of bad input gives one line naming the input and the cause, with an exit code
 that is non-zero and below 128, without crash or hang."""
+import csv
+import io
 import json
 import os
 import random
@@ -48,6 +50,12 @@ def good_runs(tmp):
     check(len(frames) == 25 and len(doc["per_frame"]["ssim"]) == 25, "per-frame values")
     worst = min(f["average"] for f in frames)
     check(abs(worst - doc["quality"]["psnr"]["min"]) < 1e-9, "PSNR min is the worst frame")
+
+    res = run("transcode", "lavfi:testsrc2=size=160x120:rate=25:duration=0.4", "-c", "mpeg4",
+              "--csv")
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    check(len(rows) == 1 and rows[0]["encoder"] == "mpeg4" and rows[0]["video.frames"] == "10"
+          and float(rows[0]["quality.psnr.average"]) > 20, "--csv: one tidy row with dotted columns")
 
     # Format negotiation: ffv1 takes yuv420p; libx264rgb needs RGB and converts back.
     res = run("transcode", "lavfi:testsrc2=size=160x120:rate=25:duration=0.4", "-c", "libx264rgb",
