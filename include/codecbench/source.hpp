@@ -69,6 +69,10 @@ struct SourceKind {
 /// The registered source kinds, most specific first (the file kind is last and takes anything).
 const std::vector<SourceKind>& source_registry();
 
+/// The media type a source offers when it can tell without decoding: a lavfi graph's output
+/// pad, or a file with only video or only audio streams; kUnknown otherwise (both, unreadable).
+MediaType source_media_type(const std::string& uri);
+
 /// Opens a source through the registry. Throws InputError naming the URI and the cause.
 std::unique_ptr<FrameSource> open_source(const SourceSpec& spec);
 

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
 #include "codecbench/error.hpp"
@@ -26,6 +27,9 @@ std::string version_text() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // SVT-AV1 prints its banner and configuration to stderr itself unless told otherwise;
+  // keep its errors only (a user's own SVT_LOG wins).
+  setenv("SVT_LOG", "1", 0);
   CLI::App app{"codecbench: benchmark FFmpeg's codecs (size, quality, speed, scaling)"};
   app.require_subcommand(0, 1);
   bool show_version = false;
@@ -41,6 +45,7 @@ int main(int argc, char** argv) {
   codecbench::cli::CommandRunner runner;
   codecbench::cli::register_codecs(app, runner);
   codecbench::cli::register_transcode(app, runner);
+  codecbench::cli::register_run(app, runner);
 
   try {
     app.parse(argc, argv);

@@ -348,6 +348,36 @@ const std::vector<SourceKind>& source_registry() {
   return kinds;
 }
 
+MediaType source_media_type(const std::string& uri) {
+  if (uri.rfind("lavfi:", 0) != 0) {
+    // A file: look at its streams (cheap: no decoding). Unreadable files stay unknown, and the
+    // job reports why.
+    LogCapture quiet(AV_LOG_ERROR);
+    AVFormatContext* raw = nullptr;
+    if (avformat_open_input(&raw, uri.c_str(), nullptr, nullptr) < 0) return MediaType::kUnknown;
+    av::InputFormatPtr fmt(raw);
+    if (avformat_find_stream_info(fmt.get(), nullptr) < 0) return MediaType::kUnknown;
+    const bool video = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0) >= 0;
+    const bool audio = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0) >= 0;
+    if (video && !audio) return MediaType::kVideo;
+    if (audio && !video) return MediaType::kAudio;
+    return MediaType::kUnknown;
+  }
+  av::FilterGraphPtr graph(avfilter_graph_alloc());
+  if (!graph) return MediaType::kUnknown;
+  LogCapture quiet(AV_LOG_ERROR);
+  AVFilterInOut* inputs = nullptr;
+  AVFilterInOut* outputs = nullptr;
+  MediaType type = MediaType::kUnknown;
+  if (avfilter_graph_parse2(graph.get(), uri.c_str() + 6, &inputs, &outputs) >= 0 &&
+      outputs != nullptr) {
+    type = media_type_of(avfilter_pad_get_type(outputs->filter_ctx->output_pads, outputs->pad_idx));
+  }
+  avfilter_inout_free(&inputs);
+  avfilter_inout_free(&outputs);
+  return type;
+}
+
 std::unique_ptr<FrameSource> open_source(const SourceSpec& spec) {
   if (spec.uri.empty()) throw InputError("empty input name");
   if (spec.max_frames == 0)

@@ -1,0 +1,292 @@
+// The preset schema: every key of a resolved preset is checked before any job starts.
+#include "codecbench/preset.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "codecbench/av.hpp"
+#include "codecbench/catalog.hpp"
+
+namespace codecbench {
+namespace {
+
+using config::ConfigError;
+using config::Node;
+using config::NodePtr;
+
+std::size_t distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+void check_keys(const NodePtr& map, const std::string& path,
+                const std::vector<std::string>& known) {
+  for (const auto& [k, v] : map->map) {
+    if (std::find(known.begin(), known.end(), k) != known.end()) continue;
+    std::string best;
+    std::size_t best_d = 4;
+    for (const auto& c : known) {
+      const std::size_t d = distance(k, c);
+      if (d < best_d) {
+        best_d = d;
+        best = c;
+      }
+    }
+    std::string all;
+    for (const auto& c : known) all += (all.empty() ? "" : ", ") + c;
+    throw ConfigError(
+        v->loc, fmt::format("{}{}: unknown key{} (valid: {})", path.empty() ? "" : path + ".", k,
+                            best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best), all));
+  }
+}
+
+[[noreturn]] void wrong_type(const NodePtr& n, const std::string& path, const char* want) {
+  throw ConfigError(n->loc, fmt::format("{}: expected {}, got {} '{}'", path, want, n->type_name(),
+                                        n->is_scalar() ? n->scalar_text() : "..."));
+}
+
+NodePtr need_map(const NodePtr& n, const std::string& path) {
+  if (n->kind != Node::Kind::kMap) wrong_type(n, path, "a map");
+  return n;
+}
+
+std::string get_string(const NodePtr& n, const std::string& path) {
+  if (n->kind != Node::Kind::kString) wrong_type(n, path, "a string");
+  return n->s;
+}
+
+std::int64_t get_int(const NodePtr& n, const std::string& path, std::int64_t min) {
+  if (n->kind != Node::Kind::kInt) wrong_type(n, path, "an integer");
+  if (n->i < min)
+    throw ConfigError(n->loc, fmt::format("{}: must be at least {} (got {})", path, min, n->i));
+  return n->i;
+}
+
+double get_number(const NodePtr& n, const std::string& path) {
+  if (n->kind == Node::Kind::kInt) return static_cast<double>(n->i);
+  if (n->kind == Node::Kind::kFloat) return n->f;
+  wrong_type(n, path, "a number");
+}
+
+std::string scalar(const NodePtr& n, const std::string& path) {
+  if (!n->is_scalar() || n->kind == Node::Kind::kNull) wrong_type(n, path, "a scalar value");
+  return n->scalar_text();
+}
+
+std::string input_name(const std::string& uri) {
+  if (uri.rfind("lavfi:", 0) == 0) {
+    const std::string graph = uri.substr(6);
+    return graph.substr(0, graph.find_first_of("=,:"));
+  }
+  return std::filesystem::path(uri).filename().string();
+}
+
+PresetInput parse_input(const NodePtr& n, const std::string& path) {
+  PresetInput in;
+  if (n->kind == Node::Kind::kString) {
+    in.source.uri = n->s;
+  } else if (n->kind == Node::Kind::kMap) {
+    check_keys(n, path,
+               {"uri", "name", "type", "stream", "start", "frames", "duration", "allow_damaged"});
+    if (auto v = n->get("type")) {
+      const std::string t = get_string(v, path + ".type");
+      const auto parsed = parse_media_type(t);
+      if (!parsed || (*parsed != MediaType::kVideo && *parsed != MediaType::kAudio)) {
+        throw ConfigError(v->loc, fmt::format("{}.type: '{}' is not video or audio", path, t));
+      }
+      in.type = *parsed;
+    }
+    const NodePtr uri = n->get("uri");
+    if (!uri)
+      throw ConfigError(n->loc, fmt::format("{}: missing 'uri' (a file or lavfi:GRAPH)", path));
+    in.source.uri = get_string(uri, path + ".uri");
+    if (auto v = n->get("name")) in.name = get_string(v, path + ".name");
+    if (auto v = n->get("stream"))
+      in.source.stream_index = static_cast<int>(get_int(v, path + ".stream", 0));
+    if (auto v = n->get("start")) in.source.start_s = get_number(v, path + ".start");
+    if (auto v = n->get("frames")) in.source.max_frames = get_int(v, path + ".frames", 1);
+    if (auto v = n->get("duration")) in.source.duration_s = get_number(v, path + ".duration");
+    if (auto v = n->get("allow_damaged")) {
+      if (v->kind != Node::Kind::kBool) wrong_type(v, path + ".allow_damaged", "true or false");
+      in.source.allow_damaged = v->b;
+    }
+  } else {
+    wrong_type(n, path, "a string (file or lavfi:GRAPH) or a map with uri");
+  }
+  if (in.source.uri.empty()) throw ConfigError(n->loc, fmt::format("{}: empty input", path));
+  if (in.name.empty()) in.name = input_name(in.source.uri);
+  if (in.type == MediaType::kUnknown) in.type = source_media_type(in.source.uri);
+  return in;
+}
+
+PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const std::string& path) {
+  PresetEncoder e;
+  e.label = label;
+  if (n->kind == Node::Kind::kString) {
+    e.codec = n->s;
+    return e;
+  }
+  need_map(n, path);
+  check_keys(n, path, {"codec", "options", "axes", "threads"});
+  const NodePtr codec = n->get("codec");
+  if (!codec)
+    throw ConfigError(n->loc, fmt::format("{}: missing 'codec' (a libavcodec encoder name)", path));
+  e.codec = get_string(codec, path + ".codec");
+  if (auto opts = n->get("options")) {
+    if (opts->kind != Node::Kind::kNull) {
+      need_map(opts, path + ".options");
+      for (const auto& [k, v] : opts->map)
+        e.options.emplace_back(k, scalar(v, path + ".options." + k));
+    }
+  }
+  if (auto axes = n->get("axes")) {
+    need_map(axes, path + ".axes");
+    for (const auto& [k, v] : axes->map) {
+      const std::string p = path + ".axes." + k;
+      if (v->kind != Node::Kind::kList || v->list.empty())
+        wrong_type(v, p, "a non-empty list of values");
+      std::vector<std::string> values;
+      for (std::size_t i = 0; i < v->list.size(); ++i) {
+        values.push_back(scalar(v->list[i], fmt::format("{}.{}", p, i)));
+      }
+      e.axes.emplace_back(k, values);
+    }
+  }
+  if (auto t = n->get("threads")) e.threads = static_cast<int>(get_int(t, path + ".threads", 0));
+  return e;
+}
+
+}  // namespace
+
+Preset preset_from_tree(const NodePtr& root, const std::string& default_name) {
+  need_map(root, "<preset>");
+  check_keys(root, "",
+             {"name", "description", "paths", "vars", "inputs", "encoders", "threads", "jobs",
+              "repeats", "warmup", "metrics", "output", "reference_budget_mib", "sweep", "hydra"});
+  Preset p;
+  p.name = default_name;
+  if (auto v = root->get("name")) p.name = get_string(v, "name");
+  if (auto v = root->get("description")) p.description = get_string(v, "description");
+  for (const char* free : {"paths", "vars"}) {
+    if (auto v = root->get(free)) need_map(v, free);
+  }
+  const NodePtr inputs = root->get("inputs");
+  if (!inputs) throw ConfigError(root->loc, "missing 'inputs': a list of files or lavfi: sources");
+  if (inputs->kind != Node::Kind::kList || inputs->list.empty())
+    wrong_type(inputs, "inputs", "a non-empty list");
+  for (std::size_t i = 0; i < inputs->list.size(); ++i) {
+    p.inputs.push_back(parse_input(inputs->list[i], fmt::format("inputs.{}", i)));
+  }
+  const NodePtr encoders = root->get("encoders");
+  if (!encoders)
+    throw ConfigError(root->loc, "missing 'encoders': a map LABEL: {codec: ..., options: {...}}");
+  need_map(encoders, "encoders");
+  if (encoders->map.empty()) throw ConfigError(encoders->loc, "encoders: at least one encoder");
+  for (const auto& [label, e] : encoders->map)
+    p.encoders.push_back(parse_encoder(label, e, "encoders." + label));
+  if (auto v = root->get("threads")) p.threads = static_cast<int>(get_int(v, "threads", 0));
+  if (auto v = root->get("jobs")) p.jobs = static_cast<int>(get_int(v, "jobs", 1));
+  if (auto v = root->get("repeats")) p.repeats = static_cast<int>(get_int(v, "repeats", 1));
+  if (auto v = root->get("warmup")) p.warmup = static_cast<int>(get_int(v, "warmup", 0));
+  if (auto v = root->get("reference_budget_mib")) {
+    p.reference_budget_mib = static_cast<std::uint64_t>(get_int(v, "reference_budget_mib", 0));
+  }
+  if (auto v = root->get("metrics")) {
+    if (v->kind != Node::Kind::kList) wrong_type(v, "metrics", "a list of metric names");
+    for (std::size_t i = 0; i < v->list.size(); ++i)
+      p.metrics.push_back(get_string(v->list[i], fmt::format("metrics.{}", i)));
+  }
+  if (auto out = root->get("output")) {
+    need_map(out, "output");
+    check_keys(out, "output", {"store", "json", "csv", "keep_dir"});
+    if (auto v = out->get("store")) p.output.store = get_string(v, "output.store");
+    if (auto v = out->get("json")) p.output.json = get_string(v, "output.json");
+    if (auto v = out->get("csv")) p.output.csv = get_string(v, "output.csv");
+    if (auto v = out->get("keep_dir")) p.output.keep_dir = get_string(v, "output.keep_dir");
+  }
+  return p;
+}
+
+std::string stable_hash(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+std::string options_text(const std::vector<std::pair<std::string, std::string>>& options) {
+  std::string out;
+  for (const auto& [k, v] : options) out += fmt::format("{}{}={}", out.empty() ? "" : " ", k, v);
+  return out;
+}
+
+std::vector<BatchJob> expand_jobs(const Preset& p) {
+  std::vector<BatchJob> jobs;
+  std::string variant;
+  for (const auto& v : p.variant) variant += (variant.empty() ? "" : " ") + v;
+  for (const auto& in : p.inputs) {
+    for (const auto& e : p.encoders) {
+      // Video encoders get video inputs, audio encoders audio ones (files offer both).
+      if (const AVCodec* c = avcodec_find_encoder_by_name(e.codec.c_str())) {
+        const MediaType et = c->type == AVMEDIA_TYPE_AUDIO ? MediaType::kAudio : MediaType::kVideo;
+        if (in.type != MediaType::kUnknown && in.type != et) continue;
+      }
+      // Cartesian product of the axes, the first axis varying slowest.
+      std::vector<std::vector<std::pair<std::string, std::string>>> combos{{}};
+      for (const auto& [k, values] : e.axes) {
+        std::vector<std::vector<std::pair<std::string, std::string>>> next;
+        for (const auto& c : combos) {
+          for (const auto& v : values) {
+            auto n = c;
+            n.emplace_back(k, v);
+            next.push_back(std::move(n));
+          }
+        }
+        combos = std::move(next);
+      }
+      for (const auto& combo : combos) {
+        BatchJob j;
+        j.input = in.name;
+        j.encoder_label = e.label;
+        j.variant = variant;
+        j.spec.input = in.source;
+        j.spec.encoder = e.codec;
+        j.spec.options = e.options;
+        for (const auto& kv : combo) {
+          auto it = std::find_if(j.spec.options.begin(), j.spec.options.end(),
+                                 [&](const auto& o) { return o.first == kv.first; });
+          if (it != j.spec.options.end()) {
+            it->second = kv.second;
+          } else {
+            j.spec.options.push_back(kv);
+          }
+        }
+        j.spec.threads = e.threads >= 0 ? e.threads : p.threads;
+        j.spec.metrics = p.metrics;
+        std::string metrics;
+        for (const auto& m : p.metrics) metrics += m + ",";
+        j.key = stable_hash(fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}", in.source.uri,
+                                        in.source.start_s, in.source.max_frames,
+                                        in.source.duration_s, in.source.stream_index, e.codec,
+                                        options_text(j.spec.options), j.spec.threads, metrics));
+        jobs.push_back(std::move(j));
+      }
+    }
+  }
+  return jobs;
+}
+
+}  // namespace codecbench

@@ -1,0 +1,369 @@
+// YAML <-> Node, values of overrides, and preset composition (Hydra defaults lists).
+#include <fmt/core.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <regex>
+#include <sstream>
+
+#include "codecbench/config.hpp"
+
+namespace codecbench::config {
+
+std::string Location::str() const {
+  if (file.empty()) return "<preset>";
+  return line > 0 ? fmt::format("{}:{}", file, line) : file;
+}
+
+ConfigError::ConfigError(const Location& loc, const std::string& message)
+    : InputError(fmt::format("{}: {}", loc.str(), message)) {}
+
+NodePtr Node::make(Kind k, Location loc) {
+  auto n = std::make_shared<Node>();
+  n->kind = k;
+  n->loc = std::move(loc);
+  return n;
+}
+
+NodePtr Node::string(std::string s, Location loc) {
+  auto n = make(Kind::kString, std::move(loc));
+  n->s = std::move(s);
+  return n;
+}
+
+NodePtr Node::clone() const {
+  auto n = std::make_shared<Node>(*this);
+  for (auto& c : n->list) c = c->clone();
+  for (auto& [k, v] : n->map) v = v->clone();
+  return n;
+}
+
+NodePtr Node::get(const std::string& key) const {
+  for (const auto& [k, v] : map) {
+    if (k == key) return v;
+  }
+  return nullptr;
+}
+
+void Node::set(const std::string& key, NodePtr value) {
+  for (auto& [k, v] : map) {
+    if (k == key) {
+      v = std::move(value);
+      return;
+    }
+  }
+  map.emplace_back(key, std::move(value));
+}
+
+bool Node::erase(const std::string& key) {
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (it->first == key) {
+      map.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* Node::type_name() const {
+  switch (kind) {
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return "bool";
+    case Kind::kInt:
+      return "int";
+    case Kind::kFloat:
+      return "float";
+    case Kind::kString:
+      return "string";
+    case Kind::kList:
+      return "list";
+    case Kind::kMap:
+      return "map";
+  }
+  return "?";
+}
+
+std::string Node::scalar_text() const {
+  switch (kind) {
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return b ? "true" : "false";
+    case Kind::kInt:
+      return std::to_string(i);
+    case Kind::kFloat:
+      return fmt::format("{}", f);
+    case Kind::kString:
+      return s;
+    default:
+      return "";
+  }
+}
+
+namespace {
+
+// Types a plain (unquoted) scalar with YAML 1.2 core-schema rules, as OmegaConf's users expect
+// for numbers, booleans and null.
+NodePtr typed_scalar(const std::string& text, bool quoted, const Location& loc) {
+  if (quoted) {
+    auto n = Node::string(text, loc);
+    n->quoted = true;
+    return n;
+  }
+  static const std::regex kInt(R"([-+]?[0-9]+)");
+  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
+    return Node::make(Node::Kind::kNull, loc);
+  }
+  if (text == "true" || text == "True" || text == "TRUE" || text == "false" || text == "False" ||
+      text == "FALSE") {
+    auto n = Node::make(Node::Kind::kBool, loc);
+    n->b = text[0] == 't' || text[0] == 'T';
+    return n;
+  }
+  if (std::regex_match(text, kInt)) {
+    try {
+      auto n = Node::make(Node::Kind::kInt, loc);
+      n->i = std::stoll(text);
+      return n;
+    } catch (const std::exception&) {
+      // too large: keep it as a float below
+    }
+  }
+  if (std::regex_match(text, kFloat) || text == ".inf" || text == "-.inf" || text == ".nan") {
+    auto n = Node::make(Node::Kind::kFloat, loc);
+    if (text == ".inf") {
+      n->f = std::numeric_limits<double>::infinity();
+    } else if (text == "-.inf") {
+      n->f = -std::numeric_limits<double>::infinity();
+    } else if (text == ".nan") {
+      n->f = std::numeric_limits<double>::quiet_NaN();
+    } else {
+      n->f = std::stod(text);
+    }
+    return n;
+  }
+  return Node::string(text, loc);
+}
+
+NodePtr from_yaml(const YAML::Node& y, const std::string& file) {
+  const Location loc{file, y.Mark().line + 1};
+  switch (y.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return Node::make(Node::Kind::kNull, loc);
+    case YAML::NodeType::Scalar:
+      return typed_scalar(y.Scalar(), y.Tag() == "!", loc);
+    case YAML::NodeType::Sequence: {
+      auto n = Node::make(Node::Kind::kList, loc);
+      for (const auto& c : y) n->list.push_back(from_yaml(c, file));
+      return n;
+    }
+    case YAML::NodeType::Map: {
+      auto n = Node::make(Node::Kind::kMap, loc);
+      for (const auto& kv : y) {
+        const std::string key = kv.first.as<std::string>();
+        if (n->get(key)) {
+          throw ConfigError({file, kv.first.Mark().line + 1},
+                            fmt::format("duplicate key '{}'", key));
+        }
+        n->map.emplace_back(key, from_yaml(kv.second, file));
+      }
+      return n;
+    }
+  }
+  return Node::make(Node::Kind::kNull, loc);
+}
+
+void emit(YAML::Emitter& out, const NodePtr& n) {
+  switch (n->kind) {
+    case Node::Kind::kNull:
+      out << YAML::Null;
+      break;
+    case Node::Kind::kBool:
+      out << n->b;
+      break;
+    case Node::Kind::kInt:
+      out << n->i;
+      break;
+    case Node::Kind::kFloat:
+      out << n->f;
+      break;
+    case Node::Kind::kString: {
+      // Quote strings that would read back as another type.
+      const NodePtr back = typed_scalar(n->s, false, {});
+      if (back->kind != Node::Kind::kString) {
+        out << YAML::DoubleQuoted << n->s;
+      } else {
+        out << n->s;
+      }
+      break;
+    }
+    case Node::Kind::kList:
+      out << YAML::BeginSeq;
+      for (const auto& c : n->list) emit(out, c);
+      out << YAML::EndSeq;
+      break;
+    case Node::Kind::kMap:
+      out << YAML::BeginMap;
+      for (const auto& [k, v] : n->map) {
+        out << YAML::Key << k << YAML::Value;
+        emit(out, v);
+      }
+      out << YAML::EndMap;
+      break;
+  }
+}
+
+// Deep merge: maps merge key by key, anything else is replaced by `src`.
+void merge_into(const NodePtr& dst, const NodePtr& src) {
+  for (const auto& [k, v] : src->map) {
+    NodePtr d = dst->get(k);
+    if (d && d->kind == Node::Kind::kMap && v->kind == Node::Kind::kMap) {
+      merge_into(d, v);
+    } else {
+      dst->set(k, v->clone());
+    }
+  }
+}
+
+std::string read_file(const std::string& path, const Location& from) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    if (from.line > 0) throw ConfigError(from, fmt::format("cannot read '{}'", path));
+    throw InputError(fmt::format("{}: cannot read the preset (no such file?)", path));
+  }
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+NodePtr compose(const std::string& path, const Location& from, std::vector<std::string>& chain) {
+  const std::string canonical = std::filesystem::weakly_canonical(path).string();
+  if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
+    throw ConfigError(from, fmt::format("defaults list includes '{}' again (a cycle)", path));
+  }
+  chain.push_back(canonical);
+  NodePtr self = parse_yaml(read_file(path, from), path);
+  if (self->kind == Node::Kind::kNull) self = Node::make(Node::Kind::kMap, {path, 1});
+  if (self->kind != Node::Kind::kMap) {
+    throw ConfigError(self->loc,
+                      fmt::format("a preset must be a map of keys, not a {}", self->type_name()));
+  }
+  NodePtr defaults = self->get("defaults");
+  if (!defaults) {
+    chain.pop_back();
+    return self;
+  }
+  if (defaults->kind != Node::Kind::kList) {
+    throw ConfigError(defaults->loc, "defaults: expected a list");
+  }
+  self->erase("defaults");
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  auto result = Node::make(Node::Kind::kMap, self->loc);
+  bool self_placed = false;
+  for (const auto& entry : defaults->list) {
+    if (entry->kind == Node::Kind::kString && entry->s == "_self_") {
+      merge_into(result, self);
+      self_placed = true;
+      continue;
+    }
+    std::string file;
+    std::string group;
+    if (entry->kind == Node::Kind::kString) {
+      file = entry->s;
+    } else if (entry->kind == Node::Kind::kMap && entry->map.size() == 1 &&
+               entry->map[0].second->is_scalar()) {
+      group = entry->map[0].first;  // - group: option  -> group/option.yaml under key `group`
+      file = group + "/" + entry->map[0].second->scalar_text();
+    } else {
+      throw ConfigError(entry->loc, "defaults entries are NAME, GROUP: OPTION or _self_");
+    }
+    std::filesystem::path p = dir / file;
+    if (p.extension() != ".yaml" && p.extension() != ".yml") p += ".yaml";
+    NodePtr loaded = compose(p.string(), entry->loc, chain);
+    if (!group.empty()) {
+      auto wrapper = Node::make(Node::Kind::kMap, entry->loc);
+      wrapper->set(group, loaded);
+      loaded = wrapper;
+    }
+    merge_into(result, loaded);
+  }
+  // Hydra: without _self_ in the list, the file's own values come after its defaults.
+  if (!self_placed) merge_into(result, self);
+  chain.pop_back();
+  return result;
+}
+
+}  // namespace
+
+NodePtr parse_yaml(const std::string& text, const std::string& file) {
+  try {
+    return from_yaml(YAML::Load(text), file);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError({file, e.mark.line + 1}, fmt::format("broken YAML: {}", e.msg));
+  }
+}
+
+NodePtr load_preset(const std::string& path) {
+  std::vector<std::string> chain;
+  return compose(path, {}, chain);
+}
+
+std::string to_yaml(const NodePtr& node) {
+  YAML::Emitter out;
+  emit(out, node);
+  return std::string(out.c_str()) + "\n";
+}
+
+NodePtr parse_value(const std::string& text, const Location& loc) {
+  std::string t = text;
+  if (t.size() >= 2 &&
+      ((t.front() == '\'' && t.back() == '\'') || (t.front() == '"' && t.back() == '"'))) {
+    auto n = Node::string(t.substr(1, t.size() - 2), loc);
+    n->quoted = true;
+    return n;
+  }
+  if (!t.empty() && (t.front() == '[' || t.front() == '{')) {
+    // Flow lists and maps: YAML's flow syntax is the override grammar's.
+    NodePtr n = parse_yaml(t, loc.file);
+    std::function<void(const NodePtr&)> relocate = [&](const NodePtr& x) {
+      x->loc = loc;
+      for (auto& c : x->list) relocate(c);
+      for (auto& [k, v] : x->map) relocate(v);
+    };
+    relocate(n);
+    return n;
+  }
+  return typed_scalar(t, false, loc);
+}
+
+NodePtr select(const NodePtr& root, const std::string& path) {
+  NodePtr n = root;
+  std::size_t start = 0;
+  while (n && start <= path.size()) {
+    const std::size_t dot = path.find('.', start);
+    const std::string part =
+        path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    if (part.empty()) return nullptr;
+    if (n->kind == Node::Kind::kMap) {
+      n = n->get(part);
+    } else if (n->kind == Node::Kind::kList && std::all_of(part.begin(), part.end(), ::isdigit)) {
+      const auto idx = std::stoul(part);
+      n = idx < n->list.size() ? n->list[idx] : nullptr;
+    } else {
+      return nullptr;
+    }
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return n;
+}
+
+}  // namespace codecbench::config

@@ -1,0 +1,281 @@
+#include "codecbench/store.hpp"
+
+#include <fmt/core.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+#include <utility>
+
+#include "codecbench/batch.hpp"
+#include "codecbench/error.hpp"
+#include "codecbench/version.hpp"
+
+namespace codecbench {
+namespace {
+
+// Migrations: entry i brings a store from version i to i + 1.
+const std::vector<std::string> kMigrations = {
+    R"sql(
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY,
+  started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL,
+  preset_name TEXT, preset_path TEXT, preset_yaml TEXT, preset_hash TEXT,
+  host TEXT, cpu_model TEXT, physical_cores INTEGER, logical_cores INTEGER,
+  tool_version TEXT, git_revision TEXT, ffmpeg_version TEXT,
+  jobs_total INTEGER, jobs_failed INTEGER);
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  job_key TEXT NOT NULL, input TEXT, encoder_label TEXT, encoder TEXT, options TEXT,
+  variant TEXT, threads INTEGER, status TEXT NOT NULL, error TEXT, repeats INTEGER,
+  wall_median REAL, wall_min REAL, wall_max REAL, wall_stddev REAL, encode_median REAL,
+  noisy INTEGER, result_json TEXT, finished TEXT);
+CREATE INDEX jobs_by_key ON jobs(job_key);
+CREATE INDEX jobs_by_run ON jobs(run_id);
+CREATE TABLE measurements (
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  repeat INTEGER NOT NULL, wall_s REAL, encode_s REAL, decode_s REAL, metric_s REAL,
+  cpu_s REAL, peak_rss_kib INTEGER, result_json TEXT);
+)sql",
+};
+
+std::string now_iso() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S%z", &tm);
+  return buf;
+}
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      throw Error(fmt::format("results store: {}", sqlite3_errmsg(db)));
+    }
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement& bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& bind(int i, double v) {
+    sqlite3_bind_double(stmt_, i, v);
+    return *this;
+  }
+  Statement& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Statement& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw Error(fmt::format("results store: {}", sqlite3_errmsg(db_)));
+  }
+  std::string text(int col) {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p != nullptr ? reinterpret_cast<const char*>(p) : "";
+  }
+  std::int64_t integer(int col) { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+int count_physical_cores() {
+  std::ifstream f("/proc/cpuinfo");
+  std::set<std::pair<std::string, std::string>> cores;
+  std::string line, phys = "0";
+  while (std::getline(f, line)) {
+    if (line.rfind("physical id", 0) == 0) phys = line.substr(line.find(':') + 1);
+    if (line.rfind("core id", 0) == 0) cores.emplace(phys, line.substr(line.find(':') + 1));
+  }
+  return cores.empty() ? static_cast<int>(std::thread::hardware_concurrency())
+                       : static_cast<int>(cores.size());
+}
+
+std::string read_cpu_model() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      std::string m = line.substr(line.find(':') + 1);
+      return m.substr(m.find_first_not_of(' '));
+    }
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+RunInfo RunInfo::this_machine() {
+  RunInfo r;
+  r.started = now_iso();
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  r.host = host;
+  r.cpu_model = read_cpu_model();
+  r.physical_cores = count_physical_cores();
+  r.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
+  const VersionInfo v = version_info();
+  r.tool_version = v.tool;
+  r.git_revision = v.git_revision;
+  r.ffmpeg_version = v.ffmpeg;
+  return r;
+}
+
+ResultStore::ResultStore(const std::string& path) : path_(path) {
+  std::error_code ec;
+  const auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    const std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw InputError(fmt::format("{}: cannot open the results store ({})", path, msg));
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  try {
+    exec("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;");
+    exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    int version = schema_version();
+    if (version > kStoreSchemaVersion) {
+      throw InputError(fmt::format("{}: store schema version {} is newer than this codecbench ({})",
+                                   path, version, kStoreSchemaVersion));
+    }
+    for (; version < kStoreSchemaVersion; ++version) {
+      exec("BEGIN");
+      exec(kMigrations[static_cast<std::size_t>(version)]);
+      exec("DELETE FROM schema_version");
+      exec(fmt::format("INSERT INTO schema_version VALUES ({})", version + 1));
+      exec("COMMIT");
+    }
+  } catch (const Error& e) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw InputError(fmt::format("{}: not a usable results store ({})", path, e.what()));
+  }
+}
+
+ResultStore::~ResultStore() { sqlite3_close(db_); }
+
+void ResultStore::exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    const std::string msg = err != nullptr ? err : "unknown error";
+    sqlite3_free(err);
+    throw Error(fmt::format("results store: {}", msg));
+  }
+}
+
+int ResultStore::schema_version() {
+  Statement s(db_, "SELECT version FROM schema_version");
+  return s.step() ? static_cast<int>(s.integer(0)) : 0;
+}
+
+std::int64_t ResultStore::begin_run(const RunInfo& r) {
+  std::lock_guard lock(mutex_);
+  Statement s(
+      db_,
+      "INSERT INTO runs (started, status, preset_name, preset_path, preset_yaml, preset_hash, "
+      "host, "
+      "cpu_model, physical_cores, logical_cores, tool_version, git_revision, ffmpeg_version, "
+      "jobs_total, jobs_failed) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)");
+  s.bind(1, r.started).bind(2, r.preset_name).bind(3, r.preset_path).bind(4, r.preset_yaml);
+  s.bind(5, r.preset_hash).bind(6, r.host).bind(7, r.cpu_model).bind(8, r.physical_cores);
+  s.bind(9, r.logical_cores).bind(10, r.tool_version).bind(11, r.git_revision);
+  s.bind(12, r.ffmpeg_version).bind(13, r.jobs_total);
+  s.step();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void ResultStore::record_job(std::int64_t run_id, const BatchJobResult& r) {
+  std::lock_guard lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  try {
+    const JobResult* rep = r.representative();
+    std::string json;
+    if (rep != nullptr) json = nlohmann::json(*rep).dump();
+    Statement s(
+        db_,
+        "INSERT INTO jobs (run_id, job_key, input, encoder_label, encoder, options, variant, "
+        "threads, "
+        "status, error, repeats, wall_median, wall_min, wall_max, wall_stddev, encode_median, "
+        "noisy, "
+        "result_json, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, run_id).bind(2, r.job.key).bind(3, r.job.input).bind(4, r.job.encoder_label);
+    s.bind(5, r.job.spec.encoder).bind(6, options_text(r.job.spec.options)).bind(7, r.job.variant);
+    s.bind(8, r.job.spec.threads).bind(9, r.status).bind(10, r.error);
+    s.bind(11, static_cast<int>(r.runs.size())).bind(12, r.wall.median).bind(13, r.wall.min);
+    s.bind(14, r.wall.max)
+        .bind(15, r.wall.stddev)
+        .bind(16, r.encode.median)
+        .bind(17, r.noisy ? 1 : 0);
+    s.bind(18, json).bind(19, now_iso());
+    s.step();
+    const std::int64_t job_id = sqlite3_last_insert_rowid(db_);
+    for (std::size_t i = 0; i < r.runs.size(); ++i) {
+      const JobResult& m = r.runs[i];
+      Statement ms(
+          db_,
+          "INSERT INTO measurements (job_id, repeat, wall_s, encode_s, decode_s, metric_s, cpu_s, "
+          "peak_rss_kib, result_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      ms.bind(1, job_id).bind(2, static_cast<int>(i)).bind(3, m.wall_s).bind(4, m.encode_s);
+      ms.bind(5, m.decode_s).bind(6, m.metric_s).bind(7, m.cpu_user_s + m.cpu_sys_s);
+      ms.bind(8, static_cast<std::int64_t>(m.peak_rss_kib)).bind(9, nlohmann::json(m).dump());
+      ms.step();
+    }
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
+}
+
+void ResultStore::finish_run(std::int64_t run_id, const std::string& status, int jobs_failed) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "UPDATE runs SET finished = ?, status = ?, jobs_failed = ? WHERE id = ?");
+  s.bind(1, now_iso()).bind(2, status).bind(3, jobs_failed).bind(4, run_id);
+  s.step();
+}
+
+std::set<std::string> ResultStore::completed_keys(const std::string& preset_hash) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_,
+              "SELECT DISTINCT jobs.job_key FROM jobs JOIN runs ON jobs.run_id = runs.id "
+              "WHERE runs.preset_hash = ? AND jobs.status = 'ok'");
+  s.bind(1, preset_hash);
+  std::set<std::string> out;
+  while (s.step()) out.insert(s.text(0));
+  return out;
+}
+
+std::vector<RunRow> ResultStore::runs() {
+  std::lock_guard lock(mutex_);
+  Statement s(db_,
+              "SELECT id, started, IFNULL(finished, ''), status, IFNULL(preset_name, ''), "
+              "IFNULL(preset_hash, ''), IFNULL(jobs_total, 0), IFNULL(jobs_failed, 0) FROM runs "
+              "ORDER BY id");
+  std::vector<RunRow> out;
+  while (s.step()) {
+    out.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
+                   static_cast<int>(s.integer(6)), static_cast<int>(s.integer(7))});
+  }
+  return out;
+}
+
+}  // namespace codecbench
