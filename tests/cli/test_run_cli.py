@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""CLI tests for `codecbench run` and `codecbench config`: the quick preset end to end, the
+store, resume, failures, multirun, broken presets and SIGINT."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+CB = os.environ["CODECBENCH"]
+ROOT = os.environ["SOURCE_ROOT"]
+failures = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def run(*args, timeout=300, env=None):
+    return subprocess.run([CB, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          env=env)
+
+
+TINY = """
+name: tiny
+inputs:
+  - lavfi:testsrc2=size=160x120:rate=25:duration=0.4
+  - lavfi:sine=frequency=300:duration=0.5
+encoders:
+  m: {codec: mpeg4, options: {b: 200k}}
+  f: flac
+jobs: 2
+repeats: 2
+output: {store: "${oc.env:STORE}"}
+"""
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        store = os.path.join(tmp, "quick.sqlite")
+        out_json = os.path.join(tmp, "run.json")
+        t0 = time.monotonic()
+        res = run("run", "presets/quick.yaml", "--store", store, "--json", out_json)
+        elapsed = time.monotonic() - t0
+        check(res.returncode == 0, f"quick preset runs ({res.returncode}: {res.stderr[-500:]})")
+        check(elapsed < 60, f"quick preset under a minute ({elapsed:.1f} s)")
+        lines = res.stdout.splitlines()
+        check(lines and lines[0].split()[:3] == ["input", "encoder", "options"], "table header")
+        check(sum(1 for l in lines if l.rstrip().endswith(" ok")) >= 10, "table rows ok")
+        doc = json.load(open(out_json))
+        check(doc["run"]["logical_cores"] >= 1 and doc["run"]["ffmpeg"], "run metadata in JSON")
+        db = sqlite3.connect(store)
+        (version,) = db.execute("select version from schema_version").fetchone()
+        check(version == 1, "store schema version 1")
+        runs = db.execute("select id, status, jobs_total, preset_hash from runs").fetchall()
+        check(len(runs) == 1 and runs[0][1] == "ok", f"one run recorded: {runs}")
+        (jobs_ok,) = db.execute("select count(*) from jobs where status = 'ok'").fetchone()
+        check(jobs_ok == runs[0][2] == len(doc["jobs"]), f"every job in the store ({jobs_ok})")
+        (meas,) = db.execute("select count(*) from measurements").fetchone()
+        check(meas == jobs_ok, "one measurement per job and repeat")
+        db.close()
+
+        # config prints the resolved preset, with overrides applied.
+        res = run("config", "presets/quick.yaml", "jobs=1", "encoders.x264.options.crf=30")
+        check(res.returncode == 0 and "jobs: 1" in res.stdout and "crf: 30" in res.stdout
+              and "${" not in res.stdout, "config prints the resolved preset with overrides")
+
+        env = dict(os.environ, STORE=os.path.join(tmp, "tiny.sqlite"))
+        tiny = os.path.join(tmp, "tiny.yaml")
+        open(tiny, "w").write(TINY)
+        res = run("run", tiny, "--json", env=env)
+        doc = json.loads(res.stdout)
+        check(res.returncode == 0 and len(doc["jobs"]) == 2, "tiny: video input x mpeg4, audio x flac")
+        j = doc["jobs"][0]
+        check(j["repeats"] == 2 and j["wall_s"]["min"] <= j["wall_s"]["median"] <= j["wall_s"]["max"],
+              "repeats give median, min, max")
+        res = run("run", tiny, "--resume", "--json", env=env)
+        doc = json.loads(res.stdout)
+        check(all(j["status"] == "skipped" for j in doc["jobs"]), "--resume skips finished jobs")
+        res = run("run", tiny, "-m", "encoders.m.options.b=100k,300k", "repeats=1", "--json", env=env)
+        doc = json.loads(res.stdout)
+        check(res.returncode == 0 and len(doc["jobs"]) == 4, f"multirun doubles the jobs ({len(doc['jobs'])})")
+        check(sorted({j["variant"] for j in doc["jobs"]}) ==
+              ["encoders.m.options.b=100k", "encoders.m.options.b=300k"], "variants recorded")
+
+        # A failing job is recorded and the batch goes on; exit code 5.
+        res = run("run", tiny, "++encoders.m.options.bogus=1", "--json", env=env)
+        doc = json.loads(res.stdout)
+        statuses = {j["encoder_label"]: j["status"] for j in doc["jobs"]}
+        check(res.returncode == 5 and statuses == {"m": "failed", "f": "ok"},
+              f"failed job recorded, others run, exit 5 ({res.returncode}, {statuses})")
+
+        # Broken presets: one line naming file, line and key; exit 3 (usage errors 2).
+        bad = os.path.join(tmp, "bad.yaml")
+        open(bad, "w").write(TINY.replace("jobs: 2", "jbos: 2"))
+        res = run("run", bad, env=env)
+        err = res.stderr.strip().splitlines()
+        check(res.returncode == 3 and len(err) == 1 and "bad.yaml:9: jbos: unknown key (did you mean 'jobs'?)" in err[0],
+              f"unknown key: {err}")
+        res = run("run", tiny, "nokey=1", env=env)
+        check(res.returncode == 3 and "use +nokey" in res.stderr, "override of a missing key")
+        res = run("run", tiny, "encoders.m.codec=libx246", env=env)
+        check(res.returncode == 2 and "libx264" in res.stderr, "unknown encoder checked before jobs start")
+        res = run("run", os.path.join(tmp, "missing.yaml"))
+        check(res.returncode == 3 and "missing.yaml" in res.stderr, "missing preset")
+
+        # SIGINT: no new jobs, finished ones kept, exit 130.
+        many = os.path.join(tmp, "many.yaml")
+        open(many, "w").write(
+            "inputs: [lavfi:testsrc2=size=640x360:rate=25:duration=3]\n"
+            "output: {store: \"${oc.env:STORE}\"}\n"
+            "encoders:\n" + "".join(f"  m{i}: {{codec: mpeg4, options: {{b: {i}00k}}}}\n"
+                                    for i in range(1, 7)))
+        env["STORE"] = os.path.join(tmp, "many.sqlite")
+        p = subprocess.Popen([CB, "run", many], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        line = p.stderr.readline()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+        db = sqlite3.connect(env["STORE"])
+        (done,) = db.execute("select count(*) from jobs where status = 'ok'").fetchone()
+        (status,) = db.execute("select status from runs").fetchone()
+        check(p.returncode == 130 and 1 <= done < 6 and status == "interrupted",
+              f"SIGINT: exit {p.returncode}, {done} finished jobs kept, run {status} ({line.strip()})")
+    print(f"{'FAILED' if failures else 'passed'}: {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "codecbench/config.hpp"
+#include "codecbench/preset.hpp"
+
+using namespace codecbench;
+using namespace codecbench::config;
+
+namespace {
+
+NodePtr resolved(const std::string& yaml) { return resolve(parse_yaml(yaml, "test.yaml")); }
+
+std::string str(const NodePtr& root, const std::string& path) {
+  NodePtr n = select(root, path);
+  REQUIRE_MESSAGE(n != nullptr, path);
+  return n->scalar_text();
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/codecbench-config-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string write(const std::string& name, const std::string& text) const {
+    const auto p = path / name;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p.string();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("absolute interpolation, inside strings and as typed whole values") {
+  const NodePtr r = resolved(
+      "paths: {root: /data, out: '${paths.root}/out'}\n"
+      "n: 3\nlist: [1, 2]\nmap: {a: 1}\n"
+      "copy_n: ${n}\ncopy_list: ${list}\ncopy_map: ${map}\nflag: true\ncopy_flag: ${flag}\n"
+      "text: 'n is ${n} and ${paths.out}/x.mkv'\n");
+  CHECK(str(r, "paths.out") == "/data/out");
+  CHECK(select(r, "copy_n")->kind == Node::Kind::kInt);
+  CHECK(select(r, "copy_n")->i == 3);
+  CHECK(select(r, "copy_list")->kind == Node::Kind::kList);
+  CHECK(str(r, "copy_list.1") == "2");
+  CHECK(select(r, "copy_map")->kind == Node::Kind::kMap);
+  CHECK(select(r, "copy_flag")->kind == Node::Kind::kBool);
+  CHECK(str(r, "text") == "n is 3 and /data/out/x.mkv");
+}
+
+TEST_CASE("relative interpolation: ${.sibling} and ${..uncle}, nested and chained") {
+  const NodePtr r = resolved(
+      "paths:\n  root: /r\n  data: ${.root}/data\n  deeper:\n    x: ${..data}/x\n    y: ${.x}/y\n"
+      "a: ${b}\nb: ${c}\nc: end\n"
+      "key: data\nnested: ${paths.${key}}\n");
+  CHECK(str(r, "paths.data") == "/r/data");
+  CHECK(str(r, "paths.deeper.x") == "/r/data/x");
+  CHECK(str(r, "paths.deeper.y") == "/r/data/x/y");
+  CHECK(str(r, "a") == "end");
+  CHECK(str(r, "nested") == "/r/data");
+}
+
+TEST_CASE("resolvers: oc.env with and without default, oc.select, now") {
+  setenv("CODECBENCH_TEST_VAR", "/from/env", 1);
+  unsetenv("CODECBENCH_TEST_UNSET");
+  const NodePtr r = resolved(
+      "a: ${oc.env:CODECBENCH_TEST_VAR}\nb: ${oc.env:CODECBENCH_TEST_UNSET,/fallback}\n"
+      "c: ${oc.select:missing.key,7}\nd: ${oc.select:a}\ne: ${now:%Y}\n"
+      "f: ${oc.env:CODECBENCH_TEST_UNSET,null}\n");
+  CHECK(str(r, "a") == "/from/env");
+  CHECK(str(r, "b") == "/fallback");
+  CHECK(select(r, "c")->kind == Node::Kind::kInt);
+  CHECK(select(r, "c")->i == 7);
+  CHECK(str(r, "d") == "/from/env");
+  CHECK(str(r, "e").size() == 4);
+  CHECK(select(r, "f")->kind == Node::Kind::kNull);
+  const std::string err = error_of([] { resolved("x: ${oc.env:CODECBENCH_TEST_UNSET}\n"); });
+  CHECK(err.find("CODECBENCH_TEST_UNSET is not set") != std::string::npos);
+  CHECK(err.find("test.yaml:1") == 0);
+}
+
+TEST_CASE("broken interpolations: missing key, cycle, unknown resolver, text with a map") {
+  CHECK(error_of([] {
+          resolved("a: 1\nb: ${nope.x}\n");
+        }).find("test.yaml:2: b: interpolation '${nope.x}' points to a missing key") == 0);
+  const std::string cycle = error_of([] { resolved("a: ${b}\nb: ${c}\nc: ${a}\n"); });
+  CHECK(cycle.find("interpolation cycle: a -> b -> c -> a") != std::string::npos);
+  CHECK(error_of([] { resolved("a: ${oc.nope:x}\n"); }).find("unknown resolver 'oc.nope'") !=
+        std::string::npos);
+  CHECK(error_of([] { resolved("m: {k: 1}\ns: 'x${m}'\n"); }).find("cannot be part of a string") !=
+        std::string::npos);
+  CHECK(error_of([] { parse_yaml("a: [1, 2\n", "bad.yaml"); }).find("bad.yaml:") == 0);
+  CHECK(error_of([] {
+          parse_yaml("a: 1\na: 2\n", "dup.yaml");
+        }).find("dup.yaml:2: duplicate key 'a'") == 0);
+}
+
+TEST_CASE("defaults lists compose files; _self_ decides who wins") {
+  TempDir d;
+  d.write("base.yaml", "threads: 1\njobs: 4\nvars: {who: base}\n");
+  d.write("encoders/x264.yaml", "codec: libx264\noptions: {crf: 23}\n");
+  const std::string self_last =
+      d.write("a.yaml", "defaults: [base, {encoders: x264}, _self_]\njobs: 2\n");
+  const std::string self_first = d.write("b.yaml", "defaults: [_self_, base]\njobs: 2\n");
+  const std::string implicit = d.write("c.yaml", "defaults: [base]\njobs: 2\n");
+  NodePtr a = resolve(load_preset(self_last));
+  CHECK(str(a, "jobs") == "2");
+  CHECK(str(a, "threads") == "1");
+  CHECK(str(a, "encoders.codec") == "libx264");
+  CHECK(str(a, "encoders.options.crf") == "23");
+  CHECK(select(a, "defaults") == nullptr);
+  CHECK(str(resolve(load_preset(self_first)), "jobs") == "4");
+  CHECK(str(resolve(load_preset(implicit)), "jobs") == "2");  // Hydra: _self_ last by default
+  const std::string missing = d.write("m.yaml", "defaults: [nothere]\n");
+  CHECK(error_of([&] { load_preset(missing); }).find("m.yaml:1: cannot read") != std::string::npos);
+}
+
+TEST_CASE("overrides: set, add, force, delete, lists and quoted strings") {
+  NodePtr root = parse_yaml("encoders: {x264: {options: {crf: 23}}}\njobs: 1\n", "t.yaml");
+  apply_override(root, parse_override("encoders.x264.options.crf=28", false));
+  apply_override(root, parse_override("+new.key=1", false));
+  apply_override(root, parse_override("++jobs=3", false));
+  apply_override(root, parse_override("+metrics=[psnr, ssim]", false));
+  apply_override(root, parse_override("+label='a, b'", false));
+  apply_override(root, parse_override("~new", false));
+  CHECK(select(root, "encoders.x264.options.crf")->i == 28);
+  CHECK(select(root, "jobs")->i == 3);
+  CHECK(select(root, "metrics")->list.size() == 2);
+  CHECK(str(root, "label") == "a, b");
+  CHECK(select(root, "new") == nullptr);
+  CHECK(error_of([&] {
+          apply_override(root, parse_override("nokey=1", false));
+        }).find("use +nokey=") != std::string::npos);
+  CHECK(error_of([&] {
+          apply_override(root, parse_override("+jobs=1", false));
+        }).find("already exists") != std::string::npos);
+  CHECK(error_of([&] {
+          apply_override(root, parse_override("~gone", false));
+        }).find("does not exist") != std::string::npos);
+}
+
+TEST_CASE("multirun: comma lists, range() and a sweep: section give the cartesian product") {
+  NodePtr root =
+      parse_yaml("crf: 23\nthreads: 1\npreset: medium\nsweep: {preset: [fast, slow]}\n", "t.yaml");
+  const auto variants = expand_sweeps(
+      root, {parse_override("crf=18,23,28", true), parse_override("threads=range(1,3)", true)});
+  REQUIRE(variants.size() == 3 * 2 * 2);
+  CHECK(variants[0].overrides == std::vector<std::string>{"crf=18", "threads=1", "preset=fast"});
+  CHECK(select(variants[11].tree, "crf")->i == 28);
+  CHECK(select(variants[11].tree, "threads")->i == 2);
+  CHECK(str(variants[11].tree, "preset") == "slow");
+  CHECK(select(variants[0].tree, "sweep") == nullptr);
+  const auto floats = parse_override("q=range(0,1,0.25)", true);
+  CHECK(floats.values.size() == 4);
+  CHECK(floats.values[3]->f == doctest::Approx(0.75));
+}
+
+TEST_CASE("the schema names unknown keys with the closest valid key, and wrong types") {
+  auto check_error = [](const std::string& yaml, const std::string& expected) {
+    const std::string e = error_of([&] { preset_from_tree(resolved(yaml), "t"); });
+    CAPTURE(e);
+    CHECK(e.find(expected) != std::string::npos);
+  };
+  const std::string ok = "inputs: [lavfi:testsrc2=duration=1]\nencoders: {x: {codec: mpeg4}}\n";
+  check_error(ok + "jbos: 2\n", "test.yaml:3: jbos: unknown key (did you mean 'jobs'?)");
+  check_error(ok + "jobs: two\n", "test.yaml:3: jobs: expected an integer, got string 'two'");
+  check_error(ok + "jobs: 0\n", "jobs: must be at least 1");
+  check_error("inputs: []\nencoders: {x: mpeg4}\n", "inputs: expected a non-empty list");
+  check_error("inputs: [a.mkv]\nencoders: {x: {options: {crf: 1}}}\n",
+              "encoders.x: missing 'codec'");
+  check_error("inputs: [a.mkv]\nencoders: {x: {codec: mpeg4, optoins: {}}}\n",
+              "did you mean 'options'?");
+  check_error(ok + "output: {stor: x}\n", "output.stor: unknown key (did you mean 'store'?)");
+  // Free-form groups accept anything.
+  CHECK_NOTHROW(preset_from_tree(resolved(ok + "vars: {anything: 1}\npaths: {x: y}\n"), "t"));
+}
+
+TEST_CASE("a preset expands into jobs with stable keys; axes make a ladder") {
+  const Preset p =
+      preset_from_tree(resolved("inputs: [lavfi:testsrc2=duration=1, lavfi:sine=duration=1]\n"
+                                "encoders:\n  x264: {codec: libx264, options: {preset: fast}, "
+                                "axes: {crf: [18, 23, 28]}}\n"
+                                "  opus: {codec: libopus, axes: {b: [32k, 64k]}}\nthreads: 2\n"),
+                       "t");
+  const auto jobs = expand_jobs(p);
+  REQUIRE(jobs.size() == 5);  // the video input gets 3 x264 jobs, the audio input 2 opus jobs
+  CHECK(jobs[0].spec.options ==
+        std::vector<std::pair<std::string, std::string>>{{"preset", "fast"}, {"crf", "18"}});
+  CHECK(jobs[0].spec.threads == 2);
+  CHECK(jobs[3].encoder_label == "opus");
+  CHECK(jobs[0].key != jobs[1].key);
+  CHECK(expand_jobs(p)[2].key == jobs[2].key);
+  CHECK(jobs[0].key.size() == 16);
+}
+
+TEST_CASE("to_yaml writes a tree that parses back to the same values") {
+  const NodePtr r = resolved("a: '123'\nb: 123\nc: [x, 'true']\nd: {e: null}\n");
+  const NodePtr back = parse_yaml(to_yaml(r), "back.yaml");
+  CHECK(select(back, "a")->kind == Node::Kind::kString);
+  CHECK(select(back, "b")->kind == Node::Kind::kInt);
+  CHECK(select(back, "c.1")->kind == Node::Kind::kString);
+  CHECK(select(back, "d.e")->kind == Node::Kind::kNull);
+}
