@@ -31,6 +31,7 @@ struct RunSettings {
   std::vector<std::string> overrides;
   bool multirun = false;
   bool resume = false;
+  bool dry_run = false;
   std::string store;
   OutputOptions out;
 };
@@ -221,6 +222,18 @@ int run(const RunSettings& s) {
   Loaded l = load(s);
   check_jobs(l.jobs);
   const Preset& first = l.variants.front();
+  if (s.dry_run) {
+    // The job list as it would run: checked, expanded, nothing encoded or stored.
+    std::string text;
+    for (const auto& j : l.jobs) {
+      text += fmt::format("{}  {:<16} {:<10} {}{}\n", j.key, j.input, j.encoder_label,
+                          options_text(j.spec.options),
+                          j.variant.empty() ? "" : "  [" + j.variant + "]");
+    }
+    write_output("", text);
+    if (!s.out.quiet) std::fprintf(stderr, "%zu jobs\n", l.jobs.size());
+    return 0;
+  }
   RunInfo info = RunInfo::this_machine();
   info.preset_name = first.name;
   info.preset_path = s.preset;
@@ -297,6 +310,7 @@ void register_run(CLI::App& app, CommandRunner& runner) {
   cmd->add_flag("--resume", s->resume,
                 "Run only the jobs the store lacks for the same resolved preset");
   cmd->add_option("--store", s->store, "Results store (default: the preset's output.store)");
+  cmd->add_flag("--dry-run", s->dry_run, "Check the preset and list its jobs without running them");
   add_output_options(cmd, s->out);
   cmd->callback([s, &runner] { runner = [s] { return run(*s); }; });
 

@@ -65,6 +65,14 @@ def main():
         check(meas == jobs_ok, "one measurement per job and repeat")
         db.close()
 
+        # Every shipped preset is valid and expands to jobs.
+        for name in sorted(os.listdir(os.path.join(ROOT, "presets"))):
+            if name == "base.yaml" or not name.endswith(".yaml"):
+                continue
+            res = run("run", f"presets/{name}", "--dry-run", "-q")
+            check(res.returncode == 0 and len(res.stdout.splitlines()) >= 5,
+                  f"presets/{name}: valid, {len(res.stdout.splitlines())} jobs ({res.stderr.strip()})")
+
         # config prints the resolved preset, with overrides applied.
         res = run("config", "presets/quick.yaml", "jobs=1", "encoders.x264.options.crf=30")
         check(res.returncode == 0 and "jobs: 1" in res.stdout and "crf: 30" in res.stdout
