@@ -105,8 +105,14 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
           (std::filesystem::path(settings.output.keep_dir) / (r.job.key + ".mkv")).string();
     }
     try {
-      for (int w = 0; w < settings.warmup; ++w) (void)run_job(spec);
-      for (int k = 0; k < settings.repeats; ++k) r.runs.push_back(run_job(spec));
+      // A job's own stages and metric kernels run in an arena of its codec thread budget
+      // (threads=1: one thread, so jobs x threads really is the batch's thread count), and
+      // concurrent jobs do not steal each other's tasks.
+      tbb::task_arena job_arena(spec.threads == 0 ? static_cast<int>(hw)
+                                                  : std::max(1, spec.threads));
+      auto one = [&] { return job_arena.execute([&] { return run_job(spec); }); };
+      for (int w = 0; w < settings.warmup; ++w) (void)one();
+      for (int k = 0; k < settings.repeats; ++k) r.runs.push_back(one());
       std::vector<double> wall, enc;
       for (const auto& m : r.runs) {
         wall.push_back(m.wall_s);
