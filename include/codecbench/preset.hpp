@@ -72,6 +72,20 @@ struct BatchJob {
 /// Expands inputs x encoders x option axes into jobs, in a stable order.
 std::vector<BatchJob> expand_jobs(const Preset& preset);
 
+/// A preset file with command-line overrides applied, resolved, checked and expanded.
+struct PresetBundle {
+  std::vector<Preset> variants;  ///< one per multirun combination (one without sweeps)
+  std::vector<BatchJob> jobs;    ///< every variant's jobs
+  std::string yaml;              ///< resolved YAML of every variant ("---" between them)
+  std::string hash;              ///< stable_hash(yaml)
+};
+
+/// Loads PATH, applies the overrides (Hydra syntax; with `multirun`, comma lists, range() and
+/// the file's `sweep:` section expand to variants; without it, a multi-valued override is an
+/// error that suggests -m), resolves, checks and expands every variant.
+PresetBundle load_bundle(const std::string& path, const std::vector<std::string>& overrides,
+                         bool multirun);
+
 /// Options as "k=v k=v" text.
 std::string options_text(const std::vector<std::pair<std::string, std::string>>& options);
 

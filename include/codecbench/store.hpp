@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,7 +19,7 @@ namespace codecbench {
 struct BatchJobResult;
 
 /// Current schema version of the store (docs/store.md).
-inline constexpr int kStoreSchemaVersion = 1;
+inline constexpr int kStoreSchemaVersion = 2;
 
 /// The machine and software a run was made on.
 struct RunInfo {
@@ -63,6 +64,8 @@ class ResultStore {
   /// Keys of the jobs finished successfully in earlier runs of the same resolved preset.
   std::set<std::string> completed_keys(const std::string& preset_hash);
   std::vector<RunRow> runs();
+  /// Stores a scaling sweep (its JSON form, sweep.hpp) and its points; returns its id.
+  std::int64_t record_sweep(const RunInfo& info, const nlohmann::json& sweep);
   [[nodiscard]] int schema_version();
   [[nodiscard]] const std::string& path() const { return path_; }
 

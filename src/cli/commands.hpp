@@ -15,5 +15,7 @@ void register_codecs(CLI::App& app, CommandRunner& runner);
 void register_transcode(CLI::App& app, CommandRunner& runner);
 /// Registers `run` and `config`.
 void register_run(CLI::App& app, CommandRunner& runner);
+/// Registers `sweep`.
+void register_sweep(CLI::App& app, CommandRunner& runner);
 
 }  // namespace codecbench::cli

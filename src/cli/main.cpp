@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   codecbench::cli::register_codecs(app, runner);
   codecbench::cli::register_transcode(app, runner);
   codecbench::cli::register_run(app, runner);
+  codecbench::cli::register_sweep(app, runner);
 
   try {
     app.parse(argc, argv);

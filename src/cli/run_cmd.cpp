@@ -36,47 +36,9 @@ struct RunSettings {
   OutputOptions out;
 };
 
-struct Loaded {
-  std::vector<Preset> variants;
-  std::vector<BatchJob> jobs;
-  std::string yaml;  // resolved, all variants
-};
+using Loaded = PresetBundle;
 
-Loaded load(const RunSettings& s) {
-  using namespace config;
-  NodePtr root = load_preset(s.preset);
-  std::vector<Override> sweeps;
-  for (const auto& text : s.overrides) {
-    Override o = parse_override(text, s.multirun);
-    if (o.values.size() > 1) {
-      sweeps.push_back(o);
-      continue;
-    }
-    apply_override(root, o);
-  }
-  if (!s.multirun && root->get("sweep")) {
-    // A sweep: section runs only with -m, as in Hydra; without it the section is ignored.
-    root->erase("sweep");
-  }
-  Loaded l;
-  const std::string stem = std::filesystem::path(s.preset).stem().string();
-  for (auto& v : expand_sweeps(root, sweeps)) {
-    NodePtr resolved = resolve(v.tree);
-    Preset p = preset_from_tree(resolved, stem);
-    p.variant = v.overrides;
-    if (!v.overrides.empty()) {
-      std::string label;
-      for (const auto& o : v.overrides) label += (label.empty() ? "" : " ") + o;
-      l.yaml += "# " + label + "\n";
-    }
-    l.yaml += to_yaml(resolved);
-    l.yaml += "---\n";
-    for (auto& j : expand_jobs(p)) l.jobs.push_back(std::move(j));
-    l.variants.push_back(std::move(p));
-  }
-  if (l.yaml.size() >= 4) l.yaml.resize(l.yaml.size() - 4);
-  return l;
-}
+Loaded load(const RunSettings& s) { return load_bundle(s.preset, s.overrides, s.multirun); }
 
 std::string fmt_num(double v, const char* f) {
   return std::isfinite(v) ? fmt::format(fmt::runtime(f), v) : std::string("inf");
@@ -238,7 +200,7 @@ int run(const RunSettings& s) {
   info.preset_name = first.name;
   info.preset_path = s.preset;
   info.preset_yaml = l.yaml;
-  info.preset_hash = stable_hash(l.yaml);
+  info.preset_hash = l.hash;
   ResultStore store(s.store.empty() ? first.output.store : s.store);
 
   const bool tty = stderr_is_tty() && !s.out.quiet;

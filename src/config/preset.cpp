@@ -290,3 +290,49 @@ std::vector<BatchJob> expand_jobs(const Preset& p) {
 }
 
 }  // namespace codecbench
+
+namespace codecbench {
+
+PresetBundle load_bundle(const std::string& path, const std::vector<std::string>& overrides,
+                         bool multirun) {
+  using namespace config;
+  NodePtr root = load_preset(path);
+  std::vector<Override> sweeps;
+  for (const auto& text : overrides) {
+    Override o = parse_override(text, multirun);
+    if (!multirun && parse_override(text, true).values.size() > 1) {
+      throw ConfigError(
+          {"<command line>", 0},
+          fmt::format("override '{}' lists several values: add -m (--multirun) to sweep "
+                      "them, or quote the value to keep the commas",
+                      text));
+    }
+    if (o.values.size() > 1) {
+      sweeps.push_back(o);
+      continue;
+    }
+    apply_override(root, o);
+  }
+  // A sweep: section runs only with -m, as in Hydra; without it the section is ignored.
+  if (!multirun) root->erase("sweep");
+  PresetBundle b;
+  const std::string stem = std::filesystem::path(path).stem().string();
+  for (auto& v : expand_sweeps(root, sweeps)) {
+    NodePtr resolved = resolve(v.tree);
+    Preset p = preset_from_tree(resolved, stem);
+    p.variant = v.overrides;
+    if (!b.yaml.empty()) b.yaml += "---\n";
+    if (!v.overrides.empty()) {
+      std::string label;
+      for (const auto& o : v.overrides) label += (label.empty() ? "" : " ") + o;
+      b.yaml += "# " + label + "\n";
+    }
+    b.yaml += to_yaml(resolved);
+    for (auto& j : expand_jobs(p)) b.jobs.push_back(std::move(j));
+    b.variants.push_back(std::move(p));
+  }
+  b.hash = stable_hash(b.yaml);
+  return b;
+}
+
+}  // namespace codecbench

@@ -43,6 +43,18 @@ CREATE TABLE measurements (
   repeat INTEGER NOT NULL, wall_s REAL, encode_s REAL, decode_s REAL, metric_s REAL,
   cpu_s REAL, peak_rss_kib INTEGER, result_json TEXT);
 )sql",
+    R"sql(
+CREATE TABLE sweeps (
+  id INTEGER PRIMARY KEY,
+  started TEXT NOT NULL, preset_name TEXT, preset_path TEXT, preset_yaml TEXT, preset_hash TEXT,
+  level TEXT, mode TEXT, host TEXT, cpu_model TEXT, physical_cores INTEGER,
+  logical_cores INTEGER, tool_version TEXT, git_revision TEXT, ffmpeg_version TEXT,
+  fit_law TEXT, fit_value REAL, fit_low REAL, fit_high REAL, result_json TEXT);
+CREATE TABLE sweep_points (
+  sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+  n INTEGER, threads INTEGER, jobs INTEGER, median_s REAL, cv REAL, speedup REAL,
+  efficiency REAL, karp_flatt REAL, throughput REAL, oversubscribed INTEGER, times_json TEXT);
+)sql",
 };
 
 std::string now_iso() {
@@ -264,6 +276,71 @@ std::set<std::string> ResultStore::completed_keys(const std::string& preset_hash
   std::set<std::string> out;
   while (s.step()) out.insert(s.text(0));
   return out;
+}
+
+std::int64_t ResultStore::record_sweep(const RunInfo& info, const nlohmann::json& sweep) {
+  std::lock_guard lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  try {
+    Statement s(db_,
+                "INSERT INTO sweeps (started, preset_name, preset_path, preset_yaml, preset_hash, "
+                "level, mode, "
+                "host, cpu_model, physical_cores, logical_cores, tool_version, git_revision, "
+                "ffmpeg_version, "
+                "fit_law, fit_value, fit_low, fit_high, result_json) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, info.started)
+        .bind(2, info.preset_name)
+        .bind(3, info.preset_path)
+        .bind(4, info.preset_yaml);
+    s.bind(5, info.preset_hash).bind(6, sweep.value("level", "")).bind(7, sweep.value("mode", ""));
+    s.bind(8, info.host)
+        .bind(9, info.cpu_model)
+        .bind(10, info.physical_cores)
+        .bind(11, info.logical_cores);
+    s.bind(12, info.tool_version).bind(13, info.git_revision).bind(14, info.ffmpeg_version);
+    if (sweep.contains("fit")) {
+      const auto& f = sweep["fit"];
+      s.bind(15, f["law"].get<std::string>()).bind(16, f["value"].get<double>());
+      s.bind(17, f["ci95"][0].get<double>()).bind(18, f["ci95"][1].get<double>());
+    }
+    s.bind(19, sweep.dump());
+    s.step();
+    const std::int64_t id = sqlite3_last_insert_rowid(db_);
+    auto add = [&](int n, int threads, int jobs, const nlohmann::json& p) {
+      Statement ps(db_,
+                   "INSERT INTO sweep_points (sweep_id, n, threads, jobs, median_s, cv, speedup, "
+                   "efficiency, "
+                   "karp_flatt, throughput, oversubscribed, times_json) VALUES (?, ?, ?, ?, ?, ?, "
+                   "?, ?, ?, ?, ?, ?)");
+      ps.bind(1, id).bind(2, n).bind(3, threads).bind(4, jobs).bind(5, p.value("median_s", 0.0));
+      ps.bind(6, p.value("cv", 0.0));
+      ps.bind(7,
+              p.contains("speedup") ? p["speedup"].get<double>() : p.value("scaled_speedup", 0.0));
+      ps.bind(8, p.value("efficiency", 0.0));
+      if (p.contains("karp_flatt") && p["karp_flatt"].is_number())
+        ps.bind(9, p["karp_flatt"].get<double>());
+      ps.bind(10, p.value("throughput", 0.0)).bind(11, p.value("oversubscribed", false) ? 1 : 0);
+      ps.bind(12, p["times_s"].dump());
+      ps.step();
+    };
+    const std::string level = sweep.value("level", "");
+    for (const auto& p : sweep["points"]) {
+      const int n = p["n"].get<int>();
+      add(n, level == "codec" ? n : 1, level == "jobs" ? n : 1, p);
+    }
+    if (sweep.contains("grid")) {
+      for (const auto& c : sweep["grid"]) {
+        add(c["threads"].get<int>() * c["jobs"].get<int>(), c["threads"].get<int>(),
+            c["jobs"].get<int>(), c);
+      }
+    }
+    exec("COMMIT");
+    return id;
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
 }
 
 std::vector<RunRow> ResultStore::runs() {

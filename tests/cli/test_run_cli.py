@@ -56,7 +56,7 @@ def main():
         check(doc["run"]["logical_cores"] >= 1 and doc["run"]["ffmpeg"], "run metadata in JSON")
         db = sqlite3.connect(store)
         (version,) = db.execute("select version from schema_version").fetchone()
-        check(version == 1, "store schema version 1")
+        check(version == 2, "store schema version 2")
         runs = db.execute("select id, status, jobs_total, preset_hash from runs").fetchall()
         check(len(runs) == 1 and runs[0][1] == "ok", f"one run recorded: {runs}")
         (jobs_ok,) = db.execute("select count(*) from jobs where status = 'ok'").fetchone()

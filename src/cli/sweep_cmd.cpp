@@ -1,0 +1,253 @@
+// `codecbench sweep PRESET [overrides] --threads 1,2,4 --mode strong|weak --level codec|jobs|grid`
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "codecbench/batch.hpp"
+#include "codecbench/error.hpp"
+#include "codecbench/plot.hpp"
+#include "codecbench/preset.hpp"
+#include "codecbench/store.hpp"
+#include "codecbench/sweep.hpp"
+#include "commands.hpp"
+#include "output.hpp"
+
+namespace codecbench::cli {
+namespace {
+
+struct SweepSettings {
+  std::string preset;
+  std::vector<std::string> overrides;
+  std::string counts = "1,2";
+  std::string mode = "strong";
+  std::string level = "codec";
+  int repeats = 3;
+  int warmup = 1;
+  std::string plots;
+  std::string store;
+  bool no_store = false;
+  OutputOptions out;
+};
+
+std::vector<int> parse_counts(const std::string& text) {
+  std::vector<int> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto comma = text.find(',', start);
+    const std::string part =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    try {
+      std::size_t used = 0;
+      const int v = std::stoi(part, &used);
+      if (used != part.size() || v < 1) throw std::invalid_argument(part);
+      out.push_back(v);
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format("--threads '{}': expected positive integers like 1,2,4", text));
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string table(const SweepResult& r) {
+  const bool strong = r.spec.mode == ScalingMode::kStrong;
+  std::string t;
+  if (r.spec.level == SweepLevel::kGrid) {
+    t += fmt::format("{:>7}  {:>4}  {:>10}  {:>7}  {:>12}\n", "threads", "jobs", "time (med)", "cv",
+                     "throughput/s");
+    for (const auto& c : r.grid) {
+      const auto stats = analyse_scaling({c.sample}, ScalingMode::kStrong, {});
+      t += fmt::format(
+          "{:>7}  {:>4}  {:>10.3f}  {:>6.1f}%  {:>12.1f}{}{}\n", c.threads, c.jobs,
+          median_of(c.sample.times), 100 * stats.front().cv, c.throughput,
+          r.best && r.best->threads == c.threads && r.best->jobs == c.jobs ? "  <- best" : "",
+          c.oversubscribed ? "  (oversubscribed)" : "");
+    }
+    if (r.best) {
+      t += fmt::format(
+          "best on this machine: {} codec thread(s) x {} concurrent job(s), {:.1f} units/s\n",
+          r.best->threads, r.best->jobs, r.best->throughput);
+    }
+    return t;
+  }
+  t += fmt::format("{:>4}  {:>10}  {:>7}  {:>12}  {:>8}  {:>10}  {:>10}\n", "N", "time (med)", "cv",
+                   "throughput/s", strong ? "speedup" : "scaled", "efficiency", "Karp-Flatt");
+  for (std::size_t i = 0; i < r.points.size(); ++i) {
+    const ScalingPoint& p = r.points[i];
+    t += fmt::format("{:>4}  {:>10.3f}  {:>6.1f}%  {:>12.1f}  {:>8.3f}  {:>10.3f}  {:>10}{}\n", p.n,
+                     p.median, 100 * p.cv, p.throughput, p.speedup, p.efficiency,
+                     p.karp_flatt ? fmt::format("{:.3f}", *p.karp_flatt) : std::string("-"),
+                     r.oversubscribed[i] ? "  (oversubscribed)" : "");
+  }
+  if (r.fit) {
+    t += fmt::format("{} fit: {} = {:.3f} (95% bootstrap interval {:.3f} .. {:.3f}; rmse {:.3f})\n",
+                     strong ? "Amdahl" : "Gustafson",
+                     strong ? "serial fraction f" : "serial fraction s", r.fit->value, r.fit->low,
+                     r.fit->high, r.fit->rmse);
+  }
+  return t;
+}
+
+void write_plots(const SweepResult& r, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    throw InputError(fmt::format("{}: cannot create the plot folder ({})", dir, ec.message()));
+  auto save = [&](const std::string& name, const std::string& svg) {
+    write_output((std::filesystem::path(dir) / name).string(), svg);
+  };
+  const bool strong = r.spec.mode == ScalingMode::kStrong;
+  const std::string what = r.spec.level == SweepLevel::kCodec ? "codec threads" : "concurrent jobs";
+  if (r.spec.level == SweepLevel::kGrid) {
+    plot::HeatMap m;
+    m.title = "Throughput by codec threads and concurrent jobs";
+    m.x_label = "codec threads";
+    m.y_label = "concurrent jobs";
+    m.unit = "units/s";
+    m.x = r.spec.counts;
+    m.y = r.spec.counts;
+    m.values.assign(m.y.size(), std::vector<std::optional<double>>(m.x.size()));
+    for (const auto& c : r.grid) {
+      const auto xi = std::find(m.x.begin(), m.x.end(), c.threads) - m.x.begin();
+      const auto yi = std::find(m.y.begin(), m.y.end(), c.jobs) - m.y.begin();
+      m.values[static_cast<std::size_t>(yi)][static_cast<std::size_t>(xi)] = c.throughput;
+    }
+    save("grid.svg", plot::heat_map_svg(m));
+    return;
+  }
+  std::vector<double> n, speedup, eff, thr;
+  for (const auto& p : r.points) {
+    n.push_back(p.n);
+    speedup.push_back(p.speedup);
+    eff.push_back(p.efficiency);
+    thr.push_back(p.throughput);
+  }
+  std::vector<double> dense, ideal, law;
+  for (double x = n.front(); x <= n.back() + 1e-9;
+       x += std::max(0.05, (n.back() - n.front()) / 100)) {
+    dense.push_back(x);
+    ideal.push_back(x / n.front());
+    if (r.fit) {
+      const double k = x / n.front();
+      law.push_back(strong ? 1.0 / (r.fit->value + (1 - r.fit->value) / k)
+                           : k - r.fit->value * (k - 1));
+    }
+  }
+  const std::optional<double> shade = r.physical_cores + 0.5 <= n.back()
+                                          ? std::optional<double>(r.physical_cores + 0.5)
+                                          : std::nullopt;
+  plot::LineChart s;
+  s.title = fmt::format("{} scaling: {}", strong ? "Strong" : "Weak", what);
+  s.x_label = fmt::format("N ({})", what);
+  s.y_label = strong ? "speedup T(1)/T(N)" : "scaled speedup N T(1)/T(N)";
+  s.series = {{"measured", n, speedup, false, true}, {"ideal", dense, ideal, true, false}};
+  if (r.fit) {
+    s.series.push_back({fmt::format("{} {}={:.3f}", strong ? "Amdahl" : "Gustafson",
+                                    strong ? "f" : "s", r.fit->value),
+                        dense, law, true, false});
+  }
+  s.shade_from_x = shade;
+  s.shade_label = "oversubscribed";
+  save("speedup.svg", plot::line_chart_svg(s));
+  plot::LineChart e = s;
+  e.title = fmt::format("Efficiency: {}", what);
+  e.y_label = "efficiency";
+  e.series = {{"measured", n, eff, false, true},
+              {"ideal", {n.front(), n.back()}, {1.0, 1.0}, true, false}};
+  save("efficiency.svg", plot::line_chart_svg(e));
+  plot::LineChart t = s;
+  t.title = fmt::format("Throughput: {}", what);
+  t.y_label = "work units per second";
+  t.series = {{"measured", n, thr, false, true}};
+  save("throughput.svg", plot::line_chart_svg(t));
+}
+
+int run(const SweepSettings& s) {
+  SweepSpec spec;
+  spec.counts = parse_counts(s.counts);
+  if (s.mode != "strong" && s.mode != "weak")
+    throw UsageError(fmt::format("--mode '{}': strong or weak", s.mode));
+  spec.mode = s.mode == "strong" ? ScalingMode::kStrong : ScalingMode::kWeak;
+  if (s.level == "codec") {
+    spec.level = SweepLevel::kCodec;
+  } else if (s.level == "jobs") {
+    spec.level = SweepLevel::kJobs;
+  } else if (s.level == "grid") {
+    spec.level = SweepLevel::kGrid;
+  } else {
+    throw UsageError(fmt::format("--level '{}': codec, jobs or grid", s.level));
+  }
+  spec.repeats = s.repeats;
+  spec.warmup = s.warmup;
+  const PresetBundle b = load_bundle(s.preset, s.overrides, false);
+  check_jobs(b.jobs);
+  const SweepResult r = run_sweep(b.jobs, spec, [&](const std::string& line) {
+    if (!s.out.quiet) std::fprintf(stderr, "%s\n", line.c_str());
+  });
+  nlohmann::json j = r;
+  j["preset"] = b.variants.front().name;
+  if (!s.no_store) {
+    RunInfo info = RunInfo::this_machine();
+    info.preset_name = b.variants.front().name;
+    info.preset_path = s.preset;
+    info.preset_yaml = b.yaml;
+    info.preset_hash = b.hash;
+    ResultStore store(s.store.empty() ? b.variants.front().output.store : s.store);
+    j["sweep_id"] = store.record_sweep(info, j);
+  }
+  if (!s.out.quiet) {
+    for (const auto& w : r.warnings) std::fprintf(stderr, "codecbench: warning: %s\n", w.c_str());
+  }
+  if (!s.plots.empty()) write_plots(r, s.plots);
+  if (s.out.json()) write_output(s.out.json_path, j.dump(2) + "\n");
+  if (s.out.csv()) {
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> header;
+    const auto& items = j.contains("grid") ? j["grid"] : j["points"];
+    for (auto item : items) {
+      item["level"] = j["level"];
+      item["mode"] = j["mode"];
+      if (j.contains("fit")) item["fit"] = j["fit"];
+      std::vector<std::string> row;
+      header.clear();
+      for (auto& [k, v] : flatten_json(item)) {
+        header.push_back(k);
+        row.push_back(v);
+      }
+      rows.push_back(row);
+    }
+    write_output(s.out.csv_path, to_csv(header, rows));
+  }
+  if (s.out.text_on_stdout()) write_output("", table(r));
+  return 0;
+}
+
+}  // namespace
+
+void register_sweep(CLI::App& app, CommandRunner& runner) {
+  auto s = std::make_shared<SweepSettings>();
+  auto* cmd = app.add_subcommand(
+      "sweep", "Thread-scaling sweep of a preset: speedup, efficiency, Amdahl/Gustafson fits");
+  cmd->add_option("PRESET", s->preset, "Preset file")->required();
+  cmd->add_option("OVERRIDES", s->overrides, "Overrides as for run");
+  cmd->add_option("--threads", s->counts, "N values, e.g. 1,2,4,8 (grid: the thread budgets)")
+      ->capture_default_str();
+  cmd->add_option("--mode", s->mode, "strong (fixed work) or weak (work grows with N)")
+      ->capture_default_str();
+  cmd->add_option("--level", s->level, "codec (encoder threads), jobs (concurrent jobs) or grid")
+      ->capture_default_str();
+  cmd->add_option("--repeats", s->repeats, "Measured runs per point")->capture_default_str();
+  cmd->add_option("--warmup", s->warmup, "Unmeasured runs per point first")->capture_default_str();
+  cmd->add_option("--plots", s->plots, "Write SVG plots into this folder");
+  cmd->add_option("--store", s->store, "Results store (default: the preset's output.store)");
+  cmd->add_flag("--no-store", s->no_store, "Do not record the sweep in the store");
+  add_output_options(cmd, s->out);
+  cmd->callback([s, &runner] { runner = [s] { return run(*s); }; });
+}
+
+}  // namespace codecbench::cli

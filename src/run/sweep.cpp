@@ -1,0 +1,256 @@
+#include "codecbench/sweep.hpp"
+
+#include <fmt/core.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "codecbench/error.hpp"
+#include "codecbench/reference_cache.hpp"
+#include "codecbench/store.hpp"
+
+namespace codecbench {
+
+const char* sweep_level_name(SweepLevel level) noexcept {
+  switch (level) {
+    case SweepLevel::kCodec:
+      return "codec";
+    case SweepLevel::kJobs:
+      return "jobs";
+    case SweepLevel::kGrid:
+      return "grid";
+  }
+  return "?";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double work_of(const JobResult& r) {
+  return r.type == MediaType::kAudio ? r.duration_s : static_cast<double>(r.frames);
+}
+
+struct RunOutcome {
+  double seconds = 0;
+  double work = 0;
+  std::set<std::string> thread_types;
+};
+
+// Runs `jobs` once: `concurrency` at a time, each with `threads` codec threads in an arena of
+// that size; a fresh reference cache per run so every run does the same work.
+RunOutcome run_workload(const std::vector<BatchJob>& jobs, int threads, int concurrency) {
+  ReferenceCache references;
+  std::vector<JobResult> results(jobs.size());
+  const auto start = Clock::now();
+  tbb::task_arena arena(concurrency);
+  arena.execute([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, jobs.size(), 1),
+        [&](const tbb::blocked_range<std::size_t>& range) {
+          for (std::size_t i = range.begin(); i < range.end(); ++i) {
+            JobSpec spec = jobs[i].spec;
+            spec.threads = threads;
+            spec.references = &references;
+            tbb::task_arena job_arena(std::max(1, threads));
+            results[i] = job_arena.execute([&] { return run_job(spec); });
+          }
+        },
+        tbb::simple_partitioner());
+  });
+  RunOutcome out;
+  out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  for (const auto& r : results) {
+    out.work += work_of(r);
+    out.thread_types.insert(r.encoder_thread_type);
+  }
+  return out;
+}
+
+// N times the frames (or duration) of every input: weak scaling at the codec level.
+std::vector<BatchJob> scaled_inputs(const std::vector<BatchJob>& jobs, int n) {
+  std::vector<BatchJob> out = jobs;
+  for (auto& j : out) {
+    auto& in = j.spec.input;
+    if (in.max_frames > 0) {
+      in.max_frames *= n;
+    } else if (in.duration_s > 0) {
+      in.duration_s *= n;
+    } else {
+      throw UsageError(fmt::format(
+          "weak scaling at the codec level grows each input N times: give input '{}' a frames: "
+          "or duration: trim in the preset",
+          j.input));
+    }
+  }
+  return out;
+}
+
+std::vector<BatchJob> replicated(const std::vector<BatchJob>& jobs, int n) {
+  std::vector<BatchJob> out;
+  for (int k = 0; k < n; ++k) out.insert(out.end(), jobs.begin(), jobs.end());
+  return out;
+}
+
+}  // namespace
+
+SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
+                      const SweepProgress& progress) {
+  if (jobs.empty()) throw UsageError("the preset gives no jobs to sweep");
+  if (spec.counts.empty()) throw UsageError("--threads: give at least one count");
+  if (spec.repeats < 1) throw UsageError("--repeats must be at least 1");
+  for (int n : spec.counts) {
+    if (n < 1) throw UsageError(fmt::format("--threads: counts must be positive (got {})", n));
+  }
+  SweepResult r;
+  r.spec = spec;
+  r.spec.counts = spec.counts;
+  std::sort(r.spec.counts.begin(), r.spec.counts.end());
+  r.spec.counts.erase(std::unique(r.spec.counts.begin(), r.spec.counts.end()), r.spec.counts.end());
+  if (spec.level != SweepLevel::kCodec && spec.mode == ScalingMode::kStrong &&
+      jobs.size() < static_cast<std::size_t>(r.spec.counts.back())) {
+    r.warnings.push_back(
+        fmt::format("the preset gives {} job(s): with up to {} concurrent jobs some workers have "
+                    "nothing to do; "
+                    "add inputs or an option axis, or use --mode weak",
+                    jobs.size(), r.spec.counts.back()));
+  }
+  const RunInfo machine = RunInfo::this_machine();
+  r.physical_cores = machine.physical_cores;
+  r.logical_cores = machine.logical_cores;
+  std::set<std::string> thread_types;
+
+  auto measure = [&](const std::vector<BatchJob>& work, int threads, int concurrency,
+                     const std::string& label, double& units) {
+    ScalingSample s{threads * concurrency, {}};
+    for (int w = 0; w < spec.warmup; ++w) (void)run_workload(work, threads, concurrency);
+    for (int k = 0; k < spec.repeats; ++k) {
+      const RunOutcome o = run_workload(work, threads, concurrency);
+      s.times.push_back(o.seconds);
+      units = o.work;
+      thread_types.insert(o.thread_types.begin(), o.thread_types.end());
+      if (progress)
+        progress(fmt::format("{} repeat {}/{}: {:.3f} s", label, k + 1, spec.repeats, o.seconds));
+    }
+    return s;
+  };
+
+  if (spec.level == SweepLevel::kGrid) {
+    const int budget = r.spec.counts.back();
+    for (int t : r.spec.counts) {
+      for (int j : r.spec.counts) {
+        if (t * j > budget) continue;
+        SweepCell c;
+        c.threads = t;
+        c.jobs = j;
+        c.sample = measure(spec.mode == ScalingMode::kWeak ? replicated(jobs, j) : jobs, t, j,
+                           fmt::format("threads={} jobs={}", t, j), c.work);
+        c.throughput = c.work / median_of(c.sample.times);
+        c.oversubscribed = t * j > r.physical_cores;
+        r.grid.push_back(c);
+      }
+    }
+    for (const auto& c : r.grid) {
+      if (!r.best || c.throughput > r.best->throughput) r.best = c;
+    }
+  } else {
+    for (int n : r.spec.counts) {
+      std::vector<BatchJob> work = jobs;
+      int threads = 1, concurrency = 1;
+      if (spec.level == SweepLevel::kCodec) {
+        threads = n;
+        if (spec.mode == ScalingMode::kWeak) work = scaled_inputs(jobs, n);
+      } else {
+        concurrency = n;
+        if (spec.mode == ScalingMode::kWeak) work = replicated(jobs, n);
+      }
+      double units = 0;
+      ScalingSample s = measure(work, threads, concurrency, fmt::format("N={}", n), units);
+      s.n = n;
+      r.samples.push_back(s);
+      r.work.push_back(units);
+      r.oversubscribed.push_back(n > r.physical_cores);
+    }
+    r.points = analyse_scaling(r.samples, spec.mode, r.work);
+    if (r.samples.size() >= 2) r.fit = fit_with_interval(r.samples, spec.mode);
+    for (const auto& p : r.points) {
+      if (p.cv > 0.05) {
+        r.warnings.push_back(fmt::format(
+            "N={}: run-to-run variation {:.1f}% (above 5%): add repeats", p.n, 100 * p.cv));
+      }
+      const auto outliers = std::count(p.outliers.begin(), p.outliers.end(), true);
+      if (outliers > 0) {
+        r.warnings.push_back(
+            fmt::format("N={}: {} outlier repeat(s) by modified z-score", p.n, outliers));
+      }
+    }
+  }
+  r.thread_types.assign(thread_types.begin(), thread_types.end());
+  return r;
+}
+
+}  // namespace codecbench
+
+namespace codecbench {
+
+void to_json(nlohmann::json& j, const SweepResult& r) {
+  const bool strong = r.spec.mode == ScalingMode::kStrong;
+  j = {{"schema_version", 1},
+       {"level", sweep_level_name(r.spec.level)},
+       {"mode", strong ? "strong" : "weak"},
+       {"counts", r.spec.counts},
+       {"repeats", r.spec.repeats},
+       {"warmup", r.spec.warmup},
+       {"physical_cores", r.physical_cores},
+       {"logical_cores", r.logical_cores},
+       {"encoder_thread_types", r.thread_types},
+       {"warnings", r.warnings}};
+  auto points = nlohmann::json::array();
+  for (std::size_t i = 0; i < r.points.size(); ++i) {
+    const ScalingPoint& p = r.points[i];
+    nlohmann::json pj = {{"n", p.n},
+                         {"times_s", r.samples[i].times},
+                         {"median_s", p.median},
+                         {"min_s", p.min},
+                         {"max_s", p.max},
+                         {"cv", p.cv},
+                         {"outliers", p.outliers},
+                         {strong ? "speedup" : "scaled_speedup", p.speedup},
+                         {"efficiency", p.efficiency},
+                         {"work", r.work[i]},
+                         {"throughput", p.throughput},
+                         {"oversubscribed", static_cast<bool>(r.oversubscribed[i])}};
+    pj["karp_flatt"] = p.karp_flatt ? nlohmann::json(*p.karp_flatt) : nlohmann::json(nullptr);
+    points.push_back(std::move(pj));
+  }
+  j["points"] = std::move(points);
+  if (r.fit) {
+    j["fit"] = {{"law", strong ? "amdahl" : "gustafson"},
+                {"parameter", strong ? "f" : "s"},
+                {"value", r.fit->value},
+                {"ci95", {r.fit->low, r.fit->high}},
+                {"rmse", r.fit->rmse}};
+  }
+  if (!r.grid.empty()) {
+    auto grid = nlohmann::json::array();
+    for (const auto& c : r.grid) {
+      grid.push_back({{"threads", c.threads},
+                      {"jobs", c.jobs},
+                      {"times_s", c.sample.times},
+                      {"median_s", median_of(c.sample.times)},
+                      {"work", c.work},
+                      {"throughput", c.throughput},
+                      {"oversubscribed", c.oversubscribed}});
+    }
+    j["grid"] = std::move(grid);
+    if (r.best)
+      j["best"] = {
+          {"threads", r.best->threads}, {"jobs", r.best->jobs}, {"throughput", r.best->throughput}};
+  }
+}
+
+}  // namespace codecbench
