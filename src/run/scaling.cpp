@@ -38,8 +38,9 @@ double karp_flatt(double s, int n) {
 }
 
 double fit_amdahl(const std::vector<int>& n, const std::vector<double>& s) {
-  // SSE(f) = sum (S_i - 1/(f + (1-f)/N_i))^2 is smooth in f; a grid over [-0.5, 1] finds the
-  // basin and a golden-section search refines it to 1e-10.
+  // SSE(f) = sum (S_i - 1/(f + (1-f)/N_i))^2 is smooth in f; a grid over [-1, 5] finds the
+  // basin and a golden-section search refines it to 1e-10. f > 1 describes a slowdown
+  // (S < 1), f < 0 a superlinear speedup: both are reported as measured, not clamped.
   auto sse = [&](double f) {
     double e = 0;
     for (std::size_t i = 0; i < n.size(); ++i) {
@@ -51,8 +52,8 @@ double fit_amdahl(const std::vector<int>& n, const std::vector<double>& s) {
     return e;
   };
   double best = 0, best_e = std::numeric_limits<double>::infinity();
-  for (int k = 0; k <= 1500; ++k) {
-    const double f = -0.5 + k * 0.001;
+  for (int k = 0; k <= 6000; ++k) {
+    const double f = -1.0 + k * 0.001;
     const double e = sse(f);
     if (e < best_e) {
       best_e = e;

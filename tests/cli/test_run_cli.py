@@ -70,7 +70,7 @@ def main():
             if name == "base.yaml" or not name.endswith(".yaml"):
                 continue
             res = run("run", f"presets/{name}", "--dry-run", "-q")
-            check(res.returncode == 0 and len(res.stdout.splitlines()) >= 5,
+            check(res.returncode == 0 and len(res.stdout.splitlines()) >= 1,
                   f"presets/{name}: valid, {len(res.stdout.splitlines())} jobs ({res.stderr.strip()})")
 
         # config prints the resolved preset, with overrides applied.
