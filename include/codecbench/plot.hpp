@@ -37,3 +37,11 @@ struct HeatMap {
 std::string heat_map_svg(const HeatMap& map);
 
 }  // namespace codecbench::plot
+
+namespace codecbench::plot {
+
+/// Rasterises SVG text to PNG bytes with FFmpeg's own codecs (the librsvg decoder, then the png
+/// encoder), at `scale` times the SVG's size. Throws Error when this FFmpeg has no SVG decoder.
+std::string svg_to_png(const std::string& svg, int scale = 2);
+
+}  // namespace codecbench::plot

@@ -98,8 +98,11 @@ void write_plots(const SweepResult& r, const std::string& dir) {
   std::filesystem::create_directories(dir, ec);
   if (ec)
     throw InputError(fmt::format("{}: cannot create the plot folder ({})", dir, ec.message()));
+  // Every figure as SVG (for papers and the web) and PNG (rasterised by FFmpeg's librsvg decoder).
   auto save = [&](const std::string& name, const std::string& svg) {
     write_output((std::filesystem::path(dir) / name).string(), svg);
+    const std::string png_name = name.substr(0, name.size() - 4) + ".png";
+    write_output((std::filesystem::path(dir) / png_name).string(), plot::svg_to_png(svg));
   };
   const bool strong = r.spec.mode == ScalingMode::kStrong;
   const std::string what = r.spec.level == SweepLevel::kCodec ? "codec threads" : "concurrent jobs";

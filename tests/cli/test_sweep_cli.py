@@ -74,6 +74,9 @@ def main():
             if ok:
                 xml.dom.minidom.parse(path)
             check(ok and "<polyline" in open(path).read(), f"plot {name} written and well-formed")
+            png = path[:-4] + ".png"
+            check(os.path.exists(png) and open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n",
+                  f"plot {name[:-4]}.png written")
         db = sqlite3.connect(env["STORE"])
         rows = db.execute("select level, mode, fit_law, fit_value from sweeps").fetchall()
         check(len(rows) == 1 and rows[0][:3] == ("jobs", "strong", "amdahl"), f"sweep stored: {rows}")
