@@ -17,5 +17,7 @@ void register_transcode(CLI::App& app, CommandRunner& runner);
 void register_run(CLI::App& app, CommandRunner& runner);
 /// Registers `sweep`.
 void register_sweep(CLI::App& app, CommandRunner& runner);
+/// Registers `bdrate`.
+void register_bdrate(CLI::App& app, CommandRunner& runner);
 
 }  // namespace codecbench::cli

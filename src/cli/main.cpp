@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   codecbench::cli::register_transcode(app, runner);
   codecbench::cli::register_run(app, runner);
   codecbench::cli::register_sweep(app, runner);
+  codecbench::cli::register_bdrate(app, runner);
 
   try {
     app.parse(argc, argv);

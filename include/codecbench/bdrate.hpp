@@ -1,0 +1,46 @@
+#pragma once
+/// @file bdrate.hpp
+/// Bjontegaard delta metrics between two rate-quality curves (BD-rate, BD-quality), with
+/// piecewise cubic Hermite (PCHIP, the default, as the JCT-VC CTC spreadsheet and AWCY use),
+/// the original cubic polynomial fit (VCEG-M33) or Akima interpolation.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace codecbench {
+
+enum class BdInterpolation { kPchip, kCubic, kAkima };
+
+/// "pchip", "cubic", "akima"; parse_bd_interpolation returns nullopt for other text.
+const char* bd_interpolation_name(BdInterpolation i) noexcept;
+std::optional<BdInterpolation> parse_bd_interpolation(const std::string& text) noexcept;
+
+/// One curve: bitrates (any unit, > 0) and qualities (PSNR dB, SSIM, ...), same length.
+struct RdCurve {
+  std::vector<double> rate;
+  std::vector<double> quality;
+};
+
+/// BD figures, or the reason they are not defined.
+struct BdResult {
+  bool valid = false;
+  std::string reason;  ///< why not valid: too few points, not monotonic, no overlap
+  double rate_pct =
+      0;  ///< BD-rate: average rate difference of test vs anchor, % (negative: test saves)
+  double quality = 0;  ///< BD-quality (BD-PSNR for PSNR): average quality difference, metric units
+};
+
+/// BD-rate and BD-quality of `test` against `anchor` (Bjontegaard, VCEG-M33, 2001):
+/// log(rate) is interpolated as a function of quality (and quality as a function of log(rate)),
+/// integrated over the overlapping interval, and the mean difference reported. Needs at least
+/// 4 points per curve, quality strictly increasing with rate, and overlapping ranges.
+BdResult bd_metrics(const RdCurve& anchor, const RdCurve& test,
+                    BdInterpolation interp = BdInterpolation::kPchip);
+
+/// Integral over [a, b] (inside [x.front(), x.back()]) of the interpolant through (x, y),
+/// x strictly increasing. Exposed for tests.
+double integrate_interpolant(const std::vector<double>& x, const std::vector<double>& y, double a,
+                             double b, BdInterpolation interp);
+
+}  // namespace codecbench
