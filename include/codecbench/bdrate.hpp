@@ -24,11 +24,18 @@ struct RdCurve {
 
 /// BD figures, or the reason they are not defined.
 struct BdResult {
+  /// BD-rate is defined (the curves share a quality range).
   bool valid = false;
-  std::string reason;  ///< why not valid: too few points, not monotonic, no overlap
-  double rate_pct =
-      0;  ///< BD-rate: average rate difference of test vs anchor, % (negative: test saves)
-  double quality = 0;  ///< BD-quality (BD-PSNR for PSNR): average quality difference, metric units
+  /// Why not: too few points, not monotonic, no common quality range.
+  std::string reason;
+  /// BD-rate: average rate difference of test vs anchor, % (negative: the test saves rate).
+  double rate_pct = 0;
+  /// BD-quality is defined (the curves share a rate range).
+  bool quality_valid = false;
+  /// Why not.
+  std::string quality_reason;
+  /// BD-quality (BD-PSNR for PSNR): average quality difference, in the metric's unit.
+  double quality = 0;
 };
 
 /// BD-rate and BD-quality of `test` against `anchor` (Bjontegaard, VCEG-M33, 2001):

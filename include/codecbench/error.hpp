@@ -16,6 +16,7 @@ enum class ExitCode : int {
   kInput = 3,         ///< an input (file, preset, source) is missing, unreadable or invalid
   kCodec = 4,         ///< FFmpeg refused an operation (encoder open, decode, filter graph)
   kJobsFailed = 5,    ///< a batch finished but some of its jobs failed
+  kRegression = 6,    ///< `compare` found a regression (for gating CI)
   kInterrupted = 130  ///< stopped by SIGINT; finished results were kept
 };
 

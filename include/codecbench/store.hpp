@@ -64,6 +64,22 @@ class ResultStore {
   /// Keys of the jobs finished successfully in earlier runs of the same resolved preset.
   std::set<std::string> completed_keys(const std::string& preset_hash);
   std::vector<RunRow> runs();
+  /// One job row as stored.
+  struct JobRow {
+    std::int64_t id = 0;
+    std::string key, input, encoder_label, encoder, options, variant, status, error;
+    int threads = 0, repeats = 0;
+    double wall_median = 0, wall_stddev = 0;
+    std::string result_json;           ///< the median repeat's result ("" for failed jobs)
+    std::vector<double> repeat_walls;  ///< wall_s of every repeat
+  };
+  /// The run with this id (throws InputError when absent) and its jobs.
+  RunRow run(std::int64_t id);
+  std::vector<JobRow> jobs(std::int64_t run_id);
+  /// The newest run's id (throws InputError when the store has none).
+  std::int64_t latest_run();
+  /// Deletes a run with its jobs and measurements; false when absent.
+  bool remove_run(std::int64_t id);
   /// Stores a scaling sweep (its JSON form, sweep.hpp) and its points; returns its id.
   std::int64_t record_sweep(const RunInfo& info, const nlohmann::json& sweep);
   [[nodiscard]] int schema_version();

@@ -16,10 +16,12 @@ namespace codecbench::cli {
 namespace {
 
 struct BdSettings {
+  std::string run;
+  std::string store = "results/codecbench.sqlite";
   std::string points;
   std::string anchor;
   std::string test;
-  std::string metric = "quality";
+  std::string metric;
   std::string interp = "pchip";
   OutputOptions out;
 };
@@ -87,8 +89,10 @@ int run(const BdSettings& s) {
   const auto interp = parse_bd_interpolation(s.interp);
   if (!interp) throw UsageError(fmt::format("--interp '{}': pchip, cubic or akima", s.interp));
   if (s.points.empty()) {
-    throw UsageError("give --points FILE.csv (results from the store come with the report issue)");
+    return bdrate_from_store(s.run, s.store, s.anchor, s.test,
+                             s.metric.empty() ? "psnr-y" : s.metric, *interp, s.out);
   }
+  if (!s.run.empty()) throw UsageError("give either RUN or --points, not both");
   const auto curves = read_points(s.points);
   auto find = [&](const std::string& name) -> const RdCurve& {
     auto it = curves.find(name);
@@ -100,25 +104,29 @@ int run(const BdSettings& s) {
     return it->second;
   };
   const BdResult r = bd_metrics(find(s.anchor), find(s.test), *interp);
-  nlohmann::json j = {{"anchor", s.anchor},        {"test", s.test},   {"metric", s.metric},
+  const std::string metric = s.metric.empty() ? "quality" : s.metric;
+  nlohmann::json j = {{"anchor", s.anchor},        {"test", s.test},   {"metric", metric},
                       {"interpolation", s.interp}, {"valid", r.valid}, {"reason", r.reason}};
   j["bd_rate_pct"] = r.valid ? nlohmann::json(r.rate_pct) : nlohmann::json(nullptr);
-  j["bd_quality"] = r.valid ? nlohmann::json(r.quality) : nlohmann::json(nullptr);
+  j["bd_quality"] = r.quality_valid ? nlohmann::json(r.quality) : nlohmann::json(nullptr);
+  j["quality_reason"] = r.quality_reason;
   if (s.out.json()) write_output(s.out.json_path, j.dump(2) + "\n");
   if (s.out.csv()) {
     write_output(
         s.out.csv_path,
-        to_csv({"anchor", "test", "metric", "interpolation", "bd_rate_pct", "bd_quality", "reason"},
-               {{s.anchor, s.test, s.metric, s.interp, r.valid ? fmt::format("{}", r.rate_pct) : "",
-                 r.valid ? fmt::format("{}", r.quality) : "", r.reason}}));
+        to_csv(
+            {"anchor", "test", "metric", "interpolation", "bd_rate_pct", "bd_quality", "reason",
+             "quality_reason"},
+            {{s.anchor, s.test, metric, s.interp, r.valid ? fmt::format("{}", r.rate_pct) : "",
+              r.quality_valid ? fmt::format("{}", r.quality) : "", r.reason, r.quality_reason}}));
   }
   if (s.out.text_on_stdout()) {
-    if (r.valid) {
-      write_output("", fmt::format("{} vs {} ({}, {}): BD-rate {:+.2f} %, BD-{} {:+.4f}\n", s.test,
-                                   s.anchor, s.metric, s.interp, r.rate_pct, s.metric, r.quality));
-    } else {
-      write_output("", fmt::format("{} vs {}: n/a ({})\n", s.test, s.anchor, r.reason));
-    }
+    write_output(
+        "", fmt::format(
+                "{} vs {} ({}, {}): BD-rate {}, BD-{} {}\n", s.test, s.anchor, metric, s.interp,
+                r.valid ? fmt::format("{:+.2f} %", r.rate_pct) : "n/a (" + r.reason + ")", metric,
+                r.quality_valid ? fmt::format("{:+.4f}", r.quality)
+                                : "n/a (" + r.quality_reason + ")"));
   }
   return 0;
 }
@@ -129,10 +137,16 @@ void register_bdrate(CLI::App& app, CommandRunner& runner) {
   auto s = std::make_shared<BdSettings>();
   auto* cmd =
       app.add_subcommand("bdrate", "Bjontegaard BD-rate and BD-quality between two RD curves");
-  cmd->add_option("--points", s->points, "CSV with columns curve,bitrate,quality");
+  cmd->add_option("RUN", s->run,
+                  "Run id in the store, or a `run --json` file (default: the latest run)");
+  cmd->add_option("--store", s->store, "Results store")->capture_default_str();
+  cmd->add_option("--points", s->points, "CSV with columns curve,bitrate,quality instead of a run");
   cmd->add_option("--anchor", s->anchor, "Anchor curve name")->required();
   cmd->add_option("--test", s->test, "Test curve name")->required();
-  cmd->add_option("--metric", s->metric, "Name of the quality metric, for labels")
+  cmd->add_option("--metric", s->metric,
+                  "Runs: psnr-y (default), psnr, psnr-u, psnr-v, ssim, ssim-y, ms-ssim, snr, "
+                  "si-sdr, segsnr; "
+                  "--points: a label")
       ->capture_default_str();
   cmd->add_option("--interp", s->interp, "pchip (default, JCT-VC CTC), cubic (VCEG-M33) or akima")
       ->capture_default_str();

@@ -5,7 +5,15 @@
 #include <functional>
 #include <memory>
 
+#include "codecbench/bdrate.hpp"
+
 namespace codecbench::cli {
+
+struct OutputOptions;
+/// BD figures per input (and their average) between two encoder labels of a stored run.
+int bdrate_from_store(const std::string& run_ref, const std::string& store_path,
+                      const std::string& anchor, const std::string& test, const std::string& metric,
+                      BdInterpolation interp, const OutputOptions& out);
 
 using CommandRunner = std::function<int()>;
 
@@ -19,5 +27,7 @@ void register_run(CLI::App& app, CommandRunner& runner);
 void register_sweep(CLI::App& app, CommandRunner& runner);
 /// Registers `bdrate`.
 void register_bdrate(CLI::App& app, CommandRunner& runner);
+/// Registers `runs` and `compare`.
+void register_store_commands(CLI::App& app, CommandRunner& runner);
 
 }  // namespace codecbench::cli

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   codecbench::cli::register_run(app, runner);
   codecbench::cli::register_sweep(app, runner);
   codecbench::cli::register_bdrate(app, runner);
+  codecbench::cli::register_store_commands(app, runner);
 
   try {
     app.parse(argc, argv);

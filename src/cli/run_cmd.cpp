@@ -154,6 +154,7 @@ nlohmann::json run_json(const BatchSummary& s) {
                           {"max", r.encode.max},
                           {"stddev", r.encode.stddev}}},
                         {"noisy", r.noisy}};
+    for (const auto& m : r.runs) j["wall_s"]["times"].push_back(m.wall_s);
     if (const JobResult* rep = r.representative()) j["result"] = *rep;
     jobs.push_back(std::move(j));
   }

@@ -199,30 +199,33 @@ std::optional<std::string> prepare(const RdCurve& c, const char* which,
 BdResult bd_metrics(const RdCurve& anchor, const RdCurve& test, BdInterpolation interp) {
   BdResult r;
   std::vector<double> la, qa, lt, qt;
-  if (auto e = prepare(anchor, "anchor", la, qa)) {
-    r.reason = *e;
-    return r;
-  }
-  if (auto e = prepare(test, "test", lt, qt)) {
-    r.reason = *e;
+  std::optional<std::string> bad = prepare(anchor, "anchor", la, qa);
+  if (!bad) bad = prepare(test, "test", lt, qt);
+  if (bad) {
+    r.reason = r.quality_reason = *bad;
     return r;
   }
   // BD-rate: log-rate as a function of quality over the common quality range.
   const double q_lo = std::max(qa.front(), qt.front()), q_hi = std::min(qa.back(), qt.back());
+  if (q_hi > q_lo) {
+    const double avg = (integrate_interpolant(qt, lt, q_lo, q_hi, interp) -
+                        integrate_interpolant(qa, la, q_lo, q_hi, interp)) /
+                       (q_hi - q_lo);
+    r.rate_pct = (std::exp(avg) - 1) * 100;
+    r.valid = true;
+  } else {
+    r.reason = "the curves share no quality range";
+  }
   // BD-quality: quality as a function of log-rate over the common rate range.
   const double r_lo = std::max(la.front(), lt.front()), r_hi = std::min(la.back(), lt.back());
-  if (q_hi <= q_lo || r_hi <= r_lo) {
-    r.reason = "the curves do not overlap";
-    return r;
+  if (r_hi > r_lo) {
+    r.quality = (integrate_interpolant(lt, qt, r_lo, r_hi, interp) -
+                 integrate_interpolant(la, qa, r_lo, r_hi, interp)) /
+                (r_hi - r_lo);
+    r.quality_valid = true;
+  } else {
+    r.quality_reason = "the curves share no rate range";
   }
-  const double avg = (integrate_interpolant(qt, lt, q_lo, q_hi, interp) -
-                      integrate_interpolant(qa, la, q_lo, q_hi, interp)) /
-                     (q_hi - q_lo);
-  r.rate_pct = (std::exp(avg) - 1) * 100;
-  r.quality = (integrate_interpolant(lt, qt, r_lo, r_hi, interp) -
-               integrate_interpolant(la, qa, r_lo, r_hi, interp)) /
-              (r_hi - r_lo);
-  r.valid = true;
   return r;
 }
 

@@ -100,6 +100,7 @@ class Statement {
     return p != nullptr ? reinterpret_cast<const char*>(p) : "";
   }
   std::int64_t integer(int col) { return sqlite3_column_int64(stmt_, col); }
+  double real(int col) { return sqlite3_column_double(stmt_, col); }
 
  private:
   sqlite3* db_;
@@ -341,6 +342,71 @@ std::int64_t ResultStore::record_sweep(const RunInfo& info, const nlohmann::json
     exec("ROLLBACK");
     throw;
   }
+}
+
+RunRow ResultStore::run(std::int64_t id) {
+  for (const auto& r : runs()) {
+    if (r.id == id) return r;
+  }
+  throw InputError(fmt::format("{}: no run {}", path_, id));
+}
+
+std::int64_t ResultStore::latest_run() {
+  const auto all = runs();
+  if (all.empty()) throw InputError(fmt::format("{}: the store has no runs yet", path_));
+  return all.back().id;
+}
+
+std::vector<ResultStore::JobRow> ResultStore::jobs(std::int64_t run_id) {
+  std::lock_guard lock(mutex_);
+  std::vector<JobRow> out;
+  {
+    Statement s(
+        db_,
+        "SELECT id, job_key, IFNULL(input,''), IFNULL(encoder_label,''), IFNULL(encoder,''), "
+        "IFNULL(options,''), IFNULL(variant,''), status, IFNULL(error,''), IFNULL(threads,0), "
+        "IFNULL(repeats,0), IFNULL(wall_median,0), IFNULL(wall_stddev,0), IFNULL(result_json,'') "
+        "FROM jobs WHERE run_id = ? ORDER BY id");
+    s.bind(1, run_id);
+    while (s.step()) {
+      JobRow j;
+      j.id = s.integer(0);
+      j.key = s.text(1);
+      j.input = s.text(2);
+      j.encoder_label = s.text(3);
+      j.encoder = s.text(4);
+      j.options = s.text(5);
+      j.variant = s.text(6);
+      j.status = s.text(7);
+      j.error = s.text(8);
+      j.threads = static_cast<int>(s.integer(9));
+      j.repeats = static_cast<int>(s.integer(10));
+      out.push_back(std::move(j));
+    }
+  }
+  for (auto& j : out) {
+    Statement w(db_, "SELECT wall_median, wall_stddev FROM jobs WHERE id = ?");
+    w.bind(1, j.id);
+    if (w.step()) {
+      j.wall_median = w.real(0);
+      j.wall_stddev = w.real(1);
+    }
+    Statement m(db_, "SELECT wall_s FROM measurements WHERE job_id = ? ORDER BY repeat");
+    m.bind(1, j.id);
+    while (m.step()) j.repeat_walls.push_back(m.real(0));
+    Statement r(db_, "SELECT IFNULL(result_json, '') FROM jobs WHERE id = ?");
+    r.bind(1, j.id);
+    if (r.step()) j.result_json = r.text(0);
+  }
+  return out;
+}
+
+bool ResultStore::remove_run(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "DELETE FROM runs WHERE id = ?");
+  s.bind(1, id);
+  s.step();
+  return sqlite3_changes(db_) > 0;
 }
 
 std::vector<RunRow> ResultStore::runs() {

@@ -47,7 +47,8 @@ def main():
         check(res.returncode == 0 and "BD-rate -4.43 %" in res.stdout, f"akima text: {res.stdout.strip()}")
         res = run("--points", pts, "--anchor", "x265-slow", "--test", "short", "--json")
         doc = json.loads(res.stdout)
-        check(not doc["valid"] and "at least 4" in doc["reason"] and doc["bd_rate_pct"] is None,
+        check(not doc["valid"] and "at least 4" in doc["reason"] and doc["bd_rate_pct"] is None
+              and doc["bd_quality"] is None,
               "n/a with the reason")
         res = run("--points", pts, "--anchor", "nope", "--test", "short")
         check(res.returncode == 2 and "no curve 'nope'" in res.stderr, "unknown curve")

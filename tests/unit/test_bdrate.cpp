@@ -37,7 +37,7 @@ TEST_CASE("the same curve 0.5 dB higher is a BD-PSNR of exactly +0.5 dB for ever
   for (auto i : kAll) {
     CAPTURE(bd_interpolation_name(i));
     const BdResult r = bd_metrics(kAnchor, up, i);
-    REQUIRE(r.valid);
+    REQUIRE(r.quality_valid);
     CHECK(r.quality == doctest::Approx(0.5).epsilon(1e-9));
     CHECK(r.rate_pct < 0);
   }
@@ -83,7 +83,16 @@ TEST_CASE("invalid curves give n/a with the reason") {
   RdCurve far{{1, 2, 3, 4}, {10, 11, 12, 13}};
   const BdResult r = bd_metrics(kAnchor, far);
   CHECK_FALSE(r.valid);
-  CHECK(r.reason == "the curves do not overlap");
+  CHECK_FALSE(r.quality_valid);
+  CHECK(r.reason == "the curves share no quality range");
+  CHECK(r.quality_reason == "the curves share no rate range");
+  // Same qualities at ten times the rate: BD-rate is defined (+900%), BD-PSNR is not.
+  RdCurve costly = kAnchor;
+  for (double& x : costly.rate) x *= 10;
+  const BdResult c = bd_metrics(kAnchor, costly);
+  CHECK(c.valid);
+  CHECK(c.rate_pct == doctest::Approx(900.0));
+  CHECK_FALSE(c.quality_valid);
   CHECK(parse_bd_interpolation("akima") == BdInterpolation::kAkima);
   CHECK_FALSE(parse_bd_interpolation("spline").has_value());
 }

@@ -1,0 +1,450 @@
+// Commands over the results store: `runs` (list, show, rm, export), `compare`, and the
+// store side of `bdrate`.
+#include <fmt/core.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "codecbench/bdrate.hpp"
+#include "codecbench/error.hpp"
+#include "codecbench/stats.hpp"
+#include "codecbench/store.hpp"
+#include "commands.hpp"
+#include "output.hpp"
+
+namespace codecbench::cli {
+
+/// Quality figure of a job result for a metric name (psnr, psnr-y, psnr-u, psnr-v, ssim,
+/// ms-ssim, snr, si-sdr, segsnr); NaN when absent.
+double quality_of(const nlohmann::json& result, const std::string& metric) {
+  static const std::map<std::string, std::pair<const char*, const char*>> kPaths = {
+      {"psnr", {"psnr", "average"}}, {"psnr-y", {"psnr", "y"}}, {"psnr-u", {"psnr", "u"}},
+      {"psnr-v", {"psnr", "v"}},     {"ssim", {"ssim", "all"}}, {"ssim-y", {"ssim", "y"}},
+      {"ms-ssim", {"ms_ssim", "y"}}, {"snr", {"snr", "db"}},    {"si-sdr", {"si_sdr", "db"}},
+      {"segsnr", {"segsnr", "db"}}};
+  const auto it = kPaths.find(metric);
+  if (it == kPaths.end()) {
+    std::string known;
+    for (const auto& [k, v] : kPaths) known += (known.empty() ? "" : ", ") + k;
+    throw UsageError(fmt::format("--metric '{}': one of {}", metric, known));
+  }
+  if (!result.contains("quality")) return std::nan("");
+  const auto& q = result["quality"];
+  if (!q.contains(it->second.first) || !q[it->second.first].contains(it->second.second))
+    return std::nan("");
+  const auto& v = q[it->second.first][it->second.second];
+  if (v.is_string()) return std::numeric_limits<double>::infinity();
+  return v.get<double>();
+}
+
+namespace {
+
+constexpr const char* kDefaultStore = "results/codecbench.sqlite";
+
+struct Job {
+  std::string key, input, label, options, status;
+  std::vector<double> times;
+  double wall = 0;
+  nlohmann::json result;
+};
+
+// A run from the store (an id) or from a `run --json` file.
+std::vector<Job> load_run(const std::string& ref, const std::string& store_path,
+                          std::string& name) {
+  std::vector<Job> out;
+  if (std::filesystem::exists(ref) && !std::filesystem::is_directory(ref)) {
+    nlohmann::json doc;
+    try {
+      std::ifstream f(ref);
+      doc = nlohmann::json::parse(f);
+    } catch (const std::exception& e) {
+      throw InputError(fmt::format("{}: not a codecbench run JSON ({})", ref, e.what()));
+    }
+    if (!doc.contains("jobs"))
+      throw InputError(fmt::format("{}: not a codecbench run JSON (no jobs)", ref));
+    name = ref;
+    for (const auto& j : doc["jobs"]) {
+      Job x;
+      x.key = j.value("key", "");
+      x.input = j.value("input", "");
+      x.label = j.value("encoder_label", "");
+      x.status = j.value("status", "");
+      if (j.contains("wall_s")) {
+        x.wall = j["wall_s"].value("median", 0.0);
+        if (j["wall_s"].contains("times"))
+          x.times = j["wall_s"]["times"].get<std::vector<double>>();
+      }
+      if (j.contains("result")) {
+        x.result = j["result"];
+        std::string opts;
+        for (const auto& [k, v] : x.result["options"].items())
+          opts += (opts.empty() ? "" : " ") + k + "=" + v.get<std::string>();
+        x.options = opts;
+      }
+      out.push_back(std::move(x));
+    }
+    return out;
+  }
+  std::int64_t id = 0;
+  try {
+    std::size_t used = 0;
+    id = std::stoll(ref, &used);
+    if (used != ref.size()) throw std::invalid_argument(ref);
+  } catch (const std::exception&) {
+    throw UsageError(fmt::format("'{}' is neither a run id nor a run JSON file", ref));
+  }
+  ResultStore store(store_path);
+  (void)store.run(id);
+  name = fmt::format("run {}", id);
+  for (auto& r : store.jobs(id)) {
+    Job x;
+    x.key = r.key;
+    x.input = r.input;
+    x.label = r.encoder_label;
+    x.options = r.options;
+    x.status = r.status;
+    x.wall = r.wall_median;
+    x.times = r.repeat_walls;
+    if (!r.result_json.empty()) x.result = nlohmann::json::parse(r.result_json);
+    out.push_back(std::move(x));
+  }
+  return out;
+}
+
+struct RunsSettings {
+  std::string store = kDefaultStore;
+  std::int64_t id = 0;
+  OutputOptions out;         // runs (the list)
+  OutputOptions show_out;    // runs show
+  OutputOptions export_out;  // runs export
+};
+
+int list_runs(const RunsSettings& s) {
+  ResultStore store(s.store);
+  const auto runs = store.runs();
+  nlohmann::json j = nlohmann::json::array();
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : runs) {
+    j.push_back({{"id", r.id},
+                 {"started", r.started},
+                 {"finished", r.finished},
+                 {"status", r.status},
+                 {"preset", r.preset_name},
+                 {"jobs", r.jobs_total},
+                 {"failed", r.jobs_failed}});
+    rows.push_back({std::to_string(r.id), r.started, r.preset_name, std::to_string(r.jobs_total),
+                    std::to_string(r.jobs_failed), r.status});
+  }
+  if (s.out.json()) write_output(s.out.json_path, j.dump(2) + "\n");
+  if (s.out.csv())
+    write_output(s.out.csv_path,
+                 to_csv({"id", "started", "preset", "jobs", "failed", "status"}, rows));
+  if (s.out.text_on_stdout()) {
+    std::string t = fmt::format("{:>4}  {:<24}  {:<20}  {:>5}  {:>6}  {}\n", "id", "started",
+                                "preset", "jobs", "failed", "status");
+    for (const auto& r : rows)
+      t += fmt::format("{:>4}  {:<24}  {:<20}  {:>5}  {:>6}  {}\n", r[0], r[1], r[2], r[3], r[4],
+                       r[5]);
+    write_output("", t);
+  }
+  return 0;
+}
+
+int show_run(const RunsSettings& rs, const OutputOptions& out, bool export_only) {
+  struct {
+    const std::string& store;
+    std::int64_t id;
+    const OutputOptions& out;
+  } s{rs.store, rs.id, out};
+  ResultStore store(s.store);
+  const RunRow run = store.run(s.id);
+  const auto jobs = store.jobs(s.id);
+  nlohmann::json j = {
+      {"id", run.id},         {"started", run.started},    {"finished", run.finished},
+      {"status", run.status}, {"preset", run.preset_name}, {"preset_hash", run.preset_hash}};
+  auto arr = nlohmann::json::array();
+  for (const auto& x : jobs) {
+    nlohmann::json jj = {{"key", x.key},
+                         {"input", x.input},
+                         {"encoder_label", x.encoder_label},
+                         {"encoder", x.encoder},
+                         {"options", x.options},
+                         {"variant", x.variant},
+                         {"threads", x.threads},
+                         {"status", x.status},
+                         {"error", x.error},
+                         {"repeats", x.repeats},
+                         {"wall_median_s", x.wall_median},
+                         {"wall_times_s", x.repeat_walls}};
+    if (!x.result_json.empty()) jj["result"] = nlohmann::json::parse(x.result_json);
+    arr.push_back(std::move(jj));
+  }
+  j["jobs"] = arr;
+  if (s.out.json()) write_output(s.out.json_path, j.dump(2) + "\n");
+  if (s.out.csv()) {
+    std::vector<std::string> header;
+    std::vector<std::vector<std::string>> rows;
+    for (auto jj : arr) {
+      if (jj.contains("result")) jj["result"].erase("per_frame");
+      std::vector<std::string> h, row;
+      for (auto& [k, v] : flatten_json(jj)) {
+        h.push_back(k);
+        row.push_back(v);
+      }
+      if (h.size() > header.size()) header = h;
+      rows.push_back(row);
+    }
+    for (auto& r : rows) r.resize(header.size());
+    write_output(s.out.csv_path, to_csv(header, rows));
+  }
+  if (!export_only && s.out.text_on_stdout()) {
+    std::string t = fmt::format("run {} ({}), {} to {}, {}\n", run.id, run.preset_name, run.started,
+                                run.finished, run.status);
+    for (const auto& x : jobs) {
+      double psnr = std::nan("");
+      if (!x.result_json.empty()) {
+        const auto r = nlohmann::json::parse(x.result_json);
+        psnr = quality_of(r, r.value("type", "video") == "audio" ? "snr" : "psnr");
+      }
+      t += fmt::format("  {:<16} {:<10} {:<32} {:>8.3f} s  {:>8}  {}\n", x.input, x.encoder_label,
+                       x.options, x.wall_median,
+                       std::isnan(psnr) ? std::string("-") : fmt::format("{:.2f} dB", psnr),
+                       x.status == "failed" ? "FAILED: " + x.error : x.status);
+    }
+    write_output("", t);
+  }
+  return 0;
+}
+
+struct CompareSettings {
+  std::string a, b;
+  std::string store = kDefaultStore;
+  double speed_threshold = 5;       // percent slower
+  double size_threshold = 1;        // percent larger
+  double quality_threshold = 0.05;  // dB (or metric units) lower
+  double alpha = 0.05;
+  OutputOptions out;
+};
+
+int compare(const CompareSettings& s) {
+  std::string name_a, name_b;
+  const auto a = load_run(s.a, s.store, name_a);
+  const auto b = load_run(s.b, s.store, name_b);
+  std::map<std::string, const Job*> by_key;
+  for (const auto& j : a) {
+    if (j.status == "ok") by_key[j.key] = &j;
+  }
+  nlohmann::json out = nlohmann::json::array();
+  std::string text =
+      fmt::format("{:<14} {:<10} {:<28} {:>9} {:>9} {:>8} {:>7} {:>8} {:>9}  {}\n", "input",
+                  "encoder", "options", "A (s)", "B (s)", "speed", "p", "size", "quality", "flags");
+  int regressions = 0, compared = 0;
+  for (const auto& jb : b) {
+    const auto it = by_key.find(jb.key);
+    if (it == by_key.end() || jb.status != "ok") continue;
+    const Job& ja = *it->second;
+    ++compared;
+    const double speed = (jb.wall / ja.wall - 1) * 100;
+    const WelchResult w = welch_t_test(ja.times, jb.times);
+    const double size_a = ja.result["size"].value("bitstream_bytes", 0.0),
+                 size_b = jb.result["size"].value("bitstream_bytes", 0.0);
+    const double size = size_a > 0 ? (size_b / size_a - 1) * 100 : 0;
+    const std::string metric = ja.result.value("type", "video") == "audio" ? "snr" : "psnr";
+    const double qa = quality_of(ja.result, metric), qb = quality_of(jb.result, metric);
+    const double dq = std::isfinite(qa) && std::isfinite(qb) ? qb - qa : 0;
+    std::vector<std::string> flags;
+    if (speed > s.speed_threshold) {
+      if (w.valid && w.p < s.alpha) {
+        flags.emplace_back("SLOWER");
+      } else if (!w.valid) {
+        flags.emplace_back("slower? (one repeat: no test)");
+      } else {
+        flags.emplace_back("slower (not significant)");
+      }
+    }
+    if (speed < -s.speed_threshold && w.valid && w.p < s.alpha) flags.emplace_back("faster");
+    if (size > s.size_threshold) flags.emplace_back("LARGER");
+    if (dq < -s.quality_threshold) flags.emplace_back("WORSE QUALITY");
+    const bool regression = std::any_of(flags.begin(), flags.end(), [](const std::string& f) {
+      return f == "SLOWER" || f == "LARGER" || f == "WORSE QUALITY";
+    });
+    regressions += regression ? 1 : 0;
+    std::string flag_text;
+    for (const auto& f : flags) flag_text += (flag_text.empty() ? "" : ", ") + f;
+    text += fmt::format(
+        "{:<14} {:<10} {:<28} {:>9.3f} {:>9.3f} {:>+7.1f}% {:>7} {:>+7.2f}% {:>+9.3f}  {}\n",
+        jb.input, jb.label, jb.options.substr(0, 28), ja.wall, jb.wall, speed,
+        w.valid ? fmt::format("{:.3f}", w.p) : std::string("-"), size, dq, flag_text);
+    out.push_back({{"key", jb.key},
+                   {"input", jb.input},
+                   {"encoder_label", jb.label},
+                   {"options", jb.options},
+                   {"wall_a_s", ja.wall},
+                   {"wall_b_s", jb.wall},
+                   {"speed_change_pct", speed},
+                   {"welch_t", w.valid ? nlohmann::json(w.t) : nlohmann::json(nullptr)},
+                   {"p_value", w.valid ? nlohmann::json(w.p) : nlohmann::json(nullptr)},
+                   {"size_change_pct", size},
+                   {"quality_metric", metric},
+                   {"quality_change", dq},
+                   {"flags", flags},
+                   {"regression", regression}});
+  }
+  text += fmt::format(
+      "{} vs {}: {} jobs compared, {} regression(s) (speed > {}% slower with p < {}, size > {}% "
+      "larger, {} > {} lower)\n",
+      name_b, name_a, compared, regressions, s.speed_threshold, s.alpha, s.size_threshold,
+      "quality", s.quality_threshold);
+  if (s.out.json()) {
+    write_output(
+        s.out.json_path,
+        nlohmann::json({{"a", name_a}, {"b", name_b}, {"jobs", out}, {"regressions", regressions}})
+                .dump(2) +
+            "\n");
+  }
+  if (s.out.text_on_stdout()) write_output("", text);
+  if (compared == 0)
+    throw InputError(fmt::format("{} and {} have no finished job in common", name_a, name_b));
+  return regressions > 0 ? static_cast<int>(ExitCode::kRegression) : 0;
+}
+
+}  // namespace
+
+int bdrate_from_store(const std::string& run_ref, const std::string& store_path,
+                      const std::string& anchor, const std::string& test, const std::string& metric,
+                      BdInterpolation interp, const OutputOptions& out) {
+  std::string name;
+  std::string ref = run_ref;
+  if (ref.empty()) ref = std::to_string(ResultStore(store_path).latest_run());
+  const auto jobs = load_run(ref, store_path, name);
+  std::map<std::string, std::map<std::string, RdCurve>> curves;  // input -> label -> curve
+  for (const auto& j : jobs) {
+    if (j.status != "ok" || j.result.is_null()) continue;
+    const double q = quality_of(j.result, metric);
+    if (!std::isfinite(q)) continue;
+    auto& c = curves[j.input][j.label];
+    c.rate.push_back(j.result["size"].value("bitrate_kbps", 0.0));
+    c.quality.push_back(q);
+  }
+  std::set<std::string> labels;
+  for (const auto& [in, m] : curves) {
+    for (const auto& [l, c] : m) labels.insert(l);
+  }
+  for (const auto& l : {anchor, test}) {
+    if (labels.count(l) == 0) {
+      std::string known;
+      for (const auto& k : labels) known += (known.empty() ? "" : ", ") + k;
+      throw UsageError(fmt::format("{}: no encoder label '{}' with {} results (labels: {})", name,
+                                   l, metric, known));
+    }
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  std::string text = fmt::format("{} vs {} on {} ({}, {}):\n", test, anchor, name, metric,
+                                 bd_interpolation_name(interp));
+  double sum_rate = 0, sum_q = 0;
+  int n = 0, nq = 0;
+  for (const auto& [in, m] : curves) {
+    if (!m.count(anchor) || !m.count(test)) continue;
+    const BdResult r = bd_metrics(m.at(anchor), m.at(test), interp);
+    if (r.valid) {
+      sum_rate += r.rate_pct;
+      ++n;
+    }
+    if (r.quality_valid) {
+      sum_q += r.quality;
+      ++nq;
+    }
+    text += fmt::format(
+        "  {:<24} BD-rate {:>10}   BD-{} {}\n", in,
+        r.valid ? fmt::format("{:+.2f} %", r.rate_pct) : "n/a (" + r.reason + ")", metric,
+        r.quality_valid ? fmt::format("{:+.4f}", r.quality) : "n/a (" + r.quality_reason + ")");
+    rows.push_back(
+        {{"input", in},
+         {"valid", r.valid},
+         {"reason", r.reason},
+         {"bd_rate_pct", r.valid ? nlohmann::json(r.rate_pct) : nlohmann::json(nullptr)},
+         {"bd_quality", r.quality_valid ? nlohmann::json(r.quality) : nlohmann::json(nullptr)},
+         {"quality_reason", r.quality_reason}});
+  }
+  if (n > 0 || nq > 0) {
+    text += fmt::format("  {:<24} BD-rate {:>10}   BD-{} {}\n", "average",
+                        n > 0 ? fmt::format("{:+.2f} %", sum_rate / n) : std::string("n/a"), metric,
+                        nq > 0 ? fmt::format("{:+.4f}", sum_q / nq) : std::string("n/a"));
+  }
+  if (out.json()) {
+    nlohmann::json j = {{"run", name},
+                        {"anchor", anchor},
+                        {"test", test},
+                        {"metric", metric},
+                        {"interpolation", bd_interpolation_name(interp)},
+                        {"inputs", rows}};
+    j["average"] = {{"bd_rate_pct", n > 0 ? nlohmann::json(sum_rate / n) : nlohmann::json(nullptr)},
+                    {"bd_quality", nq > 0 ? nlohmann::json(sum_q / nq) : nlohmann::json(nullptr)}};
+    write_output(out.json_path, j.dump(2) + "\n");
+  }
+  if (out.text_on_stdout()) write_output("", text);
+  return 0;
+}
+
+void register_store_commands(CLI::App& app, CommandRunner& runner) {
+  auto rs = std::make_shared<RunsSettings>();
+  auto* runs = app.add_subcommand("runs", "List, show, export or remove runs in the results store");
+  runs->add_option("--store", rs->store, "Results store")->capture_default_str();
+  add_output_options(runs, rs->out);
+  auto* show = runs->add_subcommand("show", "One run and its jobs");
+  show->add_option("ID", rs->id, "Run id")->required();
+  show->add_option("--store", rs->store, "Results store")->capture_default_str();
+  add_output_options(show, rs->show_out);
+  auto* rm = runs->add_subcommand("rm", "Remove a run (its jobs and measurements too)");
+  rm->add_option("ID", rs->id, "Run id")->required();
+  rm->add_option("--store", rs->store, "Results store")->capture_default_str();
+  auto* exp = runs->add_subcommand("export", "A run as JSON or CSV");
+  exp->add_option("ID", rs->id, "Run id")->required();
+  exp->add_option("--store", rs->store, "Results store")->capture_default_str();
+  add_output_options(exp, rs->export_out);
+  runs->callback([rs, show, rm, exp, &runner] {
+    if (show->parsed()) {
+      runner = [rs] { return show_run(*rs, rs->show_out, false); };
+    } else if (exp->parsed()) {
+      runner = [rs] {
+        if (!rs->export_out.json() && !rs->export_out.csv()) {
+          throw UsageError("runs export: give --json [FILE] or --csv [FILE]");
+        }
+        return show_run(*rs, rs->export_out, true);
+      };
+    } else if (rm->parsed()) {
+      runner = [rs] {
+        ResultStore store(rs->store);
+        if (!store.remove_run(rs->id))
+          throw InputError(fmt::format("{}: no run {}", rs->store, rs->id));
+        return 0;
+      };
+    } else {
+      runner = [rs] { return list_runs(*rs); };
+    }
+  });
+
+  auto cs = std::make_shared<CompareSettings>();
+  auto* cmp = app.add_subcommand(
+      "compare", "Compare two runs job by job: speed (Welch's t-test), size, quality");
+  cmp->add_option("RUN_A", cs->a, "Baseline: a run id in the store or a `run --json` file")
+      ->required();
+  cmp->add_option("RUN_B", cs->b, "Candidate: a run id or a run JSON file")->required();
+  cmp->add_option("--store", cs->store, "Results store")->capture_default_str();
+  cmp->add_option("--speed-threshold", cs->speed_threshold, "Percent slower that counts")
+      ->capture_default_str();
+  cmp->add_option("--size-threshold", cs->size_threshold, "Percent larger that counts")
+      ->capture_default_str();
+  cmp->add_option("--quality-threshold", cs->quality_threshold, "Quality drop that counts (dB)")
+      ->capture_default_str();
+  cmp->add_option("--alpha", cs->alpha, "Significance level of the speed test")
+      ->capture_default_str();
+  add_output_options(cmp, cs->out);
+  cmp->callback([cs, &runner] { runner = [cs] { return compare(*cs); }; });
+}
+
+}  // namespace codecbench::cli

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""CLI tests of the commands over the results store: runs (list, show, export, rm), bdrate from
+a stored run, and compare (exit 6 on a regression) on runs with controlled timings."""
+import copy
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+CB = os.environ["CODECBENCH"]
+failures = []
+
+
+def check(cond, what):
+    print(("ok: " if cond else "FAIL: ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def run(*args):
+    return subprocess.run([CB, *args], capture_output=True, text=True, timeout=300)
+
+
+PRESET = """
+inputs: [lavfi:testsrc2=size=160x120:rate=25:duration=0.4]
+encoders:
+  low: {codec: libx264, options: {preset: ultrafast}, axes: {crf: [22, 28, 34, 40]}}
+  high: {codec: libx264, options: {preset: medium}, axes: {crf: [22, 28, 34, 40]}}
+repeats: 2
+jobs: 2
+output: {store: "%s"}
+"""
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        store = os.path.join(tmp, "s.sqlite")
+        preset = os.path.join(tmp, "p.yaml")
+        open(preset, "w").write(PRESET % store)
+        first = os.path.join(tmp, "first.json")
+        check(run("run", preset, "-q", "--json", first).returncode == 0, "first run")
+        check(run("run", preset, "-q").returncode == 0, "second run")
+
+        res = run("runs", "--store", store, "--json")
+        runs = json.loads(res.stdout)
+        check([r["id"] for r in runs] == [1, 2] and runs[0]["jobs"] == 8, f"runs lists both: {runs}")
+        res = run("runs", "show", "1", "--store", store, "--json")
+        doc = json.loads(res.stdout)
+        check(len(doc["jobs"]) == 8 and len(doc["jobs"][0]["wall_times_s"]) == 2, "runs show: jobs and repeats")
+        res = run("runs", "export", "2", "--store", store, "--csv")
+        rows = list(csv.DictReader(io.StringIO(res.stdout)))
+        check(len(rows) == 8 and "result.quality.psnr.average" in rows[0], "runs export --csv")
+
+        res = run("bdrate", "--store", store, "--anchor", "low", "--test", "high", "--metric", "psnr", "--json")
+        doc = json.loads(res.stdout)
+        inp = doc["inputs"][0] if doc["inputs"] else {}
+        check(res.returncode == 0 and inp.get("input") == "testsrc2" and inp.get("valid")
+              and -50 < inp["bd_rate_pct"] < 50 and inp["bd_quality"] is not None,
+              f"bdrate from the latest run: {inp}")
+        res = run("bdrate", "1", "--store", store, "--anchor", "low", "--test", "nope")
+        check(res.returncode == 2 and "no encoder label 'nope'" in res.stderr, "unknown label")
+
+        # compare with controlled timings: the same run, then 20% slower with tight repeats.
+        base = json.load(open(first))
+        for j in base["jobs"]:
+            j["wall_s"]["times"] = [1.0, 1.01, 0.99]
+            j["wall_s"]["median"] = 1.0
+        same = os.path.join(tmp, "same.json")
+        json.dump(base, open(same, "w"))
+        slow = copy.deepcopy(base)
+        for j in slow["jobs"]:
+            j["wall_s"]["times"] = [1.2, 1.21, 1.19]
+            j["wall_s"]["median"] = 1.2
+        slow_path = os.path.join(tmp, "slow.json")
+        json.dump(slow, open(slow_path, "w"))
+        res = run("compare", same, same)
+        check(res.returncode == 0 and "0 regression(s)" in res.stdout, "compare: identical runs pass")
+        res = run("compare", same, slow_path, "--json")
+        doc = json.loads(res.stdout)
+        check(res.returncode == 6 and doc["regressions"] == 8 and doc["jobs"][0]["flags"] == ["SLOWER"]
+              and doc["jobs"][0]["p_value"] < 0.001, "compare: 20% slower is a regression, exit 6")
+        bigger = copy.deepcopy(base)
+        for j in bigger["jobs"]:
+            j["result"]["size"]["bitstream_bytes"] *= 1.05
+        bigger_path = os.path.join(tmp, "bigger.json")
+        json.dump(bigger, open(bigger_path, "w"))
+        res = run("compare", same, bigger_path, "--json")
+        doc = json.loads(res.stdout)
+        check(res.returncode == 6 and "LARGER" in doc["jobs"][0]["flags"], "compare: 5% larger flagged")
+        res = run("compare", "1", "2", "--store", store)
+        check(res.returncode in (0, 6) and "8 jobs compared" in res.stdout, "compare two stored runs")
+
+        check(run("runs", "rm", "1", "--store", store).returncode == 0, "runs rm")
+        res = run("runs", "--store", store, "--json")
+        check([r["id"] for r in json.loads(res.stdout)] == [2], "run 1 removed")
+        res = run("runs", "show", "1", "--store", store)
+        check(res.returncode == 3 and "no run 1" in res.stderr, "a removed run is gone")
+    print(f"{'FAILED' if failures else 'passed'}: {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
