@@ -45,3 +45,17 @@ namespace codecbench::plot {
 std::string svg_to_png(const std::string& svg, int scale = 2);
 
 }  // namespace codecbench::plot
+
+namespace codecbench::plot {
+
+/// A horizontal bar chart (one bar per label).
+struct BarChart {
+  std::string title, unit;
+  std::vector<std::string> labels;
+  std::vector<double> values;
+};
+
+/// SVG text of a bar chart; its height grows with the number of bars.
+std::string bar_chart_svg(const BarChart& chart);
+
+}  // namespace codecbench::plot

@@ -78,6 +78,10 @@ class ResultStore {
   std::vector<JobRow> jobs(std::int64_t run_id);
   /// The newest run's id (throws InputError when the store has none).
   std::int64_t latest_run();
+  /// The full run record (machine, versions, resolved preset).
+  RunInfo run_info(std::int64_t id);
+  /// Stored sweeps (their JSON documents, newest last) of a preset hash ("" = all).
+  std::vector<nlohmann::json> sweeps(const std::string& preset_hash);
   /// Deletes a run with its jobs and measurements; false when absent.
   bool remove_run(std::int64_t id);
   /// Stores a scaling sweep (its JSON form, sweep.hpp) and its points; returns its id.

@@ -11,6 +11,8 @@
 
 #include "codecbench/bdrate.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/plot.hpp"
+#include "codecbench/report.hpp"
 #include "codecbench/stats.hpp"
 #include "codecbench/store.hpp"
 #include "commands.hpp"
@@ -390,7 +392,65 @@ int bdrate_from_store(const std::string& run_ref, const std::string& store_path,
   return 0;
 }
 
+struct ReportSettings {
+  std::string run;
+  std::string store = kDefaultStore;
+  std::string output = "report.html";
+  std::string figures;
+  bool quiet = false;
+};
+
+int report(const ReportSettings& s) {
+  ResultStore store(s.store);
+  std::int64_t id = 0;
+  if (s.run.empty()) {
+    id = store.latest_run();
+  } else {
+    try {
+      std::size_t used = 0;
+      id = std::stoll(s.run, &used);
+      if (used != s.run.size()) throw std::invalid_argument(s.run);
+    } catch (const std::exception&) {
+      throw UsageError(fmt::format("'{}' is not a run id", s.run));
+    }
+  }
+  ReportData d;
+  d.run_id = id;
+  d.status = store.run(id).status;
+  d.info = store.run_info(id);
+  d.jobs = store.jobs(id);
+  d.sweeps = store.sweeps(d.info.preset_hash);
+  write_output(s.output, render_report(d));
+  if (!s.figures.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(s.figures, ec);
+    if (ec)
+      throw InputError(
+          fmt::format("{}: cannot create the figure folder ({})", s.figures, ec.message()));
+    for (const auto& f : report_figures(d)) {
+      write_output((std::filesystem::path(s.figures) / (f.name + ".svg")).string(), f.svg);
+      write_output((std::filesystem::path(s.figures) / (f.name + ".png")).string(),
+                   plot::svg_to_png(f.svg));
+    }
+  }
+  if (!s.quiet)
+    std::fprintf(stderr, "report of run %lld written to %s\n", static_cast<long long>(id),
+                 s.output.c_str());
+  return 0;
+}
+
 void register_store_commands(CLI::App& app, CommandRunner& runner) {
+  auto rp = std::make_shared<ReportSettings>();
+  auto* rep = app.add_subcommand(
+      "report", "Self-contained HTML report of a run (tables, RD curves, BD-rate, sweeps)");
+  rep->add_option("RUN", rp->run, "Run id (default: the latest)");
+  rep->add_option("-o,--output", rp->output, "HTML file to write")->capture_default_str();
+  rep->add_option("--store", rp->store, "Results store")->capture_default_str();
+  rep->add_option("--figures", rp->figures,
+                  "Also write every figure as SVG and PNG into this folder");
+  rep->add_flag("-q,--quiet", rp->quiet, "No summary line on stderr");
+  rep->callback([rp, &runner] { runner = [rp] { return report(*rp); }; });
+
   auto rs = std::make_shared<RunsSettings>();
   auto* runs = app.add_subcommand("runs", "List, show, export or remove runs in the results store");
   runs->add_option("--store", rs->store, "Results store")->capture_default_str();

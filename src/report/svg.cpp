@@ -196,3 +196,38 @@ std::string heat_map_svg(const HeatMap& m) {
 }
 
 }  // namespace codecbench::plot
+
+namespace codecbench::plot {
+
+std::string bar_chart_svg(const BarChart& c) {
+  const double row = 22, top = 40, left = 260, right = 90;
+  const double height = top + row * static_cast<double>(c.values.size()) + 20;
+  double hi = 0;
+  for (double v : c.values) {
+    if (std::isfinite(v)) hi = std::max(hi, v);
+  }
+  if (hi <= 0) hi = 1;
+  std::string o = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{0}\" height=\"{1:.0f}\" viewBox=\"0 0 "
+      "{0} {1:.0f}\" "
+      "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" "
+      "fill=\"white\"/>\n"
+      "<text x=\"10\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{2}</text>\n",
+      kW, height, esc(c.title));
+  const double pw = kW - left - right;
+  for (std::size_t i = 0; i < c.values.size(); ++i) {
+    const double y = top + row * static_cast<double>(i);
+    const double v = std::isfinite(c.values[i]) ? c.values[i] : 0;
+    const double w = v / hi * pw;
+    o += fmt::format(
+        "<text x=\"{:.0f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>"
+        "<rect x=\"{:.0f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">"
+        "<title>{}: {:.4g} {}</title></rect>"
+        "<text x=\"{:.1f}\" y=\"{:.1f}\">{:.3g} {}</text>\n",
+        left - 6, y + 14, esc(c.labels[i]), left, y + 3, w, row - 6, kColors[0], esc(c.labels[i]),
+        c.values[i], esc(c.unit), left + w + 4, y + 14, c.values[i], esc(c.unit));
+  }
+  return o + "</svg>\n";
+}
+
+}  // namespace codecbench::plot

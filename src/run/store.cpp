@@ -401,6 +401,42 @@ std::vector<ResultStore::JobRow> ResultStore::jobs(std::int64_t run_id) {
   return out;
 }
 
+RunInfo ResultStore::run_info(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  Statement s(
+      db_,
+      "SELECT started, IFNULL(preset_name,''), IFNULL(preset_path,''), IFNULL(preset_yaml,''), "
+      "IFNULL(preset_hash,''), IFNULL(host,''), IFNULL(cpu_model,''), IFNULL(physical_cores,0), "
+      "IFNULL(logical_cores,0), IFNULL(tool_version,''), IFNULL(git_revision,''), "
+      "IFNULL(ffmpeg_version,''), IFNULL(jobs_total,0) FROM runs WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) throw InputError(fmt::format("{}: no run {}", path_, id));
+  RunInfo r;
+  r.started = s.text(0);
+  r.preset_name = s.text(1);
+  r.preset_path = s.text(2);
+  r.preset_yaml = s.text(3);
+  r.preset_hash = s.text(4);
+  r.host = s.text(5);
+  r.cpu_model = s.text(6);
+  r.physical_cores = static_cast<int>(s.integer(7));
+  r.logical_cores = static_cast<int>(s.integer(8));
+  r.tool_version = s.text(9);
+  r.git_revision = s.text(10);
+  r.ffmpeg_version = s.text(11);
+  r.jobs_total = static_cast<int>(s.integer(12));
+  return r;
+}
+
+std::vector<nlohmann::json> ResultStore::sweeps(const std::string& preset_hash) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "SELECT result_json FROM sweeps WHERE ? = '' OR preset_hash = ? ORDER BY id");
+  s.bind(1, preset_hash).bind(2, preset_hash);
+  std::vector<nlohmann::json> out;
+  while (s.step()) out.push_back(nlohmann::json::parse(s.text(0)));
+  return out;
+}
+
 bool ResultStore::remove_run(std::int64_t id) {
   std::lock_guard lock(mutex_);
   Statement s(db_, "DELETE FROM runs WHERE id = ?");

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -92,6 +93,32 @@ def main():
         check(res.returncode == 6 and "LARGER" in doc["jobs"][0]["flags"], "compare: 5% larger flagged")
         res = run("compare", "1", "2", "--store", store)
         check(res.returncode in (0, 6) and "8 jobs compared" in res.stdout, "compare two stored runs")
+
+        # The HTML report: self-contained, every chart drawn, the table complete.
+        html_path = os.path.join(tmp, "report.html")
+        figs = os.path.join(tmp, "figs")
+        res = run("report", "2", "--store", store, "-o", html_path, "--figures", figs)
+        html = open(html_path).read() if os.path.exists(html_path) else ""
+        check(res.returncode == 0 and html.startswith("<!DOCTYPE html>"), "report written")
+        check(html.count("<svg") >= 4 and html.count("<polyline") >= 2, "report holds its charts inline")
+        check(html.count('<tr class="ok">') == 8, "report table has every job")
+        check("BD-rate" in html and "high" in html and "low" in html, "report has the BD-rate table")
+        external = [w for w in ("src=\"http", "href=\"http", "<link ", "<script src") if w in html]
+        check(not external, f"report needs no network: {external}")
+        pngs = sorted(f for f in os.listdir(figs) if f.endswith(".png")) if os.path.isdir(figs) else []
+        check(len(pngs) >= 4, f"figures as PNG too: {pngs}")
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        if chromium:
+            shot = os.path.join(tmp, "shot.png")
+            r = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                "--no-first-run", f"--user-data-dir={tmp}/chrome", f"--screenshot={shot}",
+                                "--window-size=1200,3000", "file://" + html_path], capture_output=True, timeout=120)
+            dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                  "--no-first-run", f"--user-data-dir={tmp}/chrome2", "--dump-dom", "file://" + html_path],
+                                 capture_output=True, text=True, timeout=120).stdout
+            check(os.path.exists(shot) and dom.count("<svg") == html.count("<svg"), "Chromium renders every chart")
+        else:
+            print("SKIP: headless Chromium is not installed (apt-get install chromium): report not rendered")
 
         check(run("runs", "rm", "1", "--store", store).returncode == 0, "runs rm")
         res = run("runs", "--store", store, "--json")
