@@ -54,7 +54,7 @@ double get(const nlohmann::json& j, std::initializer_list<const char*> path) {
 }
 
 struct Point {
-  double rate, quality, ssim;
+  double rate, quality, ssim, psnr_y, ms_ssim;
 };
 
 // input -> label -> points sorted by rate
@@ -68,7 +68,10 @@ std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const
         audio ? get(r, {"quality", "snr", "db"}) : get(r, {"quality", "psnr", "average"});
     const double s =
         audio ? get(r, {"quality", "si_sdr", "db"}) : get(r, {"quality", "ssim", "all"});
-    out[j.input][j.encoder_label].push_back({get(r, {"size", "bitrate_kbps"}), q, s});
+    out[j.input][j.encoder_label].push_back(
+        {get(r, {"size", "bitrate_kbps"}), q, s,
+         audio ? std::nan("") : get(r, {"quality", "psnr", "y"}),
+         audio ? std::nan("") : get(r, {"quality", "ms_ssim", "y"})});
   }
   for (auto& [in, m] : out) {
     for (auto& [l, pts] : m) {
@@ -87,26 +90,37 @@ std::vector<ReportFigure> report_figures(const ReportData& d) {
     bool ladder = false;
     for (const auto& [l, pts] : labels) ladder = ladder || pts.size() > 1;
     if (!ladder) continue;
-    for (int which = 0; which < 2; ++which) {
+    struct Axis {
+      const char* key;
+      const char* title;
+      const char* unit;
+      double Point::*field;
+    };
+    static const Axis kAxes[] = {{"psnr", "PSNR (average; audio: SNR)", "dB", &Point::quality},
+                                 {"psnr-y", "PSNR-Y", "dB", &Point::psnr_y},
+                                 {"ssim", "SSIM (All; audio: SI-SDR dB)", "", &Point::ssim},
+                                 {"ms-ssim", "MS-SSIM (Y)", "", &Point::ms_ssim}};
+    for (const Axis& axis : kAxes) {
       plot::LineChart c;
-      c.title =
-          fmt::format("{}: {} against bitrate", input, which == 0 ? "PSNR / SNR" : "SSIM / SI-SDR");
+      c.title = fmt::format("{}: {} against bitrate", input, axis.title);
       c.x_label = "bitrate (kbit/s)";
-      c.y_label = which == 0 ? "PSNR (dB)" : "SSIM";
+      c.y_label = *axis.unit != '\0' ? fmt::format("{} ({})", axis.title, axis.unit)
+                                     : std::string(axis.title);
       c.y_from_zero = false;
       for (const auto& [label, pts] : labels) {
         plot::Series s;
         s.name = label;
         for (const auto& p : pts) {
-          if (!std::isfinite(which == 0 ? p.quality : p.ssim)) continue;
+          const double v = p.*(axis.field);
+          if (!std::isfinite(v)) continue;
           s.x.push_back(p.rate);
-          s.y.push_back(which == 0 ? p.quality : p.ssim);
+          s.y.push_back(v);
         }
         if (!s.x.empty()) c.series.push_back(std::move(s));
       }
       if (c.series.empty()) continue;
-      figs.push_back({fmt::format("rd-{}-{}", slug(input), which == 0 ? "psnr" : "ssim"), c.title,
-                      plot::line_chart_svg(c)});
+      figs.push_back(
+          {fmt::format("rd-{}-{}", slug(input), axis.key), c.title, plot::line_chart_svg(c)});
     }
   }
   plot::BarChart ratio{"Compression ratio (raw / bitstream)", "x", {}, {}};
