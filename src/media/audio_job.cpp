@@ -284,29 +284,8 @@ class AudioJob {
   }
 
   void open_decoder(int thread_type) {
-    const AVCodec* dc = avcodec_find_decoder(codec_->id);
-    if (dc == nullptr) {
-      throw Error(fmt::format("no decoder for {} in this FFmpeg: '{}' output cannot be measured",
-                              r_.codec, codec_->name),
-                  ExitCode::kCodec);
-    }
-    AVCodecParameters* par = avcodec_parameters_alloc();
-    if (par == nullptr) throw FFmpegError(AVERROR(ENOMEM), "allocating codec parameters");
-    int ret = avcodec_parameters_from_context(par, enc_.get());
-    dec_ = av::make_codec_context(dc);
-    if (ret >= 0) ret = avcodec_parameters_to_context(dec_.get(), par);
-    avcodec_parameters_free(&par);
-    av::check_av(ret, "configuring the decoder");
-    dec_->pkt_timebase = enc_->time_base;
-    dec_->thread_count = spec_.threads;
-    dec_->thread_type = thread_type;
-    // Some decoders drop the priming samples themselves (opus from its header, mp3 from the
-    // encoder's skip-samples side data), others do not: with SKIP_MANUAL none does, so removing
-    // the encoder's initial_padding is right for all of them.
-    dec_->flags2 |= AV_CODEC_FLAG2_SKIP_MANUAL;
-    av::check_av(avcodec_open2(dec_.get(), dc, nullptr),
-                 fmt::format("opening decoder {}", dc->name));
-    r_.decoder = dc->name;
+    dec_ = open_measuring_decoder(enc_.get(), codec_, spec_.threads, thread_type, true);
+    r_.decoder = dec_->codec->name;
     r_.decoder_threads = dec_->thread_count;
     r_.decoder_thread_type = thread_type_name(dec_->active_thread_type);
   }
@@ -337,49 +316,24 @@ class AudioJob {
   }
 
   void encode(const AVFrame* frame) {
-    {
-      StageTimer t(r_.encode_s);
-      const int ret = avcodec_send_frame(enc_.get(), frame);
-      if (ret < 0 && !(frame == nullptr && ret == AVERROR_EOF)) {
-        throw FFmpegError(ret, fmt::format("encoder '{}' rejected audio at sample {}", r_.encoder,
-                                           frame != nullptr ? frame->pts : -1));
-      }
-    }
-    auto pkt = av::make_packet();
-    for (;;) {
-      int ret = 0;
-      {
-        StageTimer t(r_.encode_s);
-        ret = avcodec_receive_packet(enc_.get(), pkt.get());
-      }
-      if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
-      av::check_av(ret, fmt::format("encoder '{}'", r_.encoder));
-      r_.bitstream_bytes += static_cast<std::uint64_t>(pkt->size);
-      ++r_.packets;
-      if (measuring_) decode(pkt.get());
-      kept_.write(pkt.get(), enc_->time_base);
-      av_packet_unref(pkt.get());
-    }
+    encode_frame(enc_.get(), frame, r_.encode_s,
+                 frame != nullptr ? fmt::format("audio at sample {}", frame->pts) : "the flush",
+                 [&](AVPacket* pkt) {
+                   r_.bitstream_bytes += static_cast<std::uint64_t>(pkt->size);
+                   ++r_.packets;
+                   if (measuring_) decode(pkt);
+                   kept_.write(pkt, enc_->time_base);
+                 });
   }
 
   void decode(const AVPacket* pkt) {
+    decode_packet(dec_.get(), pkt, r_.decode_s,
+                  [&](av::FramePtr frame) { collect(std::move(frame)); });
+  }
+
+  // Converts a decoded frame to planar float and appends it to the decoded signal.
+  void collect(av::FramePtr frame) {
     {
-      StageTimer t(r_.decode_s);
-      const int ret = avcodec_send_packet(dec_.get(), pkt);
-      if (ret < 0 && ret != AVERROR_EOF) {
-        throw FFmpegError(ret,
-                          fmt::format("decoder '{}' rejected {}'s output", r_.decoder, r_.encoder));
-      }
-    }
-    for (;;) {
-      auto frame = av::make_frame();
-      int ret = 0;
-      {
-        StageTimer t(r_.decode_s);
-        ret = avcodec_receive_frame(dec_.get(), frame.get());
-      }
-      if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
-      av::check_av(ret, fmt::format("decoder '{}'", r_.decoder));
       StageTimer t(r_.metric_s);
       const auto fmt = static_cast<AVSampleFormat>(frame->format);
       if (r_.decoder_sample_fmt.empty()) r_.decoder_sample_fmt = sample_fmt_name(fmt);

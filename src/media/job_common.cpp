@@ -138,4 +138,76 @@ int open_with_options(AVCodecContext* ctx, const AVCodec* codec, const JobSpec& 
   return ret;
 }
 
+av::CodecContextPtr open_measuring_decoder(const AVCodecContext* enc, const AVCodec* enc_codec,
+                                           int threads, int thread_type, bool skip_manual) {
+  const AVCodec* dc = avcodec_find_decoder(enc_codec->id);
+  if (dc == nullptr) {
+    throw Error(fmt::format("no decoder for {} in this FFmpeg: '{}' output cannot be measured",
+                            avcodec_get_name(enc_codec->id), enc_codec->name),
+                ExitCode::kCodec);
+  }
+  AVCodecParameters* par = avcodec_parameters_alloc();
+  if (par == nullptr) throw FFmpegError(AVERROR(ENOMEM), "allocating codec parameters");
+  auto dec = av::make_codec_context(dc);
+  int ret = avcodec_parameters_from_context(par, enc);
+  if (ret >= 0) ret = avcodec_parameters_to_context(dec.get(), par);
+  avcodec_parameters_free(&par);
+  av::check_av(ret, "configuring the decoder");
+  dec->pkt_timebase = enc->time_base;
+  dec->thread_count = threads;
+  dec->thread_type = thread_type;
+  // Some decoders drop the priming samples themselves (opus from its header, mp3 from the
+  // encoder's skip-samples side data), others do not: with SKIP_MANUAL none does, so the caller
+  // removing the encoder's initial_padding is right for all of them.
+  if (skip_manual) dec->flags2 |= AV_CODEC_FLAG2_SKIP_MANUAL;
+  av::check_av(avcodec_open2(dec.get(), dc, nullptr), fmt::format("opening decoder {}", dc->name));
+  return dec;
+}
+
+void encode_frame(AVCodecContext* enc, const AVFrame* frame, double& seconds,
+                  const std::string& what, const std::function<void(AVPacket*)>& on_packet) {
+  {
+    StageTimer t(seconds);
+    const int ret = avcodec_send_frame(enc, frame);
+    if (ret < 0 && !(frame == nullptr && ret == AVERROR_EOF)) {
+      throw FFmpegError(ret, fmt::format("encoder '{}' rejected {}", enc->codec->name, what));
+    }
+  }
+  auto pkt = av::make_packet();
+  for (;;) {
+    int ret = 0;
+    {
+      StageTimer t(seconds);
+      ret = avcodec_receive_packet(enc, pkt.get());
+    }
+    if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
+    av::check_av(ret, fmt::format("encoder '{}'", enc->codec->name));
+    on_packet(pkt.get());
+    av_packet_unref(pkt.get());
+  }
+}
+
+void decode_packet(AVCodecContext* dec, const AVPacket* pkt, double& seconds,
+                   const std::function<void(av::FramePtr)>& on_frame) {
+  {
+    StageTimer t(seconds);
+    const int ret = avcodec_send_packet(dec, pkt);
+    if (ret < 0 && ret != AVERROR_EOF) {
+      throw FFmpegError(ret,
+                        fmt::format("decoder '{}' rejected the encoded stream", dec->codec->name));
+    }
+  }
+  for (;;) {
+    auto frame = av::make_frame();
+    int ret = 0;
+    {
+      StageTimer t(seconds);
+      ret = avcodec_receive_frame(dec, frame.get());
+    }
+    if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
+    av::check_av(ret, fmt::format("decoder '{}'", dec->codec->name));
+    on_frame(std::move(frame));
+  }
+}
+
 }  // namespace codecbench::detail

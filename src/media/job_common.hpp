@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include "codecbench/av.hpp"
@@ -71,6 +72,22 @@ class KeptStream {
 /// with `error` set to FFmpeg's messages).
 int open_with_options(AVCodecContext* ctx, const AVCodec* codec, const JobSpec& spec,
                       std::string& error);
+
+/// Opens the decoder that measures an opened encoder's output (its parameters and extradata
+/// copied), with the job's threads; `skip_manual` keeps priming samples in the output (audio).
+/// Throws Error (exit 4) when this FFmpeg has no decoder for the codec.
+av::CodecContextPtr open_measuring_decoder(const AVCodecContext* enc, const AVCodec* enc_codec,
+                                           int threads, int thread_type, bool skip_manual);
+
+/// Sends `frame` (null: flush) to the encoder and hands every packet it gives to `on_packet`;
+/// the time spent inside the encoder is added to `seconds`. `what` names the frame in errors.
+void encode_frame(AVCodecContext* enc, const AVFrame* frame, double& seconds,
+                  const std::string& what, const std::function<void(AVPacket*)>& on_packet);
+
+/// Sends `pkt` (null: flush) to the decoder and hands every frame it gives to `on_frame`; the
+/// time spent inside the decoder is added to `seconds`.
+void decode_packet(AVCodecContext* dec, const AVPacket* pkt, double& seconds,
+                   const std::function<void(av::FramePtr)>& on_frame);
 
 /// Runs an audio job (the encoder is an audio encoder).
 JobResult run_audio_job(const JobSpec& spec, const AVCodec* encoder);

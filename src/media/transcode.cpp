@@ -285,77 +285,28 @@ class Job {
   }
 
   void open_decoder(const AVCodec* enc_codec) {
-    const AVCodec* dc = avcodec_find_decoder(enc_codec->id);
-    if (dc == nullptr) {
-      throw Error(fmt::format("no decoder for {} in this FFmpeg: '{}' output cannot be measured",
-                              r_.codec, enc_codec->name),
-                  ExitCode::kCodec);
-    }
-    AVCodecParameters* par = avcodec_parameters_alloc();
-    if (par == nullptr) throw FFmpegError(AVERROR(ENOMEM), "allocating codec parameters");
-    int ret = avcodec_parameters_from_context(par, enc_.get());
-    dec_ = av::make_codec_context(dc);
-    if (ret >= 0) ret = avcodec_parameters_to_context(dec_.get(), par);
-    avcodec_parameters_free(&par);
-    av::check_av(ret, "configuring the decoder");
-    dec_->pkt_timebase = enc_->time_base;
-    dec_->thread_count = spec_.threads;
-    dec_->thread_type = thread_type_;
-    av::check_av(avcodec_open2(dec_.get(), dc, nullptr),
-                 fmt::format("opening decoder {}", dc->name));
-    r_.decoder = dc->name;
+    dec_ =
+        detail::open_measuring_decoder(enc_.get(), enc_codec, spec_.threads, thread_type_, false);
+    r_.decoder = dec_->codec->name;
     r_.decoder_threads = dec_->thread_count;
     r_.decoder_thread_type = detail::thread_type_name(dec_->active_thread_type);
-
     kept_.start(enc_.get());
   }
 
   void encode(const AVFrame* frame) {
-    {
-      StageTimer t(r_.encode_s);
-      const int ret = avcodec_send_frame(enc_.get(), frame);
-      if (ret < 0 && !(frame == nullptr && ret == AVERROR_EOF)) {
-        throw FFmpegError(ret, fmt::format("encoder '{}' rejected frame {}", r_.encoder,
-                                           frame != nullptr ? frame->pts : -1));
-      }
-    }
-    auto pkt = av::make_packet();
-    for (;;) {
-      int ret = 0;
-      {
-        StageTimer t(r_.encode_s);
-        ret = avcodec_receive_packet(enc_.get(), pkt.get());
-      }
-      if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
-      av::check_av(ret, fmt::format("encoder '{}'", r_.encoder));
-      r_.bitstream_bytes += static_cast<std::uint64_t>(pkt->size);
-      ++r_.packets;
-      if (measuring()) decode(pkt.get());
-      kept_.write(pkt.get(), enc_->time_base);
-      av_packet_unref(pkt.get());
-    }
+    detail::encode_frame(enc_.get(), frame, r_.encode_s,
+                         frame != nullptr ? fmt::format("frame {}", frame->pts) : "the flush",
+                         [&](AVPacket* pkt) {
+                           r_.bitstream_bytes += static_cast<std::uint64_t>(pkt->size);
+                           ++r_.packets;
+                           if (measuring()) decode(pkt);
+                           kept_.write(pkt, enc_->time_base);
+                         });
   }
 
   void decode(const AVPacket* pkt) {
-    {
-      StageTimer t(r_.decode_s);
-      const int ret = avcodec_send_packet(dec_.get(), pkt);
-      if (ret < 0 && ret != AVERROR_EOF) {
-        throw FFmpegError(ret,
-                          fmt::format("decoder '{}' rejected {}'s output", r_.decoder, r_.encoder));
-      }
-    }
-    for (;;) {
-      auto frame = av::make_frame();
-      int ret = 0;
-      {
-        StageTimer t(r_.decode_s);
-        ret = avcodec_receive_frame(dec_.get(), frame.get());
-      }
-      if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
-      av::check_av(ret, fmt::format("decoder '{}'", r_.decoder));
-      pair_with_reference(std::move(frame));
-    }
+    detail::decode_packet(dec_.get(), pkt, r_.decode_s,
+                          [&](av::FramePtr frame) { pair_with_reference(std::move(frame)); });
   }
 
   // Pairs a decoded frame with the oldest waiting reference (presentation order).
