@@ -43,6 +43,25 @@ std::string trim(const std::string& s) {
 
 bool has_interpolation(const std::string& s) { return s.find("${") != std::string::npos; }
 
+// A value as OmegaConf puts it inside a string: Python's str() (True/False, 3.0, None).
+std::string string_form(const Node& n) {
+  switch (n.kind) {
+    case Node::Kind::kBool:
+      return n.b ? "True" : "False";
+    case Node::Kind::kNull:
+      return "None";
+    case Node::Kind::kFloat: {
+      if (std::isnan(n.f)) return "nan";
+      if (std::isinf(n.f)) return n.f > 0 ? "inf" : "-inf";
+      std::string t = fmt::format("{}", n.f);
+      if (t.find_first_of(".e") == std::string::npos) t += ".0";
+      return t;
+    }
+    default:
+      return n.scalar_text();
+  }
+}
+
 // Position of the '}' closing the "${" at `open` (nested ${} and quotes allowed), or npos.
 std::size_t closing(const std::string& s, std::size_t open) {
   int depth = 0;
@@ -174,7 +193,7 @@ class Resolver {
           throw ConfigError(loc, fmt::format("{}: '{}' is a {}; it cannot be part of a string",
                                              join(path), s.substr(i, end - i + 1), v->type_name()));
         }
-        out += v->scalar_text();
+        out += string_form(*v);
         i = end + 1;
         continue;
       }

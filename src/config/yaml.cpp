@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -192,16 +193,31 @@ void emit(YAML::Emitter& out, const NodePtr& n) {
     case Node::Kind::kInt:
       out << n->i;
       break;
-    case Node::Kind::kFloat:
-      out << n->f;
+    case Node::Kind::kFloat: {
+      // Keep floats floats when read back: 3.0, not 3.
+      std::string t = fmt::format("{}", n->f);
+      if (std::isnan(n->f)) {
+        t = ".nan";
+      } else if (std::isinf(n->f)) {
+        t = n->f > 0 ? ".inf" : "-.inf";
+      } else if (t.find_first_of(".e") == std::string::npos) {
+        t += ".0";
+      }
+      out << t;
       break;
+    }
     case Node::Kind::kString: {
+      // A literal "${" is written escaped, so the output reads back (here or in OmegaConf) as
+      // the same string instead of an interpolation.
+      std::string text = n->s;
+      for (std::size_t p = 0; (p = text.find("${", p)) != std::string::npos; p += 3)
+        text.insert(p, "\\");
       // Quote strings that would read back as another type.
-      const NodePtr back = typed_scalar(n->s, false, {});
+      const NodePtr back = typed_scalar(text, false, {});
       if (back->kind != Node::Kind::kString) {
-        out << YAML::DoubleQuoted << n->s;
+        out << YAML::DoubleQuoted << text;
       } else {
-        out << n->s;
+        out << text;
       }
       break;
     }
