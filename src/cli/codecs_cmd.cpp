@@ -300,7 +300,7 @@ void register_codecs(CLI::App& app, CommandRunner& runner) {
   show->add_option("NAME", settings->show_name, "Encoder, decoder or codec name")->required();
   add_output_options(show, settings->show_out);
 
-  cmd->callback([settings, cmd, show, &runner] {
+  cmd->callback([settings, show, &runner] {
     if (show->parsed()) {
       runner = [settings] { return run_show(*settings); };
     } else if (settings->probe) {
@@ -308,7 +308,6 @@ void register_codecs(CLI::App& app, CommandRunner& runner) {
     } else {
       runner = [settings] { return run_list(*settings); };
     }
-    (void)cmd;
   });
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 
 #include "codecbench/error.hpp"
 
@@ -87,6 +88,33 @@ std::vector<std::pair<std::string, std::string>> flatten_json(const nlohmann::js
   std::vector<std::pair<std::string, std::string>> out;
   flatten_into(j, "", out);
   return out;
+}
+
+std::string json_rows_to_csv(const std::vector<nlohmann::json>& items) {
+  std::vector<std::vector<std::pair<std::string, std::string>>> flat;
+  std::size_t widest = 0;
+  for (const auto& item : items) {
+    flat.push_back(flatten_json(item));
+    if (flat.back().size() > flat[widest].size()) widest = flat.size() - 1;
+  }
+  std::vector<std::string> header;
+  std::map<std::string, std::size_t> column;
+  auto add = [&](const std::string& k) {
+    if (column.emplace(k, header.size()).second) header.push_back(k);
+  };
+  if (!flat.empty()) {
+    for (const auto& kv : flat[widest]) add(kv.first);
+  }
+  for (const auto& row : flat) {
+    for (const auto& kv : row) add(kv.first);
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& row : flat) {
+    std::vector<std::string> cells(header.size());
+    for (const auto& [k, v] : row) cells[column.at(k)] = v;
+    rows.push_back(std::move(cells));
+  }
+  return to_csv(header, rows);
 }
 
 bool use_color(int fd) {

@@ -40,6 +40,11 @@ std::string to_csv(const std::vector<std::string>& header,
 /// scalars are joined with spaces, arrays of objects are skipped (one row per document).
 std::vector<std::pair<std::string, std::string>> flatten_json(const nlohmann::json& j);
 
+/// A CSV document from JSON objects, one row each, flattened as flatten_json does. The columns
+/// are those of the widest row, then any others in first-seen order; a row lacking a column
+/// (a failed job has no result) gets an empty cell there, so every cell stays under its header.
+std::string json_rows_to_csv(const std::vector<nlohmann::json>& rows);
+
 /// Whether colour may be used on this stream (a terminal, NO_COLOR unset).
 bool use_color(int fd);
 

@@ -36,9 +36,7 @@ struct RunSettings {
   OutputOptions out;
 };
 
-using Loaded = PresetBundle;
-
-Loaded load(const RunSettings& s) { return load_bundle(s.preset, s.overrides, s.multirun); }
+PresetBundle load(const RunSettings& s) { return load_bundle(s.preset, s.overrides, s.multirun); }
 
 std::string fmt_num(double v, const char* f) {
   return std::isfinite(v) ? fmt::format(fmt::runtime(f), v) : std::string("inf");
@@ -162,27 +160,18 @@ nlohmann::json run_json(const BatchSummary& s) {
 }
 
 std::string run_csv(const BatchSummary& s) {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-  for (auto j : run_json(s)["jobs"]) {
+  std::vector<nlohmann::json> rows;
+  const nlohmann::json doc = run_json(s);  // kept alive: the loop runs over one of its members
+  for (auto j : doc["jobs"]) {
     j["run_id"] = s.run_id;
     if (j.contains("result")) j["result"].erase("per_frame");
-    std::vector<std::string> row;
-    std::vector<std::string> h;
-    for (auto& [k, v] : flatten_json(j)) {
-      h.push_back(k);
-      row.push_back(v);
-    }
-    if (header.empty() || h.size() > header.size()) header = h;
-    rows.push_back(row);
+    rows.push_back(std::move(j));
   }
-  // Rows without a result (failed jobs) get empty cells for the result's columns.
-  for (auto& row : rows) row.resize(header.size());
-  return to_csv(header, rows);
+  return json_rows_to_csv(rows);
 }
 
 int run(const RunSettings& s) {
-  Loaded l = load(s);
+  const PresetBundle l = load(s);
   check_jobs(l.jobs);
   const Preset& first = l.variants.front();
   if (s.dry_run) {
@@ -255,7 +244,7 @@ int run(const RunSettings& s) {
 }
 
 int print_config(const RunSettings& s) {
-  Loaded l = load(s);
+  const PresetBundle l = load(s);
   write_output("", l.yaml);
   return 0;
 }

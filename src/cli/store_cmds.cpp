@@ -188,20 +188,12 @@ int show_run(const RunsSettings& rs, const OutputOptions& out, bool export_only)
   j["jobs"] = arr;
   if (s.out.json()) write_output(s.out.json_path, j.dump(2) + "\n");
   if (s.out.csv()) {
-    std::vector<std::string> header;
-    std::vector<std::vector<std::string>> rows;
+    std::vector<nlohmann::json> rows;
     for (auto jj : arr) {
       if (jj.contains("result")) jj["result"].erase("per_frame");
-      std::vector<std::string> h, row;
-      for (auto& [k, v] : flatten_json(jj)) {
-        h.push_back(k);
-        row.push_back(v);
-      }
-      if (h.size() > header.size()) header = h;
-      rows.push_back(row);
+      rows.push_back(std::move(jj));
     }
-    for (auto& r : rows) r.resize(header.size());
-    write_output(s.out.csv_path, to_csv(header, rows));
+    write_output(s.out.csv_path, json_rows_to_csv(rows));
   }
   if (!export_only && s.out.text_on_stdout()) {
     std::string t = fmt::format("run {} ({}), {} to {}, {}\n", run.id, run.preset_name, run.started,

@@ -209,22 +209,14 @@ int run(const SweepSettings& s) {
   if (!s.plots.empty()) write_plots(r, s.plots);
   if (s.out.json()) write_output(s.out.json_path, j.dump(2) + "\n");
   if (s.out.csv()) {
-    std::vector<std::vector<std::string>> rows;
-    std::vector<std::string> header;
-    const auto& items = j.contains("grid") ? j["grid"] : j["points"];
-    for (auto item : items) {
+    std::vector<nlohmann::json> rows;
+    for (auto item : j.contains("grid") ? j["grid"] : j["points"]) {
       item["level"] = j["level"];
       item["mode"] = j["mode"];
       if (j.contains("fit")) item["fit"] = j["fit"];
-      std::vector<std::string> row;
-      header.clear();
-      for (auto& [k, v] : flatten_json(item)) {
-        header.push_back(k);
-        row.push_back(v);
-      }
-      rows.push_back(row);
+      rows.push_back(std::move(item));
     }
-    write_output(s.out.csv_path, to_csv(header, rows));
+    write_output(s.out.csv_path, json_rows_to_csv(rows));
   }
   if (s.out.text_on_stdout()) write_output("", table(r));
   return 0;

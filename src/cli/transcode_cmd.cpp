@@ -92,13 +92,7 @@ int run(TranscodeSettings& s) {
   if (s.out.csv()) {
     // One tidy row: the JSON document's fields as dotted column names (no per-frame arrays).
     j.erase("per_frame");
-    std::vector<std::string> header;
-    std::vector<std::string> row;
-    for (auto& [k, v] : flatten_json(j)) {
-      header.push_back(k);
-      row.push_back(v);
-    }
-    write_output(s.out.csv_path, to_csv(header, {row}));
+    write_output(s.out.csv_path, json_rows_to_csv({j}));
   }
   if (s.out.text_on_stdout()) write_output("", report(r));
   return 0;

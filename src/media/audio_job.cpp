@@ -14,10 +14,10 @@
 namespace codecbench::detail {
 namespace {
 
-struct SwrDeleterLocal {
+struct FifoDeleter {
   void operator()(AVAudioFifo* f) const noexcept { av_audio_fifo_free(f); }
 };
-using FifoPtr = std::unique_ptr<AVAudioFifo, SwrDeleterLocal>;
+using FifoPtr = std::unique_ptr<AVAudioFifo, FifoDeleter>;
 
 std::string layout_text(const AVChannelLayout& l) {
   std::array<char, 128> buf{};
@@ -215,11 +215,7 @@ class AudioJob {
     }
     r_.bitrate_kbps = 8.0 * static_cast<double>(r_.bitstream_bytes) / r_.duration_s / 1000.0;
     r_.realtime_factor = r_.encode_s > 0 ? r_.duration_s / r_.encode_s : 0;
-    const auto after = RusageSnapshot::now();
-    r_.cpu_user_s = after.user - before.user;
-    r_.cpu_sys_s = after.sys - before.sys;
-    r_.peak_rss_kib = after.maxrss_kib;
-    r_.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+    finish_timing(r_, before, start);
     return std::move(r_);
   }
 

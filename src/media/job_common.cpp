@@ -17,6 +17,14 @@ RusageSnapshot RusageSnapshot::now() {
           u.ru_maxrss};
 }
 
+void finish_timing(JobResult& r, const RusageSnapshot& before, Clock::time_point start) {
+  const RusageSnapshot after = RusageSnapshot::now();
+  r.cpu_user_s = after.user - before.user;
+  r.cpu_sys_s = after.sys - before.sys;
+  r.peak_rss_kib = after.maxrss_kib;
+  r.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+}
+
 const AVCodec* find_encoder(const std::string& name) {
   const AVCodec* c = avcodec_find_encoder_by_name(name.c_str());
   if (c != nullptr) return c;

@@ -33,6 +33,9 @@ struct RusageSnapshot {
   static RusageSnapshot now();
 };
 
+/// Fills a result's process CPU time, peak memory and wall time since `start`/`before`.
+void finish_timing(JobResult& r, const RusageSnapshot& before, Clock::time_point start);
+
 /// Finds an encoder by name; UsageError for a decoder-only or unknown name (with suggestions).
 const AVCodec* find_encoder(const std::string& name);
 

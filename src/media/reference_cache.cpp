@@ -18,7 +18,6 @@ struct ReferenceCache::Entry {
   bool started = false;    // a job is filling it
   bool complete = false;   // every frame is here
   bool abandoned = false;  // over budget: readers decode on their own
-  std::string error;       // the filling job's source failed
   StreamInfo info;
   std::vector<av::FramePtr> frames;
   std::uint64_t bytes = 0;
@@ -154,9 +153,8 @@ std::unique_ptr<FrameSource> ReferenceCache::open(const SourceSpec& spec) {
     std::unique_ptr<FrameSource> src;
     try {
       src = open_source(spec);
-    } catch (const std::exception& e) {
+    } catch (const std::exception&) {
       std::lock_guard relock(entry->mutex);
-      entry->error = e.what();
       entry->abandoned = true;
       entry->cv.notify_all();
       throw;

@@ -222,11 +222,7 @@ class Job {
     r_.bitrate_kbps = bits / r_.duration_s / 1000.0;
     r_.bits_per_pixel = bits / (static_cast<double>(r_.width) * r_.height * r_.frames);
     r_.encode_fps = r_.encode_s > 0 ? static_cast<double>(r_.frames) / r_.encode_s : 0;
-    const auto after = detail::RusageSnapshot::now();
-    r_.cpu_user_s = after.user - before.user;
-    r_.cpu_sys_s = after.sys - before.sys;
-    r_.peak_rss_kib = after.maxrss_kib;
-    r_.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+    detail::finish_timing(r_, before, start);
     return std::move(r_);
   }
 

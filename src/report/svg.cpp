@@ -56,6 +56,16 @@ std::string header(const std::string& title) {
       kW, kH, kLeft, esc(title));
 }
 
+// The x title under the plot area and the y title turned along its left side.
+std::string axis_titles(const std::string& x_label, const std::string& y_label) {
+  const double pw = kW - kLeft - kRight, ph = kH - kTop - kBottom;
+  return fmt::format(
+      "<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n"
+      "<text x=\"16\" y=\"{:.1f}\" text-anchor=\"middle\" transform=\"rotate(-90 16 "
+      "{:.1f})\">{}</text>\n",
+      kLeft + pw / 2, kH - 12, esc(x_label), kTop + ph / 2, kTop + ph / 2, esc(y_label));
+}
+
 }  // namespace
 
 std::string line_chart_svg(const LineChart& c) {
@@ -102,12 +112,7 @@ std::string line_chart_svg(const LineChart& c) {
   o += fmt::format(
       "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#333\"/>\n", kLeft,
       kTop, pw, ph);
-  o += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", kLeft + pw / 2,
-                   kH - 12, esc(c.x_label));
-  o += fmt::format(
-      "<text x=\"16\" y=\"{:.1f}\" text-anchor=\"middle\" transform=\"rotate(-90 16 "
-      "{:.1f})\">{}</text>\n",
-      kTop + ph / 2, kTop + ph / 2, esc(c.y_label));
+  o += axis_titles(c.x_label, c.y_label);
   for (std::size_t i = 0; i < c.series.size(); ++i) {
     const Series& s = c.series[i];
     const char* color = kColors[i % std::size(kColors)];
@@ -185,12 +190,7 @@ std::string heat_map_svg(const HeatMap& m) {
     o += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", kLeft - 6,
                      kTop + ph - ch * (static_cast<double>(r) + 0.5) + 4, m.y[r]);
   }
-  o += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n", kLeft + pw / 2,
-                   kH - 12, esc(m.x_label));
-  o += fmt::format(
-      "<text x=\"16\" y=\"{:.1f}\" text-anchor=\"middle\" transform=\"rotate(-90 16 "
-      "{:.1f})\">{}</text>\n",
-      kTop + ph / 2, kTop + ph / 2, esc(m.y_label));
+  o += axis_titles(m.x_label, m.y_label);
   o += fmt::format("<text x=\"{}\" y=\"{}\">{}</text>\n", kW - kRight + 12, kTop + 14, esc(m.unit));
   return o + "</svg>\n";
 }

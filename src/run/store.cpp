@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 #include <utility>
@@ -345,10 +346,21 @@ std::int64_t ResultStore::record_sweep(const RunInfo& info, const nlohmann::json
 }
 
 RunRow ResultStore::run(std::int64_t id) {
-  for (const auto& r : runs()) {
-    if (r.id == id) return r;
-  }
-  throw InputError(fmt::format("{}: no run {}", path_, id));
+  std::lock_guard lock(mutex_);
+  Statement s(db_,
+              "SELECT id, started, IFNULL(finished, ''), status, IFNULL(preset_name, ''), "
+              "IFNULL(preset_hash, ''), IFNULL(jobs_total, 0), IFNULL(jobs_failed, 0) FROM runs "
+              "WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) throw InputError(fmt::format("{}: no run {}", path_, id));
+  return {s.integer(0),
+          s.text(1),
+          s.text(2),
+          s.text(3),
+          s.text(4),
+          s.text(5),
+          static_cast<int>(s.integer(6)),
+          static_cast<int>(s.integer(7))};
 }
 
 std::int64_t ResultStore::latest_run() {
@@ -360,44 +372,38 @@ std::int64_t ResultStore::latest_run() {
 std::vector<ResultStore::JobRow> ResultStore::jobs(std::int64_t run_id) {
   std::lock_guard lock(mutex_);
   std::vector<JobRow> out;
-  {
-    Statement s(
-        db_,
-        "SELECT id, job_key, IFNULL(input,''), IFNULL(encoder_label,''), IFNULL(encoder,''), "
-        "IFNULL(options,''), IFNULL(variant,''), status, IFNULL(error,''), IFNULL(threads,0), "
-        "IFNULL(repeats,0), IFNULL(wall_median,0), IFNULL(wall_stddev,0), IFNULL(result_json,'') "
-        "FROM jobs WHERE run_id = ? ORDER BY id");
-    s.bind(1, run_id);
-    while (s.step()) {
-      JobRow j;
-      j.id = s.integer(0);
-      j.key = s.text(1);
-      j.input = s.text(2);
-      j.encoder_label = s.text(3);
-      j.encoder = s.text(4);
-      j.options = s.text(5);
-      j.variant = s.text(6);
-      j.status = s.text(7);
-      j.error = s.text(8);
-      j.threads = static_cast<int>(s.integer(9));
-      j.repeats = static_cast<int>(s.integer(10));
-      out.push_back(std::move(j));
-    }
+  std::map<std::int64_t, std::size_t> index;
+  Statement s(
+      db_,
+      "SELECT id, job_key, IFNULL(input,''), IFNULL(encoder_label,''), IFNULL(encoder,''), "
+      "IFNULL(options,''), IFNULL(variant,''), status, IFNULL(error,''), IFNULL(threads,0), "
+      "IFNULL(repeats,0), IFNULL(wall_median,0), IFNULL(wall_stddev,0), IFNULL(result_json,'') "
+      "FROM jobs WHERE run_id = ? ORDER BY id");
+  s.bind(1, run_id);
+  while (s.step()) {
+    JobRow j;
+    j.id = s.integer(0);
+    j.key = s.text(1);
+    j.input = s.text(2);
+    j.encoder_label = s.text(3);
+    j.encoder = s.text(4);
+    j.options = s.text(5);
+    j.variant = s.text(6);
+    j.status = s.text(7);
+    j.error = s.text(8);
+    j.threads = static_cast<int>(s.integer(9));
+    j.repeats = static_cast<int>(s.integer(10));
+    j.wall_median = s.real(11);
+    j.wall_stddev = s.real(12);
+    j.result_json = s.text(13);
+    index[j.id] = out.size();
+    out.push_back(std::move(j));
   }
-  for (auto& j : out) {
-    Statement w(db_, "SELECT wall_median, wall_stddev FROM jobs WHERE id = ?");
-    w.bind(1, j.id);
-    if (w.step()) {
-      j.wall_median = w.real(0);
-      j.wall_stddev = w.real(1);
-    }
-    Statement m(db_, "SELECT wall_s FROM measurements WHERE job_id = ? ORDER BY repeat");
-    m.bind(1, j.id);
-    while (m.step()) j.repeat_walls.push_back(m.real(0));
-    Statement r(db_, "SELECT IFNULL(result_json, '') FROM jobs WHERE id = ?");
-    r.bind(1, j.id);
-    if (r.step()) j.result_json = r.text(0);
-  }
+  Statement m(db_,
+              "SELECT m.job_id, m.wall_s FROM measurements m JOIN jobs j ON m.job_id = j.id "
+              "WHERE j.run_id = ? ORDER BY m.job_id, m.repeat");
+  m.bind(1, run_id);
+  while (m.step()) out[index.at(m.integer(0))].repeat_walls.push_back(m.real(1));
   return out;
 }
 

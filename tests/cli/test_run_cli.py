@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """CLI tests for `codecbench run` and `codecbench config`: the quick preset end to end, the
 store, resume, failures, multirun, broken presets and SIGINT."""
+import csv
+import io
 import json
 import os
 import signal
@@ -102,6 +104,14 @@ def main():
         statuses = {j["encoder_label"]: j["status"] for j in doc["jobs"]}
         check(res.returncode == 5 and statuses == {"m": "failed", "f": "ok"},
               f"failed job recorded, others run, exit 5 ({res.returncode}, {statuses})")
+
+        # --csv: one row per job, cells under their headers also for a failed job (no result).
+        res = run("run", tiny, "++encoders.m.options.bogus=1", "--csv", "-q", env=env)
+        rows = list(csv.DictReader(io.StringIO(res.stdout)))
+        by_label = {r["encoder_label"]: r for r in rows}
+        check(len(rows) == 2 and by_label.get("m", {}).get("status") == "failed"
+              and by_label["m"]["run_id"] == by_label["f"]["run_id"] and by_label["m"]["result.size.packets"] == ""
+              and by_label["f"]["status"] == "ok", f"run --csv rows: {[(r.get('encoder_label'), r.get('status')) for r in rows]}")
 
         # Broken presets: one line naming file, line and key; exit 3 (usage errors 2).
         bad = os.path.join(tmp, "bad.yaml")
