@@ -17,6 +17,8 @@ enum class MediaType { kUnknown, kVideo, kAudio, kData, kSubtitle, kAttachment }
 /// Lower-case name used in JSON and on the command line: "video", "audio", "data",
 /// "subtitle", "attachment", "unknown".
 const char* media_type_name(MediaType type) noexcept;
+/// The MediaType of an AVMediaType value (kUnknown for anything else).
+MediaType media_type_from_av(int av_media_type) noexcept;
 /// Parses a media_type_name(); returns nullopt for anything else.
 std::optional<MediaType> parse_media_type(const std::string& name) noexcept;
 

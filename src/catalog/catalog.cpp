@@ -17,23 +17,6 @@
 namespace codecbench {
 namespace {
 
-MediaType from_av(AVMediaType t) {
-  switch (t) {
-    case AVMEDIA_TYPE_VIDEO:
-      return MediaType::kVideo;
-    case AVMEDIA_TYPE_AUDIO:
-      return MediaType::kAudio;
-    case AVMEDIA_TYPE_DATA:
-      return MediaType::kData;
-    case AVMEDIA_TYPE_SUBTITLE:
-      return MediaType::kSubtitle;
-    case AVMEDIA_TYPE_ATTACHMENT:
-      return MediaType::kAttachment;
-    default:
-      return MediaType::kUnknown;
-  }
-}
-
 // ffmpeg's get_media_type_char().
 char type_char(MediaType t) {
   switch (t) {
@@ -95,7 +78,7 @@ Implementation make_implementation(const AVCodec* c) {
   impl.long_name = c->long_name != nullptr ? c->long_name : "";
   const AVCodecDescriptor* desc = avcodec_descriptor_get(c->id);
   impl.codec = desc != nullptr ? desc->name : "";
-  impl.type = from_av(c->type);
+  impl.type = media_type_from_av(c->type);
   impl.encoder = av_codec_is_encoder(c) != 0;
   const int caps = c->capabilities;
   impl.frame_threads = (caps & AV_CODEC_CAP_FRAME_THREADS) != 0;
@@ -119,7 +102,7 @@ CodecEntry make_codec_entry(const AVCodecDescriptor* d) {
   e.id = d->id;
   e.name = d->name;
   e.long_name = d->long_name != nullptr ? d->long_name : "";
-  e.type = from_av(d->type);
+  e.type = media_type_from_av(d->type);
   e.can_decode = avcodec_find_decoder(d->id) != nullptr;
   e.can_encode = avcodec_find_encoder(d->id) != nullptr;
   e.intra_only = (d->props & AV_CODEC_PROP_INTRA_ONLY) != 0;
@@ -131,6 +114,23 @@ CodecEntry make_codec_entry(const AVCodecDescriptor* d) {
 }
 
 }  // namespace detail
+
+MediaType media_type_from_av(int t) noexcept {
+  switch (t) {
+    case AVMEDIA_TYPE_VIDEO:
+      return MediaType::kVideo;
+    case AVMEDIA_TYPE_AUDIO:
+      return MediaType::kAudio;
+    case AVMEDIA_TYPE_DATA:
+      return MediaType::kData;
+    case AVMEDIA_TYPE_SUBTITLE:
+      return MediaType::kSubtitle;
+    case AVMEDIA_TYPE_ATTACHMENT:
+      return MediaType::kAttachment;
+    default:
+      return MediaType::kUnknown;
+  }
+}
 
 const char* media_type_name(MediaType type) noexcept {
   switch (type) {

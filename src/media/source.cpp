@@ -24,23 +24,6 @@ std::string layout_name(const AVChannelLayout& l) {
   return buf.data();
 }
 
-MediaType media_type_of(AVMediaType t) {
-  switch (t) {
-    case AVMEDIA_TYPE_VIDEO:
-      return MediaType::kVideo;
-    case AVMEDIA_TYPE_AUDIO:
-      return MediaType::kAudio;
-    case AVMEDIA_TYPE_SUBTITLE:
-      return MediaType::kSubtitle;
-    case AVMEDIA_TYPE_DATA:
-      return MediaType::kData;
-    case AVMEDIA_TYPE_ATTACHMENT:
-      return MediaType::kAttachment;
-    default:
-      return MediaType::kUnknown;
-  }
-}
-
 AVMediaType av_type_of(MediaType t) {
   switch (t) {
     case MediaType::kVideo:
@@ -167,7 +150,7 @@ class FileSource final : public TrimmedSource {
       throw InputError(fmt::format("{}: cannot open the {} decoder ({})", path, codec->name,
                                    av::error_string(ret)));
     }
-    info_.type = media_type_of(s->codecpar->codec_type);
+    info_.type = media_type_from_av(s->codecpar->codec_type);
     info_.codec = codec->name;
     info_.time_base = s->time_base;
     // Times are measured from the stream's start, also after a seek.
@@ -281,9 +264,9 @@ class LavfiSource final : public TrimmedSource {
     const AVMediaType type =
         avfilter_pad_get_type(outputs->filter_ctx->output_pads, outputs->pad_idx);
     const bool video = type == AVMEDIA_TYPE_VIDEO;
-    if (media_type_of(type) != spec_.type) {
+    if (media_type_from_av(type) != spec_.type) {
       fail(fmt::format("the graph gives {} but {} was requested",
-                       media_type_name(media_type_of(type)), media_type_name(spec_.type)),
+                       media_type_name(media_type_from_av(type)), media_type_name(spec_.type)),
            AVERROR(EINVAL));
     }
     ret = avfilter_graph_create_filter(&sink_,
@@ -296,7 +279,7 @@ class LavfiSource final : public TrimmedSource {
     ret = avfilter_graph_config(graph_.get(), nullptr);
     if (ret < 0) fail("cannot configure the graph", ret);
 
-    info_.type = media_type_of(type);
+    info_.type = media_type_from_av(type);
     info_.codec = video ? "rawvideo" : "pcm";
     info_.time_base = av_buffersink_get_time_base(sink_);
     info_.width = av_buffersink_get_w(sink_);
@@ -371,7 +354,8 @@ MediaType source_media_type(const std::string& uri) {
   MediaType type = MediaType::kUnknown;
   if (avfilter_graph_parse2(graph.get(), uri.c_str() + 6, &inputs, &outputs) >= 0 &&
       outputs != nullptr) {
-    type = media_type_of(avfilter_pad_get_type(outputs->filter_ctx->output_pads, outputs->pad_idx));
+    type = media_type_from_av(
+        avfilter_pad_get_type(outputs->filter_ctx->output_pads, outputs->pad_idx));
   }
   avfilter_inout_free(&inputs);
   avfilter_inout_free(&outputs);
