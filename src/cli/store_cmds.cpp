@@ -221,10 +221,15 @@ struct CompareSettings {
   double size_threshold = 1;        // percent larger
   double quality_threshold = 0.05;  // dB (or metric units) lower
   double alpha = 0.05;
+  std::string test = "welch";
   OutputOptions out;
 };
 
 int compare(const CompareSettings& s) {
+  const auto which = parse_speed_test(s.test);
+  if (!which)
+    throw UsageError(
+        fmt::format("--test {}: unknown significance test (welch, mann-whitney)", s.test));
   std::string name_a, name_b;
   const auto a = load_run(s.a, s.store, name_a);
   const auto b = load_run(s.b, s.store, name_b);
@@ -236,14 +241,17 @@ int compare(const CompareSettings& s) {
   std::string text =
       fmt::format("{:<14} {:<10} {:<28} {:>9} {:>9} {:>8} {:>7} {:>8} {:>9}  {}\n", "input",
                   "encoder", "options", "A (s)", "B (s)", "speed", "p", "size", "quality", "flags");
-  int regressions = 0, compared = 0;
+  int regressions = 0, compared = 0, powerless = 0;
   for (const auto& jb : b) {
     const auto it = by_key.find(jb.key);
     if (it == by_key.end() || jb.status != "ok") continue;
     const Job& ja = *it->second;
     ++compared;
     const double speed = (jb.wall / ja.wall - 1) * 100;
-    const WelchResult w = welch_t_test(ja.times, jb.times);
+    const SpeedTestResult w = speed_test(*which, ja.times, jb.times);
+    // Mann-Whitney with few repeats has a floor on p (3 vs 3: 0.1): say so rather than
+    // reporting "not significant" as if it were evidence.
+    const bool cannot = w.valid && w.min_p >= s.alpha;
     const double size_a = ja.result["size"].value("bitstream_bytes", 0.0),
                  size_b = jb.result["size"].value("bitstream_bytes", 0.0);
     const double size = size_a > 0 ? (size_b / size_a - 1) * 100 : 0;
@@ -256,6 +264,8 @@ int compare(const CompareSettings& s) {
         flags.emplace_back("SLOWER");
       } else if (!w.valid) {
         flags.emplace_back("slower? (one repeat: no test)");
+      } else if (cannot) {
+        flags.emplace_back("slower? (too few repeats for this test)");
       } else {
         flags.emplace_back("slower (not significant)");
       }
@@ -267,6 +277,7 @@ int compare(const CompareSettings& s) {
       return f == "SLOWER" || f == "LARGER" || f == "WORSE QUALITY";
     });
     regressions += regression ? 1 : 0;
+    powerless += cannot ? 1 : 0;
     std::string flag_text;
     for (const auto& f : flags) flag_text += (flag_text.empty() ? "" : ", ") + f;
     text += fmt::format(
@@ -280,8 +291,10 @@ int compare(const CompareSettings& s) {
                    {"wall_a_s", ja.wall},
                    {"wall_b_s", jb.wall},
                    {"speed_change_pct", speed},
-                   {"welch_t", w.valid ? nlohmann::json(w.t) : nlohmann::json(nullptr)},
+                   {"test", w.test},
+                   {"statistic", w.valid ? nlohmann::json(w.statistic) : nlohmann::json(nullptr)},
                    {"p_value", w.valid ? nlohmann::json(w.p) : nlohmann::json(nullptr)},
+                   {"min_p_value", w.valid ? nlohmann::json(w.min_p) : nlohmann::json(nullptr)},
                    {"size_change_pct", size},
                    {"quality_metric", metric},
                    {"quality_change", dq},
@@ -289,16 +302,26 @@ int compare(const CompareSettings& s) {
                    {"regression", regression}});
   }
   text += fmt::format(
-      "{} vs {}: {} jobs compared, {} regression(s) (speed > {}% slower with p < {}, size > {}% "
-      "larger, {} > {} lower)\n",
-      name_b, name_a, compared, regressions, s.speed_threshold, s.alpha, s.size_threshold,
+      "{} vs {}: {} jobs compared, {} regression(s) (speed > {}% slower with p < {} by {}, size > "
+      "{}% larger, {} > {} lower)\n",
+      name_b, name_a, compared, regressions, s.speed_threshold, s.alpha,
+      *which == SpeedTest::kWelch ? "Welch's t-test" : "Mann-Whitney U", s.size_threshold,
       "quality", s.quality_threshold);
+  if (powerless > 0)
+    text += fmt::format(
+        "note: {} job(s) have too few repeats for Mann-Whitney to reach p < {} (3 a side: p >= "
+        "0.1); use repeats >= 4, or --test welch\n",
+        powerless, s.alpha);
   if (s.out.json()) {
-    write_output(
-        s.out.json_path,
-        nlohmann::json({{"a", name_a}, {"b", name_b}, {"jobs", out}, {"regressions", regressions}})
-                .dump(2) +
-            "\n");
+    write_output(s.out.json_path,
+                 nlohmann::json({{"a", name_a},
+                                 {"b", name_b},
+                                 {"test", *which == SpeedTest::kWelch ? "welch" : "mann-whitney"},
+                                 {"alpha", s.alpha},
+                                 {"jobs", out},
+                                 {"regressions", regressions}})
+                         .dump(2) +
+                     "\n");
   }
   if (s.out.text_on_stdout()) write_output("", text);
   if (compared == 0)
@@ -482,7 +505,8 @@ void register_store_commands(CLI::App& app, CommandRunner& runner) {
 
   auto cs = std::make_shared<CompareSettings>();
   auto* cmp = app.add_subcommand(
-      "compare", "Compare two runs job by job: speed (Welch's t-test), size, quality");
+      "compare",
+      "Compare two runs job by job: speed (Welch's t-test or Mann-Whitney U), size, quality");
   cmp->add_option("RUN_A", cs->a, "Baseline: a run id in the store or a `run --json` file")
       ->required();
   cmp->add_option("RUN_B", cs->b, "Candidate: a run id or a run JSON file")->required();
@@ -494,6 +518,8 @@ void register_store_commands(CLI::App& app, CommandRunner& runner) {
   cmp->add_option("--quality-threshold", cs->quality_threshold, "Quality drop that counts (dB)")
       ->capture_default_str();
   cmp->add_option("--alpha", cs->alpha, "Significance level of the speed test")
+      ->capture_default_str();
+  cmp->add_option("--test", cs->test, "Speed significance test: welch or mann-whitney")
       ->capture_default_str();
   add_output_options(cmp, cs->out);
   cmp->callback([cs, &runner] { runner = [cs] { return compare(*cs); }; });

@@ -83,6 +83,29 @@ def main():
         doc = json.loads(res.stdout)
         check(res.returncode == 6 and doc["regressions"] == 8 and doc["jobs"][0]["flags"] == ["SLOWER"]
               and doc["jobs"][0]["p_value"] < 0.001, "compare: 20% slower is a regression, exit 6")
+        # Mann-Whitney: 3 repeats a side cannot reach p < 0.05 (said, not flagged); 5 can.
+        res = run("compare", same, slow_path, "--test", "mann-whitney", "--json")
+        doc = json.loads(res.stdout)
+        job = doc["jobs"][0]
+        check(res.returncode == 0 and doc["test"] == "mann-whitney" and job["statistic"] == 0
+              and abs(job["p_value"] - 0.1) < 1e-12 and abs(job["min_p_value"] - 0.1) < 1e-12
+              and job["flags"] == ["slower? (too few repeats for this test)"],
+              f"compare --test mann-whitney, 3 repeats: {job}")
+        res = run("compare", same, slow_path, "--test", "mann-whitney")
+        check("too few repeats for Mann-Whitney" in res.stdout, "compare: the 3-repeat note")
+        for doc_, times in ((base, [1.0, 1.01, 0.99, 1.02, 0.98]), (slow, [1.2, 1.21, 1.19, 1.22, 1.18])):
+            for j in doc_["jobs"]:
+                j["wall_s"]["times"] = times
+        json.dump(base, open(same, "w"))
+        json.dump(slow, open(slow_path, "w"))
+        res = run("compare", same, slow_path, "--test", "mwu", "--json")
+        doc = json.loads(res.stdout)
+        # exact: 2 / C(10, 5) = 0.00794 (scipy.stats.mannwhitneyu gives the same)
+        check(res.returncode == 6 and doc["jobs"][0]["flags"] == ["SLOWER"]
+              and abs(doc["jobs"][0]["p_value"] - 2 / 252) < 1e-12, "compare --test mwu, 5 repeats")
+        res = run("compare", same, slow_path, "--test", "wilcoxon")
+        check(res.returncode == 2 and "--test wilcoxon: unknown significance test" in res.stderr,
+              "compare: unknown test")
         bigger = copy.deepcopy(base)
         for j in bigger["jobs"]:
             j["result"]["size"]["bitstream_bytes"] *= 1.05
