@@ -1,10 +1,14 @@
 #pragma once
 /// @file plot.hpp
-/// Self-contained SVG charts (no scripts, no external fonts) for papers and reports: line
-/// charts with markers and a shaded region, and heat maps.
+/// Charts, described once and drawn two ways: as self-contained static SVG (no scripts, no
+/// external fonts; PNG through FFmpeg) for papers and the `--plots`/`--figures` folders, and as
+/// Vega-Lite specifications that the HTML report renders interactively (zoom, pan, tooltips with
+/// exact values).
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace codecbench::plot {
@@ -24,29 +28,11 @@ struct LineChart {
   bool y_from_zero = true;
 };
 
-/// SVG text of a line chart (640x400).
-std::string line_chart_svg(const LineChart& chart);
-
 struct HeatMap {
   std::string title, x_label, y_label, unit;
   std::vector<int> x, y;                                   ///< column and row values
   std::vector<std::vector<std::optional<double>>> values;  ///< [row][column]; empty cells allowed
 };
-
-/// SVG text of a heat map with the value written in each cell.
-std::string heat_map_svg(const HeatMap& map);
-
-}  // namespace codecbench::plot
-
-namespace codecbench::plot {
-
-/// Rasterises SVG text to PNG bytes with FFmpeg's own codecs (the librsvg decoder, then the png
-/// encoder), at `scale` times the SVG's size. Throws Error when this FFmpeg has no SVG decoder.
-std::string svg_to_png(const std::string& svg, int scale = 2);
-
-}  // namespace codecbench::plot
-
-namespace codecbench::plot {
 
 /// A horizontal bar chart (one bar per label).
 struct BarChart {
@@ -55,7 +41,42 @@ struct BarChart {
   std::vector<double> values;
 };
 
+/// One named figure of a report or a sweep.
+struct Figure {
+  std::string name;  ///< file stem, e.g. "rd-cityCC0-psnr"
+  std::string title;
+  std::variant<LineChart, BarChart, HeatMap> chart;
+};
+
+/// SVG text of a line chart (640x400).
+std::string line_chart_svg(const LineChart& chart);
+
+/// SVG text of a heat map with the value written in each cell.
+std::string heat_map_svg(const HeatMap& map);
+
 /// SVG text of a bar chart; its height grows with the number of bars.
 std::string bar_chart_svg(const BarChart& chart);
+
+/// SVG text of whichever chart the figure holds.
+std::string figure_svg(const Figure& figure);
+
+/// Vega-Lite (v6) specification of a line chart: lines, markers with a tooltip on each point
+/// (series, x and y at full precision), dashed reference curves, the shaded region, and scales
+/// bound to the mouse for zooming and panning.
+nlohmann::json line_chart_vega_lite(const LineChart& chart);
+
+/// Vega-Lite specification of a heat map: coloured cells with their value written and in a
+/// tooltip.
+nlohmann::json heat_map_vega_lite(const HeatMap& map);
+
+/// Vega-Lite specification of a bar chart, bars in the given order, a tooltip on each.
+nlohmann::json bar_chart_vega_lite(const BarChart& chart);
+
+/// Vega-Lite specification of whichever chart the figure holds.
+nlohmann::json figure_vega_lite(const Figure& figure);
+
+/// Rasterises SVG text to PNG bytes with FFmpeg's own codecs (the librsvg decoder, then the png
+/// encoder), at `scale` times the SVG's size. Throws Error when this FFmpeg has no SVG decoder.
+std::string svg_to_png(const std::string& svg, int scale = 2);
 
 }  // namespace codecbench::plot

@@ -2,12 +2,15 @@
 /// @file report.hpp
 /// The self-contained HTML report of a run: metadata, a sortable results table, RD curves,
 /// the BD-rate table, compression and speed charts, and the thread-scaling sweeps of the same
-/// preset. One file, no network: charts are inline SVG with hover tooltips.
+/// preset. One file, no network: charts are Vega-Lite views drawn by the Vega libraries inlined
+/// into the file (zoom, pan, tooltips), over static SVG copies that show where scripts do not
+/// run or where codecbench was built without Vega.
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "codecbench/plot.hpp"
 #include "codecbench/store.hpp"
 
 namespace codecbench {
@@ -21,15 +24,17 @@ struct ReportData {
   std::vector<nlohmann::json> sweeps;  ///< sweep documents (sweep.hpp) of the same preset
 };
 
-/// One figure of the report, also written alone for papers (SVG text).
-struct ReportFigure {
-  std::string name;  ///< file stem, e.g. "rd-cityCC0-psnr"
-  std::string title;
-  std::string svg;
-};
+/// The figures of a report, in order: RD curves per input and metric, compression ratio and
+/// encoding speed, then each sweep's figures (names prefixed "sweep-K-").
+std::vector<plot::Figure> report_figures(const ReportData& data);
 
-/// The figures of a report, in order.
-std::vector<ReportFigure> report_figures(const ReportData& data);
+/// The figures of one sweep document (sweep.hpp's JSON): speedup with the ideal line, the fitted
+/// law and the oversubscribed range, efficiency and throughput against N; for a grid sweep the
+/// throughput heat map. Names: speedup, efficiency, throughput, grid.
+std::vector<plot::Figure> sweep_figures(const nlohmann::json& sweep);
+
+/// Which charting the report uses: "vega-lite" with the bundled versions, or "static SVG".
+std::string report_charting();
 
 /// The report as one HTML document.
 std::string render_report(const ReportData& data);

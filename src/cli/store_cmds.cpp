@@ -443,9 +443,10 @@ int report(const ReportSettings& s) {
       throw InputError(
           fmt::format("{}: cannot create the figure folder ({})", s.figures, ec.message()));
     for (const auto& f : report_figures(d)) {
-      write_output((std::filesystem::path(s.figures) / (f.name + ".svg")).string(), f.svg);
+      const std::string svg = plot::figure_svg(f);
+      write_output((std::filesystem::path(s.figures) / (f.name + ".svg")).string(), svg);
       write_output((std::filesystem::path(s.figures) / (f.name + ".png")).string(),
-                   plot::svg_to_png(f.svg));
+                   plot::svg_to_png(svg));
     }
   }
   if (!s.quiet)

@@ -11,6 +11,7 @@
 #include "codecbench/error.hpp"
 #include "codecbench/plot.hpp"
 #include "codecbench/preset.hpp"
+#include "codecbench/report.hpp"
 #include "codecbench/store.hpp"
 #include "codecbench/sweep.hpp"
 #include "commands.hpp"
@@ -99,75 +100,12 @@ void write_plots(const SweepResult& r, const std::string& dir) {
   if (ec)
     throw InputError(fmt::format("{}: cannot create the plot folder ({})", dir, ec.message()));
   // Every figure as SVG (for papers and the web) and PNG (rasterised by FFmpeg's librsvg decoder).
-  auto save = [&](const std::string& name, const std::string& svg) {
-    write_output((std::filesystem::path(dir) / name).string(), svg);
-    const std::string png_name = name.substr(0, name.size() - 4) + ".png";
-    write_output((std::filesystem::path(dir) / png_name).string(), plot::svg_to_png(svg));
-  };
-  const bool strong = r.spec.mode == ScalingMode::kStrong;
-  const std::string what = r.spec.level == SweepLevel::kCodec ? "codec threads" : "concurrent jobs";
-  if (r.spec.level == SweepLevel::kGrid) {
-    plot::HeatMap m;
-    m.title = "Throughput by codec threads and concurrent jobs";
-    m.x_label = "codec threads";
-    m.y_label = "concurrent jobs";
-    m.unit = "units/s";
-    m.x = r.spec.counts;
-    m.y = r.spec.counts;
-    m.values.assign(m.y.size(), std::vector<std::optional<double>>(m.x.size()));
-    for (const auto& c : r.grid) {
-      const auto xi = std::find(m.x.begin(), m.x.end(), c.threads) - m.x.begin();
-      const auto yi = std::find(m.y.begin(), m.y.end(), c.jobs) - m.y.begin();
-      m.values[static_cast<std::size_t>(yi)][static_cast<std::size_t>(xi)] = c.throughput;
-    }
-    save("grid.svg", plot::heat_map_svg(m));
-    return;
+  const nlohmann::json doc = r;
+  for (const auto& f : sweep_figures(doc)) {
+    const std::string svg = plot::figure_svg(f);
+    write_output((std::filesystem::path(dir) / (f.name + ".svg")).string(), svg);
+    write_output((std::filesystem::path(dir) / (f.name + ".png")).string(), plot::svg_to_png(svg));
   }
-  std::vector<double> n, speedup, eff, thr;
-  for (const auto& p : r.points) {
-    n.push_back(p.n);
-    speedup.push_back(p.speedup);
-    eff.push_back(p.efficiency);
-    thr.push_back(p.throughput);
-  }
-  std::vector<double> dense, ideal, law;
-  for (double x = n.front(); x <= n.back() + 1e-9;
-       x += std::max(0.05, (n.back() - n.front()) / 100)) {
-    dense.push_back(x);
-    ideal.push_back(x / n.front());
-    if (r.fit) {
-      const double k = x / n.front();
-      law.push_back(strong ? 1.0 / (r.fit->value + (1 - r.fit->value) / k)
-                           : k - r.fit->value * (k - 1));
-    }
-  }
-  const std::optional<double> shade = r.physical_cores + 0.5 <= n.back()
-                                          ? std::optional<double>(r.physical_cores + 0.5)
-                                          : std::nullopt;
-  plot::LineChart s;
-  s.title = fmt::format("{} scaling: {}", strong ? "Strong" : "Weak", what);
-  s.x_label = fmt::format("N ({})", what);
-  s.y_label = strong ? "speedup T(1)/T(N)" : "scaled speedup N T(1)/T(N)";
-  s.series = {{"measured", n, speedup, false, true}, {"ideal", dense, ideal, true, false}};
-  if (r.fit) {
-    s.series.push_back({fmt::format("{} {}={:.3f}", strong ? "Amdahl" : "Gustafson",
-                                    strong ? "f" : "s", r.fit->value),
-                        dense, law, true, false});
-  }
-  s.shade_from_x = shade;
-  s.shade_label = "oversubscribed";
-  save("speedup.svg", plot::line_chart_svg(s));
-  plot::LineChart e = s;
-  e.title = fmt::format("Efficiency: {}", what);
-  e.y_label = "efficiency";
-  e.series = {{"measured", n, eff, false, true},
-              {"ideal", {n.front(), n.back()}, {1.0, 1.0}, true, false}};
-  save("efficiency.svg", plot::line_chart_svg(e));
-  plot::LineChart t = s;
-  t.title = fmt::format("Throughput: {}", what);
-  t.y_label = "work units per second";
-  t.series = {{"measured", n, thr, false, true}};
-  save("throughput.svg", plot::line_chart_svg(t));
 }
 
 int run(const SweepSettings& s) {

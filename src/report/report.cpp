@@ -4,12 +4,15 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
+#include <span>
 
 #include "codecbench/bdrate.hpp"
 #include "codecbench/plot.hpp"
+#include "src/report/vega_bundle.hpp"
 
 namespace codecbench {
 namespace {
@@ -55,6 +58,7 @@ double get(const nlohmann::json& j, std::initializer_list<const char*> path) {
 
 struct Point {
   double rate, quality, ssim, psnr_y, ms_ssim;
+  bool audio;
 };
 
 // input -> label -> points sorted by rate
@@ -71,7 +75,7 @@ std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const
     out[j.input][j.encoder_label].push_back(
         {get(r, {"size", "bitrate_kbps"}), q, s,
          audio ? std::nan("") : get(r, {"quality", "psnr", "y"}),
-         audio ? std::nan("") : get(r, {"quality", "ms_ssim", "y"})});
+         audio ? std::nan("") : get(r, {"quality", "ms_ssim", "y"}), audio});
   }
   for (auto& [in, m] : out) {
     for (auto& [l, pts] : m) {
@@ -84,8 +88,80 @@ std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const
 
 }  // namespace
 
-std::vector<ReportFigure> report_figures(const ReportData& d) {
-  std::vector<ReportFigure> figs;
+std::vector<plot::Figure> sweep_figures(const nlohmann::json& sw) {
+  std::vector<plot::Figure> figs;
+  const bool strong = sw.value("mode", "strong") == "strong";
+  const std::string level = sw.value("level", "codec");
+  const std::string what = level == "codec" ? "codec threads" : "concurrent jobs";
+  if (level == "grid") {
+    plot::HeatMap m;
+    m.title = "Throughput by codec threads and concurrent jobs";
+    m.x_label = "codec threads";
+    m.y_label = "concurrent jobs";
+    m.unit = "units/s";
+    m.x = sw.value("counts", std::vector<int>{});
+    m.y = m.x;
+    m.values.assign(m.y.size(), std::vector<std::optional<double>>(m.x.size()));
+    for (const auto& c : sw.value("grid", nlohmann::json::array())) {
+      const auto xi = std::find(m.x.begin(), m.x.end(), c.value("threads", 0)) - m.x.begin();
+      const auto yi = std::find(m.y.begin(), m.y.end(), c.value("jobs", 0)) - m.y.begin();
+      if (xi < static_cast<std::ptrdiff_t>(m.x.size()) &&
+          yi < static_cast<std::ptrdiff_t>(m.y.size()))
+        m.values[static_cast<std::size_t>(yi)][static_cast<std::size_t>(xi)] =
+            c.value("throughput", 0.0);
+    }
+    figs.push_back({"grid", m.title, m});
+    return figs;
+  }
+  const auto& points = sw.value("points", nlohmann::json::array());
+  if (points.size() < 2) return figs;
+  std::vector<double> n, speedup, eff, thr;
+  for (const auto& p : points) {
+    n.push_back(p.value("n", 0.0));
+    speedup.push_back(p.value(strong ? "speedup" : "scaled_speedup", 0.0));
+    eff.push_back(p.value("efficiency", 0.0));
+    thr.push_back(p.value("throughput", 0.0));
+  }
+  const bool fitted = sw.contains("fit") && sw["fit"].contains("value");
+  const double f = fitted ? sw["fit"]["value"].get<double>() : 0;
+  std::vector<double> dense, ideal, law;
+  for (double x = n.front(); x <= n.back() + 1e-9;
+       x += std::max(0.05, (n.back() - n.front()) / 100)) {
+    const double k = x / n.front();
+    dense.push_back(x);
+    ideal.push_back(k);
+    if (fitted) law.push_back(strong ? 1.0 / (f + (1 - f) / k) : k - f * (k - 1));
+  }
+  const int cores = sw.value("physical_cores", 0);
+  plot::LineChart s;
+  s.title = fmt::format("{} scaling: {}", strong ? "Strong" : "Weak", what);
+  s.x_label = fmt::format("N ({})", what);
+  s.y_label = strong ? "speedup T(1)/T(N)" : "scaled speedup N T(1)/T(N)";
+  s.series = {{"measured", n, speedup, false, true}, {"ideal", dense, ideal, true, false}};
+  if (fitted) {
+    s.series.push_back(
+        {fmt::format("{} {}={:.3f}", strong ? "Amdahl" : "Gustafson", strong ? "f" : "s", f), dense,
+         law, true, false});
+  }
+  if (cores > 0 && cores + 0.5 <= n.back()) s.shade_from_x = cores + 0.5;
+  s.shade_label = "oversubscribed";
+  figs.push_back({"speedup", s.title, s});
+  plot::LineChart e = s;
+  e.title = fmt::format("Efficiency: {}", what);
+  e.y_label = "efficiency";
+  e.series = {{"measured", n, eff, false, true},
+              {"ideal", {n.front(), n.back()}, {1.0, 1.0}, true, false}};
+  figs.push_back({"efficiency", e.title, e});
+  plot::LineChart t = s;
+  t.title = fmt::format("Throughput: {}", what);
+  t.y_label = "work units per second";
+  t.series = {{"measured", n, thr, false, true}};
+  figs.push_back({"throughput", t.title, t});
+  return figs;
+}
+
+std::vector<plot::Figure> report_figures(const ReportData& d) {
+  std::vector<plot::Figure> figs;
   for (const auto& [input, labels] : rd_points(d)) {
     bool ladder = false;
     for (const auto& [l, pts] : labels) ladder = ladder || pts.size() > 1;
@@ -96,11 +172,15 @@ std::vector<ReportFigure> report_figures(const ReportData& d) {
       const char* unit;
       double Point::*field;
     };
-    static const Axis kAxes[] = {{"psnr", "PSNR (average; audio: SNR)", "dB", &Point::quality},
-                                 {"psnr-y", "PSNR-Y", "dB", &Point::psnr_y},
-                                 {"ssim", "SSIM (All; audio: SI-SDR dB)", "", &Point::ssim},
-                                 {"ms-ssim", "MS-SSIM (Y)", "", &Point::ms_ssim}};
-    for (const Axis& axis : kAxes) {
+    static const Axis kVideo[] = {{"psnr", "PSNR (average)", "dB", &Point::quality},
+                                  {"psnr-y", "PSNR-Y", "dB", &Point::psnr_y},
+                                  {"ssim", "SSIM (All)", "", &Point::ssim},
+                                  {"ms-ssim", "MS-SSIM (Y)", "", &Point::ms_ssim}};
+    static const Axis kAudio[] = {{"snr", "SNR", "dB", &Point::quality},
+                                  {"si-sdr", "SI-SDR", "dB", &Point::ssim}};
+    const bool audio = labels.begin()->second.front().audio;
+    const std::span<const Axis> axes = audio ? std::span<const Axis>(kAudio) : kVideo;
+    for (const Axis& axis : axes) {
       plot::LineChart c;
       c.title = fmt::format("{}: {} against bitrate", input, axis.title);
       c.x_label = "bitrate (kbit/s)";
@@ -119,12 +199,11 @@ std::vector<ReportFigure> report_figures(const ReportData& d) {
         if (!s.x.empty()) c.series.push_back(std::move(s));
       }
       if (c.series.empty()) continue;
-      figs.push_back(
-          {fmt::format("rd-{}-{}", slug(input), axis.key), c.title, plot::line_chart_svg(c)});
+      figs.push_back({fmt::format("rd-{}-{}", slug(input), axis.key), c.title, c});
     }
   }
   plot::BarChart ratio{"Compression ratio (raw / bitstream)", "x", {}, {}};
-  plot::BarChart speed{"Encoding speed", "fps", {}, {}};
+  plot::BarChart speed{"Encoding speed", "fps (audio: x realtime)", {}, {}};
   for (const auto& j : d.jobs) {
     if (j.status != "ok" || j.result_json.empty()) continue;
     const auto r = nlohmann::json::parse(j.result_json);
@@ -138,51 +217,25 @@ std::vector<ReportFigure> report_figures(const ReportData& d) {
                                  : get(r, {"speed", "encode_fps"}));
   }
   if (!ratio.values.empty()) {
-    figs.push_back({"compression-ratio", ratio.title, plot::bar_chart_svg(ratio)});
-    speed.unit = "fps (audio: x realtime)";
-    figs.push_back({"encode-speed", speed.title, plot::bar_chart_svg(speed)});
+    figs.push_back({"compression-ratio", ratio.title, ratio});
+    figs.push_back({"encode-speed", speed.title, speed});
   }
   int k = 0;
-  for (const auto& s : d.sweeps) {
+  for (const auto& sw : d.sweeps) {
     ++k;
-    if (!s.contains("points") || s["points"].size() < 2) continue;
-    const bool strong = s.value("mode", "strong") == "strong";
-    plot::LineChart c;
-    c.title = fmt::format("Sweep {}: {} scaling, level {}", k, strong ? "strong" : "weak",
-                          s.value("level", ""));
-    c.x_label = "N";
-    c.y_label = strong ? "speedup" : "scaled speedup";
-    plot::Series m{"measured", {}, {}, false, true};
-    for (const auto& p : s["points"]) {
-      m.x.push_back(p["n"].get<double>());
-      m.y.push_back(p.value(strong ? "speedup" : "scaled_speedup", 0.0));
+    for (auto& f : sweep_figures(sw)) {
+      f.name = fmt::format("sweep-{}-{}", k, f.name);
+      f.title = fmt::format("Sweep {} ({}): {}", k, sw.value("level", ""), f.title);
+      std::visit([&](auto& c) { c.title = f.title; }, f.chart);
+      figs.push_back(std::move(f));
     }
-    const double n0 = m.x.front(), n1 = m.x.back();
-    plot::Series ideal{"ideal", {n0, n1}, {1.0, n1 / n0}, true, false};
-    c.series = {m, ideal};
-    if (s.contains("fit")) {
-      const double f = s["fit"]["value"].get<double>();
-      plot::Series law{
-          fmt::format("{} {}={:.3f}", strong ? "Amdahl" : "Gustafson", strong ? "f" : "s", f),
-          {},
-          {},
-          true,
-          false};
-      for (double x = n0; x <= n1 + 1e-9; x += (n1 - n0) / 50) {
-        const double kx = x / n0;
-        law.x.push_back(x);
-        law.y.push_back(strong ? 1 / (f + (1 - f) / kx) : kx - f * (kx - 1));
-      }
-      c.series.push_back(law);
-    }
-    const int cores = s.value("physical_cores", 0);
-    if (cores > 0 && cores + 0.5 < n1) {
-      c.shade_from_x = cores + 0.5;
-      c.shade_label = "oversubscribed";
-    }
-    figs.push_back({fmt::format("sweep-{}", k), c.title, plot::line_chart_svg(c)});
   }
   return figs;
+}
+
+std::string report_charting() {
+  const vega::Bundle* b = vega::bundle();
+  return b != nullptr ? fmt::format("Vega-Lite ({})", b->versions) : std::string("static SVG");
 }
 
 std::string render_report(const ReportData& d) {
@@ -199,6 +252,7 @@ td.l,th.l{text-align:left}
 tr.failed td{color:#a00}
 figure{margin:1em 0}
 figcaption{font-size:12px;color:#555}
+div.chart[data-error]{color:#a00;font-size:12px}
 pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
 </style></head><body>
 )";
@@ -214,6 +268,7 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
                           i.logical_cores));
   meta("codecbench", fmt::format("{} (git {})", i.tool_version, i.git_revision));
   meta("FFmpeg", i.ffmpeg_version);
+  meta("charts", report_charting());
   meta("preset", fmt::format("{} ({}), hash {}", i.preset_name, i.preset_path, i.preset_hash));
   h += "</table>\n<details><summary>Resolved preset</summary><pre>" + esc(i.preset_yaml) +
        "</pre></details>\n";
@@ -256,9 +311,11 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
   }
   h += "</tbody></table>\n";
 
-  // BD-rate: the first label of each input as anchor, every other label as test.
+  // BD-rate: between the labels of an input that have a ladder (several points), the first as
+  // anchor and every other as test. Single-point labels have no curve to compare.
   std::string bd;
-  for (const auto& [input, labels] : rd_points(d)) {
+  for (auto [input, labels] : rd_points(d)) {
+    std::erase_if(labels, [](const auto& kv) { return kv.second.size() < 2; });
     if (labels.size() < 2) continue;
     const auto& [anchor_label, anchor_pts] = *labels.begin();
     RdCurve a;
@@ -288,11 +345,65 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
         "<th class=\"l\">anchor</th><th class=\"l\">test</th><th>BD-rate</th><th>BD-PSNR "
         "(dB)</th></tr>\n" +
         bd + "</table>\n";
+  } else if (!d.jobs.empty()) {
+    h += "<h2>BD-rate</h2>\n<p>None: no input has two encoder labels with a rate ladder (a "
+         "BD-rate needs at least 4 points per curve; see presets/x264-crf-ladder.yaml).</p>\n";
   }
-  h += "<h2>Figures</h2>\n<p>Hover a point or bar for its exact value.</p>\n";
-  for (const auto& f : report_figures(d)) {
-    h += fmt::format("<figure id=\"{}\">{}<figcaption>{}</figcaption></figure>\n", f.name, f.svg,
-                     esc(f.title));
+  const vega::Bundle* vb = vega::bundle();
+  const auto figs = report_figures(d);
+  h += "<h2>Figures</h2>\n";
+  h += vb != nullptr
+           ? "<p>Drag to pan, scroll to zoom, double-click to reset; hover a point, bar or cell "
+             "for its exact value; each chart's menu saves it as SVG or PNG. <code>codecbench "
+             "report --figures DIR</code> writes static SVG and PNG copies for papers.</p>\n"
+           : "<p>Static charts (this codecbench was built without Vega: run tools/bootstrap). "
+             "Hover a point or bar for its exact value.</p>\n";
+  // Each figure: a Vega-Lite view over a static SVG copy. The copy is what shows without
+  // scripts, and it stays if a view fails to draw; a drawn view replaces it.
+  nlohmann::json specs = nlohmann::json::array();
+  for (std::size_t k = 0; k < figs.size(); ++k) {
+    const auto& f = figs[k];
+    specs.push_back(plot::figure_vega_lite(f));
+    h += fmt::format(
+        "<figure id=\"{}\"><div class=\"chart\" data-chart=\"{}\"></div><div "
+        "class=\"static\">{}</div><figcaption>{}</figcaption></figure>\n",
+        f.name, k, plot::figure_svg(f), esc(f.title));
+  }
+  if (vb != nullptr && !figs.empty()) {
+    // "</" is written "<\/" so that no string in the data can close the script element.
+    std::string json_text = specs.dump();
+    for (std::size_t p = 0; (p = json_text.find("</", p)) != std::string::npos; p += 3)
+      json_text.replace(p, 2, "<\\/");
+    h += "<script type=\"application/json\" id=\"chart-specs\">" + json_text + "</script>\n";
+    h += "<script>/*! ";
+    h += vb->versions;
+    h += ", inlined by codecbench. Their licence notices:\n\n";
+    h += vb->licenses;
+    h += "\n*/\n";
+    h += vb->vega;
+    h += "\n</script>\n<script>";
+    h += vb->vega_lite;
+    h += "\n</script>\n<script>";
+    h += vb->vega_embed;
+    h += "\n</script>\n";
+    h += R"(<script>
+(function(){
+  const specs=JSON.parse(document.getElementById('chart-specs').textContent);
+  const opts={renderer:'svg',actions:{export:true,source:false,compiled:false,editor:false}};
+  const views=Array.from(document.querySelectorAll('div.chart')).map(el=>
+    vegaEmbed(el,specs[+el.dataset.chart],opts).then(r=>{
+      const marks=el.querySelectorAll('g.mark-symbol path, g.mark-rect path, g.mark-line path').length;
+      if(!marks)throw new Error('the view has no marks');
+      el.dataset.drawn=String(marks);
+      el.nextElementSibling.remove();
+    }).catch(e=>{
+      el.dataset.error=String(e&&e.message||e);
+      el.textContent='interactive chart failed ('+el.dataset.error+'); static copy below';
+    }));
+  Promise.allSettled(views).then(()=>{document.body.dataset.charts='done';});
+})();
+</script>
+)";
   }
   h += R"(<script>
 function sortTable(col){

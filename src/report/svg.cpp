@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "codecbench/plot.hpp"
 
@@ -195,10 +196,6 @@ std::string heat_map_svg(const HeatMap& m) {
   return o + "</svg>\n";
 }
 
-}  // namespace codecbench::plot
-
-namespace codecbench::plot {
-
 std::string bar_chart_svg(const BarChart& c) {
   const double row = 22, top = 40, left = 260, right = 90;
   const double height = top + row * static_cast<double>(c.values.size()) + 20;
@@ -228,6 +225,21 @@ std::string bar_chart_svg(const BarChart& c) {
         c.values[i], esc(c.unit), left + w + 4, y + 14, c.values[i], esc(c.unit));
   }
   return o + "</svg>\n";
+}
+
+std::string figure_svg(const Figure& f) {
+  return std::visit(
+      [](const auto& c) -> std::string {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, LineChart>) {
+          return line_chart_svg(c);
+        } else if constexpr (std::is_same_v<T, BarChart>) {
+          return bar_chart_svg(c);
+        } else {
+          return heat_map_svg(c);
+        }
+      },
+      f.chart);
 }
 
 }  // namespace codecbench::plot

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -117,29 +118,66 @@ def main():
         res = run("compare", "1", "2", "--store", store)
         check(res.returncode in (0, 6) and "8 jobs compared" in res.stdout, "compare two stored runs")
 
+        # A sweep of the same preset, so that the report has its scaling figures too.
+        res = run("sweep", preset, "--threads", "1,2", "--level", "jobs", "--repeats", "1",
+                  "--warmup", "0", "-q")
+        check(res.returncode == 0, f"sweep stored with the preset: {res.stderr.strip()[-200:]}")
+
         # The HTML report: self-contained, every chart drawn, the table complete.
         html_path = os.path.join(tmp, "report.html")
         figs = os.path.join(tmp, "figs")
         res = run("report", "2", "--store", store, "-o", html_path, "--figures", figs)
         html = open(html_path).read() if os.path.exists(html_path) else ""
         check(res.returncode == 0 and html.startswith("<!DOCTYPE html>"), "report written")
-        check(html.count("<svg") >= 4 and html.count("<polyline") >= 2, "report holds its charts inline")
+        charts = html.count('<div class="chart"')
+        # One input: RD curves for PSNR, PSNR-Y and SSIM (MS-SSIM is not measured), compression
+        # ratio, encoding speed, and the sweep's speedup, efficiency and throughput.
+        check(charts == 8, f"report has 8 charts: {charts}")
+        check(html.count('<div class="static"><svg') == charts, "each chart has a static SVG copy")
         check(html.count('<tr class="ok">') == 8, "report table has every job")
         check("BD-rate" in html and "high" in html and "low" in html, "report has the BD-rate table")
         external = [w for w in ("src=\"http", "href=\"http", "<link ", "<script src") if w in html]
         check(not external, f"report needs no network: {external}")
         pngs = sorted(f for f in os.listdir(figs) if f.endswith(".png")) if os.path.isdir(figs) else []
-        check(len(pngs) >= 4, f"figures as PNG too: {pngs}")
+        check(len(pngs) == charts and "sweep-1-speedup.png" in pngs, f"figures as PNG too: {pngs}")
+        vega = os.environ.get("CODECBENCH_VEGA") == "1"
+        if vega:
+            start = html.find('<script type="application/json" id="chart-specs">')
+            specs = json.loads(html[start:html.index("</script>", start)].split(">", 1)[1]) if start >= 0 else []
+            check(len(specs) == charts and all("vega-lite/v6" in s["$schema"] for s in specs),
+                  "one Vega-Lite spec per chart")
+            check("Vega-Lite (vega 6.4.0, vega-lite 6.5.0, vega-embed 7.3.0)" in html
+                  and "University of Washington Interactive Data Lab" in html,
+                  "Vega inlined with its versions and licence notices")
+        else:
+            print("SKIP: codecbench was built without Vega (tools/fetch-vega): static charts only")
+            check("built without Vega" in html, "the report says its charts are static")
         chromium = shutil.which("chromium") or shutil.which("chromium-browser")
         if chromium:
+            # Let the page's scripts run (virtual time), then read the DOM: every view must have
+            # drawn marks, none may have failed, and the page must have finished.
+            base_args = [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                         "--disable-background-networking", "--no-first-run",
+                         "--virtual-time-budget=20000"]
+            dom = subprocess.run(base_args + [f"--user-data-dir={tmp}/chrome", "--dump-dom",
+                                              "file://" + html_path],
+                                 capture_output=True, text=True, timeout=180).stdout
+            if vega:
+                drawn = re.findall(r'<div class="chart[^"]*" data-chart="\d+"[^>]*data-drawn="(\d+)"', dom)
+                errors = re.findall(r'data-error="([^"]*)"', dom)
+                check('data-charts="done"' in dom and len(drawn) == charts and not errors
+                      and all(int(n) > 0 for n in drawn),
+                      f"Chromium draws every Vega-Lite view: {len(drawn)} of {charts}, errors {errors}")
+                check(dom.count('<div class="static">') == 0, "drawn views replace the static copies")
+            else:
+                check(dom.count("<svg") >= charts, "Chromium shows every static chart")
             shot = os.path.join(tmp, "shot.png")
-            r = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                "--no-first-run", f"--user-data-dir={tmp}/chrome", f"--screenshot={shot}",
-                                "--window-size=1200,3000", "file://" + html_path], capture_output=True, timeout=120)
-            dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                  "--no-first-run", f"--user-data-dir={tmp}/chrome2", "--dump-dom", "file://" + html_path],
-                                 capture_output=True, text=True, timeout=120).stdout
-            check(os.path.exists(shot) and dom.count("<svg") == html.count("<svg"), "Chromium renders every chart")
+            subprocess.run(base_args + [f"--user-data-dir={tmp}/chrome2", f"--screenshot={shot}",
+                                        "--window-size=1200,3000", "file://" + html_path],
+                           capture_output=True, timeout=180)
+            check(os.path.exists(shot) and os.path.getsize(shot) > 50000, "Chromium screenshot")
+            if os.environ.get("CODECBENCH_KEEP_SHOT"):
+                shutil.copy(shot, os.environ["CODECBENCH_KEEP_SHOT"])
         else:
             print("SKIP: headless Chromium is not installed (apt-get install chromium): report not rendered")
 
