@@ -45,6 +45,34 @@ struct BdResult {
 BdResult bd_metrics(const RdCurve& anchor, const RdCurve& test,
                     BdInterpolation interp = BdInterpolation::kPchip);
 
+/// One measured point of a labelled curve: a job's input, encoder label, bitrate and quality.
+struct RdSample {
+  std::string input, label;
+  double rate = 0;
+  double quality = 0;
+};
+
+/// BD figures of one input.
+struct BdRow {
+  std::string input;
+  BdResult result;
+};
+
+/// BD figures of `test` against `anchor` for every input that has both, and their arithmetic
+/// means over the inputs where each is defined (as the JCT-VC spreadsheet averages per-sequence
+/// BD-rates).
+struct BdTable {
+  std::vector<BdRow> rows;  ///< by input name
+  int rate_count = 0;       ///< inputs with a defined BD-rate
+  double mean_rate_pct = 0;
+  int quality_count = 0;  ///< inputs with a defined BD-quality
+  double mean_quality = 0;
+};
+
+/// Groups samples into curves by input and label (any order) and compares the two labels.
+BdTable bd_table(const std::vector<RdSample>& samples, const std::string& anchor,
+                 const std::string& test, BdInterpolation interp = BdInterpolation::kPchip);
+
 /// Integral over [a, b] (inside [x.front(), x.back()]) of the interpolant through (x, y),
 /// x strictly increasing. Exposed for tests.
 double integrate_interpolant(const std::vector<double>& x, const std::vector<double>& y, double a,

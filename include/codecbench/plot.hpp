@@ -16,8 +16,9 @@ namespace codecbench::plot {
 struct Series {
   std::string name;
   std::vector<double> x, y;
-  bool dashed = false;  ///< reference curves (ideal, fitted law)
-  bool markers = true;  ///< measured points
+  bool dashed = false;             ///< reference curves (ideal, fitted law)
+  bool markers = true;             ///< measured points
+  std::vector<std::string> notes;  ///< per point, shown in its tooltip (e.g. "crf=23"); optional
 };
 
 struct LineChart {

@@ -13,35 +13,13 @@
 #include "codecbench/error.hpp"
 #include "codecbench/plot.hpp"
 #include "codecbench/report.hpp"
+#include "codecbench/results.hpp"
 #include "codecbench/stats.hpp"
 #include "codecbench/store.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 
 namespace codecbench::cli {
-
-/// Quality figure of a job result for a metric name (psnr, psnr-y, psnr-u, psnr-v, ssim,
-/// ms-ssim, snr, si-sdr, segsnr); NaN when absent.
-double quality_of(const nlohmann::json& result, const std::string& metric) {
-  static const std::map<std::string, std::pair<const char*, const char*>> kPaths = {
-      {"psnr", {"psnr", "average"}}, {"psnr-y", {"psnr", "y"}}, {"psnr-u", {"psnr", "u"}},
-      {"psnr-v", {"psnr", "v"}},     {"ssim", {"ssim", "all"}}, {"ssim-y", {"ssim", "y"}},
-      {"ms-ssim", {"ms_ssim", "y"}}, {"snr", {"snr", "db"}},    {"si-sdr", {"si_sdr", "db"}},
-      {"segsnr", {"segsnr", "db"}}};
-  const auto it = kPaths.find(metric);
-  if (it == kPaths.end()) {
-    std::string known;
-    for (const auto& [k, v] : kPaths) known += (known.empty() ? "" : ", ") + k;
-    throw UsageError(fmt::format("--metric '{}': one of {}", metric, known));
-  }
-  if (!result.contains("quality")) return std::nan("");
-  const auto& q = result["quality"];
-  if (!q.contains(it->second.first) || !q[it->second.first].contains(it->second.second))
-    return std::nan("");
-  const auto& v = q[it->second.first][it->second.second];
-  if (v.is_string()) return std::numeric_limits<double>::infinity();
-  return v.get<double>();
-}
 
 namespace {
 
@@ -338,18 +316,14 @@ int bdrate_from_store(const std::string& run_ref, const std::string& store_path,
   std::string ref = run_ref;
   if (ref.empty()) ref = std::to_string(ResultStore(store_path).latest_run());
   const auto jobs = load_run(ref, store_path, name);
-  std::map<std::string, std::map<std::string, RdCurve>> curves;  // input -> label -> curve
+  std::vector<RdSample> samples;
+  std::set<std::string> labels;
   for (const auto& j : jobs) {
     if (j.status != "ok" || j.result.is_null()) continue;
     const double q = quality_of(j.result, metric);
     if (!std::isfinite(q)) continue;
-    auto& c = curves[j.input][j.label];
-    c.rate.push_back(j.result["size"].value("bitrate_kbps", 0.0));
-    c.quality.push_back(q);
-  }
-  std::set<std::string> labels;
-  for (const auto& [in, m] : curves) {
-    for (const auto& [l, c] : m) labels.insert(l);
+    samples.push_back({j.input, j.label, bitrate_of(j.result), q});
+    labels.insert(j.label);
   }
   for (const auto& l : {anchor, test}) {
     if (labels.count(l) == 0) {
@@ -359,22 +333,11 @@ int bdrate_from_store(const std::string& run_ref, const std::string& store_path,
                                    l, metric, known));
     }
   }
+  const BdTable table = bd_table(samples, anchor, test, interp);
   nlohmann::json rows = nlohmann::json::array();
   std::string text = fmt::format("{} vs {} on {} ({}, {}):\n", test, anchor, name, metric,
                                  bd_interpolation_name(interp));
-  double sum_rate = 0, sum_q = 0;
-  int n = 0, nq = 0;
-  for (const auto& [in, m] : curves) {
-    if (!m.count(anchor) || !m.count(test)) continue;
-    const BdResult r = bd_metrics(m.at(anchor), m.at(test), interp);
-    if (r.valid) {
-      sum_rate += r.rate_pct;
-      ++n;
-    }
-    if (r.quality_valid) {
-      sum_q += r.quality;
-      ++nq;
-    }
+  for (const auto& [in, r] : table.rows) {
     text += fmt::format(
         "  {:<24} BD-rate {:>10}   BD-{} {}\n", in,
         r.valid ? fmt::format("{:+.2f} %", r.rate_pct) : "n/a (" + r.reason + ")", metric,
@@ -387,10 +350,12 @@ int bdrate_from_store(const std::string& run_ref, const std::string& store_path,
          {"bd_quality", r.quality_valid ? nlohmann::json(r.quality) : nlohmann::json(nullptr)},
          {"quality_reason", r.quality_reason}});
   }
+  const int n = table.rate_count, nq = table.quality_count;
+  const double mean_rate = table.mean_rate_pct, mean_q = table.mean_quality;
   if (n > 0 || nq > 0) {
     text += fmt::format("  {:<24} BD-rate {:>10}   BD-{} {}\n", "average",
-                        n > 0 ? fmt::format("{:+.2f} %", sum_rate / n) : std::string("n/a"), metric,
-                        nq > 0 ? fmt::format("{:+.4f}", sum_q / nq) : std::string("n/a"));
+                        n > 0 ? fmt::format("{:+.2f} %", mean_rate) : std::string("n/a"), metric,
+                        nq > 0 ? fmt::format("{:+.4f}", mean_q) : std::string("n/a"));
   }
   if (out.json()) {
     nlohmann::json j = {{"run", name},
@@ -399,8 +364,8 @@ int bdrate_from_store(const std::string& run_ref, const std::string& store_path,
                         {"metric", metric},
                         {"interpolation", bd_interpolation_name(interp)},
                         {"inputs", rows}};
-    j["average"] = {{"bd_rate_pct", n > 0 ? nlohmann::json(sum_rate / n) : nlohmann::json(nullptr)},
-                    {"bd_quality", nq > 0 ? nlohmann::json(sum_q / nq) : nlohmann::json(nullptr)}};
+    j["average"] = {{"bd_rate_pct", n > 0 ? nlohmann::json(mean_rate) : nlohmann::json(nullptr)},
+                    {"bd_quality", nq > 0 ? nlohmann::json(mean_q) : nlohmann::json(nullptr)}};
     write_output(out.json_path, j.dump(2) + "\n");
   }
   if (out.text_on_stdout()) write_output("", text);

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 namespace codecbench {
@@ -227,6 +228,35 @@ BdResult bd_metrics(const RdCurve& anchor, const RdCurve& test, BdInterpolation 
     r.quality_reason = "the curves share no rate range";
   }
   return r;
+}
+
+BdTable bd_table(const std::vector<RdSample>& samples, const std::string& anchor,
+                 const std::string& test, BdInterpolation interp) {
+  std::map<std::string, std::map<std::string, RdCurve>> curves;  // input -> label -> curve
+  for (const RdSample& s : samples) {
+    if (s.label != anchor && s.label != test) continue;
+    RdCurve& c = curves[s.input][s.label];
+    c.rate.push_back(s.rate);
+    c.quality.push_back(s.quality);
+  }
+  BdTable t;
+  for (const auto& [input, by_label] : curves) {
+    const auto a = by_label.find(anchor), b = by_label.find(test);
+    if (a == by_label.end() || b == by_label.end()) continue;
+    BdRow row{input, bd_metrics(a->second, b->second, interp)};
+    if (row.result.valid) {
+      t.mean_rate_pct += row.result.rate_pct;
+      ++t.rate_count;
+    }
+    if (row.result.quality_valid) {
+      t.mean_quality += row.result.quality;
+      ++t.quality_count;
+    }
+    t.rows.push_back(std::move(row));
+  }
+  if (t.rate_count > 0) t.mean_rate_pct /= t.rate_count;
+  if (t.quality_count > 0) t.mean_quality /= t.quality_count;
+  return t;
 }
 
 }  // namespace codecbench

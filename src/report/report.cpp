@@ -12,6 +12,7 @@
 
 #include "codecbench/bdrate.hpp"
 #include "codecbench/plot.hpp"
+#include "codecbench/results.hpp"
 #include "src/report/vega_bundle.hpp"
 
 namespace codecbench {
@@ -59,6 +60,7 @@ double get(const nlohmann::json& j, std::initializer_list<const char*> path) {
 struct Point {
   double rate, quality, ssim, psnr_y, ms_ssim;
   bool audio;
+  std::string options;  ///< the job's options, shown with the point
 };
 
 // input -> label -> points sorted by rate
@@ -67,15 +69,11 @@ std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const
   for (const auto& j : d.jobs) {
     if (j.status != "ok" || j.result_json.empty()) continue;
     const auto r = nlohmann::json::parse(j.result_json);
-    const bool audio = r.value("type", "video") == "audio";
-    const double q =
-        audio ? get(r, {"quality", "snr", "db"}) : get(r, {"quality", "psnr", "average"});
-    const double s =
-        audio ? get(r, {"quality", "si_sdr", "db"}) : get(r, {"quality", "ssim", "all"});
-    out[j.input][j.encoder_label].push_back(
-        {get(r, {"size", "bitrate_kbps"}), q, s,
-         audio ? std::nan("") : get(r, {"quality", "psnr", "y"}),
-         audio ? std::nan("") : get(r, {"quality", "ms_ssim", "y"}), audio});
+    const bool audio = is_audio(r);
+    out[j.input][j.encoder_label].push_back({bitrate_of(r), quality_of(r, audio ? "snr" : "psnr"),
+                                             quality_of(r, audio ? "si-sdr" : "ssim"),
+                                             quality_of(r, "psnr-y"), quality_of(r, "ms-ssim"),
+                                             audio, j.options});
   }
   for (auto& [in, m] : out) {
     for (auto& [l, pts] : m) {
@@ -84,6 +82,94 @@ std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const
     }
   }
   return out;
+}
+
+// The BD-rate table: for each input, between the encoder labels that have a ladder (two or
+// more points), the first label as anchor and every other as test; one column per measured
+// metric, BD-PSNR (or BD-SNR) beside the first; an average row per pair over several inputs.
+std::string bd_section(const ReportData& d) {
+  static const std::vector<std::pair<const char*, const char*>> kMetrics = {
+      {"psnr", "PSNR"},       {"psnr-y", "PSNR-Y"}, {"ssim", "SSIM"},
+      {"ms-ssim", "MS-SSIM"}, {"snr", "SNR"},       {"si-sdr", "SI-SDR"}};
+  std::map<std::string, std::vector<RdSample>> samples;      // metric -> samples
+  std::map<std::string, std::map<std::string, int>> points;  // input -> label -> jobs
+  for (const auto& j : d.jobs) {
+    if (j.status != "ok" || j.result_json.empty()) continue;
+    const auto r = nlohmann::json::parse(j.result_json);
+    ++points[j.input][j.encoder_label];
+    for (const auto& [m, title] : kMetrics) {
+      const double q = quality_of(r, m);
+      if (std::isfinite(q)) samples[m].push_back({j.input, j.encoder_label, bitrate_of(r), q});
+    }
+  }
+  std::set<std::pair<std::string, std::string>> pairs;  // (anchor, test)
+  for (const auto& [input, labels] : points) {
+    std::vector<std::string> ladder;
+    for (const auto& [label, n] : labels)
+      if (n >= 2) ladder.push_back(label);
+    for (std::size_t k = 1; k < ladder.size(); ++k) pairs.insert({ladder[0], ladder[k]});
+  }
+  if (pairs.empty()) {
+    if (d.jobs.empty()) return {};
+    return "<h2>BD-rate</h2>\n<p>None: no input has two encoder labels with a rate ladder (a "
+           "BD-rate needs at least 4 points per curve; see presets/x264-crf-ladder.yaml).</p>\n";
+  }
+  std::vector<std::pair<const char*, const char*>> columns;
+  for (const auto& m : kMetrics)
+    if (samples.count(m.first)) columns.push_back(m);
+  std::string h =
+      "<h2>BD-rate</h2>\n<p>Bjontegaard delta (PCHIP) of each test label against the anchor: "
+      "negative BD-rate = the same quality for fewer bits; BD-PSNR/BD-SNR in dB at the same "
+      "bitrate. Other interpolations and metrics: <code>codecbench bdrate</code>.</p>\n"
+      "<table><tr><th class=\"l\">input</th><th class=\"l\">anchor</th><th class=\"l\">test"
+      "</th>";
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    h += fmt::format("<th>BD-rate {}</th>", columns[c].second);
+    if (c == 0) h += fmt::format("<th>BD-{} (dB)</th>", columns[c].second);
+  }
+  h += "</tr>\n";
+  auto cell = [](bool ok, double v, const std::string& why, const char* f) {
+    return ok ? fmt::format(fmt::runtime(f), v) : "n/a: " + esc(why);
+  };
+  for (const auto& [anchor, test] : pairs) {
+    std::map<std::string, std::string> rows;  // input -> cells
+    std::string average;
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      const BdTable t = bd_table(samples[columns[c].first], anchor, test);
+      std::map<std::string, const BdResult*> by_input;
+      for (const auto& row : t.rows) by_input[row.input] = &row.result;
+      for (const auto& [input, labels] : points) {
+        if (!labels.count(anchor) || !labels.count(test)) continue;
+        const auto it = by_input.find(input);
+        std::string& cells = rows[input];
+        if (it == by_input.end()) {
+          cells += c == 0 ? "<td></td><td></td>" : "<td></td>";
+          continue;
+        }
+        const BdResult& r = *it->second;
+        cells += "<td>" + cell(r.valid, r.rate_pct, r.reason, "{:+.2f} %") + "</td>";
+        if (c == 0)
+          cells += "<td>" + cell(r.quality_valid, r.quality, r.quality_reason, "{:+.3f}") + "</td>";
+      }
+      average +=
+          "<td>" + cell(t.rate_count > 0, t.mean_rate_pct, "none defined", "{:+.2f} %") + "</td>";
+      if (c == 0)
+        average +=
+            "<td>" + cell(t.quality_count > 0, t.mean_quality, "none defined", "{:+.3f}") + "</td>";
+    }
+    for (const auto& [input, cells] : rows) {
+      h += fmt::format(
+          "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>{}</tr>\n",
+          esc(input), esc(anchor), esc(test), cells);
+    }
+    if (rows.size() > 1) {
+      h += fmt::format(
+          "<tr class=\"avg\"><td class=\"l\">average of {}</td><td class=\"l\">{}</td><td "
+          "class=\"l\">{}</td>{}</tr>\n",
+          rows.size(), esc(anchor), esc(test), average);
+    }
+  }
+  return h + "</table>\n";
 }
 
 }  // namespace
@@ -137,11 +223,15 @@ std::vector<plot::Figure> sweep_figures(const nlohmann::json& sw) {
   s.title = fmt::format("{} scaling: {}", strong ? "Strong" : "Weak", what);
   s.x_label = fmt::format("N ({})", what);
   s.y_label = strong ? "speedup T(1)/T(N)" : "scaled speedup N T(1)/T(N)";
-  s.series = {{"measured", n, speedup, false, true}, {"ideal", dense, ideal, true, false}};
+  s.series = {{"measured", n, speedup, false, true, {}}, {"ideal", dense, ideal, true, false, {}}};
   if (fitted) {
     s.series.push_back(
-        {fmt::format("{} {}={:.3f}", strong ? "Amdahl" : "Gustafson", strong ? "f" : "s", f), dense,
-         law, true, false});
+        {fmt::format("{} {}={:.3f}", strong ? "Amdahl" : "Gustafson", strong ? "f" : "s", f),
+         dense,
+         law,
+         true,
+         false,
+         {}});
   }
   if (cores > 0 && cores + 0.5 <= n.back()) s.shade_from_x = cores + 0.5;
   s.shade_label = "oversubscribed";
@@ -149,13 +239,13 @@ std::vector<plot::Figure> sweep_figures(const nlohmann::json& sw) {
   plot::LineChart e = s;
   e.title = fmt::format("Efficiency: {}", what);
   e.y_label = "efficiency";
-  e.series = {{"measured", n, eff, false, true},
-              {"ideal", {n.front(), n.back()}, {1.0, 1.0}, true, false}};
+  e.series = {{"measured", n, eff, false, true, {}},
+              {"ideal", {n.front(), n.back()}, {1.0, 1.0}, true, false, {}}};
   figs.push_back({"efficiency", e.title, e});
   plot::LineChart t = s;
   t.title = fmt::format("Throughput: {}", what);
   t.y_label = "work units per second";
-  t.series = {{"measured", n, thr, false, true}};
+  t.series = {{"measured", n, thr, false, true, {}}};
   figs.push_back({"throughput", t.title, t});
   return figs;
 }
@@ -195,6 +285,7 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
           if (!std::isfinite(v)) continue;
           s.x.push_back(p.rate);
           s.y.push_back(v);
+          s.notes.push_back(p.options);
         }
         if (!s.x.empty()) c.series.push_back(std::move(s));
       }
@@ -250,6 +341,7 @@ th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
 th{background:#f0f0f0;cursor:pointer;user-select:none}
 td.l,th.l{text-align:left}
 tr.failed td{color:#a00}
+tr.avg td{font-weight:bold}
 figure{margin:1em 0}
 figcaption{font-size:12px;color:#555}
 div.chart[data-error]{color:#a00;font-size:12px}
@@ -311,44 +403,8 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
   }
   h += "</tbody></table>\n";
 
-  // BD-rate: between the labels of an input that have a ladder (several points), the first as
-  // anchor and every other as test. Single-point labels have no curve to compare.
-  std::string bd;
-  for (auto [input, labels] : rd_points(d)) {
-    std::erase_if(labels, [](const auto& kv) { return kv.second.size() < 2; });
-    if (labels.size() < 2) continue;
-    const auto& [anchor_label, anchor_pts] = *labels.begin();
-    RdCurve a;
-    for (const auto& p : anchor_pts) {
-      a.rate.push_back(p.rate);
-      a.quality.push_back(p.quality);
-    }
-    for (const auto& [label, pts] : labels) {
-      if (label == anchor_label) continue;
-      RdCurve t;
-      for (const auto& p : pts) {
-        t.rate.push_back(p.rate);
-        t.quality.push_back(p.quality);
-      }
-      const BdResult r = bd_metrics(a, t);
-      bd += fmt::format(
-          "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td "
-          "class=\"l\">{}</td><td>{}</td><td>{}</td></tr>\n",
-          esc(input), esc(anchor_label), esc(label),
-          r.valid ? fmt::format("{:+.2f} %", r.rate_pct) : "n/a: " + esc(r.reason),
-          r.quality_valid ? fmt::format("{:+.3f}", r.quality) : "n/a: " + esc(r.quality_reason));
-    }
-  }
-  if (!bd.empty()) {
-    h +=
-        "<h2>BD-rate (PCHIP, PSNR average or audio SNR)</h2>\n<table><tr><th class=\"l\">input</th>"
-        "<th class=\"l\">anchor</th><th class=\"l\">test</th><th>BD-rate</th><th>BD-PSNR "
-        "(dB)</th></tr>\n" +
-        bd + "</table>\n";
-  } else if (!d.jobs.empty()) {
-    h += "<h2>BD-rate</h2>\n<p>None: no input has two encoder labels with a rate ladder (a "
-         "BD-rate needs at least 4 points per curve; see presets/x264-crf-ladder.yaml).</p>\n";
-  }
+  h += bd_section(d);
+
   const vega::Bundle* vb = vega::bundle();
   const auto figs = report_figures(d);
   h += "<h2>Figures</h2>\n";

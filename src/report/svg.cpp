@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <type_traits>
 
 #include "codecbench/plot.hpp"
 
@@ -128,10 +127,11 @@ std::string line_chart_svg(const LineChart& c) {
       for (std::size_t k = 0; k < s.x.size() && k < s.y.size(); ++k) {
         if (!std::isfinite(s.y[k])) continue;
         o += fmt::format(
-            "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"{}\"><title>{}: {} = {}, "
+            "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"4\" fill=\"{}\"><title>{}{}: {} = {}, "
             "{}</title></circle>\n",
-            px(s.x[k]), py(s.y[k]), color, esc(s.name), esc(c.x_label), number(s.x[k]),
-            fmt::format("{:.4g}", s.y[k]));
+            px(s.x[k]), py(s.y[k]), color, esc(s.name),
+            k < s.notes.size() ? " " + esc(s.notes[k]) : std::string(), esc(c.x_label),
+            number(s.x[k]), fmt::format("{:.4g}", s.y[k]));
       }
     }
     const double ly = kTop + 10 + 20 * static_cast<double>(i);
@@ -228,18 +228,9 @@ std::string bar_chart_svg(const BarChart& c) {
 }
 
 std::string figure_svg(const Figure& f) {
-  return std::visit(
-      [](const auto& c) -> std::string {
-        using T = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<T, LineChart>) {
-          return line_chart_svg(c);
-        } else if constexpr (std::is_same_v<T, BarChart>) {
-          return bar_chart_svg(c);
-        } else {
-          return heat_map_svg(c);
-        }
-      },
-      f.chart);
+  if (const auto* c = std::get_if<LineChart>(&f.chart)) return line_chart_svg(*c);
+  if (const auto* c = std::get_if<BarChart>(&f.chart)) return bar_chart_svg(*c);
+  return heat_map_svg(std::get<HeatMap>(f.chart));
 }
 
 }  // namespace codecbench::plot

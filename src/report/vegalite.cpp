@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <type_traits>
 
 #include "codecbench/plot.hpp"
 
@@ -30,15 +29,21 @@ bool ok(double v) { return std::isfinite(v); }
 json line_chart_vega_lite(const LineChart& c) {
   json rows = json::array();
   double x_max = -1e300;
+  bool notes = false;
   for (const Series& s : c.series) {
     for (std::size_t k = 0; k < s.x.size() && k < s.y.size(); ++k) {
       if (!ok(s.x[k]) || !ok(s.y[k])) continue;
-      rows.push_back({{"series", s.name},
-                      {"x", s.x[k]},
-                      {"y", s.y[k]},
-                      {"i", k},
-                      {"line", s.dashed ? "reference" : "measured"},
-                      {"marker", s.markers}});
+      json row = {{"series", s.name},
+                  {"x", s.x[k]},
+                  {"y", s.y[k]},
+                  {"i", k},
+                  {"line", s.dashed ? "reference" : "measured"},
+                  {"marker", s.markers}};
+      if (k < s.notes.size()) {
+        row["note"] = s.notes[k];
+        notes = true;
+      }
+      rows.push_back(std::move(row));
       x_max = std::max(x_max, s.x[k]);
     }
   }
@@ -88,20 +93,14 @@ json line_chart_vega_lite(const LineChart& c) {
            {"type", "nominal"},
            {"legend", nullptr},
            {"scale", {{"domain", {"measured", "reference"}}, {"range", {{1, 0}, {6, 4}}}}}}}}}});
-  layers.push_back(
-      {{"transform", {{{"filter", "datum.marker"}}}},
-       {"mark", {{"type", "point"}, {"filled", true}, {"size", 50}}},
-       {"encoding",
-        {{"x", x},
-         {"y", y},
-         {"color", color},
-         {"tooltip",
-          {{{"field", "series"}, {"type", "nominal"}, {"title", "series"}},
-           {{"field", "x"}, {"type", "quantitative"}, {"title", c.x_label}, {"format", kNumber}},
-           {{"field", "y"},
-            {"type", "quantitative"},
-            {"title", c.y_label},
-            {"format", kNumber}}}}}}});
+  json tooltip = {
+      {{"field", "series"}, {"type", "nominal"}, {"title", "series"}},
+      {{"field", "x"}, {"type", "quantitative"}, {"title", c.x_label}, {"format", kNumber}},
+      {{"field", "y"}, {"type", "quantitative"}, {"title", c.y_label}, {"format", kNumber}}};
+  if (notes) tooltip.push_back({{"field", "note"}, {"type", "nominal"}, {"title", "job"}});
+  layers.push_back({{"transform", {{{"filter", "datum.marker"}}}},
+                    {"mark", {{"type", "point"}, {"filled", true}, {"size", 50}}},
+                    {"encoding", {{"x", x}, {"y", y}, {"color", color}, {"tooltip", tooltip}}}});
   json spec = base(c.title);
   spec["width"] = 560;
   spec["height"] = 320;
@@ -187,18 +186,9 @@ json heat_map_vega_lite(const HeatMap& m) {
 }
 
 json figure_vega_lite(const Figure& f) {
-  return std::visit(
-      [](const auto& c) -> json {
-        using T = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<T, LineChart>) {
-          return line_chart_vega_lite(c);
-        } else if constexpr (std::is_same_v<T, BarChart>) {
-          return bar_chart_vega_lite(c);
-        } else {
-          return heat_map_vega_lite(c);
-        }
-      },
-      f.chart);
+  if (const auto* c = std::get_if<LineChart>(&f.chart)) return line_chart_vega_lite(*c);
+  if (const auto* c = std::get_if<BarChart>(&f.chart)) return bar_chart_vega_lite(*c);
+  return heat_map_vega_lite(std::get<HeatMap>(f.chart));
 }
 
 }  // namespace codecbench::plot

@@ -141,3 +141,34 @@ TEST_CASE("published reference values: the JCTVC-E137 data sets (PCHIP)") {
   // Anchor against itself: zero, as VMAF's identity test.
   CHECK(std::fabs(bd_metrics(a1, a1).rate_pct) < 1e-12);
 }
+
+TEST_CASE("bd_table: curves grouped by input and label in any order, averaged over inputs") {
+  // The two JCTVC-E137 pairs above as two inputs, points given out of order and mixed with a
+  // third label that must be ignored.
+  const double a1[4][2] = {
+      {61279.976, 40.3953}, {108048.8736, 43.6471}, {18883.6928, 34.2911}, {33905.6656, 37.247}};
+  const double b1[4][2] = {
+      {108061.2784, 43.6768}, {61299.9936, 40.4232}, {33928.7472, 37.2761}, {18910.912, 34.3147}};
+  const double a2[4][2] = {
+      {40433.8848, 37.5761}, {7622.7456, 35.3756}, {2394.488, 33.8977}, {1017.6184, 32.0603}};
+  const double b2[4][2] = {
+      {40370.12, 37.5982}, {7587.0024, 35.4025}, {2390.0944, 33.9194}, {1017.0984, 32.0822}};
+  std::vector<RdSample> s;
+  for (int k = 0; k < 4; ++k) {
+    s.push_back({"seq1", "HM", a1[k][0], a1[k][1]});
+    s.push_back({"seq2", "other", 1000.0 * (k + 1), 30.0 + k});
+    s.push_back({"seq1", "test", b1[k][0], b1[k][1]});
+    s.push_back({"seq2", "HM", a2[k][0], a2[k][1]});
+    s.push_back({"seq2", "test", b2[k][0], b2[k][1]});
+  }
+  s.push_back({"seq3", "HM", 100, 30});  // an input with the anchor alone: no row
+  const BdTable t = bd_table(s, "HM", "test");
+  REQUIRE(t.rows.size() == 2);
+  CHECK(t.rows[0].input == "seq1");
+  CHECK(t.rows[0].result.rate_pct == doctest::Approx(-0.465215420752807).epsilon(1e-10));
+  CHECK(t.rows[1].result.rate_pct == doctest::Approx(-1.8779823450567612).epsilon(1e-10));
+  CHECK(t.rate_count == 2);
+  CHECK(t.mean_rate_pct == doctest::Approx((-0.465215420752807 - 1.8779823450567612) / 2));
+  CHECK(t.quality_count == 2);
+  CHECK(bd_table(s, "HM", "nobody").rows.empty());
+}

@@ -41,8 +41,8 @@ TEST_CASE("Vega-Lite line chart: every finite point, one tooltip per marker, the
   c.title = "t";
   c.x_label = "N";
   c.y_label = "speedup";
-  c.series = {{"measured", {1, 2, 4}, {1, 1.8, std::nan("")}, false, true},
-              {"ideal", {1, 4}, {1, 4}, true, false}};
+  c.series = {{"measured", {1, 2, 4}, {1, 1.8, std::nan("")}, false, true, {}},
+              {"ideal", {1, 4}, {1, 4}, true, false, {}}};
   c.shade_from_x = 2.5;
   c.shade_label = "oversubscribed";
   const json spec = plot::line_chart_vega_lite(c);
