@@ -298,8 +298,7 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
   for (const auto& j : d.jobs) {
     if (j.status != "ok" || j.result_json.empty()) continue;
     const auto r = nlohmann::json::parse(j.result_json);
-    const std::string label =
-        fmt::format("{} {} {}", j.input, j.encoder_label, j.options).substr(0, 40);
+    const std::string label = fmt::format("{} {} {}", j.input, j.encoder_label, j.options);
     ratio.labels.push_back(label);
     ratio.values.push_back(get(r, {"size", "compression_ratio"}));
     const bool audio = r.value("type", "video") == "audio";

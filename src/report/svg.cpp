@@ -31,6 +31,15 @@ std::string esc(const std::string& s) {
   return o;
 }
 
+// At most `n` bytes of a label, "..." marking a cut (never inside a UTF-8 sequence); the full
+// text goes in tooltips.
+std::string shortened(const std::string& s, std::size_t n) {
+  if (s.size() <= n) return s;
+  std::size_t cut = n - 3;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut) + "...";
+}
+
 // "Nice" tick step for a range (1, 2 or 5 times a power of ten).
 double tick_step(double range, int target) {
   const double raw = range / std::max(1, target);
@@ -221,8 +230,8 @@ std::string bar_chart_svg(const BarChart& c) {
         "<rect x=\"{:.0f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\">"
         "<title>{}: {:.4g} {}</title></rect>"
         "<text x=\"{:.1f}\" y=\"{:.1f}\">{:.3g} {}</text>\n",
-        left - 6, y + 14, esc(c.labels[i]), left, y + 3, w, row - 6, kColors[0], esc(c.labels[i]),
-        c.values[i], esc(c.unit), left + w + 4, y + 14, c.values[i], esc(c.unit));
+        left - 6, y + 14, esc(shortened(c.labels[i], 40)), left, y + 3, w, row - 6, kColors[0],
+        esc(c.labels[i]), c.values[i], esc(c.unit), left + w + 4, y + 14, c.values[i], esc(c.unit));
   }
   return o + "</svg>\n";
 }

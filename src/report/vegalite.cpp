@@ -132,7 +132,7 @@ json bar_chart_vega_lite(const BarChart& c) {
         {"type", "nominal"},
         {"sort", {{"field", "i"}}},
         {"title", nullptr},
-        {"axis", {{"labelLimit", 320}}}}},
+        {"axis", {{"labelLimit", 300}}}}},  // longer labels end in an ellipsis
       {"x", {{"field", "value"}, {"type", "quantitative"}, {"title", c.unit}}},
       {"tooltip",
        {{{"field", "label"}, {"type", "nominal"}, {"title", "job"}},

@@ -135,3 +135,25 @@ TEST_CASE("the report: a hostile name cannot close a script element or inject ma
   CHECK(count(html, "<div class=\"chart\"") == static_cast<int>(figs.size()));
   CHECK(figs.back().name == "sweep-1-throughput");
 }
+
+TEST_CASE(
+    "static bar chart: long labels are cut between UTF-8 characters, kept whole in tooltips") {
+  std::string label;
+  for (int i = 0; i < 30; ++i) label += "\xc3\xa9";  // 30 x "é", 60 bytes
+  const plot::Figure f{"bars", "t", plot::BarChart{"t", "fps", {label}, {3.0}}};
+  const std::string svg = plot::figure_svg(f);
+  // Every byte sequence must be valid UTF-8: lead bytes followed by their continuation bytes.
+  bool valid = true;
+  for (std::size_t i = 0; i < svg.size();) {
+    const auto c = static_cast<unsigned char>(svg[i]);
+    const std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : 4;
+    for (std::size_t k = 1; k < len; ++k)
+      valid =
+          valid && i + k < svg.size() && (static_cast<unsigned char>(svg[i + k]) & 0xC0) == 0x80;
+    i += len;
+  }
+  CHECK(valid);
+  CHECK(svg.find("...") != std::string::npos);
+  CHECK(svg.find(label + ": 3 fps") != std::string::npos);  // the tooltip keeps it whole
+  CHECK(plot::figure_vega_lite(f)["data"]["values"][0]["label"] == label);
+}
