@@ -164,9 +164,9 @@ std::string bd_section(const ReportData& d) {
     }
     if (rows.size() > 1) {
       h += fmt::format(
-          "<tr class=\"avg\"><td class=\"l\">average of {}</td><td class=\"l\">{}</td><td "
-          "class=\"l\">{}</td>{}</tr>\n",
-          rows.size(), esc(anchor), esc(test), average);
+          "<tr class=\"avg\"><td class=\"l\">average (inputs where defined)</td><td "
+          "class=\"l\">{}</td><td class=\"l\">{}</td>{}</tr>\n",
+          esc(anchor), esc(test), average);
     }
   }
   return h + "</table>\n";

@@ -135,7 +135,15 @@ def main():
         check(charts == 8, f"report has 8 charts: {charts}")
         check(html.count('<div class="static"><svg') == charts, "each chart has a static SVG copy")
         check(html.count('<tr class="ok">') == 8, "report table has every job")
-        check("BD-rate" in html and "high" in html and "low" in html, "report has the BD-rate table")
+        # The report's BD table (anchor: the first label, "high") agrees with `bdrate`.
+        res = run("bdrate", "2", "--store", store, "--anchor", "high", "--test", "low",
+                  "--metric", "psnr", "--json")
+        want = json.loads(res.stdout)["inputs"][0]
+        row = re.search(r'<tr><td class="l">testsrc2</td><td class="l">high</td><td class="l">low</td>'
+                        r'<td>([^<]*)</td><td>([^<]*)</td>', html)
+        check(row is not None and row.group(1) == f"{want['bd_rate_pct']:+.2f} %"
+              and row.group(2) == f"{want['bd_quality']:+.3f}",
+              f"report BD-rate table equals bdrate: {row.groups() if row else None} vs {want}")
         external = [w for w in ("src=\"http", "href=\"http", "<link ", "<script src") if w in html]
         check(not external, f"report needs no network: {external}")
         pngs = sorted(f for f in os.listdir(figs) if f.endswith(".png")) if os.path.isdir(figs) else []
