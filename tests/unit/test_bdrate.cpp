@@ -119,11 +119,12 @@ TEST_CASE("reference values: the FAU example against SciPy's interpolators") {
 
 TEST_CASE("published reference values: the JCTVC-E137 data sets (PCHIP)") {
   // Two anchor/test pairs of HM results (rates in kbit/s, Y-PSNR in dB) from JCT-VC contribution
-  // JCTVC-E137 ("Improvements of the BD-PSNR model", Geneva 2011), which introduced the
-  // piecewise-cubic BD model of the CTC spreadsheet. Expected BD-rates as published in Netflix
-  // VMAF's python/test/bd_rate_calculator_test.py (BDrateCalculatorJCTVCTest), which reproduces
-  // the spreadsheet: -0.00465215420752807 and -0.018779823450567612 (fractions, i.e. -0.465 %
-  // and -1.878 %). VMAF checks its own figures to 4 places; ours agree to 1e-10.
+  // JCTVC-E137 (5th meeting, Geneva, 2011; http://phenix.it-sudparis.eu/jct/doc_end_user/
+  // documents/5_Geneva/wg11/JCTVC-E137-v1.zip), as quoted by Netflix VMAF's
+  // python/test/bd_rate_calculator_test.py (BDrateCalculatorJCTVCTest) and Android CTS's
+  // BdRateCalculatorTests. Expected BD-rates as published in VMAF's test, which implements the
+  // JCT-VC spreadsheet's PCHIP: -0.00465215420752807 and -0.018779823450567612 (fractions, i.e.
+  // -0.465 % and -1.878 %). VMAF checks its own figures to 4 places; ours agree to 1e-10.
   const RdCurve a1{{108048.8736, 61279.976, 33905.6656, 18883.6928},
                    {43.6471, 40.3953, 37.247, 34.2911}};
   const RdCurve b1{{108061.2784, 61299.9936, 33928.7472, 18910.912},
