@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "codecbench/bdrate.hpp"
 #include "codecbench/plot.hpp"
 #include "codecbench/store.hpp"
 
@@ -22,6 +23,10 @@ struct ReportData {
   std::string status;
   std::vector<ResultStore::JobRow> jobs;
   std::vector<nlohmann::json> sweeps;  ///< sweep documents (sweep.hpp) of the same preset
+  /// BD-rate table: the anchor label ("" = the first label with a ladder, per input) and the
+  /// interpolation.
+  std::string bd_anchor;
+  BdInterpolation bd_interp = BdInterpolation::kPchip;
 };
 
 /// The figures of a report, in order: RD curves per input and metric, compression ratio and

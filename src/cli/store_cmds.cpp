@@ -377,10 +377,14 @@ struct ReportSettings {
   std::string store = kDefaultStore;
   std::string output = "report.html";
   std::string figures;
+  std::string anchor;
+  std::string interp = "pchip";
   bool quiet = false;
 };
 
 int report(const ReportSettings& s) {
+  const auto interp = parse_bd_interpolation(s.interp);
+  if (!interp) throw UsageError(fmt::format("--interp {}: one of pchip, cubic, akima", s.interp));
   ResultStore store(s.store);
   std::int64_t id = 0;
   if (s.run.empty()) {
@@ -400,6 +404,18 @@ int report(const ReportSettings& s) {
   d.info = store.run_info(id);
   d.jobs = store.jobs(id);
   d.sweeps = store.sweeps(d.info.preset_hash);
+  d.bd_interp = *interp;
+  d.bd_anchor = s.anchor;
+  if (!s.anchor.empty() && std::none_of(d.jobs.begin(), d.jobs.end(), [&](const auto& j) {
+        return j.encoder_label == s.anchor;
+      })) {
+    std::set<std::string> known;
+    for (const auto& j : d.jobs) known.insert(j.encoder_label);
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+    throw UsageError(fmt::format("--anchor '{}': run {} has no such encoder label (labels: {})",
+                                 s.anchor, id, list));
+  }
   write_output(s.output, render_report(d));
   if (!s.figures.empty()) {
     std::error_code ec;
@@ -429,6 +445,10 @@ void register_store_commands(CLI::App& app, CommandRunner& runner) {
   rep->add_option("--store", rp->store, "Results store")->capture_default_str();
   rep->add_option("--figures", rp->figures,
                   "Also write every figure as SVG and PNG into this folder");
+  rep->add_option("--anchor", rp->anchor,
+                  "BD-rate anchor label (default: the first label with a ladder, per input)");
+  rep->add_option("--interp", rp->interp, "BD interpolation: pchip, cubic or akima")
+      ->capture_default_str();
   rep->add_flag("-q,--quiet", rp->quiet, "No summary line on stderr");
   rep->callback([rp, &runner] { runner = [rp] { return report(*rp); }; });
 

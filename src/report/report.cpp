@@ -85,47 +85,72 @@ std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const
 }
 
 // The BD-rate table: for each input, between the encoder labels that have a ladder (two or
-// more points), the first label as anchor and every other as test; one column per measured
-// metric, BD-PSNR (or BD-SNR) beside the first; an average row per pair over several inputs.
+// more points): the chosen anchor (or the first such label) against every other. One column per
+// measured metric: the primary one (PSNR average for video, SNR for audio) with BD-PSNR/BD-SNR
+// beside it, then PSNR-Y, SSIM, MS-SSIM, SI-SDR; an average row per pair over several inputs.
 std::string bd_section(const ReportData& d) {
-  static const std::vector<std::pair<const char*, const char*>> kMetrics = {
-      {"psnr", "PSNR"},       {"psnr-y", "PSNR-Y"}, {"ssim", "SSIM"},
-      {"ms-ssim", "MS-SSIM"}, {"snr", "SNR"},       {"si-sdr", "SI-SDR"}};
+  static const std::vector<std::pair<const char*, const char*>> kMetrics = {{"primary", ""},
+                                                                            {"psnr-y", "PSNR-Y"},
+                                                                            {"ssim", "SSIM"},
+                                                                            {"ms-ssim", "MS-SSIM"},
+                                                                            {"si-sdr", "SI-SDR"}};
   std::map<std::string, std::vector<RdSample>> samples;      // metric -> samples
   std::map<std::string, std::map<std::string, int>> points;  // input -> label -> jobs
+  bool any_audio = false, any_video = false;
   for (const auto& j : d.jobs) {
     if (j.status != "ok" || j.result_json.empty()) continue;
     const auto r = nlohmann::json::parse(j.result_json);
+    const bool audio = is_audio(r);
+    (audio ? any_audio : any_video) = true;
     ++points[j.input][j.encoder_label];
     for (const auto& [m, title] : kMetrics) {
-      const double q = quality_of(r, m);
+      const std::string metric = m == std::string("primary") ? (audio ? "snr" : "psnr") : m;
+      const double q = quality_of(r, metric);
       if (std::isfinite(q)) samples[m].push_back({j.input, j.encoder_label, bitrate_of(r), q});
     }
   }
+  const std::string primary = any_audio && any_video ? "PSNR/SNR" : any_audio ? "SNR" : "PSNR";
   std::set<std::pair<std::string, std::string>> pairs;  // (anchor, test)
   for (const auto& [input, labels] : points) {
     std::vector<std::string> ladder;
     for (const auto& [label, n] : labels)
       if (n >= 2) ladder.push_back(label);
-    for (std::size_t k = 1; k < ladder.size(); ++k) pairs.insert({ladder[0], ladder[k]});
+    if (ladder.size() < 2) continue;
+    if (d.bd_anchor.empty()) {
+      for (std::size_t k = 1; k < ladder.size(); ++k) pairs.insert({ladder[0], ladder[k]});
+    } else if (std::find(ladder.begin(), ladder.end(), d.bd_anchor) != ladder.end()) {
+      for (const auto& l : ladder)
+        if (l != d.bd_anchor) pairs.insert({d.bd_anchor, l});
+    }
   }
   if (pairs.empty()) {
     if (d.jobs.empty()) return {};
-    return "<h2>BD-rate</h2>\n<p>None: no input has two encoder labels with a rate ladder (a "
-           "BD-rate needs at least 4 points per curve; see presets/x264-crf-ladder.yaml).</p>\n";
+    return d.bd_anchor.empty()
+               ? "<h2>BD-rate</h2>\n<p>None: no input has two encoder labels with a rate ladder "
+                 "(a BD-rate needs at least 4 points per curve; see "
+                 "presets/x264-crf-ladder.yaml).</p>\n"
+               : fmt::format(
+                     "<h2>BD-rate</h2>\n<p>None: no input has a ladder of the anchor '{}' "
+                     "and of another label.</p>\n",
+                     esc(d.bd_anchor));
   }
   std::vector<std::pair<const char*, const char*>> columns;
   for (const auto& m : kMetrics)
     if (samples.count(m.first)) columns.push_back(m);
-  std::string h =
-      "<h2>BD-rate</h2>\n<p>Bjontegaard delta (PCHIP) of each test label against the anchor: "
-      "negative BD-rate = the same quality for fewer bits; BD-PSNR/BD-SNR in dB at the same "
-      "bitrate. Other interpolations and metrics: <code>codecbench bdrate</code>.</p>\n"
-      "<table><tr><th class=\"l\">input</th><th class=\"l\">anchor</th><th class=\"l\">test"
-      "</th>";
+  std::string h = fmt::format(
+      "<h2>BD-rate</h2>\n<p>Bjontegaard delta ({}) of each test label against the "
+      "anchor: negative BD-rate = the same quality for fewer bits; BD-{} in dB at the "
+      "same bitrate. Per metric and pair: <code>codecbench bdrate</code>; another "
+      "anchor: <code>codecbench report --anchor LABEL</code>.</p>\n"
+      "<table><tr><th class=\"l\">input</th><th class=\"l\">anchor</th><th "
+      "class=\"l\">test</th>",
+      bd_interpolation_name(d.bd_interp), primary);
   for (std::size_t c = 0; c < columns.size(); ++c) {
-    h += fmt::format("<th>BD-rate {}</th>", columns[c].second);
-    if (c == 0) h += fmt::format("<th>BD-{} (dB)</th>", columns[c].second);
+    const std::string title = c == 0 && columns[c].first == std::string("primary")
+                                  ? primary
+                                  : std::string(columns[c].second);
+    h += fmt::format("<th>BD-rate {}</th>", title);
+    if (c == 0) h += fmt::format("<th>BD-{} (dB)</th>", title);
   }
   h += "</tr>\n";
   auto cell = [](bool ok, double v, const std::string& why, const char* f) {
@@ -135,7 +160,7 @@ std::string bd_section(const ReportData& d) {
     std::map<std::string, std::string> rows;  // input -> cells
     std::string average;
     for (std::size_t c = 0; c < columns.size(); ++c) {
-      const BdTable t = bd_table(samples[columns[c].first], anchor, test);
+      const BdTable t = bd_table(samples[columns[c].first], anchor, test, d.bd_interp);
       std::map<std::string, const BdResult*> by_input;
       for (const auto& row : t.rows) by_input[row.input] = &row.result;
       for (const auto& [input, labels] : points) {

@@ -144,6 +144,20 @@ def main():
         check(row is not None and row.group(1) == f"{want['bd_rate_pct']:+.2f} %"
               and row.group(2) == f"{want['bd_quality']:+.3f}",
               f"report BD-rate table equals bdrate: {row.groups() if row else None} vs {want}")
+        # Another anchor and interpolation: still equal to bdrate's figures.
+        alt = os.path.join(tmp, "alt.html")
+        res = run("report", "2", "--store", store, "-o", alt, "-q", "--anchor", "low", "--interp", "akima")
+        want = json.loads(run("bdrate", "2", "--store", store, "--anchor", "low", "--test", "high",
+                              "--metric", "psnr", "--interp", "akima", "--json").stdout)["inputs"][0]
+        alt_html = open(alt).read() if os.path.exists(alt) else ""
+        row = re.search(r'<tr><td class="l">testsrc2</td><td class="l">low</td><td class="l">high</td>'
+                        r'<td>([^<]*)</td>', alt_html)
+        check(res.returncode == 0 and "Bjontegaard delta (akima)" in alt_html and row is not None
+              and row.group(1) == f"{want['bd_rate_pct']:+.2f} %",
+              f"report --anchor low --interp akima: {row.groups() if row else None} vs {want['bd_rate_pct']}")
+        res = run("report", "2", "--store", store, "-o", alt, "--anchor", "nobody")
+        check(res.returncode == 2 and "--anchor 'nobody': run 2 has no such encoder label" in res.stderr,
+              "report --anchor with an unknown label")
         external = [w for w in ("src=\"http", "href=\"http", "<link ", "<script src") if w in html]
         check(not external, f"report needs no network: {external}")
         pngs = sorted(f for f in os.listdir(figs) if f.endswith(".png")) if os.path.isdir(figs) else []
