@@ -1,10 +1,13 @@
-// `codecbench bdrate --points FILE.csv --anchor A --test B`: BD-rate and BD-quality between two
-// rate-quality curves given as CSV rows curve,bitrate,quality (figures from anywhere).
+// `codecbench bdrate`: BD-rate and BD-quality between two encoder labels of a stored run, or
+// between curves given as CSV rows curve,bitrate,quality[,input] (figures from anywhere); per
+// input and averaged, in one output shape for both sources.
 #include <fmt/core.h>
 
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <sstream>
 
 #include "codecbench/bdrate.hpp"
@@ -54,79 +57,151 @@ std::vector<std::string> split_csv_line(const std::string& line) {
   return out;
 }
 
-std::map<std::string, RdCurve> read_points(const std::string& path) {
+// Rows curve,bitrate,quality and, optionally, input (a sequence name; "" when absent).
+std::vector<RdSample> read_points(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw InputError(fmt::format("{}: cannot read", path));
   std::string line;
   if (!std::getline(f, line)) throw InputError(fmt::format("{}: empty file", path));
   const auto header = split_csv_line(line);
-  auto col = [&](const char* name) {
+  auto col = [&](const char* name) -> std::optional<std::size_t> {
     for (std::size_t i = 0; i < header.size(); ++i) {
       if (header[i] == name) return i;
     }
-    throw InputError(fmt::format("{}: no '{}' column (need curve,bitrate,quality)", path, name));
+    return std::nullopt;
   };
-  const std::size_t c_curve = col("curve"), c_rate = col("bitrate"), c_quality = col("quality");
-  std::map<std::string, RdCurve> curves;
+  auto need = [&](const char* name) {
+    const auto c = col(name);
+    if (!c)
+      throw InputError(
+          fmt::format("{}: no '{}' column (need curve,bitrate,quality[,input])", path, name));
+    return *c;
+  };
+  const std::size_t c_curve = need("curve"), c_rate = need("bitrate"), c_quality = need("quality");
+  const auto c_input = col("input");
+  std::vector<RdSample> samples;
   int line_no = 1;
   while (std::getline(f, line)) {
     ++line_no;
-    if (line.empty()) continue;
+    if (line.empty() || line == "\r") continue;
     const auto cells = split_csv_line(line);
     try {
-      const std::string& name = cells.at(c_curve);
-      curves[name].rate.push_back(std::stod(cells.at(c_rate)));
-      curves[name].quality.push_back(std::stod(cells.at(c_quality)));
+      samples.push_back({c_input ? cells.at(*c_input) : std::string(), cells.at(c_curve),
+                         std::stod(cells.at(c_rate)), std::stod(cells.at(c_quality))});
     } catch (const std::exception&) {
       throw InputError(
           fmt::format("{}:{}: expected curve,bitrate,quality with numbers", path, line_no));
     }
   }
-  return curves;
+  return samples;
+}
+
+nlohmann::json number_or_null(bool ok, double v) {
+  return ok ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
 
 int run(const BdSettings& s) {
   const auto interp = parse_bd_interpolation(s.interp);
   if (!interp) throw UsageError(fmt::format("--interp '{}': pchip, cubic or akima", s.interp));
+  if (!s.points.empty() && !s.run.empty())
+    throw UsageError("give either RUN or --points, not both");
+  std::string source;
+  std::string metric = s.metric;
+  std::vector<RdSample> samples;
   if (s.points.empty()) {
-    return bdrate_from_store(s.run, s.store, s.anchor, s.test,
-                             s.metric.empty() ? "psnr-y" : s.metric, *interp, s.out);
+    if (metric.empty()) metric = "psnr-y";
+    samples = rd_samples_of_run(s.run, s.store, metric, source);
+  } else {
+    if (metric.empty()) metric = "quality";
+    source = s.points;
+    samples = read_points(s.points);
   }
-  if (!s.run.empty()) throw UsageError("give either RUN or --points, not both");
-  const auto curves = read_points(s.points);
-  auto find = [&](const std::string& name) -> const RdCurve& {
-    auto it = curves.find(name);
-    if (it == curves.end()) {
+  std::set<std::string> labels;
+  for (const auto& p : samples) labels.insert(p.label);
+  for (const auto& l : {s.anchor, s.test}) {
+    if (labels.count(l) == 0) {
       std::string known;
-      for (const auto& [k, v] : curves) known += (known.empty() ? "" : ", ") + k;
-      throw UsageError(fmt::format("{}: no curve '{}' (curves: {})", s.points, name, known));
+      for (const auto& k : labels) known += (known.empty() ? "" : ", ") + k;
+      throw UsageError(s.points.empty()
+                           ? fmt::format("{}: no encoder label '{}' with {} results "
+                                         "(labels: {})",
+                                         source, l, metric, known)
+                           : fmt::format("{}: no curve '{}' (curves: {})", source, l, known));
     }
-    return it->second;
-  };
-  const BdResult r = bd_metrics(find(s.anchor), find(s.test), *interp);
-  const std::string metric = s.metric.empty() ? "quality" : s.metric;
-  nlohmann::json j = {{"anchor", s.anchor},        {"test", s.test},   {"metric", metric},
-                      {"interpolation", s.interp}, {"valid", r.valid}, {"reason", r.reason}};
-  j["bd_rate_pct"] = r.valid ? nlohmann::json(r.rate_pct) : nlohmann::json(nullptr);
-  j["bd_quality"] = r.quality_valid ? nlohmann::json(r.quality) : nlohmann::json(nullptr);
-  j["quality_reason"] = r.quality_reason;
-  if (s.out.json()) write_output(s.out.json_path, j.dump(2) + "\n");
+  }
+  const BdTable t = bd_table(samples, s.anchor, s.test, *interp);
+  const bool several = t.rows.size() > 1;
+
+  if (s.out.json()) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& [input, r] : t.rows) {
+      rows.push_back({{"input", input.empty() ? nlohmann::json(nullptr) : nlohmann::json(input)},
+                      {"valid", r.valid},
+                      {"reason", r.reason},
+                      {"bd_rate_pct", number_or_null(r.valid, r.rate_pct)},
+                      {"bd_quality", number_or_null(r.quality_valid, r.quality)},
+                      {"quality_reason", r.quality_reason}});
+    }
+    const nlohmann::json doc = {
+        {"schema_version", 1},
+        {"source", source},
+        {"anchor", s.anchor},
+        {"test", s.test},
+        {"metric", metric},
+        {"interpolation", bd_interpolation_name(*interp)},
+        {"inputs", rows},
+        {"average",
+         {{"bd_rate_pct", number_or_null(t.rate_count > 0, t.mean_rate_pct)},
+          {"bd_quality", number_or_null(t.quality_count > 0, t.mean_quality)},
+          {"inputs_with_bd_rate", t.rate_count},
+          {"inputs_with_bd_quality", t.quality_count}}}};
+    write_output(s.out.json_path, doc.dump(2) + "\n");
+  }
   if (s.out.csv()) {
-    write_output(
-        s.out.csv_path,
-        to_csv(
-            {"anchor", "test", "metric", "interpolation", "bd_rate_pct", "bd_quality", "reason",
-             "quality_reason"},
-            {{s.anchor, s.test, metric, s.interp, r.valid ? fmt::format("{}", r.rate_pct) : "",
-              r.quality_valid ? fmt::format("{}", r.quality) : "", r.reason, r.quality_reason}}));
+    std::vector<std::vector<std::string>> rows;
+    auto num = [](bool ok, double v) { return ok ? fmt::format("{}", v) : std::string(); };
+    for (const auto& [input, r] : t.rows) {
+      rows.push_back({input, s.anchor, s.test, metric, bd_interpolation_name(*interp),
+                      num(r.valid, r.rate_pct), num(r.quality_valid, r.quality), r.reason,
+                      r.quality_reason});
+    }
+    if (several) {
+      rows.push_back({"average", s.anchor, s.test, metric, bd_interpolation_name(*interp),
+                      num(t.rate_count > 0, t.mean_rate_pct),
+                      num(t.quality_count > 0, t.mean_quality), "", ""});
+    }
+    write_output(s.out.csv_path, to_csv({"input", "anchor", "test", "metric", "interpolation",
+                                         "bd_rate_pct", "bd_quality", "reason", "quality_reason"},
+                                        rows));
   }
   if (s.out.text_on_stdout()) {
-    write_output(
-        "", fmt::format(
-                "{} vs {} ({}, {}): BD-rate {}, BD-{} {}\n", s.test, s.anchor, metric, s.interp,
-                r.valid ? fmt::format("{:+.2f} %", r.rate_pct) : "n/a (" + r.reason + ")", metric,
-                r.quality_valid ? fmt::format("{:+.4f}", r.quality)
-                                : "n/a (" + r.quality_reason + ")"));
+    auto rate = [](const BdResult& r) {
+      return r.valid ? fmt::format("{:+.2f} %", r.rate_pct) : "n/a (" + r.reason + ")";
+    };
+    auto quality = [](const BdResult& r) {
+      return r.quality_valid ? fmt::format("{:+.4f}", r.quality) : "n/a (" + r.quality_reason + ")";
+    };
+    std::string text;
+    if (!several && t.rows.size() == 1 && t.rows[0].input.empty()) {
+      const BdResult& r = t.rows[0].result;
+      text = fmt::format("{} vs {} ({}, {}): BD-rate {}, BD-{} {}\n", s.test, s.anchor, metric,
+                         bd_interpolation_name(*interp), rate(r), metric, quality(r));
+    } else {
+      text = fmt::format("{} vs {} on {} ({}, {}):\n", s.test, s.anchor, source, metric,
+                         bd_interpolation_name(*interp));
+      for (const auto& [input, r] : t.rows)
+        text += fmt::format("  {:<24} BD-rate {:>10}   BD-{} {}\n", input.empty() ? "-" : input,
+                            rate(r), metric, quality(r));
+      if (t.rows.empty())
+        text += fmt::format("  no input has both '{}' and '{}'\n", s.anchor, s.test);
+      if (several)
+        text += fmt::format(
+            "  {:<24} BD-rate {:>10}   BD-{} {}\n", "average",
+            t.rate_count > 0 ? fmt::format("{:+.2f} %", t.mean_rate_pct) : std::string("n/a"),
+            metric,
+            t.quality_count > 0 ? fmt::format("{:+.4f}", t.mean_quality) : std::string("n/a"));
+    }
+    write_output("", text);
   }
   return 0;
 }
@@ -140,7 +215,8 @@ void register_bdrate(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("RUN", s->run,
                   "Run id in the store, or a `run --json` file (default: the latest run)");
   cmd->add_option("--store", s->store, "Results store")->capture_default_str();
-  cmd->add_option("--points", s->points, "CSV with columns curve,bitrate,quality instead of a run");
+  cmd->add_option("--points", s->points,
+                  "CSV with columns curve,bitrate,quality[,input] instead of a run");
   cmd->add_option("--anchor", s->anchor, "Anchor curve name")->required();
   cmd->add_option("--test", s->test, "Test curve name")->required();
   cmd->add_option("--metric", s->metric,

@@ -4,16 +4,18 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "codecbench/bdrate.hpp"
 
 namespace codecbench::cli {
 
-struct OutputOptions;
-/// BD figures per input (and their average) between two encoder labels of a stored run.
-int bdrate_from_store(const std::string& run_ref, const std::string& store_path,
-                      const std::string& anchor, const std::string& test, const std::string& metric,
-                      BdInterpolation interp, const OutputOptions& out);
+/// The rate-quality points of a stored run (an id, "" for the latest, or a `run --json` file)
+/// for one metric (results.hpp's names), one per finished job that measured it; `name` is set
+/// to how the run is called in messages ("run 3", or the file).
+std::vector<RdSample> rd_samples_of_run(const std::string& run_ref, const std::string& store_path,
+                                        const std::string& metric, std::string& name);
 
 using CommandRunner = std::function<int()>;
 

@@ -292,7 +292,8 @@ int compare(const CompareSettings& s) {
         powerless, s.alpha);
   if (s.out.json()) {
     write_output(s.out.json_path,
-                 nlohmann::json({{"a", name_a},
+                 nlohmann::json({{"schema_version", 1},
+                                 {"a", name_a},
                                  {"b", name_b},
                                  {"test", *which == SpeedTest::kWelch ? "welch" : "mann-whitney"},
                                  {"alpha", s.alpha},
@@ -309,68 +310,21 @@ int compare(const CompareSettings& s) {
 
 }  // namespace
 
-int bdrate_from_store(const std::string& run_ref, const std::string& store_path,
-                      const std::string& anchor, const std::string& test, const std::string& metric,
-                      BdInterpolation interp, const OutputOptions& out) {
-  std::string name;
+std::vector<RdSample> rd_samples_of_run(const std::string& run_ref, const std::string& store_path,
+                                        const std::string& metric, std::string& name) {
   std::string ref = run_ref;
   if (ref.empty()) ref = std::to_string(ResultStore(store_path).latest_run());
   const auto jobs = load_run(ref, store_path, name);
   std::vector<RdSample> samples;
-  std::set<std::string> labels;
   for (const auto& j : jobs) {
     if (j.status != "ok" || j.result.is_null()) continue;
     const double q = quality_of(j.result, metric);
-    if (!std::isfinite(q)) continue;
-    samples.push_back({j.input, j.label, bitrate_of(j.result), q});
-    labels.insert(j.label);
+    if (std::isfinite(q)) samples.push_back({j.input, j.label, bitrate_of(j.result), q});
   }
-  for (const auto& l : {anchor, test}) {
-    if (labels.count(l) == 0) {
-      std::string known;
-      for (const auto& k : labels) known += (known.empty() ? "" : ", ") + k;
-      throw UsageError(fmt::format("{}: no encoder label '{}' with {} results (labels: {})", name,
-                                   l, metric, known));
-    }
-  }
-  const BdTable table = bd_table(samples, anchor, test, interp);
-  nlohmann::json rows = nlohmann::json::array();
-  std::string text = fmt::format("{} vs {} on {} ({}, {}):\n", test, anchor, name, metric,
-                                 bd_interpolation_name(interp));
-  for (const auto& [in, r] : table.rows) {
-    text += fmt::format(
-        "  {:<24} BD-rate {:>10}   BD-{} {}\n", in,
-        r.valid ? fmt::format("{:+.2f} %", r.rate_pct) : "n/a (" + r.reason + ")", metric,
-        r.quality_valid ? fmt::format("{:+.4f}", r.quality) : "n/a (" + r.quality_reason + ")");
-    rows.push_back(
-        {{"input", in},
-         {"valid", r.valid},
-         {"reason", r.reason},
-         {"bd_rate_pct", r.valid ? nlohmann::json(r.rate_pct) : nlohmann::json(nullptr)},
-         {"bd_quality", r.quality_valid ? nlohmann::json(r.quality) : nlohmann::json(nullptr)},
-         {"quality_reason", r.quality_reason}});
-  }
-  const int n = table.rate_count, nq = table.quality_count;
-  const double mean_rate = table.mean_rate_pct, mean_q = table.mean_quality;
-  if (n > 0 || nq > 0) {
-    text += fmt::format("  {:<24} BD-rate {:>10}   BD-{} {}\n", "average",
-                        n > 0 ? fmt::format("{:+.2f} %", mean_rate) : std::string("n/a"), metric,
-                        nq > 0 ? fmt::format("{:+.4f}", mean_q) : std::string("n/a"));
-  }
-  if (out.json()) {
-    nlohmann::json j = {{"run", name},
-                        {"anchor", anchor},
-                        {"test", test},
-                        {"metric", metric},
-                        {"interpolation", bd_interpolation_name(interp)},
-                        {"inputs", rows}};
-    j["average"] = {{"bd_rate_pct", n > 0 ? nlohmann::json(mean_rate) : nlohmann::json(nullptr)},
-                    {"bd_quality", nq > 0 ? nlohmann::json(mean_q) : nlohmann::json(nullptr)}};
-    write_output(out.json_path, j.dump(2) + "\n");
-  }
-  if (out.text_on_stdout()) write_output("", text);
-  return 0;
+  return samples;
 }
+
+namespace {
 
 struct ReportSettings {
   std::string run;
@@ -435,6 +389,8 @@ int report(const ReportSettings& s) {
                  s.output.c_str());
   return 0;
 }
+
+}  // namespace
 
 void register_store_commands(CLI::App& app, CommandRunner& runner) {
   auto rp = std::make_shared<ReportSettings>();

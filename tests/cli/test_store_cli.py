@@ -88,7 +88,8 @@ def main():
         res = run("compare", same, slow_path, "--test", "mann-whitney", "--json")
         doc = json.loads(res.stdout)
         job = doc["jobs"][0]
-        check(res.returncode == 0 and doc["test"] == "mann-whitney" and job["statistic"] == 0
+        check(res.returncode == 0 and doc["schema_version"] == 1 and doc["test"] == "mann-whitney"
+              and job["statistic"] == 0
               and abs(job["p_value"] - 0.1) < 1e-12 and abs(job["min_p_value"] - 0.1) < 1e-12
               and job["flags"] == ["slower? (too few repeats for this test)"],
               f"compare --test mann-whitney, 3 repeats: {job}")
