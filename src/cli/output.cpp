@@ -1,11 +1,13 @@
 #include "output.hpp"
 
+#include <fmt/core.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -129,5 +131,16 @@ Palette Palette::for_fd(int fd) {
 }
 
 bool stderr_is_tty() { return ::isatty(STDERR_FILENO) != 0; }
+
+void write_figures(const std::string& dir, const std::vector<plot::Figure>& figures) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw InputError(fmt::format("{}: cannot create the folder ({})", dir, ec.message()));
+  for (const auto& f : figures) {
+    const std::string svg = plot::figure_svg(f);
+    write_output((std::filesystem::path(dir) / (f.name + ".svg")).string(), svg);
+    write_output((std::filesystem::path(dir) / (f.name + ".png")).string(), plot::svg_to_png(svg));
+  }
+}
 
 }  // namespace codecbench::cli

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "codecbench/plot.hpp"
+
 namespace codecbench::cli {
 
 /// Options every command shares.
@@ -31,6 +33,10 @@ void add_output_options(CLI::App* app, OutputOptions& out);
 /// Writes text to FILE, or to stdout when path is empty. Throws InputError when FILE cannot be
 /// written.
 void write_output(const std::string& path, const std::string& text);
+
+/// Writes each figure into `dir` (created if needed) as NAME.svg and NAME.png (rasterised by
+/// FFmpeg's librsvg decoder), for papers. Throws InputError when the folder cannot be made.
+void write_figures(const std::string& dir, const std::vector<plot::Figure>& figures);
 
 /// A CSV document: header then rows, RFC 4180 quoting.
 std::string to_csv(const std::vector<std::string>& header,

@@ -371,19 +371,7 @@ int report(const ReportSettings& s) {
                                  s.anchor, id, list));
   }
   write_output(s.output, render_report(d));
-  if (!s.figures.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(s.figures, ec);
-    if (ec)
-      throw InputError(
-          fmt::format("{}: cannot create the figure folder ({})", s.figures, ec.message()));
-    for (const auto& f : report_figures(d)) {
-      const std::string svg = plot::figure_svg(f);
-      write_output((std::filesystem::path(s.figures) / (f.name + ".svg")).string(), svg);
-      write_output((std::filesystem::path(s.figures) / (f.name + ".png")).string(),
-                   plot::svg_to_png(svg));
-    }
-  }
+  if (!s.figures.empty()) write_figures(s.figures, report_figures(d));
   if (!s.quiet)
     std::fprintf(stderr, "report of run %lld written to %s\n", static_cast<long long>(id),
                  s.output.c_str());

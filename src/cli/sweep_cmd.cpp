@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 
 #include "codecbench/batch.hpp"
@@ -94,20 +93,6 @@ std::string table(const SweepResult& r) {
   return t;
 }
 
-void write_plots(const SweepResult& r, const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
-    throw InputError(fmt::format("{}: cannot create the plot folder ({})", dir, ec.message()));
-  // Every figure as SVG (for papers and the web) and PNG (rasterised by FFmpeg's librsvg decoder).
-  const nlohmann::json doc = r;
-  for (const auto& f : sweep_figures(doc)) {
-    const std::string svg = plot::figure_svg(f);
-    write_output((std::filesystem::path(dir) / (f.name + ".svg")).string(), svg);
-    write_output((std::filesystem::path(dir) / (f.name + ".png")).string(), plot::svg_to_png(svg));
-  }
-}
-
 int run(const SweepSettings& s) {
   SweepSpec spec;
   spec.counts = parse_counts(s.counts);
@@ -144,7 +129,7 @@ int run(const SweepSettings& s) {
   if (!s.out.quiet) {
     for (const auto& w : r.warnings) std::fprintf(stderr, "codecbench: warning: %s\n", w.c_str());
   }
-  if (!s.plots.empty()) write_plots(r, s.plots);
+  if (!s.plots.empty()) write_figures(s.plots, sweep_figures(j));
   if (s.out.json()) write_output(s.out.json_path, j.dump(2) + "\n");
   if (s.out.csv()) {
     std::vector<nlohmann::json> rows;
