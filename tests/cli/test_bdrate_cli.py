@@ -9,14 +9,9 @@ import subprocess
 import sys
 import tempfile
 
+from harness import check, finish
+
 CB = os.environ["CODECBENCH"]
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
 
 
 POINTS = """curve,bitrate,quality
@@ -102,8 +97,7 @@ def main():
         check(res.returncode == 3 and len(res.stderr.strip().splitlines()) == 1, "missing file")
         res = run("--points", pts, "--anchor", "x265-slow", "--test", "short", "--interp", "spline")
         check(res.returncode == 2, "bad --interp")
-    print(f"{'FAILED' if failures else 'passed'}: {len(failures)} failure(s)")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

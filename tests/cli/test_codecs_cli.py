@@ -9,8 +9,9 @@ import sys
 import tempfile
 import time
 
+from harness import check, failures, finish
+
 CB = os.environ["CODECBENCH"]
-failures = []
 
 
 def run(*args, expect=0):
@@ -18,12 +19,6 @@ def run(*args, expect=0):
     if res.returncode != expect:
         failures.append(f"{args}: exit {res.returncode}, expected {expect}\n{res.stderr}")
     return res
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-    print(("ok: " if cond else "FAIL: ") + what)
 
 
 def main():
@@ -96,10 +91,7 @@ def main():
           and lines[1].split() == ["usable", "video", "mpeg4"],
           f"probe text view: {lines}")
 
-    print(f"{'FAILED' if failures else 'passed'}: {len(failures)} failure(s)")
-    for f in failures:
-        print("  " + f)
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

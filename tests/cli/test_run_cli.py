@@ -12,15 +12,10 @@ import sys
 import tempfile
 import time
 
+from harness import check, finish
+
 CB = os.environ["CODECBENCH"]
 ROOT = os.environ["SOURCE_ROOT"]
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(*args, timeout=300, env=None):
@@ -145,8 +140,7 @@ def main():
         (status,) = db.execute("select status from runs").fetchone()
         check(p.returncode == 130 and 1 <= done < 6 and status == "interrupted",
               f"SIGINT: exit {p.returncode}, {done} finished jobs kept, run {status} ({line.strip()})")
-    print(f"{'FAILED' if failures else 'passed'}: {len(failures)} failure(s)")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

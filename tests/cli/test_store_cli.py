@@ -12,14 +12,9 @@ import subprocess
 import sys
 import tempfile
 
+from harness import check, finish
+
 CB = os.environ["CODECBENCH"]
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(*args):
@@ -209,8 +204,7 @@ def main():
         check([r["id"] for r in json.loads(res.stdout)] == [2], "run 1 removed")
         res = run("runs", "show", "1", "--store", store)
         check(res.returncode == 3 and "no run 1" in res.stderr, "a removed run is gone")
-    print(f"{'FAILED' if failures else 'passed'}: {len(failures)} failure(s)")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

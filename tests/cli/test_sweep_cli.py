@@ -11,15 +11,10 @@ import sys
 import tempfile
 import xml.dom.minidom
 
+from harness import check, finish
+
 CB = os.environ["CODECBENCH"]
 ROOT = os.environ["SOURCE_ROOT"]
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def median(v):
@@ -101,8 +96,7 @@ def main():
         open(bad, "w").write(PRESET.replace(", frames: 25", ""))
         res = run("sweep", bad, "--mode", "weak", "--threads", "1,2", "--no-store", env=env)
         check(res.returncode == 2 and "frames:" in res.stderr, "weak codec sweep needs trimmed inputs")
-    print(f"{'FAILED' if failures else 'passed'}: {len(failures)} failure(s)")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -12,15 +12,10 @@ import sys
 import tempfile
 import wave
 
+from harness import check, finish
+
 CB = os.environ["CODECBENCH"]
 CITY = os.path.join(os.environ["SOURCE_ROOT"], "samples", "cityCC0.mpg")
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def run(*args, timeout=120):
@@ -175,8 +170,7 @@ def main():
         good_runs(tmp)
         audio_runs(tmp)
         bad_inputs(tmp)
-    print(f"{'FAILED' if failures else 'passed'}: {len(failures)} failure(s)")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
+from harness import check, finish
+
 SKIP = 77
 CB = os.environ["CODECBENCH"]
 FFMPEG = os.environ.get("FFMPEG")
@@ -25,15 +28,6 @@ CASES = [
     ("mpeg4", ["qmin=6", "qmax=6"], "lavfi:mandelbrot=size=320x240:rate=25,format=yuv420p", 25),
     ("mpeg4", ["b=1M"], CITY, 25),
 ]
-
-failures = []
-
-
-def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what)
-    if not cond:
-        failures.append(what)
-
 
 def ffmpeg_figures(kept, uri, frames, video, cpuflags=None):
     if uri.startswith("lavfi:"):
@@ -102,8 +96,7 @@ def main():
                       f"{label}: SSIM {k} {ours_s[k]:.6f} vs ffmpeg C path {s0[k]:.6f}")
             check(doc["size"]["kept_bytes"] > doc["size"]["bitstream_bytes"] * 0.9,
                   f"{label}: kept file holds the stream")
-    print(f"{'FAILED' if failures else 'passed'}: {len(failures)} failure(s)")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":
