@@ -1,9 +1,9 @@
 #pragma once
 /// @file audio_metrics.hpp
-/// Audio quality metrics on aligned signals, in a registry like the video metrics.
+/// Audio quality metrics on aligned signals. They live in the one metric registry
+/// (metrics.hpp); this header adds the audio lookup and the alignment search.
 /// Signals are planar float channels of equal length at one sample rate.
 
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -11,24 +11,11 @@
 
 namespace codecbench {
 
-/// Planar float samples: one vector per channel, all the same length.
-using AudioChannels = std::vector<std::vector<float>>;
+/// Kept for the call sites that only deal with audio.
+using AudioMetricKind = MetricDescriptor;
 
-/// One registry entry.
-struct AudioMetricKind {
-  std::string name;         ///< "snr", "segsnr", "si_sdr"
-  std::string description;  ///< definition and source
-  /// Values for reference vs. decoded: "db" (channel average) and "ch0", "ch1", ...
-  std::function<MetricValues(const AudioChannels& reference, const AudioChannels& decoded,
-                             int sample_rate)>
-      compute;
-};
-
-/// The registered audio metrics.
-const std::vector<AudioMetricKind>& audio_metric_registry();
-
-/// Registry lookup; throws UsageError listing the known names.
-const AudioMetricKind& find_audio_metric(const std::string& name);
+/// The audio metrics (find_metric(name, kAudio)).
+const MetricDescriptor& find_audio_metric(const std::string& name);
 
 /// Lag (in samples) by which `decoded` trails `reference`, found by maximising the normalised
 /// cross-correlation of the channel sums over lags in [-max_lag, max_lag]. 0 when aligned.

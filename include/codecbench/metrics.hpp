@@ -1,8 +1,13 @@
 #pragma once
 /// @file metrics.hpp
-/// Video quality metrics, computed exactly as FFmpeg's psnr and ssim filters compute them, in a
-/// registry of self-describing entries (name, description, supported formats, factory), so a
-/// new metric is one new file plus one registry line.
+/// Quality metrics, video and audio, in one registry of self-describing entries, as libvmaf's
+/// feature extractors declare themselves: each metric states its outputs (name, unit,
+/// direction, per-plane or not; the first is its primary figure), its options, its cost, and
+/// how to compute it. Everything that names a metric (presets' `metrics:`, result reading,
+/// run's table, compare, bdrate, the report, help text) reads this registry, so a new metric
+/// is one new file plus one registry line (docs/metrics.md shows one worked through).
+///
+/// Video metrics are computed exactly as FFmpeg's psnr and ssim filters compute them.
 
 #include <functional>
 #include <memory>
@@ -11,13 +16,17 @@
 #include <vector>
 
 #include "codecbench/av.hpp"
+#include "codecbench/catalog.hpp"
 
 namespace codecbench {
 
 /// Named values, in a stable order (e.g. {"y", 41.2}, {"u", 44.0}, ...).
 using MetricValues = std::vector<std::pair<std::string, double>>;
 
-/// Accumulates one metric over frame pairs of one format and size.
+/// Planar float audio samples: one vector per channel, all the same length.
+using AudioChannels = std::vector<std::vector<float>>;
+
+/// Accumulates one video metric over frame pairs of one format and size.
 class VideoMetric {
  public:
   virtual ~VideoMetric() = default;
@@ -28,23 +37,76 @@ class VideoMetric {
   [[nodiscard]] virtual MetricValues summary() const = 0;
 };
 
-/// One registry entry.
-struct VideoMetricKind {
-  std::string name;         ///< "psnr", "ssim"
-  std::string description;  ///< one line, with the definition's source
+/// Which way a figure improves.
+enum class Better { kHigher, kLower };
+
+/// One value a metric reports (a key of the metric's object under `quality` in a job result).
+struct MetricOutput {
+  std::string name;   ///< key in the result ("average", "y", "db")
+  std::string unit;   ///< "dB", "" for unitless
+  Better better = Better::kHigher;
+  bool per_component = false;  ///< one plane (y, u, v, r, g, b, a) or channel; false: combined
+  std::string title;           ///< for tables and charts ("PSNR-Y")
+  bool charted = false;        ///< an RD curve and a BD-rate column in the report
+};
+
+/// One option a metric takes (none of today's metrics has any; VMAF's model will).
+struct MetricOption {
+  std::string name;
+  std::string default_value;
+  std::string description;
+};
+
+/// One registry entry. Video metrics set `supports`/`create`; audio metrics set `compute`.
+struct MetricDescriptor {
+  std::string name;  ///< the one spelling: presets, result keys, --metric ("psnr", "ms_ssim")
+  MediaType type = MediaType::kVideo;  ///< kVideo or kAudio
+  std::string title;                   ///< "PSNR"
+  std::string description;             ///< one line, with the definition's source
+  /// Its outputs; the first is the metric's primary figure (what `--metric NAME` reads).
+  std::vector<MetricOutput> outputs;
+  bool measured_by_default = false;  ///< measured when a job names no metrics
+  /// Relative cost per pixel (video) or sample (audio), PSNR = 1: what a scheduler may use.
+  double cost = 1;
+  std::vector<MetricOption> options;
+
+  // Video metrics
   /// Pixel formats the metric works on (planar YUV, gray, GBR; 8 to 16 bits).
   std::function<bool(AVPixelFormat)> supports;
   /// New accumulator for frames of this format and size.
   std::function<std::unique_ptr<VideoMetric>(AVPixelFormat, int width, int height)> create;
   /// Smallest width and height the metric is defined for, pixels.
   int min_size = 1;
+
+  // Audio metrics
+  /// Values for reference vs. decoded: "db" (channel average) and "ch0", "ch1", ...
+  std::function<MetricValues(const AudioChannels& reference, const AudioChannels& decoded,
+                             int sample_rate)>
+      compute;
+
+  [[nodiscard]] const MetricOutput& primary() const { return outputs.front(); }
 };
 
-/// The registered video metrics.
-const std::vector<VideoMetricKind>& video_metric_registry();
+/// Kept for the call sites that only deal with one media type.
+using VideoMetricKind = MetricDescriptor;
 
-/// Registry lookup; throws UsageError listing the known names when `name` is unknown.
-const VideoMetricKind& find_video_metric(const std::string& name);
+/// Every registered metric, video first, in registry order.
+const std::vector<MetricDescriptor>& metric_registry();
+
+/// Registry lookup; throws UsageError naming the known metrics (and the closest one).
+const MetricDescriptor& find_metric(const std::string& name);
+
+/// Lookup restricted to one media type: UsageError when `name` is unknown or of the other type.
+const MetricDescriptor& find_metric(const std::string& name, MediaType type);
+
+/// The video metrics (find_metric(name, kVideo)).
+const MetricDescriptor& find_video_metric(const std::string& name);
+
+/// Names of the metrics measured when a job names none, for a media type.
+std::vector<std::string> default_metric_names(MediaType type);
+
+/// Names of all metrics of a media type (kUnknown: all), comma-separated, for help text.
+std::string metric_names_text(MediaType type = MediaType::kUnknown);
 
 /// True for the planar formats FFmpeg's psnr/ssim filters accept (gray, planar YUV, GBR;
 /// 8 to 16 bits per sample, little endian).

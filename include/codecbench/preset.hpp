@@ -9,13 +9,18 @@
 #include <vector>
 
 #include "codecbench/config.hpp"
+#include "codecbench/run_record.hpp"
 #include "codecbench/transcode.hpp"
 
 namespace codecbench {
 
 /// One input of a preset.
 struct PresetInput {
-  std::string name;  ///< short label (file name, or the lavfi source name)
+  /// Short label and, for files, the name in the job key: `name:`, else the file name, or the
+  /// lavfi source name.
+  std::string name;
+  /// The input as given; relative file paths are resolved against the folder of the preset
+  /// file they were written in (the working folder for command-line overrides).
   SourceSpec source;
   /// Media type the input offers: set by `type:`, inferred for lavfi sources, kUnknown for
   /// files (both). Encoders only get inputs of their own media type.
@@ -60,17 +65,32 @@ struct Preset {
 /// line and key path: unknown keys (with the closest valid key), wrong types, missing fields.
 Preset preset_from_tree(const config::NodePtr& resolved, const std::string& default_name);
 
-/// One job of a batch: a plain, serialisable value with a stable key.
+/// One job of a batch: a plain, serialisable value with a machine-independent key.
 struct BatchJob {
-  std::string key;            ///< stable: hash of input, encoder, options, threads, metrics
+  std::string key;            ///< job_key() of the job: the same on every machine
   std::string input;          ///< PresetInput::name
   std::string encoder_label;  ///< PresetEncoder::label
   std::string variant;        ///< multirun overrides, "" for none
   JobSpec spec;               ///< what run_job() gets
 };
 
-/// Expands inputs x encoders x option axes into jobs, in a stable order.
+/// Expands inputs x encoders x option axes into jobs, in a stable order, with their keys.
+/// Throws InputError when an input file cannot be read (its fingerprint is part of the key).
 std::vector<BatchJob> expand_jobs(const Preset& preset);
+
+/// How a job key names an input: `lavfi:GRAPH` for a lavfi source; for a file its name
+/// (PresetInput::name) and a fingerprint of its content (fingerprint.hpp):
+/// `file:NAME#xxh3:...`. No path: the same file under another folder, checkout or machine
+/// names the same input, and another file under the same name does not.
+std::string input_identity(const PresetInput& input);
+
+/// The canonical text a job key hashes (docs/presets.md, "Job identity"): a version line, the
+/// input identity and its trim and stream, the encoder, its options sorted by name, the codec
+/// threads and the metric names (sorted; the media type's defaults when none are named).
+std::string job_identity_text(const std::string& input_identity, const JobSpec& spec);
+
+/// stable_hash(job_identity_text(...)): 16 hex digits.
+std::string job_key(const std::string& input_identity, const JobSpec& spec);
 
 /// A preset file with command-line overrides applied, resolved, checked and expanded.
 struct PresetBundle {
@@ -83,11 +103,9 @@ struct PresetBundle {
 /// Loads PATH, applies the overrides (Hydra syntax; with `multirun`, comma lists, range() and
 /// the file's `sweep:` section expand to variants; without it, a multi-valued override is an
 /// error that suggests -m), resolves, checks and expands every variant.
+/// With `expand` false the jobs are not expanded (no input is read): `config` only prints.
 PresetBundle load_bundle(const std::string& path, const std::vector<std::string>& overrides,
-                         bool multirun);
-
-/// Options as "k=v k=v" text.
-std::string options_text(const std::vector<std::pair<std::string, std::string>>& options);
+                         bool multirun, bool expand = true);
 
 /// 64-bit FNV-1a hash as 16 hex digits (stable across runs and machines).
 std::string stable_hash(const std::string& text);

@@ -12,16 +12,13 @@
 
 #include "codecbench/bdrate.hpp"
 #include "codecbench/plot.hpp"
-#include "codecbench/store.hpp"
+#include "codecbench/run_record.hpp"
 
 namespace codecbench {
 
 /// What a report shows.
 struct ReportData {
-  std::int64_t run_id = 0;
-  RunInfo info;
-  std::string status;
-  std::vector<ResultStore::JobRow> jobs;
+  RunRecord run;                       ///< the run and its jobs
   std::vector<nlohmann::json> sweeps;  ///< sweep documents (sweep.hpp) of the same preset
   /// BD-rate table: the anchor label ("" = the first label with a ladder, per input) and the
   /// interpolation.

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "codecbench/bdrate.hpp"
+#include "codecbench/results.hpp"
 #include "codecbench/error.hpp"
 #include "commands.hpp"
 #include "output.hpp"
@@ -109,7 +110,7 @@ int run(const BdSettings& s) {
   std::string metric = s.metric;
   std::vector<RdSample> samples;
   if (s.points.empty()) {
-    if (metric.empty()) metric = "psnr-y";
+    if (metric.empty()) metric = "psnr.y";
     samples = rd_samples_of_run(s.run, s.store, metric, source);
   } else {
     if (metric.empty()) metric = "quality";
@@ -213,16 +214,17 @@ void register_bdrate(CLI::App& app, CommandRunner& runner) {
   auto* cmd =
       app.add_subcommand("bdrate", "Bjontegaard BD-rate and BD-quality between two RD curves");
   cmd->add_option("RUN", s->run,
-                  "Run id in the store, or a `run --json` file (default: the latest run)");
+                  "Run id in the store, or a run document / --stream file (default: the latest run)");
   cmd->add_option("--store", s->store, "Results store")->capture_default_str();
   cmd->add_option("--points", s->points,
                   "CSV with columns curve,bitrate,quality[,input] instead of a run");
   cmd->add_option("--anchor", s->anchor, "Anchor curve name")->required();
   cmd->add_option("--test", s->test, "Test curve name")->required();
+  std::string figures;
+  for (const auto& f : figure_names()) figures += (figures.empty() ? "" : ", ") + f;
   cmd->add_option("--metric", s->metric,
-                  "Runs: psnr-y (default), psnr, psnr-u, psnr-v, ssim, ssim-y, ms-ssim, snr, "
-                  "si-sdr, segsnr; "
-                  "--points: a label")
+                  "Runs: a quality figure (default psnr.y; METRIC is its primary output): " +
+                      figures + "; --points: a label")
       ->capture_default_str();
   cmd->add_option("--interp", s->interp, "pchip (default, JCT-VC CTC), cubic (VCEG-M33) or akima")
       ->capture_default_str();

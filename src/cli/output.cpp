@@ -15,16 +15,71 @@
 
 namespace codecbench::cli {
 
+bool OutputOptions::wants(Format f) const {
+  switch (f) {
+    case Format::kTable:
+      return text_on_stdout();
+    case Format::kJson:
+      return json_opt != nullptr && json_opt->count() > 0;
+    case Format::kJsonLines:
+      return jsonl_opt != nullptr && jsonl_opt->count() > 0;
+    case Format::kCsv:
+      return csv_opt != nullptr && csv_opt->count() > 0;
+    case Format::kMarkdown:
+      return markdown_opt != nullptr && markdown_opt->count() > 0;
+  }
+  return false;
+}
+
+const std::string& OutputOptions::path(Format f) const {
+  static const std::string kStdout;
+  switch (f) {
+    case Format::kJson:
+      return json_path;
+    case Format::kJsonLines:
+      return jsonl_path;
+    case Format::kCsv:
+      return csv_path;
+    case Format::kMarkdown:
+      return markdown_path;
+    case Format::kTable:
+      break;
+  }
+  return kStdout;
+}
+
+bool OutputOptions::text_on_stdout() const {
+  for (const auto& e : exporters()) {
+    if (e.format != Format::kTable && wants(e.format) && path(e.format).empty()) return false;
+  }
+  return true;
+}
+
 void add_output_options(CLI::App* app, OutputOptions& out) {
-  out.json_opt = app->add_option("--json", out.json_path,
-                                 "Write results as JSON to FILE, or to stdout without FILE")
-                     ->expected(0, 1)
-                     ->type_name("[FILE]");
-  out.csv_opt = app->add_option("--csv", out.csv_path,
-                                "Write results as CSV to FILE, or to stdout without FILE")
-                    ->expected(0, 1)
-                    ->type_name("[FILE]");
+  for (const auto& e : exporters()) {
+    if (e.format == Format::kTable) continue;
+    std::string* target = e.format == Format::kJson        ? &out.json_path
+                          : e.format == Format::kJsonLines ? &out.jsonl_path
+                          : e.format == Format::kCsv       ? &out.csv_path
+                                                           : &out.markdown_path;
+    CLI::Option* o = app->add_option(e.flag, *target, e.help)->expected(0, 1)->type_name("[FILE]");
+    (e.format == Format::kJson        ? out.json_opt
+     : e.format == Format::kJsonLines ? out.jsonl_opt
+     : e.format == Format::kCsv       ? out.csv_opt
+                                      : out.markdown_opt) = o;
+  }
   app->add_flag("-q,--quiet", out.quiet, "No progress or log lines on stderr");
+}
+
+void emit(const View& view, const OutputOptions& out) {
+  for (const auto& e : exporters()) {
+    if (e.format == Format::kTable || !out.wants(e.format)) continue;
+    write_output(out.path(e.format), e.render(view, {}));
+  }
+  if (out.text_on_stdout()) {
+    const Palette p = Palette::for_fd(STDOUT_FILENO);
+    write_output("", exporter(Format::kTable).render(view, {p.bold, p.red, p.reset}));
+  }
 }
 
 void write_output(const std::string& path, const std::string& text) {
@@ -37,86 +92,6 @@ void write_output(const std::string& path, const std::string& text) {
   if (!f) throw InputError(path + ": cannot open for writing: " + std::strerror(errno));
   f << text;
   if (!f.flush()) throw InputError(path + ": write failed: " + std::strerror(errno));
-}
-
-std::string to_csv(const std::vector<std::string>& header,
-                   const std::vector<std::vector<std::string>>& rows) {
-  auto field = [](const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-    std::string q = "\"";
-    for (char c : s) {
-      if (c == '"') q += '"';
-      q += c;
-    }
-    return q + "\"";
-  };
-  auto line = [&](const std::vector<std::string>& cells) {
-    std::string out;
-    for (std::size_t i = 0; i < cells.size(); ++i) {
-      if (i > 0) out += ',';
-      out += field(cells[i]);
-    }
-    return out + "\n";
-  };
-  std::string out = line(header);
-  for (const auto& r : rows) out += line(r);
-  return out;
-}
-
-namespace {
-
-void flatten_into(const nlohmann::json& j, const std::string& prefix,
-                  std::vector<std::pair<std::string, std::string>>& out) {
-  if (j.is_object()) {
-    for (const auto& [k, v] : j.items())
-      flatten_into(v, prefix.empty() ? k : prefix + "." + k, out);
-    return;
-  }
-  if (j.is_array()) {
-    std::string joined;
-    for (const auto& v : j) {
-      if (v.is_structured()) return;
-      joined += (joined.empty() ? "" : " ") + (v.is_string() ? v.get<std::string>() : v.dump());
-    }
-    out.emplace_back(prefix, joined);
-    return;
-  }
-  out.emplace_back(prefix, j.is_string() ? j.get<std::string>() : j.dump());
-}
-
-}  // namespace
-
-std::vector<std::pair<std::string, std::string>> flatten_json(const nlohmann::json& j) {
-  std::vector<std::pair<std::string, std::string>> out;
-  flatten_into(j, "", out);
-  return out;
-}
-
-std::string json_rows_to_csv(const std::vector<nlohmann::json>& items) {
-  std::vector<std::vector<std::pair<std::string, std::string>>> flat;
-  std::size_t widest = 0;
-  for (const auto& item : items) {
-    flat.push_back(flatten_json(item));
-    if (flat.back().size() > flat[widest].size()) widest = flat.size() - 1;
-  }
-  std::vector<std::string> header;
-  std::map<std::string, std::size_t> column;
-  auto add = [&](const std::string& k) {
-    if (column.emplace(k, header.size()).second) header.push_back(k);
-  };
-  if (!flat.empty()) {
-    for (const auto& kv : flat[widest]) add(kv.first);
-  }
-  for (const auto& row : flat) {
-    for (const auto& kv : row) add(kv.first);
-  }
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& row : flat) {
-    std::vector<std::string> cells(header.size());
-    for (const auto& [k, v] : row) cells[column.at(k)] = v;
-    rows.push_back(std::move(cells));
-  }
-  return to_csv(header, rows);
 }
 
 bool use_color(int fd) {

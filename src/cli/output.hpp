@@ -7,28 +7,39 @@
 #include <string>
 #include <vector>
 
+#include "codecbench/export.hpp"
 #include "codecbench/plot.hpp"
 
 namespace codecbench::cli {
 
-/// Options every command shares.
+/// Options every command shares: one [FILE] flag per exporter (export.hpp) and --quiet.
 struct OutputOptions {
   CLI::Option* json_opt = nullptr;
+  CLI::Option* jsonl_opt = nullptr;
   CLI::Option* csv_opt = nullptr;
+  CLI::Option* markdown_opt = nullptr;
   std::string json_path;  ///< empty: stdout
-  std::string csv_path;   ///< empty: stdout
+  std::string jsonl_path;
+  std::string csv_path;
+  std::string markdown_path;
   bool quiet = false;
 
-  [[nodiscard]] bool json() const { return json_opt != nullptr && json_opt->count() > 0; }
-  [[nodiscard]] bool csv() const { return csv_opt != nullptr && csv_opt->count() > 0; }
-  /// True when the human-readable table should go to stdout (no --json/--csv to stdout).
-  [[nodiscard]] bool text_on_stdout() const {
-    return !(json() && json_path.empty()) && !(csv() && csv_path.empty());
-  }
+  /// Whether the format was asked for (the table: always, unless another goes to stdout).
+  [[nodiscard]] bool wants(Format f) const;
+  /// Its file ("" = stdout).
+  [[nodiscard]] const std::string& path(Format f) const;
+  [[nodiscard]] bool json() const { return wants(Format::kJson); }
+  [[nodiscard]] bool csv() const { return wants(Format::kCsv); }
+  /// True when the human-readable table should go to stdout (no other format to stdout).
+  [[nodiscard]] bool text_on_stdout() const;
 };
 
-/// Adds --json [FILE], --csv [FILE] and --quiet to a (sub)command.
+/// Adds every exporter's flag (--json, --jsonl, --csv, --markdown [FILE]) and --quiet.
 void add_output_options(CLI::App* app, OutputOptions& out);
+
+/// Renders the view with every exporter asked for, each to its file or stdout; the table on
+/// stdout when no other format goes there (coloured on a terminal).
+void emit(const View& view, const OutputOptions& out);
 
 /// Writes text to FILE, or to stdout when path is empty. Throws InputError when FILE cannot be
 /// written.
@@ -37,19 +48,6 @@ void write_output(const std::string& path, const std::string& text);
 /// Writes each figure into `dir` (created if needed) as NAME.svg and NAME.png (rasterised by
 /// FFmpeg's librsvg decoder), for papers. Throws InputError when the folder cannot be made.
 void write_figures(const std::string& dir, const std::vector<plot::Figure>& figures);
-
-/// A CSV document: header then rows, RFC 4180 quoting.
-std::string to_csv(const std::vector<std::string>& header,
-                   const std::vector<std::vector<std::string>>& rows);
-
-/// Flattens a JSON object into (dotted.key, text) columns, in document order; arrays of
-/// scalars are joined with spaces, arrays of objects are skipped (one row per document).
-std::vector<std::pair<std::string, std::string>> flatten_json(const nlohmann::json& j);
-
-/// A CSV document from JSON objects, one row each, flattened as flatten_json does. The columns
-/// are those of the widest row, then any others in first-seen order; a row lacking a column
-/// (a failed job has no result) gets an empty cell there, so every cell stays under its header.
-std::string json_rows_to_csv(const std::vector<nlohmann::json>& rows);
 
 /// Whether colour may be used on this stream (a terminal, NO_COLOR unset).
 bool use_color(int fd);

@@ -118,7 +118,10 @@ int run(const SweepSettings& s) {
   nlohmann::json j = r;
   j["preset"] = b.variants.front().name;
   if (!s.no_store) {
-    RunInfo info = RunInfo::this_machine();
+    RunRecord info;
+    info.uuid = new_uuid();
+    info.started = now_iso8601();
+    info.machine = MachineInfo::this_machine();
     info.preset_name = b.variants.front().name;
     info.preset_path = s.preset;
     info.preset_yaml = b.yaml;

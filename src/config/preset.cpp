@@ -8,6 +8,8 @@
 
 #include "codecbench/av.hpp"
 #include "codecbench/catalog.hpp"
+#include "codecbench/fingerprint.hpp"
+#include "codecbench/metrics.hpp"
 
 namespace codecbench {
 namespace {
@@ -92,10 +94,27 @@ std::string input_name(const std::string& uri) {
   return std::filesystem::path(uri).filename().string();
 }
 
+// A relative file path written in a preset file is relative to that file's folder; one from
+// the command line (or a test's in-memory preset) to the working folder.
+std::string resolve_path(const std::string& value, const config::Location& loc) {
+  if (value.empty() || value.rfind("lavfi:", 0) == 0 || value.find("://") != std::string::npos)
+    return value;
+  const std::filesystem::path p(value);
+  if (p.is_absolute() || loc.file.empty() || loc.file.front() == '<') return value;
+  std::error_code ec;
+  const auto dir = std::filesystem::absolute(loc.file, ec).parent_path();
+  if (ec) return value;
+  return (dir / p).lexically_normal().string();
+}
+
+std::string get_path(const NodePtr& n, const std::string& path) {
+  return resolve_path(get_string(n, path), n->loc);
+}
+
 PresetInput parse_input(const NodePtr& n, const std::string& path) {
   PresetInput in;
   if (n->kind == Node::Kind::kString) {
-    in.source.uri = n->s;
+    in.source.uri = resolve_path(n->s, n->loc);
   } else if (n->kind == Node::Kind::kMap) {
     check_keys(n, path,
                {"uri", "name", "type", "stream", "start", "frames", "duration", "allow_damaged"});
@@ -110,7 +129,7 @@ PresetInput parse_input(const NodePtr& n, const std::string& path) {
     const NodePtr uri = n->get("uri");
     if (!uri)
       throw ConfigError(n->loc, fmt::format("{}: missing 'uri' (a file or lavfi:GRAPH)", path));
-    in.source.uri = get_string(uri, path + ".uri");
+    in.source.uri = get_path(uri, path + ".uri");
     if (auto v = n->get("name")) in.name = get_string(v, path + ".name");
     if (auto v = n->get("stream"))
       in.source.stream_index = static_cast<int>(get_int(v, path + ".stream", 0));
@@ -210,10 +229,10 @@ Preset preset_from_tree(const NodePtr& root, const std::string& default_name) {
   if (auto out = root->get("output")) {
     need_map(out, "output");
     check_keys(out, "output", {"store", "json", "csv", "keep_dir"});
-    if (auto v = out->get("store")) p.output.store = get_string(v, "output.store");
-    if (auto v = out->get("json")) p.output.json = get_string(v, "output.json");
-    if (auto v = out->get("csv")) p.output.csv = get_string(v, "output.csv");
-    if (auto v = out->get("keep_dir")) p.output.keep_dir = get_string(v, "output.keep_dir");
+    if (auto v = out->get("store")) p.output.store = get_path(v, "output.store");
+    if (auto v = out->get("json")) p.output.json = get_path(v, "output.json");
+    if (auto v = out->get("csv")) p.output.csv = get_path(v, "output.csv");
+    if (auto v = out->get("keep_dir")) p.output.keep_dir = get_path(v, "output.keep_dir");
   }
   return p;
 }
@@ -227,10 +246,36 @@ std::string stable_hash(const std::string& text) {
   return fmt::format("{:016x}", h);
 }
 
-std::string options_text(const std::vector<std::pair<std::string, std::string>>& options) {
-  std::string out;
-  for (const auto& [k, v] : options) out += fmt::format("{}{}={}", out.empty() ? "" : " ", k, v);
-  return out;
+std::string input_identity(const PresetInput& in) {
+  if (in.source.uri.rfind("lavfi:", 0) == 0) return in.source.uri;
+  if (in.source.uri.find("://") != std::string::npos) return "url:" + in.source.uri;
+  return fmt::format("file:{}#{}", in.name, file_fingerprint(in.source.uri));
+}
+
+std::string job_identity_text(const std::string& input_identity, const JobSpec& spec) {
+  auto options = spec.options;
+  std::stable_sort(options.begin(), options.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::string> metrics = spec.metrics;
+  if (metrics.empty()) {
+    if (const AVCodec* c = avcodec_find_encoder_by_name(spec.encoder.c_str()))
+      metrics = default_metric_names(media_type_from_av(c->type));
+  }
+  std::sort(metrics.begin(), metrics.end());
+  metrics.erase(std::unique(metrics.begin(), metrics.end()), metrics.end());
+  std::string text = "codecbench job 2\n";
+  text += fmt::format("input {}\n", input_identity);
+  text += fmt::format("stream {} start {} frames {} duration {}\n", spec.input.stream_index,
+                      spec.input.start_s, spec.input.max_frames, spec.input.duration_s);
+  text += fmt::format("encoder {}\n", spec.encoder);
+  for (const auto& [k, v] : options) text += fmt::format("option {}={}\n", k, v);
+  text += fmt::format("threads {}\n", spec.threads);
+  for (const auto& m : metrics) text += fmt::format("metric {}\n", m);
+  return text;
+}
+
+std::string job_key(const std::string& input_identity, const JobSpec& spec) {
+  return stable_hash(job_identity_text(input_identity, spec));
 }
 
 std::vector<BatchJob> expand_jobs(const Preset& p) {
@@ -238,6 +283,7 @@ std::vector<BatchJob> expand_jobs(const Preset& p) {
   std::string variant;
   for (const auto& v : p.variant) variant += (variant.empty() ? "" : " ") + v;
   for (const auto& in : p.inputs) {
+    const std::string identity = input_identity(in);
     for (const auto& e : p.encoders) {
       // Video encoders get video inputs, audio encoders audio ones (files offer both).
       if (const AVCodec* c = avcodec_find_encoder_by_name(e.codec.c_str())) {
@@ -276,12 +322,7 @@ std::vector<BatchJob> expand_jobs(const Preset& p) {
         }
         j.spec.threads = e.threads >= 0 ? e.threads : p.threads;
         j.spec.metrics = p.metrics;
-        std::string metrics;
-        for (const auto& m : p.metrics) metrics += m + ",";
-        j.key = stable_hash(fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}", in.source.uri,
-                                        in.source.start_s, in.source.max_frames,
-                                        in.source.duration_s, in.source.stream_index, e.codec,
-                                        options_text(j.spec.options), j.spec.threads, metrics));
+        j.key = job_key(identity, j.spec);
         jobs.push_back(std::move(j));
       }
     }
@@ -294,7 +335,7 @@ std::vector<BatchJob> expand_jobs(const Preset& p) {
 namespace codecbench {
 
 PresetBundle load_bundle(const std::string& path, const std::vector<std::string>& overrides,
-                         bool multirun) {
+                         bool multirun, bool expand) {
   using namespace config;
   NodePtr root = load_preset(path);
   std::vector<Override> sweeps;
@@ -328,7 +369,9 @@ PresetBundle load_bundle(const std::string& path, const std::vector<std::string>
       b.yaml += "# " + label + "\n";
     }
     b.yaml += to_yaml(resolved);
-    for (auto& j : expand_jobs(p)) b.jobs.push_back(std::move(j));
+    if (expand) {
+      for (auto& j : expand_jobs(p)) b.jobs.push_back(std::move(j));
+    }
     b.variants.push_back(std::move(p));
   }
   b.hash = stable_hash(b.yaml);

@@ -1,6 +1,8 @@
 // Interpolation and resolvers (OmegaConf semantics), overrides and multirun sweeps (Hydra).
 #include <fmt/core.h>
 
+#include <filesystem>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -271,8 +273,21 @@ class Resolver {
       const std::size_t n = std::strftime(buf, sizeof buf, fmt_text.c_str(), &tm);
       return Node::string(std::string(buf, n), loc);
     }
-    throw ConfigError(loc, fmt::format("{}: unknown resolver '{}' (known: oc.env, oc.select, now)",
-                                       join(path), name));
+    if (name == "preset_dir") {
+      // The folder of the file this value was written in, absolute: presets name their
+      // neighbours (samples, results) from wherever codecbench is started.
+      if (!args.empty() && !(args.size() == 1 && trim(args[0]).empty())) {
+        throw ConfigError(loc, fmt::format("{}: preset_dir takes no argument", join(path)));
+      }
+      std::error_code ec;
+      const bool in_file = !loc.file.empty() && loc.file.front() != '<';
+      const auto dir = in_file ? std::filesystem::absolute(loc.file, ec).parent_path()
+                               : std::filesystem::current_path(ec);
+      return Node::string(dir.lexically_normal().string(), loc);
+    }
+    throw ConfigError(
+        loc, fmt::format("{}: unknown resolver '{}' (known: oc.env, oc.select, now, preset_dir)",
+                         join(path), name));
   }
 
   // Finds KEY (absolute a.b.c, or relative .x / ..x from the node at `from`), resolving what it

@@ -112,7 +112,7 @@ class AudioJob {
     r_.threads_requested = spec_.threads;
     const int thread_type = parse_thread_type(spec_.thread_type);
     std::vector<std::string> names =
-        spec_.metrics.empty() ? std::vector<std::string>{"snr", "segsnr", "si_sdr"} : spec_.metrics;
+        spec_.metrics.empty() ? default_metric_names(MediaType::kAudio) : spec_.metrics;
     if (names.size() == 1 && names[0] == "none") names.clear();  // encode only
     measuring_ = !names.empty();
     for (const auto& m : names) (void)find_audio_metric(m);

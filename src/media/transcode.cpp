@@ -118,7 +118,7 @@ class Job {
     open_encoder(enc_codec, enc_fmt, info, rate);
     // Defaults: FFmpeg's two. MS-SSIM costs about as much as a fast encode (docs/performance.md),
     // so it is asked for by name. "none" measures nothing: an encode-only run, no decoder.
-    if (metric_names_.empty() && !none) metric_names_ = {"psnr", "ssim"};
+    if (metric_names_.empty() && !none) metric_names_ = default_metric_names(MediaType::kVideo);
     if (measuring()) {
       open_decoder(enc_codec);
     } else {

@@ -105,23 +105,33 @@ MetricValues si_sdr(const AudioChannels& ref, const AudioChannels& dec, int) {
 
 }  // namespace
 
-const std::vector<AudioMetricKind>& audio_metric_registry() {
-  static const std::vector<AudioMetricKind> kinds = {
-      {"snr", "signal-to-noise ratio, dB, per channel and averaged", snr},
-      {"segsnr", "segmental SNR over 20 ms segments clamped to [-10, 35] dB", segsnr},
-      {"si_sdr", "scale-invariant SDR (Le Roux et al., ICASSP 2019), dB", si_sdr},
+namespace detail {
+
+std::vector<MetricDescriptor> audio_descriptors() {
+  auto audio = [](const char* name, const char* title, const char* description, bool by_default,
+                  double cost, auto compute) {
+    MetricDescriptor d;
+    d.name = name;
+    d.type = MediaType::kAudio;
+    d.title = title;
+    d.description = description;
+    d.outputs = {{"db", "dB", Better::kHigher, false, title, std::string(name) != "segsnr"}};
+    d.measured_by_default = by_default;
+    d.cost = cost;
+    d.compute = compute;
+    return d;
   };
-  return kinds;
+  return {
+      audio("snr", "SNR", "signal-to-noise ratio, dB, per channel (ch0, ch1, ...) and averaged",
+            true, 1, snr),
+      audio("segsnr", "segSNR", "segmental SNR over 20 ms segments clamped to [-10, 35] dB", true,
+            1, segsnr),
+      audio("si_sdr", "SI-SDR", "scale-invariant SDR (Le Roux et al., ICASSP 2019), dB", true, 2,
+            si_sdr),
+  };
 }
 
-const AudioMetricKind& find_audio_metric(const std::string& name) {
-  std::string known;
-  for (const auto& k : audio_metric_registry()) {
-    if (k.name == name) return k;
-    known += (known.empty() ? "" : ", ") + k.name;
-  }
-  throw UsageError(fmt::format("unknown audio metric '{}' (known: {})", name, known));
-}
+}  // namespace detail
 
 int estimate_lag(const AudioChannels& ref, const AudioChannels& dec, int max_lag) {
   if (ref.empty() || dec.empty()) return 0;

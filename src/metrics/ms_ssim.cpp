@@ -206,8 +206,23 @@ class MsSsim final : public VideoMetric {
 
 }  // namespace
 
-std::unique_ptr<VideoMetric> make_ms_ssim(AVPixelFormat fmt, int w, int h) {
-  return std::make_unique<MsSsim>(fmt, w, h);
+MetricDescriptor ms_ssim_descriptor() {
+  MetricDescriptor d;
+  d.name = "ms_ssim";
+  d.type = MediaType::kVideo;
+  d.title = "MS-SSIM";
+  d.description =
+      "MS-SSIM of the luma plane (Wang, Simoncelli, Bovik 2003): 5 scales, 11x11 Gaussian "
+      "window, sigma 1.5; needs frames of at least 176x176";
+  d.outputs = {{"y", "", Better::kHigher, true, "MS-SSIM (Y)", true}};
+  d.measured_by_default = false;
+  d.cost = 12;
+  d.supports = planar_metric_format;
+  d.create = [](AVPixelFormat fmt, int w, int h) -> std::unique_ptr<VideoMetric> {
+    return std::make_unique<MsSsim>(fmt, w, h);
+  };
+  d.min_size = 176;
+  return d;
 }
 
 }  // namespace codecbench::detail

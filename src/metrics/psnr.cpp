@@ -101,8 +101,32 @@ class Psnr final : public VideoMetric {
 
 }  // namespace
 
-std::unique_ptr<VideoMetric> make_psnr(AVPixelFormat fmt, int w, int h) {
-  return std::make_unique<Psnr>(fmt, w, h);
+std::vector<MetricOutput> plane_outputs(const std::string& title, const std::string& unit);
+
+MetricDescriptor psnr_descriptor() {
+  MetricDescriptor d;
+  d.name = "psnr";
+  d.type = MediaType::kVideo;
+  d.title = "PSNR";
+  d.description =
+      "PSNR per plane and combined, as FFmpeg's psnr filter (libavfilter/vf_psnr.c): plane MSEs "
+      "weighted by sample count, run average = PSNR of the mean MSE";
+  d.outputs = {{"average", "dB", Better::kHigher, false, "PSNR", true}};
+  for (auto& o : plane_outputs("PSNR", "dB")) {
+    o.charted = o.name == "y";
+    d.outputs.push_back(std::move(o));
+  }
+  d.outputs.push_back({"min", "dB", Better::kHigher, false, "PSNR (worst frame)"});
+  d.outputs.push_back({"max", "dB", Better::kHigher, false, "PSNR (best frame)"});
+  d.outputs.push_back({"mse", "", Better::kLower, false, "MSE"});
+  d.measured_by_default = true;
+  d.cost = 1;
+  d.supports = planar_metric_format;
+  d.create = [](AVPixelFormat fmt, int w, int h) -> std::unique_ptr<VideoMetric> {
+    return std::make_unique<Psnr>(fmt, w, h);
+  };
+  d.min_size = 1;
+  return d;
 }
 
 }  // namespace codecbench::detail

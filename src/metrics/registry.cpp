@@ -1,5 +1,10 @@
+// The one metric registry: every metric's descriptor, video first. A new metric adds one line
+// here (its descriptor comes from its own file).
 #include <fmt/core.h>
 
+#include <algorithm>
+
+#include "codecbench/audio_metrics.hpp"
 #include "codecbench/error.hpp"
 #include "codecbench/metrics.hpp"
 #include "planes.hpp"
@@ -7,9 +12,10 @@
 namespace codecbench {
 
 namespace detail {
-std::unique_ptr<VideoMetric> make_psnr(AVPixelFormat fmt, int w, int h);
-std::unique_ptr<VideoMetric> make_ssim(AVPixelFormat fmt, int w, int h);
-std::unique_ptr<VideoMetric> make_ms_ssim(AVPixelFormat fmt, int w, int h);
+MetricDescriptor psnr_descriptor();
+MetricDescriptor ssim_descriptor();
+MetricDescriptor ms_ssim_descriptor();
+std::vector<MetricDescriptor> audio_descriptors();
 
 PlaneLayout::PlaneLayout(AVPixelFormat fmt, int w, int h) {
   const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(fmt);
@@ -36,6 +42,16 @@ PlaneLayout::PlaneLayout(AVPixelFormat fmt, int w, int h) {
     for (int p = 0; p < count; ++p) label[p] = count == 2 && p == 1 ? 'a' : names[p];
   }
 }
+
+std::vector<MetricOutput> plane_outputs(const std::string& title, const std::string& unit) {
+  std::vector<MetricOutput> out;
+  for (const char* p : {"y", "u", "v", "r", "g", "b", "a"}) {
+    std::string upper = p;
+    upper[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(upper[0])));
+    out.push_back({p, unit, Better::kHigher, true, title + "-" + upper});
+  }
+  return out;
+}
 }  // namespace detail
 
 bool planar_metric_format(AVPixelFormat fmt) {
@@ -55,31 +71,69 @@ bool planar_metric_format(AVPixelFormat fmt) {
   return true;
 }
 
-const std::vector<VideoMetricKind>& video_metric_registry() {
-  static const std::vector<VideoMetricKind> kinds = {
-      {"psnr",
-       "PSNR per plane and combined, as FFmpeg's psnr filter (libavfilter/vf_psnr.c): "
-       "plane MSEs weighted by sample count, run average = PSNR of the mean MSE",
-       planar_metric_format, detail::make_psnr, 1},
-      {"ssim",
-       "SSIM per plane and combined, as FFmpeg's ssim filter (libavfilter/vf_ssim.c; Wang et al. "
-       "2004 with overlapped 8x8 block sums), run average = mean of frame values",
-       planar_metric_format, detail::make_ssim, 8},
-      {"ms_ssim",
-       "MS-SSIM of the luma plane (Wang, Simoncelli, Bovik 2003): 5 scales, 11x11 Gaussian "
-       "window, sigma 1.5; needs frames of at least 176x176",
-       planar_metric_format, detail::make_ms_ssim, 176},
-  };
-  return kinds;
+const std::vector<MetricDescriptor>& metric_registry() {
+  static const std::vector<MetricDescriptor> kRegistry = [] {
+    std::vector<MetricDescriptor> r = {
+        detail::psnr_descriptor(),
+        detail::ssim_descriptor(),
+        detail::ms_ssim_descriptor(),
+    };
+    for (auto& a : detail::audio_descriptors()) r.push_back(std::move(a));
+    return r;
+  }();
+  return kRegistry;
 }
 
-const VideoMetricKind& find_video_metric(const std::string& name) {
-  std::string known;
-  for (const auto& k : video_metric_registry()) {
-    if (k.name == name) return k;
-    known += (known.empty() ? "" : ", ") + k.name;
+std::string metric_names_text(MediaType type) {
+  std::string out;
+  for (const auto& m : metric_registry()) {
+    if (type == MediaType::kUnknown || m.type == type) out += (out.empty() ? "" : ", ") + m.name;
   }
-  throw UsageError(fmt::format("unknown video metric '{}' (known: {})", name, known));
+  return out;
+}
+
+const MetricDescriptor& find_metric(const std::string& name) {
+  for (const auto& m : metric_registry()) {
+    if (m.name == name) return m;
+  }
+  // The closest spelling: the same letters without '-' / '_' ("ms-ssim" for "ms_ssim").
+  auto squash = [](std::string s) {
+    s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '-' || c == '_'; }),
+            s.end());
+    return s;
+  };
+  std::string hint;
+  for (const auto& m : metric_registry()) {
+    if (squash(m.name) == squash(name)) hint = fmt::format(" (did you mean '{}'?)", m.name);
+  }
+  throw UsageError(
+      fmt::format("unknown metric '{}'{} (known: {})", name, hint, metric_names_text()));
+}
+
+const MetricDescriptor& find_metric(const std::string& name, MediaType type) {
+  const MetricDescriptor& m = find_metric(name);
+  if (m.type != type) {
+    throw UsageError(fmt::format("metric '{}' measures {}, not {} (the {} metrics: {})", name,
+                                 media_type_name(m.type), media_type_name(type),
+                                 media_type_name(type), metric_names_text(type)));
+  }
+  return m;
+}
+
+const MetricDescriptor& find_video_metric(const std::string& name) {
+  return find_metric(name, MediaType::kVideo);
+}
+
+const MetricDescriptor& find_audio_metric(const std::string& name) {
+  return find_metric(name, MediaType::kAudio);
+}
+
+std::vector<std::string> default_metric_names(MediaType type) {
+  std::vector<std::string> out;
+  for (const auto& m : metric_registry()) {
+    if (m.type == type && m.measured_by_default) out.push_back(m.name);
+  }
+  return out;
 }
 
 }  // namespace codecbench

@@ -186,8 +186,27 @@ class Ssim final : public VideoMetric {
 
 }  // namespace
 
-std::unique_ptr<VideoMetric> make_ssim(AVPixelFormat fmt, int w, int h) {
-  return std::make_unique<Ssim>(fmt, w, h);
+std::vector<MetricOutput> plane_outputs(const std::string& title, const std::string& unit);
+
+MetricDescriptor ssim_descriptor() {
+  MetricDescriptor d;
+  d.name = "ssim";
+  d.type = MediaType::kVideo;
+  d.title = "SSIM";
+  d.description =
+      "SSIM per plane and combined, as FFmpeg's ssim filter (libavfilter/vf_ssim.c; Wang et al. "
+      "2004 with overlapped 8x8 block sums), run average = mean of frame values";
+  d.outputs = {{"all", "", Better::kHigher, false, "SSIM", true}};
+  for (auto& o : plane_outputs("SSIM", "")) d.outputs.push_back(std::move(o));
+  d.outputs.push_back({"db", "dB", Better::kHigher, false, "SSIM (dB)"});
+  d.measured_by_default = true;
+  d.cost = 4;
+  d.supports = planar_metric_format;
+  d.create = [](AVPixelFormat fmt, int w, int h) -> std::unique_ptr<VideoMetric> {
+    return std::make_unique<Ssim>(fmt, w, h);
+  };
+  d.min_size = 8;
+  return d;
 }
 
 }  // namespace codecbench::detail

@@ -58,22 +58,23 @@ double get(const nlohmann::json& j, std::initializer_list<const char*> path) {
 }
 
 struct Point {
-  double rate, quality, ssim, psnr_y, ms_ssim;
-  bool audio;
+  double rate = 0;
+  std::map<std::string, double> values;  ///< figure name -> value
+  bool audio = false;
   std::string options;  ///< the job's options, shown with the point
 };
 
 // input -> label -> points sorted by rate
 std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const ReportData& d) {
   std::map<std::string, std::map<std::string, std::vector<Point>>> out;
-  for (const auto& j : d.jobs) {
-    if (j.status != "ok" || j.result_json.empty()) continue;
-    const auto r = nlohmann::json::parse(j.result_json);
-    const bool audio = is_audio(r);
-    out[j.input][j.encoder_label].push_back({bitrate_of(r), quality_of(r, audio ? "snr" : "psnr"),
-                                             quality_of(r, audio ? "si-sdr" : "ssim"),
-                                             quality_of(r, "psnr-y"), quality_of(r, "ms-ssim"),
-                                             audio, j.options});
+  for (const auto& j : d.run.jobs) {
+    if (j.status != JobStatus::kOk || !j.result.is_object()) continue;
+    Point p;
+    p.rate = bitrate_of(j.result);
+    p.audio = is_audio(j.result);
+    p.options = options_text(j.options);
+    for (const auto& f : charted_figures()) p.values[f.name()] = figure_value(j.result, f);
+    out[j.input][j.encoder_label].push_back(std::move(p));
   }
   for (auto& [in, m] : out) {
     for (auto& [l, pts] : m) {
@@ -86,26 +87,27 @@ std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const
 
 // The BD-rate table: for each input, between the encoder labels that have a ladder (two or
 // more points): the chosen anchor (or the first such label) against every other. One column per
-// measured metric: the primary one (PSNR average for video, SNR for audio) with BD-PSNR/BD-SNR
-// beside it, then PSNR-Y, SSIM, MS-SSIM, SI-SDR; an average row per pair over several inputs.
+// charted figure of the registry: the primary one first (the media type's primary figure: PSNR
+// average for video, SNR for audio) with BD-quality beside it, then every other charted figure
+// (PSNR-Y, SSIM, MS-SSIM, SI-SDR); an average row per pair over several inputs.
 std::string bd_section(const ReportData& d) {
-  static const std::vector<std::pair<const char*, const char*>> kMetrics = {{"primary", ""},
-                                                                            {"psnr-y", "PSNR-Y"},
-                                                                            {"ssim", "SSIM"},
-                                                                            {"ms-ssim", "MS-SSIM"},
-                                                                            {"si-sdr", "SI-SDR"}};
-  std::map<std::string, std::vector<RdSample>> samples;      // metric -> samples
+  // (column key, title): "primary" first, then the other charted figures.
+  std::vector<std::pair<std::string, std::string>> kMetrics = {{"primary", ""}};
+  for (const auto& f : charted_figures()) {
+    if (f.name() != primary_figure(f.metric->type).name()) kMetrics.emplace_back(f.name(), f.title());
+  }
+  std::map<std::string, std::vector<RdSample>> samples;      // column -> samples
   std::map<std::string, std::map<std::string, int>> points;  // input -> label -> jobs
   bool any_audio = false, any_video = false;
-  for (const auto& j : d.jobs) {
-    if (j.status != "ok" || j.result_json.empty()) continue;
-    const auto r = nlohmann::json::parse(j.result_json);
+  for (const auto& j : d.run.jobs) {
+    if (j.status != JobStatus::kOk || !j.result.is_object()) continue;
+    const auto& r = j.result;
     const bool audio = is_audio(r);
     (audio ? any_audio : any_video) = true;
     ++points[j.input][j.encoder_label];
     for (const auto& [m, title] : kMetrics) {
-      const std::string metric = m == std::string("primary") ? (audio ? "snr" : "psnr") : m;
-      const double q = quality_of(r, metric);
+      const double q = m == "primary" ? figure_value(r, primary_figure(result_type(r)))
+                                      : quality_of(r, m);
       if (std::isfinite(q)) samples[m].push_back({j.input, j.encoder_label, bitrate_of(r), q});
     }
   }
@@ -124,7 +126,7 @@ std::string bd_section(const ReportData& d) {
     }
   }
   if (pairs.empty()) {
-    if (d.jobs.empty()) return {};
+    if (d.run.jobs.empty()) return {};
     return d.bd_anchor.empty()
                ? "<h2>BD-rate</h2>\n<p>None: no input has two encoder labels with a rate ladder "
                  "(a BD-rate needs at least 4 points per curve; see "
@@ -134,7 +136,7 @@ std::string bd_section(const ReportData& d) {
                      "and of another label.</p>\n",
                      esc(d.bd_anchor));
   }
-  std::vector<std::pair<const char*, const char*>> columns;
+  std::vector<std::pair<std::string, std::string>> columns;
   for (const auto& m : kMetrics)
     if (samples.count(m.first)) columns.push_back(m);
   std::string h = fmt::format(
@@ -146,9 +148,7 @@ std::string bd_section(const ReportData& d) {
       "class=\"l\">test</th>",
       bd_interpolation_name(d.bd_interp), primary);
   for (std::size_t c = 0; c < columns.size(); ++c) {
-    const std::string title = c == 0 && columns[c].first == std::string("primary")
-                                  ? primary
-                                  : std::string(columns[c].second);
+    const std::string title = c == 0 && columns[c].first == "primary" ? primary : columns[c].second;
     h += fmt::format("<th>BD-rate {}</th>", title);
     if (c == 0) h += fmt::format("<th>BD-{} (dB)</th>", title);
   }
@@ -281,49 +281,39 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
     bool ladder = false;
     for (const auto& [l, pts] : labels) ladder = ladder || pts.size() > 1;
     if (!ladder) continue;
-    struct Axis {
-      const char* key;
-      const char* title;
-      const char* unit;
-      double Point::*field;
-    };
-    static const Axis kVideo[] = {{"psnr", "PSNR (average)", "dB", &Point::quality},
-                                  {"psnr-y", "PSNR-Y", "dB", &Point::psnr_y},
-                                  {"ssim", "SSIM (All)", "", &Point::ssim},
-                                  {"ms-ssim", "MS-SSIM (Y)", "", &Point::ms_ssim}};
-    static const Axis kAudio[] = {{"snr", "SNR", "dB", &Point::quality},
-                                  {"si-sdr", "SI-SDR", "dB", &Point::ssim}};
     const bool audio = labels.begin()->second.front().audio;
-    const std::span<const Axis> axes = audio ? std::span<const Axis>(kAudio) : kVideo;
-    for (const Axis& axis : axes) {
+    for (const auto& figure : charted_figures()) {
+      if (figure.metric->type != (audio ? MediaType::kAudio : MediaType::kVideo)) continue;
+      const std::string key = figure.name();
+      const std::string title = figure.title();
       plot::LineChart c;
-      c.title = fmt::format("{}: {} against bitrate", input, axis.title);
+      c.title = fmt::format("{}: {} against bitrate", input, title);
       c.x_label = "bitrate (kbit/s)";
-      c.y_label = *axis.unit != '\0' ? fmt::format("{} ({})", axis.title, axis.unit)
-                                     : std::string(axis.title);
+      c.y_label = figure.unit().empty() ? title : fmt::format("{} ({})", title, figure.unit());
       c.y_from_zero = false;
       for (const auto& [label, pts] : labels) {
         plot::Series s;
         s.name = label;
         for (const auto& p : pts) {
-          const double v = p.*(axis.field);
-          if (!std::isfinite(v)) continue;
+          const auto v = p.values.find(key);
+          if (v == p.values.end() || !std::isfinite(v->second)) continue;
           s.x.push_back(p.rate);
-          s.y.push_back(v);
+          s.y.push_back(v->second);
           s.notes.push_back(p.options);
         }
         if (!s.x.empty()) c.series.push_back(std::move(s));
       }
       if (c.series.empty()) continue;
-      figs.push_back({fmt::format("rd-{}-{}", slug(input), axis.key), c.title, c});
+      figs.push_back({fmt::format("rd-{}-{}", slug(input), slug(key)), c.title, c});
     }
   }
   plot::BarChart ratio{"Compression ratio (raw / bitstream)", "x", {}, {}};
   plot::BarChart speed{"Encoding speed", "fps (audio: x realtime)", {}, {}};
-  for (const auto& j : d.jobs) {
-    if (j.status != "ok" || j.result_json.empty()) continue;
-    const auto r = nlohmann::json::parse(j.result_json);
-    const std::string label = fmt::format("{} {} {}", j.input, j.encoder_label, j.options);
+  for (const auto& j : d.run.jobs) {
+    if (j.status != JobStatus::kOk || !j.result.is_object()) continue;
+    const auto& r = j.result;
+    const std::string label =
+        fmt::format("{} {} {}", j.input, j.encoder_label, options_text(j.options));
     ratio.labels.push_back(label);
     ratio.values.push_back(get(r, {"size", "compression_ratio"}));
     const bool audio = r.value("type", "video") == "audio";
@@ -354,7 +344,8 @@ std::string report_charting() {
 }
 
 std::string render_report(const ReportData& d) {
-  const RunInfo& i = d.info;
+  const RunRecord& i = d.run;
+  const MachineInfo& m = i.machine;
   std::string h = R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>codecbench report</title>
@@ -372,18 +363,19 @@ div.chart[data-error]{color:#a00;font-size:12px}
 pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
 </style></head><body>
 )";
-  h += fmt::format("<h1>codecbench report: {} (run {})</h1>\n", esc(i.preset_name), d.run_id);
+  h += fmt::format("<h1>codecbench report: {} (run {})</h1>\n", esc(i.preset_name), i.id);
   h += "<table class=\"meta\">\n";
   auto meta = [&](const char* k, const std::string& v) {
     h += fmt::format("<tr><th class=\"l\">{}</th><td class=\"l\">{}</td></tr>\n", k, esc(v));
   };
   meta("started", i.started);
-  meta("status", d.status);
-  meta("host", i.host);
-  meta("CPU", fmt::format("{} ({} physical / {} logical cores)", i.cpu_model, i.physical_cores,
-                          i.logical_cores));
-  meta("codecbench", fmt::format("{} (git {})", i.tool_version, i.git_revision));
-  meta("FFmpeg", i.ffmpeg_version);
+  meta("run", i.uuid);
+  meta("status", run_status_name(i.status));
+  meta("host", m.host);
+  meta("CPU", fmt::format("{} ({} physical / {} logical cores)", m.cpu_model, m.physical_cores,
+                          m.logical_cores));
+  meta("codecbench", fmt::format("{} (git {})", m.tool_version, m.git_revision));
+  meta("FFmpeg", m.ffmpeg_version);
   meta("charts", report_charting());
   meta("preset", fmt::format("{} ({}), hash {}", i.preset_name, i.preset_path, i.preset_hash));
   h += "</table>\n<details><summary>Resolved preset</summary><pre>" + esc(i.preset_yaml) +
@@ -398,10 +390,10 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
                      esc(cols[c]));
   }
   h += "</tr></thead><tbody>\n";
-  for (const auto& j : d.jobs) {
-    nlohmann::json r;
-    if (!j.result_json.empty()) r = nlohmann::json::parse(j.result_json);
-    const bool audio = r.is_object() && r.value("type", "video") == "audio";
+  for (const auto& j : d.run.jobs) {
+    const nlohmann::json& r = j.result;
+    const bool audio = is_audio(r);
+    const std::string status = job_status_name(j.status);
     auto num = [&](double v, const char* f) {
       if (std::isnan(v)) return std::string("");
       if (std::isinf(v)) return std::string("inf");
@@ -410,20 +402,19 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
     h += fmt::format(
         "<tr class=\"{}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>"
         "<td class=\"l\" title=\"{}\">{}</td>",
-        j.status, esc(j.input), esc(j.encoder_label), esc(j.options), esc(j.error), esc(j.status));
+        status, esc(j.input), esc(j.encoder_label), esc(options_text(j.options)), esc(j.error),
+        esc(status));
     h += fmt::format(
         "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></"
         "tr>\n",
         num(get(r, {"size", "bitstream_bytes"}), "{:.0f}"),
         num(get(r, {"size", "compression_ratio"}), "{:.2f}"),
         num(get(r, {"size", "bitrate_kbps"}), "{:.1f}"),
-        num(audio ? get(r, {"quality", "snr", "db"}) : get(r, {"quality", "psnr", "average"}),
-            "{:.3f}"),
-        num(audio ? get(r, {"quality", "si_sdr", "db"}) : get(r, {"quality", "ssim", "all"}),
-            "{:.4f}"),
+        num(figure_value(r, primary_figure(result_type(r))), "{:.3f}"),
+        num(quality_of(r, audio ? "si_sdr" : "ssim"), "{:.4f}"),
         num(audio ? get(r, {"speed", "realtime_factor"}) : get(r, {"speed", "encode_fps"}),
             "{:.1f}"),
-        num(j.wall_median, "{:.3f}"), j.repeats);
+        num(j.wall.median, "{:.3f}"), j.measurements.size());
   }
   h += "</tbody></table>\n";
 

@@ -1,53 +1,87 @@
-// Named figures of a job result document.
+// Named figures of a job result document, read through the metric registry.
 #include "codecbench/results.hpp"
 
 #include <fmt/core.h>
 
 #include <cmath>
 #include <limits>
-#include <map>
-#include <utility>
 
 #include "codecbench/error.hpp"
 
 namespace codecbench {
-namespace {
 
-// metric name -> (object under "quality", field)
-const std::map<std::string, std::pair<const char*, const char*>>& paths() {
-  static const std::map<std::string, std::pair<const char*, const char*>> kPaths = {
-      {"psnr", {"psnr", "average"}}, {"psnr-y", {"psnr", "y"}}, {"psnr-u", {"psnr", "u"}},
-      {"psnr-v", {"psnr", "v"}},     {"ssim", {"ssim", "all"}}, {"ssim-y", {"ssim", "y"}},
-      {"ms-ssim", {"ms_ssim", "y"}}, {"snr", {"snr", "db"}},    {"si-sdr", {"si_sdr", "db"}},
-      {"segsnr", {"segsnr", "db"}}};
-  return kPaths;
+std::string QualityFigure::name() const {
+  return output == &metric->primary() ? metric->name : metric->name + "." + output->name;
 }
 
-}  // namespace
+std::string QualityFigure::title() const { return output->title; }
 
-const std::vector<std::string>& quality_metric_names() {
-  static const std::vector<std::string> kNames = [] {
-    std::vector<std::string> v;
-    for (const auto& [k, p] : paths()) v.push_back(k);
-    return v;
-  }();
-  return kNames;
-}
-
-double quality_of(const nlohmann::json& result, const std::string& metric) {
-  const auto it = paths().find(metric);
-  if (it == paths().end()) {
-    std::string known;
-    for (const auto& k : quality_metric_names()) known += (known.empty() ? "" : ", ") + k;
-    throw UsageError(fmt::format("--metric '{}': one of {}", metric, known));
+std::vector<std::string> figure_names(MediaType type) {
+  std::vector<std::string> out;
+  for (const auto& m : metric_registry()) {
+    if (type != MediaType::kUnknown && m.type != type) continue;
+    for (const auto& o : m.outputs) out.push_back(QualityFigure{&m, &o}.name());
   }
+  return out;
+}
+
+QualityFigure parse_figure(const std::string& name) {
+  const std::size_t dot = name.find('.');
+  std::string metric = name.substr(0, dot);
+  const std::string output = dot == std::string::npos ? "" : name.substr(dot + 1);
+  // Old spellings (psnr-y, ms-ssim, si-sdr) name the new one in the error.
+  const MetricDescriptor* m = nullptr;
+  for (const auto& d : metric_registry()) {
+    if (d.name == metric) m = &d;
+  }
+  if (m != nullptr && output.empty()) return {m, &m->primary()};
+  if (m != nullptr) {
+    for (const auto& o : m->outputs) {
+      if (o.name == output) return {m, &o};
+    }
+  }
+  std::string hint;
+  for (const auto& f : figure_names()) {
+    std::string a = f, b = name;
+    for (auto* s : {&a, &b}) {
+      for (char& c : *s) c = (c == '-' || c == '.') ? '_' : c;
+    }
+    if (a == b) hint = fmt::format(" (did you mean '{}'?)", f);
+  }
+  std::string known;
+  for (const auto& f : figure_names()) known += (known.empty() ? "" : ", ") + f;
+  throw UsageError(fmt::format("unknown quality figure '{}'{} (known: {})", name, hint, known));
+}
+
+QualityFigure primary_figure(MediaType type) {
+  for (const auto& m : metric_registry()) {
+    if (m.type == type && m.measured_by_default) return {&m, &m.primary()};
+  }
+  throw UsageError(fmt::format("no quality metric for {}", media_type_name(type)));
+}
+
+std::vector<QualityFigure> charted_figures() {
+  std::vector<QualityFigure> out;
+  for (const auto& m : metric_registry()) {
+    for (const auto& o : m.outputs) {
+      if (o.charted) out.push_back({&m, &o});
+    }
+  }
+  return out;
+}
+
+double figure_value(const nlohmann::json& result, const QualityFigure& f) {
   if (!result.is_object() || !result.contains("quality")) return std::nan("");
   const auto& q = result["quality"];
-  if (!q.contains(it->second.first) || !q[it->second.first].contains(it->second.second))
+  if (!q.contains(f.metric->name) || !q[f.metric->name].contains(f.output->name))
     return std::nan("");
-  const auto& v = q[it->second.first][it->second.second];
+  const auto& v = q[f.metric->name][f.output->name];
   if (v.is_string()) return std::numeric_limits<double>::infinity();  // "inf": identical
   return v.is_number() ? v.get<double>() : std::nan("");
+}
+
+double quality_of(const nlohmann::json& result, const std::string& name) {
+  return figure_value(result, parse_figure(name));
 }
 
 double bitrate_of(const nlohmann::json& result) {
@@ -60,6 +94,10 @@ double bitrate_of(const nlohmann::json& result) {
 
 bool is_audio(const nlohmann::json& result) {
   return result.is_object() && result.value("type", "video") == "audio";
+}
+
+MediaType result_type(const nlohmann::json& result) {
+  return is_audio(result) ? MediaType::kAudio : MediaType::kVideo;
 }
 
 }  // namespace codecbench

@@ -8,12 +8,13 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
 #include <utility>
 
-#include "codecbench/batch.hpp"
+#include "codecbench/preset.hpp"
 #include "codecbench/error.hpp"
 #include "codecbench/version.hpp"
 
@@ -56,16 +57,30 @@ CREATE TABLE sweep_points (
   n INTEGER, threads INTEGER, jobs INTEGER, median_s REAL, cv REAL, speedup REAL,
   efficiency REAL, karp_flatt REAL, throughput REAL, oversubscribed INTEGER, times_json TEXT);
 )sql",
+    // 3: the one run record. Runs get a UUID (identity across machines and stores) and their
+    // wall time; jobs get the machine they ran on (one run may span nodes) and their record as
+    // JSON, so a stored job reads back as exactly the record that was written. Rows of older
+    // versions take their run's machine and a fresh UUID.
+    R"sql(
+ALTER TABLE runs ADD COLUMN uuid TEXT;
+ALTER TABLE runs ADD COLUMN wall_s REAL;
+ALTER TABLE jobs ADD COLUMN host TEXT;
+ALTER TABLE jobs ADD COLUMN cpu_model TEXT;
+ALTER TABLE jobs ADD COLUMN physical_cores INTEGER;
+ALTER TABLE jobs ADD COLUMN logical_cores INTEGER;
+ALTER TABLE jobs ADD COLUMN tool_version TEXT;
+ALTER TABLE jobs ADD COLUMN git_revision TEXT;
+ALTER TABLE jobs ADD COLUMN ffmpeg_version TEXT;
+ALTER TABLE jobs ADD COLUMN record_json TEXT;
+UPDATE runs SET uuid = lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' ||
+  substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + abs(random()) % 4, 1) ||
+  substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)));
+UPDATE jobs SET (host, cpu_model, physical_cores, logical_cores, tool_version, git_revision,
+  ffmpeg_version) = (SELECT host, cpu_model, physical_cores, logical_cores, tool_version,
+  git_revision, ffmpeg_version FROM runs WHERE runs.id = jobs.run_id);
+CREATE UNIQUE INDEX runs_by_uuid ON runs(uuid);
+)sql",
 };
-
-std::string now_iso() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S%z", &tm);
-  return buf;
-}
 
 class Statement {
  public:
@@ -108,47 +123,7 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-int count_physical_cores() {
-  std::ifstream f("/proc/cpuinfo");
-  std::set<std::pair<std::string, std::string>> cores;
-  std::string line, phys = "0";
-  while (std::getline(f, line)) {
-    if (line.rfind("physical id", 0) == 0) phys = line.substr(line.find(':') + 1);
-    if (line.rfind("core id", 0) == 0) cores.emplace(phys, line.substr(line.find(':') + 1));
-  }
-  return cores.empty() ? static_cast<int>(std::thread::hardware_concurrency())
-                       : static_cast<int>(cores.size());
-}
-
-std::string read_cpu_model() {
-  std::ifstream f("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      std::string m = line.substr(line.find(':') + 1);
-      return m.substr(m.find_first_not_of(' '));
-    }
-  }
-  return "unknown";
-}
-
 }  // namespace
-
-RunInfo RunInfo::this_machine() {
-  RunInfo r;
-  r.started = now_iso();
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  r.host = host;
-  r.cpu_model = read_cpu_model();
-  r.physical_cores = count_physical_cores();
-  r.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
-  const VersionInfo v = version_info();
-  r.tool_version = v.tool;
-  r.git_revision = v.git_revision;
-  r.ffmpeg_version = v.ffmpeg;
-  return r;
-}
 
 ResultStore::ResultStore(const std::string& path) : path_(path) {
   std::error_code ec;
@@ -203,58 +178,84 @@ int ResultStore::schema_version() {
   return s.step() ? static_cast<int>(s.integer(0)) : 0;
 }
 
-std::int64_t ResultStore::begin_run(const RunInfo& r) {
+void ResultStore::begin_run(RunRecord& r) {
   std::lock_guard lock(mutex_);
-  Statement s(
-      db_,
-      "INSERT INTO runs (started, status, preset_name, preset_path, preset_yaml, preset_hash, "
-      "host, "
-      "cpu_model, physical_cores, logical_cores, tool_version, git_revision, ffmpeg_version, "
-      "jobs_total, jobs_failed) VALUES (?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)");
-  s.bind(1, r.started).bind(2, r.preset_name).bind(3, r.preset_path).bind(4, r.preset_yaml);
-  s.bind(5, r.preset_hash).bind(6, r.host).bind(7, r.cpu_model).bind(8, r.physical_cores);
-  s.bind(9, r.logical_cores).bind(10, r.tool_version).bind(11, r.git_revision);
-  s.bind(12, r.ffmpeg_version).bind(13, r.jobs_total);
+  if (r.uuid.empty()) r.uuid = new_uuid();
+  Statement s(db_,
+              "INSERT INTO runs (uuid, started, status, preset_name, preset_path, preset_yaml, "
+              "preset_hash, host, cpu_model, physical_cores, logical_cores, tool_version, "
+              "git_revision, ffmpeg_version, jobs_total, jobs_failed) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)");
+  const MachineInfo& m = r.machine;
+  s.bind(1, r.uuid).bind(2, r.started).bind(3, std::string(run_status_name(r.status)));
+  s.bind(4, r.preset_name).bind(5, r.preset_path).bind(6, r.preset_yaml).bind(7, r.preset_hash);
+  s.bind(8, m.host).bind(9, m.cpu_model).bind(10, m.physical_cores).bind(11, m.logical_cores);
+  s.bind(12, m.tool_version).bind(13, m.git_revision).bind(14, m.ffmpeg_version);
+  s.bind(15, r.jobs_total);
   s.step();
-  return sqlite3_last_insert_rowid(db_);
+  r.id = sqlite3_last_insert_rowid(db_);
 }
 
-void ResultStore::record_job(std::int64_t run_id, const BatchJobResult& r) {
+namespace {
+
+void insert_job(sqlite3* db, std::int64_t run_id, const JobRecord& r) {
+  nlohmann::json record = r;
+  record.erase("result");  // kept in its own column
+  Statement s(db,
+              "INSERT INTO jobs (run_id, job_key, input, encoder_label, encoder, options, "
+              "variant, threads, status, error, repeats, wall_median, wall_min, wall_max, "
+              "wall_stddev, encode_median, noisy, result_json, finished, host, cpu_model, "
+              "physical_cores, logical_cores, tool_version, git_revision, ffmpeg_version, "
+              "record_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+              "?, ?, ?, ?, ?, ?)");
+  s.bind(1, run_id).bind(2, r.key).bind(3, r.input).bind(4, r.encoder_label).bind(5, r.encoder);
+  s.bind(6, options_text(r.options)).bind(7, r.variant).bind(8, r.threads);
+  s.bind(9, std::string(job_status_name(r.status))).bind(10, r.error);
+  s.bind(11, static_cast<int>(r.measurements.size())).bind(12, r.wall.median);
+  s.bind(13, r.wall.min).bind(14, r.wall.max).bind(15, r.wall.stddev).bind(16, r.encode.median);
+  s.bind(17, r.noisy ? 1 : 0).bind(18, r.result.is_null() ? std::string() : r.result.dump());
+  s.bind(19, r.finished);
+  const MachineInfo& m = r.machine;
+  s.bind(20, m.host).bind(21, m.cpu_model).bind(22, m.physical_cores).bind(23, m.logical_cores);
+  s.bind(24, m.tool_version).bind(25, m.git_revision).bind(26, m.ffmpeg_version);
+  s.bind(27, record.dump());
+  s.step();
+  const std::int64_t job_id = sqlite3_last_insert_rowid(db);
+  for (std::size_t i = 0; i < r.measurements.size(); ++i) {
+    const Measurement& x = r.measurements[i];
+    Statement ms(db,
+                 "INSERT INTO measurements (job_id, repeat, wall_s, encode_s, decode_s, metric_s, "
+                 "cpu_s, peak_rss_kib) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    ms.bind(1, job_id).bind(2, static_cast<int>(i)).bind(3, x.wall_s).bind(4, x.encode_s);
+    ms.bind(5, x.decode_s).bind(6, x.metric_s).bind(7, x.cpu_s).bind(8, x.peak_rss_kib);
+    ms.step();
+  }
+}
+
+// "k=v k=v" as stored before version 3 (values without spaces).
+std::vector<std::pair<std::string, std::string>> parse_options_text(const std::string& text) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t p = 0;
+  while (p < text.size()) {
+    std::size_t end = text.find(' ', p);
+    if (end == std::string::npos) end = text.size();
+    const std::string kv = text.substr(p, end - p);
+    const std::size_t eq = kv.find('=');
+    if (!kv.empty()) {
+      out.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+    }
+    p = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+void ResultStore::record_job(std::int64_t run_id, const JobRecord& r) {
   std::lock_guard lock(mutex_);
   exec("BEGIN IMMEDIATE");
   try {
-    const JobResult* rep = r.representative();
-    std::string json;
-    if (rep != nullptr) json = nlohmann::json(*rep).dump();
-    Statement s(
-        db_,
-        "INSERT INTO jobs (run_id, job_key, input, encoder_label, encoder, options, variant, "
-        "threads, "
-        "status, error, repeats, wall_median, wall_min, wall_max, wall_stddev, encode_median, "
-        "noisy, "
-        "result_json, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    s.bind(1, run_id).bind(2, r.job.key).bind(3, r.job.input).bind(4, r.job.encoder_label);
-    s.bind(5, r.job.spec.encoder).bind(6, options_text(r.job.spec.options)).bind(7, r.job.variant);
-    s.bind(8, r.job.spec.threads).bind(9, r.status).bind(10, r.error);
-    s.bind(11, static_cast<int>(r.runs.size())).bind(12, r.wall.median).bind(13, r.wall.min);
-    s.bind(14, r.wall.max)
-        .bind(15, r.wall.stddev)
-        .bind(16, r.encode.median)
-        .bind(17, r.noisy ? 1 : 0);
-    s.bind(18, json).bind(19, now_iso());
-    s.step();
-    const std::int64_t job_id = sqlite3_last_insert_rowid(db_);
-    for (std::size_t i = 0; i < r.runs.size(); ++i) {
-      const JobResult& m = r.runs[i];
-      Statement ms(
-          db_,
-          "INSERT INTO measurements (job_id, repeat, wall_s, encode_s, decode_s, metric_s, cpu_s, "
-          "peak_rss_kib, result_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      ms.bind(1, job_id).bind(2, static_cast<int>(i)).bind(3, m.wall_s).bind(4, m.encode_s);
-      ms.bind(5, m.decode_s).bind(6, m.metric_s).bind(7, m.cpu_user_s + m.cpu_sys_s);
-      ms.bind(8, static_cast<std::int64_t>(m.peak_rss_kib)).bind(9, nlohmann::json(m).dump());
-      ms.step();
-    }
+    insert_job(db_, run_id, r);
     exec("COMMIT");
   } catch (...) {
     exec("ROLLBACK");
@@ -262,10 +263,12 @@ void ResultStore::record_job(std::int64_t run_id, const BatchJobResult& r) {
   }
 }
 
-void ResultStore::finish_run(std::int64_t run_id, const std::string& status, int jobs_failed) {
+void ResultStore::finish_run(const RunRecord& r) {
   std::lock_guard lock(mutex_);
-  Statement s(db_, "UPDATE runs SET finished = ?, status = ?, jobs_failed = ? WHERE id = ?");
-  s.bind(1, now_iso()).bind(2, status).bind(3, jobs_failed).bind(4, run_id);
+  Statement s(db_,
+              "UPDATE runs SET finished = ?, status = ?, jobs_failed = ?, wall_s = ? WHERE id = ?");
+  s.bind(1, r.finished).bind(2, std::string(run_status_name(r.status)));
+  s.bind(3, static_cast<int>(r.count(JobStatus::kFailed))).bind(4, r.wall_s).bind(5, r.id);
   s.step();
 }
 
@@ -280,7 +283,149 @@ std::set<std::string> ResultStore::completed_keys(const std::string& preset_hash
   return out;
 }
 
-std::int64_t ResultStore::record_sweep(const RunInfo& info, const nlohmann::json& sweep) {
+namespace {
+
+RunRow run_row(Statement& s) {
+  RunRow r;
+  r.id = s.integer(0);
+  r.uuid = s.text(1);
+  r.started = s.text(2);
+  r.finished = s.text(3);
+  r.status = parse_run_status(s.text(4)).value_or(RunStatus::kRunning);
+  r.preset_name = s.text(5);
+  r.preset_hash = s.text(6);
+  r.jobs_total = static_cast<int>(s.integer(7));
+  r.jobs_failed = static_cast<int>(s.integer(8));
+  return r;
+}
+
+constexpr const char* kRunRowColumns =
+    "SELECT id, IFNULL(uuid, ''), started, IFNULL(finished, ''), status, IFNULL(preset_name, ''), "
+    "IFNULL(preset_hash, ''), IFNULL(jobs_total, 0), IFNULL(jobs_failed, 0) FROM runs ";
+
+// A job row of any version: v3 rows carry their record; older ones are rebuilt from columns.
+JobRecord job_from_row(Statement& s) {
+  JobRecord j;
+  const std::string record = s.text(0);
+  if (!record.empty()) {
+    j = nlohmann::json::parse(record).get<JobRecord>();
+  } else {
+    j.key = s.text(1);
+    j.input = s.text(2);
+    j.encoder_label = s.text(3);
+    j.encoder = s.text(4);
+    j.options = parse_options_text(s.text(5));
+    j.variant = s.text(6);
+    j.status = parse_job_status(s.text(7)).value_or(JobStatus::kFailed);
+    j.error = s.text(8);
+    j.threads = static_cast<int>(s.integer(9));
+    j.noisy = s.integer(10) != 0;
+    j.finished = s.text(11);
+    j.machine = {s.text(12), s.text(13), static_cast<int>(s.integer(14)),
+                 static_cast<int>(s.integer(15)), s.text(16), s.text(17), s.text(18)};
+  }
+  const std::string result = s.text(19);
+  j.result = result.empty() ? nlohmann::json() : nlohmann::json::parse(result);
+  return j;
+}
+
+}  // namespace
+
+RunRecord ResultStore::load_run(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  RunRecord r;
+  {
+    Statement s(db_,
+                "SELECT IFNULL(uuid, ''), started, IFNULL(finished, ''), status, "
+                "IFNULL(preset_name,''), IFNULL(preset_path,''), IFNULL(preset_yaml,''), "
+                "IFNULL(preset_hash,''), IFNULL(host,''), IFNULL(cpu_model,''), "
+                "IFNULL(physical_cores,0), IFNULL(logical_cores,0), IFNULL(tool_version,''), "
+                "IFNULL(git_revision,''), IFNULL(ffmpeg_version,''), IFNULL(jobs_total,0), "
+                "IFNULL(wall_s, 0) FROM runs WHERE id = ?");
+    s.bind(1, id);
+    if (!s.step()) throw InputError(fmt::format("{}: no run {}", path_, id));
+    r.id = id;
+    r.uuid = s.text(0);
+    r.started = s.text(1);
+    r.finished = s.text(2);
+    r.status = parse_run_status(s.text(3)).value_or(RunStatus::kRunning);
+    r.preset_name = s.text(4);
+    r.preset_path = s.text(5);
+    r.preset_yaml = s.text(6);
+    r.preset_hash = s.text(7);
+    r.machine = {s.text(8),  s.text(9),  static_cast<int>(s.integer(10)),
+                 static_cast<int>(s.integer(11)), s.text(12), s.text(13), s.text(14)};
+    r.jobs_total = static_cast<int>(s.integer(15));
+    r.wall_s = s.real(16);
+  }
+  std::map<std::int64_t, std::size_t> index;
+  Statement s(db_,
+              "SELECT IFNULL(record_json,''), job_key, IFNULL(input,''), IFNULL(encoder_label,''), "
+              "IFNULL(encoder,''), IFNULL(options,''), IFNULL(variant,''), status, "
+              "IFNULL(error,''), IFNULL(threads,0), IFNULL(noisy,0), IFNULL(finished,''), "
+              "IFNULL(host,''), IFNULL(cpu_model,''), IFNULL(physical_cores,0), "
+              "IFNULL(logical_cores,0), IFNULL(tool_version,''), IFNULL(git_revision,''), "
+              "IFNULL(ffmpeg_version,''), IFNULL(result_json,''), id FROM jobs WHERE run_id = ? "
+              "ORDER BY id");
+  s.bind(1, id);
+  while (s.step()) {
+    const bool old_row = s.text(0).empty();
+    if (old_row) index[s.integer(20)] = r.jobs.size();
+    r.jobs.push_back(job_from_row(s));
+    if (old_row) r.jobs.back().index = static_cast<int>(r.jobs.size() - 1);
+  }
+  // The job-list order (rows are in the order jobs finished).
+  std::stable_sort(r.jobs.begin(), r.jobs.end(),
+                   [](const JobRecord& a, const JobRecord& b) { return a.index < b.index; });
+  if (index.empty()) return r;
+  // Rows before version 3: measurements and timing figures from their own tables.
+  Statement m(db_,
+              "SELECT m.job_id, IFNULL(m.wall_s,0), IFNULL(m.encode_s,0), IFNULL(m.decode_s,0), "
+              "IFNULL(m.metric_s,0), IFNULL(m.cpu_s,0), IFNULL(m.peak_rss_kib,0) FROM "
+              "measurements m JOIN jobs j ON m.job_id = j.id WHERE j.run_id = ? "
+              "ORDER BY m.job_id, m.repeat");
+  m.bind(1, id);
+  while (m.step()) {
+    const auto it = index.find(m.integer(0));
+    if (it == index.end()) continue;
+    r.jobs[it->second].measurements.push_back(
+        {m.real(1), m.real(2), m.real(3), m.real(4), m.real(5), m.integer(6)});
+  }
+  for (const auto& [job_id, k] : index) {
+    JobRecord& j = r.jobs[k];
+    std::vector<double> wall, enc;
+    for (const auto& x : j.measurements) {
+      wall.push_back(x.wall_s);
+      enc.push_back(x.encode_s);
+    }
+    j.wall = TimingStats::of(wall);
+    j.encode = TimingStats::of(enc);
+  }
+  return r;
+}
+
+std::vector<RunRow> ResultStore::runs() {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, (std::string(kRunRowColumns) + "ORDER BY id").c_str());
+  std::vector<RunRow> out;
+  while (s.step()) out.push_back(run_row(s));
+  return out;
+}
+
+std::int64_t ResultStore::latest_run() {
+  const auto all = runs();
+  if (all.empty()) throw InputError(fmt::format("{}: the store has no runs yet", path_));
+  return all.back().id;
+}
+
+bool ResultStore::remove_run(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "DELETE FROM runs WHERE id = ?");
+  s.bind(1, id);
+  s.step();
+  return sqlite3_changes(db_) > 0;
+}
+std::int64_t ResultStore::record_sweep(const RunRecord& info, const nlohmann::json& sweep) {
   std::lock_guard lock(mutex_);
   exec("BEGIN IMMEDIATE");
   try {
@@ -296,11 +441,9 @@ std::int64_t ResultStore::record_sweep(const RunInfo& info, const nlohmann::json
         .bind(3, info.preset_path)
         .bind(4, info.preset_yaml);
     s.bind(5, info.preset_hash).bind(6, sweep.value("level", "")).bind(7, sweep.value("mode", ""));
-    s.bind(8, info.host)
-        .bind(9, info.cpu_model)
-        .bind(10, info.physical_cores)
-        .bind(11, info.logical_cores);
-    s.bind(12, info.tool_version).bind(13, info.git_revision).bind(14, info.ffmpeg_version);
+    const MachineInfo& m = info.machine;
+    s.bind(8, m.host).bind(9, m.cpu_model).bind(10, m.physical_cores).bind(11, m.logical_cores);
+    s.bind(12, m.tool_version).bind(13, m.git_revision).bind(14, m.ffmpeg_version);
     if (sweep.contains("fit")) {
       const auto& f = sweep["fit"];
       s.bind(15, f["law"].get<std::string>()).bind(16, f["value"].get<double>());
@@ -345,123 +488,12 @@ std::int64_t ResultStore::record_sweep(const RunInfo& info, const nlohmann::json
   }
 }
 
-RunRow ResultStore::run(std::int64_t id) {
-  std::lock_guard lock(mutex_);
-  Statement s(db_,
-              "SELECT id, started, IFNULL(finished, ''), status, IFNULL(preset_name, ''), "
-              "IFNULL(preset_hash, ''), IFNULL(jobs_total, 0), IFNULL(jobs_failed, 0) FROM runs "
-              "WHERE id = ?");
-  s.bind(1, id);
-  if (!s.step()) throw InputError(fmt::format("{}: no run {}", path_, id));
-  return {s.integer(0),
-          s.text(1),
-          s.text(2),
-          s.text(3),
-          s.text(4),
-          s.text(5),
-          static_cast<int>(s.integer(6)),
-          static_cast<int>(s.integer(7))};
-}
-
-std::int64_t ResultStore::latest_run() {
-  const auto all = runs();
-  if (all.empty()) throw InputError(fmt::format("{}: the store has no runs yet", path_));
-  return all.back().id;
-}
-
-std::vector<ResultStore::JobRow> ResultStore::jobs(std::int64_t run_id) {
-  std::lock_guard lock(mutex_);
-  std::vector<JobRow> out;
-  std::map<std::int64_t, std::size_t> index;
-  Statement s(
-      db_,
-      "SELECT id, job_key, IFNULL(input,''), IFNULL(encoder_label,''), IFNULL(encoder,''), "
-      "IFNULL(options,''), IFNULL(variant,''), status, IFNULL(error,''), IFNULL(threads,0), "
-      "IFNULL(repeats,0), IFNULL(wall_median,0), IFNULL(wall_stddev,0), IFNULL(result_json,'') "
-      "FROM jobs WHERE run_id = ? ORDER BY id");
-  s.bind(1, run_id);
-  while (s.step()) {
-    JobRow j;
-    j.id = s.integer(0);
-    j.key = s.text(1);
-    j.input = s.text(2);
-    j.encoder_label = s.text(3);
-    j.encoder = s.text(4);
-    j.options = s.text(5);
-    j.variant = s.text(6);
-    j.status = s.text(7);
-    j.error = s.text(8);
-    j.threads = static_cast<int>(s.integer(9));
-    j.repeats = static_cast<int>(s.integer(10));
-    j.wall_median = s.real(11);
-    j.wall_stddev = s.real(12);
-    j.result_json = s.text(13);
-    index[j.id] = out.size();
-    out.push_back(std::move(j));
-  }
-  Statement m(db_,
-              "SELECT m.job_id, m.wall_s FROM measurements m JOIN jobs j ON m.job_id = j.id "
-              "WHERE j.run_id = ? ORDER BY m.job_id, m.repeat");
-  m.bind(1, run_id);
-  while (m.step()) out[index.at(m.integer(0))].repeat_walls.push_back(m.real(1));
-  return out;
-}
-
-RunInfo ResultStore::run_info(std::int64_t id) {
-  std::lock_guard lock(mutex_);
-  Statement s(
-      db_,
-      "SELECT started, IFNULL(preset_name,''), IFNULL(preset_path,''), IFNULL(preset_yaml,''), "
-      "IFNULL(preset_hash,''), IFNULL(host,''), IFNULL(cpu_model,''), IFNULL(physical_cores,0), "
-      "IFNULL(logical_cores,0), IFNULL(tool_version,''), IFNULL(git_revision,''), "
-      "IFNULL(ffmpeg_version,''), IFNULL(jobs_total,0) FROM runs WHERE id = ?");
-  s.bind(1, id);
-  if (!s.step()) throw InputError(fmt::format("{}: no run {}", path_, id));
-  RunInfo r;
-  r.started = s.text(0);
-  r.preset_name = s.text(1);
-  r.preset_path = s.text(2);
-  r.preset_yaml = s.text(3);
-  r.preset_hash = s.text(4);
-  r.host = s.text(5);
-  r.cpu_model = s.text(6);
-  r.physical_cores = static_cast<int>(s.integer(7));
-  r.logical_cores = static_cast<int>(s.integer(8));
-  r.tool_version = s.text(9);
-  r.git_revision = s.text(10);
-  r.ffmpeg_version = s.text(11);
-  r.jobs_total = static_cast<int>(s.integer(12));
-  return r;
-}
-
 std::vector<nlohmann::json> ResultStore::sweeps(const std::string& preset_hash) {
   std::lock_guard lock(mutex_);
   Statement s(db_, "SELECT result_json FROM sweeps WHERE ? = '' OR preset_hash = ? ORDER BY id");
   s.bind(1, preset_hash).bind(2, preset_hash);
   std::vector<nlohmann::json> out;
   while (s.step()) out.push_back(nlohmann::json::parse(s.text(0)));
-  return out;
-}
-
-bool ResultStore::remove_run(std::int64_t id) {
-  std::lock_guard lock(mutex_);
-  Statement s(db_, "DELETE FROM runs WHERE id = ?");
-  s.bind(1, id);
-  s.step();
-  return sqlite3_changes(db_) > 0;
-}
-
-std::vector<RunRow> ResultStore::runs() {
-  std::lock_guard lock(mutex_);
-  Statement s(db_,
-              "SELECT id, started, IFNULL(finished, ''), status, IFNULL(preset_name, ''), "
-              "IFNULL(preset_hash, ''), IFNULL(jobs_total, 0), IFNULL(jobs_failed, 0) FROM runs "
-              "ORDER BY id");
-  std::vector<RunRow> out;
-  while (s.step()) {
-    out.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
-                   static_cast<int>(s.integer(6)), static_cast<int>(s.integer(7))});
-  }
   return out;
 }
 

@@ -1,8 +1,6 @@
 #include "codecbench/sweep.hpp"
 
 #include <fmt/core.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +9,8 @@
 
 #include "codecbench/error.hpp"
 #include "codecbench/reference_cache.hpp"
-#include "codecbench/store.hpp"
+#include "codecbench/executor.hpp"
+#include "codecbench/run_record.hpp"
 
 namespace codecbench {
 
@@ -46,24 +45,26 @@ struct RunOutcome {
 RunOutcome run_workload(const std::vector<BatchJob>& jobs, int threads, int concurrency) {
   ReferenceCache references;
   std::vector<JobResult> results(jobs.size());
+  std::vector<std::string> errors(jobs.size());
   const auto start = Clock::now();
-  tbb::task_arena arena(concurrency);
-  arena.execute([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, jobs.size(), 1),
-        [&](const tbb::blocked_range<std::size_t>& range) {
-          for (std::size_t i = range.begin(); i < range.end(); ++i) {
-            JobSpec spec = jobs[i].spec;
-            spec.threads = threads;
-            spec.references = &references;
-            tbb::task_arena job_arena(std::max(1, threads));
-            results[i] = job_arena.execute([&] { return run_job(spec); });
-          }
-        },
-        tbb::simple_partitioner());
+  for_each_job(jobs.size(), concurrency, [&](std::size_t i) {
+    JobSpec spec = jobs[i].spec;
+    spec.threads = threads;
+    spec.references = &references;
+    try {
+      results[i] = run_job_in_arena(spec);
+    } catch (const std::exception& e) {
+      errors[i] = e.what();
+    }
   });
   RunOutcome out;
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (!errors[i].empty()) {
+      throw Error(fmt::format("{} {} on {}: {}", jobs[i].encoder_label,
+                              options_text(jobs[i].spec.options), jobs[i].input, errors[i]));
+    }
+  }
   for (const auto& r : results) {
     out.work += work_of(r);
     out.thread_types.insert(r.encoder_thread_type);
@@ -119,7 +120,7 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
                     "add inputs or an option axis, or use --mode weak",
                     jobs.size(), r.spec.counts.back()));
   }
-  const RunInfo machine = RunInfo::this_machine();
+  const MachineInfo machine = MachineInfo::this_machine();
   r.physical_cores = machine.physical_cores;
   r.logical_cores = machine.logical_cores;
   std::set<std::string> thread_types;

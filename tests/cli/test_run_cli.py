@@ -50,10 +50,13 @@ def main():
         check(lines and lines[0].split()[:3] == ["input", "encoder", "options"], "table header")
         check(sum(1 for l in lines if l.rstrip().endswith(" ok")) >= 10, "table rows ok")
         doc = json.load(open(out_json))
-        check(doc["run"]["logical_cores"] >= 1 and doc["run"]["ffmpeg"], "run metadata in JSON")
+        check(doc["run"]["machine"]["logical_cores"] >= 1 and doc["run"]["machine"]["ffmpeg"]
+              and len(doc["run"]["uuid"]) == 36, "run metadata in JSON")
+        check(all(j["machine"]["host"] == doc["run"]["machine"]["host"] for j in doc["jobs"]),
+              "each job records the machine it ran on")
         db = sqlite3.connect(store)
         (version,) = db.execute("select version from schema_version").fetchone()
-        check(version == 2, "store schema version 2")
+        check(version == 3, "store schema version 3")
         runs = db.execute("select id, status, jobs_total, preset_hash from runs").fetchall()
         check(len(runs) == 1 and runs[0][1] == "ok", f"one run recorded: {runs}")
         (jobs_ok,) = db.execute("select count(*) from jobs where status = 'ok'").fetchone()

@@ -32,6 +32,13 @@ output: {store: "%s"}
 """
 
 
+def set_times(job, times):
+    """Gives a job of a run document these repeat wall times (measurements and statistics)."""
+    job["measurements"] = [dict(job["measurements"][0], wall_s=t) for t in times]
+    s = sorted(times)
+    job["wall_s"].update(times=times, median=s[len(s) // 2], min=s[0], max=s[-1])
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         store = os.path.join(tmp, "s.sqlite")
@@ -46,7 +53,12 @@ def main():
         check([r["id"] for r in runs] == [1, 2] and runs[0]["jobs"] == 8, f"runs lists both: {runs}")
         res = run("runs", "show", "1", "--store", store, "--json")
         doc = json.loads(res.stdout)
-        check(len(doc["jobs"]) == 8 and len(doc["jobs"][0]["wall_times_s"]) == 2, "runs show: jobs and repeats")
+        check(len(doc["jobs"]) == 8 and len(doc["jobs"][0]["wall_s"]["times"]) == 2
+              and len(doc["jobs"][0]["measurements"]) == 2, "runs show: jobs and repeats")
+        # The run as `run --json` wrote it is the run as the store gives it back.
+        res = run("runs", "export", "1", "--store", store, "--json")
+        check(json.loads(res.stdout) == json.load(open(first)),
+              "runs export --json is the very document run --json wrote")
         res = run("runs", "export", "2", "--store", store, "--csv")
         rows = list(csv.DictReader(io.StringIO(res.stdout)))
         check(len(rows) == 8 and "result.quality.psnr.average" in rows[0], "runs export --csv")
@@ -63,14 +75,12 @@ def main():
         # compare with controlled timings: the same run, then 20% slower with tight repeats.
         base = json.load(open(first))
         for j in base["jobs"]:
-            j["wall_s"]["times"] = [1.0, 1.01, 0.99]
-            j["wall_s"]["median"] = 1.0
+            set_times(j, [1.0, 1.01, 0.99])
         same = os.path.join(tmp, "same.json")
         json.dump(base, open(same, "w"))
         slow = copy.deepcopy(base)
         for j in slow["jobs"]:
-            j["wall_s"]["times"] = [1.2, 1.21, 1.19]
-            j["wall_s"]["median"] = 1.2
+            set_times(j, [1.2, 1.21, 1.19])
         slow_path = os.path.join(tmp, "slow.json")
         json.dump(slow, open(slow_path, "w"))
         res = run("compare", same, same)
@@ -92,7 +102,7 @@ def main():
         check("too few repeats for Mann-Whitney" in res.stdout, "compare: the 3-repeat note")
         for doc_, times in ((base, [1.0, 1.01, 0.99, 1.02, 0.98]), (slow, [1.2, 1.21, 1.19, 1.22, 1.18])):
             for j in doc_["jobs"]:
-                j["wall_s"]["times"] = times
+                set_times(j, times)
         json.dump(base, open(same, "w"))
         json.dump(slow, open(slow_path, "w"))
         res = run("compare", same, slow_path, "--test", "mwu", "--json")

@@ -99,19 +99,18 @@ TEST_CASE("sweep figures: speedup with the fitted Amdahl law, efficiency, throug
 
 TEST_CASE("the report: a hostile name cannot close a script element or inject markup") {
   ReportData d;
-  d.run_id = 7;
-  d.info.preset_name = "p<i>";
+  d.run.id = 7;
+  d.run.preset_name = "p<i>";
   for (int crf : {20, 30}) {
-    ResultStore::JobRow j;
+    JobRecord j;
     j.input = "</script><b>x";
     j.encoder_label = "enc";
-    j.options = "crf=" + std::to_string(crf);
-    j.status = "ok";
-    j.result_json = json({{"type", "video"},
-                          {"size", {{"bitrate_kbps", 1000.0 / crf}, {"compression_ratio", 5.0}}},
-                          {"quality", {{"psnr", {{"average", 60.0 - crf}, {"y", 61.0 - crf}}}}}})
-                        .dump();
-    d.jobs.push_back(j);
+    j.options = {{"crf", std::to_string(crf)}};
+    j.status = JobStatus::kOk;
+    j.result = json({{"type", "video"},
+                     {"size", {{"bitrate_kbps", 1000.0 / crf}, {"compression_ratio", 5.0}}},
+                     {"quality", {{"psnr", {{"average", 60.0 - crf}, {"y", 61.0 - crf}}}}}});
+    d.run.jobs.push_back(j);
   }
   d.sweeps.push_back(amdahl_sweep(0.2, 64));
   const std::string html = render_report(d);

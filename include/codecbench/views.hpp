@@ -1,0 +1,29 @@
+#pragma once
+/// @file views.hpp
+/// The views of runs that commands show (export.hpp renders them): a run, the list of runs in
+/// a store, a comparison. The same record gives the same view whether it comes from a batch
+/// just run, the store or a file.
+
+#include <string>
+#include <vector>
+
+#include "codecbench/compare.hpp"
+#include "codecbench/export.hpp"
+#include "codecbench/run_record.hpp"
+#include "codecbench/store.hpp"
+
+namespace codecbench {
+
+/// A run: the table (input, encoder, options, size, ratio, bitrate, the primary quality
+/// figure, SSIM or SI-SDR, speed, median wall time with its CV, status), the run document
+/// (run_record.hpp) for --json, and one record per job (the job with run_uuid and run_id, the
+/// result without per-frame values) for --jsonl and --csv.
+View run_view(const RunRecord& run);
+
+/// The runs of a store.
+View runs_view(const std::vector<RunRow>& runs);
+
+/// A comparison of run B against run A (named `a` and `b`).
+View comparison_view(const Comparison& c, const std::string& a, const std::string& b);
+
+}  // namespace codecbench

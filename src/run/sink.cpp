@@ -1,0 +1,126 @@
+// Result sinks: the store, a JSON Lines stream, and a list of sinks.
+#include "codecbench/sink.hpp"
+
+#include <fmt/core.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "codecbench/error.hpp"
+#include "codecbench/store.hpp"
+
+namespace codecbench {
+
+void StoreSink::begin_run(RunRecord& run) { store_.begin_run(run); }
+
+void StoreSink::record_job(const RunRecord& run, const JobRecord& job) {
+  store_.record_job(run.id, job);
+}
+
+void StoreSink::finish_run(const RunRecord& run) { store_.finish_run(run); }
+
+JsonLinesSink::JsonLinesSink(const std::string& path) : path_(path) {
+  if (path.empty() || path == "-") {
+    file_ = stdout;
+    return;
+  }
+  file_ = std::fopen(path.c_str(), "w");
+  if (file_ == nullptr)
+    throw InputError(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
+  owned_ = true;
+}
+
+JsonLinesSink::~JsonLinesSink() {
+  if (owned_) std::fclose(file_);
+}
+
+void JsonLinesSink::write_line(const std::string& line) {
+  if (std::fputs(line.c_str(), file_) < 0 || std::fputc('\n', file_) == EOF ||
+      std::fflush(file_) != 0) {
+    throw InputError(fmt::format("{}: write failed: {}", path_, std::strerror(errno)));
+  }
+}
+
+namespace {
+
+nlohmann::json header_json(const RunRecord& run) {
+  RunRecord header = run;
+  header.jobs.clear();
+  return nlohmann::json(header)["run"];
+}
+
+}  // namespace
+
+void JsonLinesSink::begin_run(RunRecord& run) {
+  write_line(nlohmann::json({{"record", "run"},
+                             {"schema_version", kRunSchemaVersion},
+                             {"run", header_json(run)}})
+                 .dump());
+}
+
+void JsonLinesSink::record_job(const RunRecord& run, const JobRecord& job) {
+  write_line(nlohmann::json({{"record", "job"}, {"run_uuid", run.uuid}, {"job", job}}).dump());
+}
+
+void JsonLinesSink::finish_run(const RunRecord& run) {
+  nlohmann::json h = header_json(run);
+  // The counts are the whole run's, not the empty header's.
+  h["failed"] = run.count(JobStatus::kFailed);
+  h["skipped"] = run.count(JobStatus::kSkipped);
+  h["not_run"] = run.count(JobStatus::kNotRun);
+  write_line(nlohmann::json({{"record", "end"}, {"run", h}}).dump());
+}
+
+void SinkList::begin_run(RunRecord& run) {
+  for (auto* s : sinks_) s->begin_run(run);
+}
+
+void SinkList::record_job(const RunRecord& run, const JobRecord& job) {
+  for (auto* s : sinks_) s->record_job(run, job);
+}
+
+void SinkList::finish_run(const RunRecord& run) {
+  for (auto* s : sinks_) s->finish_run(run);
+}
+
+RunRecord read_json_lines(const std::string& path) {
+  std::ifstream f(path);
+  if (!f) throw InputError(fmt::format("{}: cannot open", path));
+  std::string line;
+  int n = 0;
+  nlohmann::json header, end;
+  nlohmann::json jobs = nlohmann::json::array();
+  while (std::getline(f, line)) {
+    ++n;
+    if (line.empty()) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const std::exception& e) {
+      throw InputError(fmt::format("{}:{}: not JSON ({})", path, n, e.what()));
+    }
+    const std::string kind = j.value("record", "");
+    if (kind == "run") {
+      header = j;
+    } else if (kind == "job") {
+      jobs.push_back(j.at("job"));
+    } else if (kind == "end") {
+      end = j;
+    } else {
+      throw InputError(fmt::format("{}:{}: not a codecbench run record (record '{}')", path, n,
+                                   kind));
+    }
+  }
+  if (header.is_null()) throw InputError(fmt::format("{}: no run header line", path));
+  nlohmann::json doc = {{"schema_version", header.value("schema_version", 0)},
+                        {"run", end.is_null() ? header["run"] : end["run"]},
+                        {"jobs", jobs}};
+  try {
+    return doc.get<RunRecord>();
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: {}", path, e.what()));
+  }
+}
+
+}  // namespace codecbench

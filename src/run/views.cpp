@@ -1,0 +1,136 @@
+// The views of runs, comparisons and run lists.
+#include "codecbench/views.hpp"
+
+#include <fmt/core.h>
+
+#include <cmath>
+
+#include "codecbench/results.hpp"
+
+namespace codecbench {
+namespace {
+
+std::string number(double v, const char* f) {
+  if (std::isnan(v)) return "-";
+  return std::isfinite(v) ? fmt::format(fmt::runtime(f), v) : std::string("inf");
+}
+
+double field(const nlohmann::json& r, const char* object, const char* key) {
+  if (!r.is_object() || !r.contains(object) || !r[object].contains(key)) return std::nan("");
+  const auto& v = r[object][key];
+  return v.is_number() ? v.get<double>() : std::nan("");
+}
+
+std::vector<std::string> job_row(const JobRecord& j, bool& noisy) {
+  std::vector<std::string> row{j.input, j.encoder_label, options_text(j.options)};
+  if (!j.variant.empty()) row[2] += " [" + j.variant + "]";
+  const nlohmann::json& r = j.result;
+  if (j.status == JobStatus::kOk && r.is_object()) {
+    const bool audio = is_audio(r);
+    row.push_back(fmt::format("{:.1f} KiB", field(r, "size", "bitstream_bytes") / 1024.0));
+    row.push_back(number(field(r, "size", "compression_ratio"), "{:.1f}"));
+    row.push_back(number(field(r, "size", "bitrate_kbps"), "{:.0f}"));
+    row.push_back(number(figure_value(r, primary_figure(result_type(r))), "{:.2f}"));
+    row.push_back(number(quality_of(r, audio ? "si_sdr" : "ssim"), audio ? "{:.2f}" : "{:.4f}"));
+    row.push_back(audio ? number(field(r, "speed", "realtime_factor"), "{:.0f}x")
+                        : number(field(r, "speed", "encode_fps"), "{:.1f}"));
+    std::string t = fmt::format("{:.3f} s", j.wall.median);
+    if (j.measurements.size() > 1) t += fmt::format(" ±{:.0f}%", 100 * j.wall.cv);
+    if (j.noisy) {
+      t += "!";
+      noisy = true;
+    }
+    row.push_back(t);
+  } else {
+    for (int i = 0; i < 7; ++i) row.emplace_back("-");
+  }
+  row.push_back(j.status == JobStatus::kFailed ? "FAILED: " + j.error
+                                               : std::string(job_status_name(j.status)));
+  return row;
+}
+
+}  // namespace
+
+View run_view(const RunRecord& run) {
+  View v;
+  v.document = run;
+  v.table.header = {"input",       "encoder",  "options",    "size",  "ratio",  "kbit/s",
+                    "PSNR/SNR",    "SSIM/SI-SDR", "fps/x rt", "time (med)", "status"};
+  v.table.right = {false, false, false, true, true, true, true, true, true, true, false};
+  bool noisy = false;
+  for (const auto& j : run.jobs) {
+    v.table.rows.push_back(job_row(j, noisy));
+    v.table.highlight.push_back(j.status == JobStatus::kFailed);
+    nlohmann::json rec = j;
+    rec["run_uuid"] = run.uuid;
+    rec["run_id"] = run.id;
+    if (rec["result"].is_object()) rec["result"].erase("per_frame");
+    v.records.push_back(std::move(rec));
+  }
+  if (noisy) {
+    v.notes.emplace_back(
+        "! run-to-run variation above 5%: increase repeats (repeats=5) for trustworthy timings");
+  }
+  return v;
+}
+
+View runs_view(const std::vector<RunRow>& runs) {
+  View v;
+  v.document = nlohmann::json::array();
+  v.table.header = {"id", "started", "preset", "jobs", "failed", "status", "uuid"};
+  v.table.right = {true, false, false, true, true, false, false};
+  for (const auto& r : runs) {
+    nlohmann::json j = {{"id", r.id},
+                        {"uuid", r.uuid},
+                        {"started", r.started},
+                        {"finished", r.finished},
+                        {"status", run_status_name(r.status)},
+                        {"preset", r.preset_name},
+                        {"preset_hash", r.preset_hash},
+                        {"jobs", r.jobs_total},
+                        {"failed", r.jobs_failed}};
+    v.document.push_back(j);
+    v.records.push_back(j);
+    v.table.rows.push_back({std::to_string(r.id), r.started, r.preset_name,
+                            std::to_string(r.jobs_total), std::to_string(r.jobs_failed),
+                            run_status_name(r.status), r.uuid});
+    v.table.highlight.push_back(r.jobs_failed > 0);
+  }
+  return v;
+}
+
+View comparison_view(const Comparison& c, const std::string& a, const std::string& b) {
+  View v;
+  v.document = comparison_json(c, a, b);
+  for (const auto& j : v.document["jobs"]) v.records.push_back(j);
+  v.table.header = {"input", "encoder", "options", "A (s)", "B (s)", "speed",
+                    "p",     "size",    "quality", "flags"};
+  v.table.right = {false, false, false, true, true, true, true, true, true, false};
+  for (const auto& j : c.jobs) {
+    std::string flags;
+    for (const auto& f : j.flags) flags += (flags.empty() ? "" : ", ") + f;
+    v.table.rows.push_back({j.input, j.encoder_label, j.options.substr(0, 28),
+                            fmt::format("{:.3f}", j.wall_a_s), fmt::format("{:.3f}", j.wall_b_s),
+                            fmt::format("{:+.1f}%", j.speed_change_pct),
+                            j.speed.valid ? fmt::format("{:.3f}", j.speed.p) : std::string("-"),
+                            fmt::format("{:+.2f}%", j.size_change_pct),
+                            fmt::format("{:+.3f}", j.quality_change), flags});
+    v.table.highlight.push_back(j.regression);
+  }
+  const CompareRule& r = c.rule;
+  v.notes.push_back(fmt::format(
+      "{} vs {}: {} jobs compared, {} regression(s) (speed > {}% slower with p < {} by {}, size "
+      "> {}% larger, primary quality figure > {} lower)",
+      b, a, c.jobs.size(), c.regressions, r.speed_threshold_pct, r.alpha,
+      r.test == SpeedTest::kWelch ? "Welch's t-test" : "Mann-Whitney U", r.size_threshold_pct,
+      r.quality_threshold));
+  if (c.underpowered > 0) {
+    v.notes.push_back(fmt::format(
+        "note: {} job(s) have too few repeats for Mann-Whitney to reach p < {} (3 a side: p >= "
+        "0.1); use repeats >= 4, or --test welch",
+        c.underpowered, r.alpha));
+  }
+  return v;
+}
+
+}  // namespace codecbench
