@@ -66,7 +66,9 @@ std::string render_text(const View& v, const TextStyle& style) {
       std::string l;
       for (std::size_t c = 0; c < row.size(); ++c) {
         const bool right = c < t.right.size() && t.right[c];
-        l += c + 1 == row.size() ? row[c] : pad(row[c], w[c], right) + "  ";
+        // The last column is not padded on the right (no trailing blanks).
+        l += c + 1 == row.size() ? (right ? pad(row[c], w[c], true) : row[c])
+                                 : pad(row[c], w[c], right) + "  ";
       }
       while (!l.empty() && l.back() == ' ') l.pop_back();
       return l;

@@ -117,7 +117,9 @@ RunRecord read_json_lines(const std::string& path) {
                         {"run", end.is_null() ? header["run"] : end["run"]},
                         {"jobs", jobs}};
   try {
-    return doc.get<RunRecord>();
+    RunRecord r = doc.get<RunRecord>();
+    if (end.is_null()) r.status = RunStatus::kRunning;  // cut short, or still going
+    return r;
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: {}", path, e.what()));
   }

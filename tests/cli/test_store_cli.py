@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import check, finish
+from harness import check, finish, golden, validate
 
 CB = os.environ["CODECBENCH"]
 
@@ -32,6 +32,58 @@ output: {store: "%s"}
 """
 
 
+REAL = """
+inputs: ["lavfi:testsrc2=size=320x240:rate=25:duration=0.4"]
+encoders:
+  a: {codec: libx264, options: {preset: medium, crf: 23}}
+  b: {codec: libx264, options: {preset: fast, crf: 30}}
+repeats: 6
+jobs: 1
+"""
+
+
+def real_timings(tmp):
+    """Real runs, pinned to one core: exported and compared with itself a run shows no change
+    and passes; the same preset run again beside a busy process on that core is slower, and
+    comparing the two exports is a regression (exit 6)."""
+    preset = os.path.join(tmp, "real.yaml")
+    open(preset, "w").write(REAL)
+    store = os.path.join(tmp, "real.sqlite")
+    pinned = ["taskset", "-c", "0", CB]
+    res = subprocess.run(pinned + ["run", preset, "--store", store, "-q"], capture_output=True,
+                         text=True, timeout=300)
+    check(res.returncode == 0, f"real run 1 ({res.stderr.strip()[-200:]})")
+    hog = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", "while True: pass"])
+    try:
+        res = subprocess.run(pinned + ["run", preset, "--store", store, "-q"],
+                             capture_output=True, text=True, timeout=300)
+    finally:
+        hog.kill()
+        hog.wait()
+    check(res.returncode == 0, "real run 2, beside a busy process")
+    one, two = os.path.join(tmp, "one.json"), os.path.join(tmp, "two.json")
+    check(run("runs", "export", "1", "--store", store, "--json", one).returncode == 0
+          and run("runs", "export", "2", "--store", store, "--json", two).returncode == 0,
+          "runs export --json FILE")
+    validate(json.load(open(one)), "run")
+    res = run("compare", one, "1", "--store", store, "--json")
+    doc = json.loads(res.stdout)
+    validate(doc, "compare")
+    check(res.returncode == 0 and doc["regressions"] == 0 and len(doc["jobs"]) == 2
+          and all(j["speed_change_pct"] == 0 and j["size_change_pct"] == 0
+                  and j["quality_change"] == 0 and j["flags"] == [] for j in doc["jobs"]),
+          f"an export compared with its stored run: zero change, exit 0 ({res.returncode})")
+    res = run("compare", one, two, "--json")
+    doc = json.loads(res.stdout)
+    slower = [(round(j["speed_change_pct"]), j["p_value"], j["flags"]) for j in doc["jobs"]]
+    check(res.returncode == 6 and all(j["speed_change_pct"] > 20 for j in doc["jobs"])
+          and any("SLOWER" in j["flags"] for j in doc["jobs"]),
+          f"two exports, the second really slower ({slower} %): regression, exit 6 ({res.returncode})")
+    res = run("compare", one, two, "--markdown")
+    check(res.stdout.startswith("| input | encoder |") and "| --- |" in res.stdout,
+          "compare --markdown: a Markdown table")
+
+
 def set_times(job, times):
     """Gives a job of a run document these repeat wall times (measurements and statistics)."""
     job["measurements"] = [dict(job["measurements"][0], wall_s=t) for t in times]
@@ -48,8 +100,11 @@ def main():
         check(run("run", preset, "-q", "--json", first).returncode == 0, "first run")
         check(run("run", preset, "-q").returncode == 0, "second run")
 
+        validate(json.load(open(first)), "run")
+        golden(json.load(open(first)), "run")
         res = run("runs", "--store", store, "--json")
         runs = json.loads(res.stdout)
+        validate(runs, "runs")
         check([r["id"] for r in runs] == [1, 2] and runs[0]["jobs"] == 8, f"runs lists both: {runs}")
         res = run("runs", "show", "1", "--store", store, "--json")
         doc = json.loads(res.stdout)
@@ -57,6 +112,7 @@ def main():
               and len(doc["jobs"][0]["measurements"]) == 2, "runs show: jobs and repeats")
         # The run as `run --json` wrote it is the run as the store gives it back.
         res = run("runs", "export", "1", "--store", store, "--json")
+        golden(json.loads(res.stdout), "runs-export")
         check(json.loads(res.stdout) == json.load(open(first)),
               "runs export --json is the very document run --json wrote")
         res = run("runs", "export", "2", "--store", store, "--csv")
@@ -87,6 +143,7 @@ def main():
         check(res.returncode == 0 and "0 regression(s)" in res.stdout, "compare: identical runs pass")
         res = run("compare", same, slow_path, "--json")
         doc = json.loads(res.stdout)
+        validate(doc, "compare")
         check(res.returncode == 6 and doc["regressions"] == 8 and doc["jobs"][0]["flags"] == ["SLOWER"]
               and doc["jobs"][0]["p_value"] < 0.001, "compare: 20% slower is a regression, exit 6")
         # Mann-Whitney: 3 repeats a side cannot reach p < 0.05 (said, not flagged); 5 can.
@@ -123,6 +180,7 @@ def main():
         check(res.returncode == 6 and "LARGER" in doc["jobs"][0]["flags"], "compare: 5% larger flagged")
         res = run("compare", "1", "2", "--store", store)
         check(res.returncode in (0, 6) and "8 jobs compared" in res.stdout, "compare two stored runs")
+        real_timings(tmp)
 
         # A sweep of the same preset, so that the report has its scaling figures too.
         res = run("sweep", preset, "--threads", "1,2", "--level", "jobs", "--repeats", "1",

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import wave
 
-from harness import check, finish
+from harness import check, finish, golden, validate
 
 CB = os.environ["CODECBENCH"]
 CITY = os.path.join(os.environ["SOURCE_ROOT"], "samples", "cityCC0.mpg")
@@ -22,12 +22,20 @@ def run(*args, timeout=120):
     return subprocess.run([CB, *args], capture_output=True, text=True, timeout=timeout)
 
 
+def parsed(res):
+    """The job result document of a transcode --json run, checked against the schema."""
+    doc = json.loads(res.stdout)
+    validate(doc, "job-result")
+    return doc
+
+
 def good_runs(tmp):
     kept = os.path.join(tmp, "out.mkv")
     res = run("transcode", "lavfi:testsrc2=size=320x240:rate=25:duration=1", "-c", "libx264",
               "-o", "crf=30", "-o", "preset=ultrafast", "--keep", kept, "--json", "--per-frame")
     check(res.returncode == 0, f"transcode exits 0 ({res.stderr.strip()})")
-    doc = json.loads(res.stdout)
+    doc = parsed(res)
+    golden(doc, "transcode-video")
     size, video = doc["size"], doc["video"]
     check(video["frames"] == 25 and video["width"] == 320 and video["height"] == 240,
           "25 frames of 320x240")
@@ -57,26 +65,26 @@ def good_runs(tmp):
               "-o", "crf=0", "--json")
     check(res.returncode == 0, f"libx264rgb runs ({res.stderr.strip()})")
     if res.returncode == 0:
-        doc = json.loads(res.stdout)
+        doc = parsed(res)
         check(doc["formats"]["encoder"] != "yuv420p" and doc["formats"]["metrics"] == "yuv420p",
               f"formats converted: {doc['formats']}")
 
     # The city clip's 720x405 is cropped for libx264, and the result says so.
     res = run("transcode", CITY, "-c", "libx264", "--frames", "3", "-o", "preset=ultrafast",
               "--json")
-    doc = json.loads(res.stdout)
+    doc = parsed(res)
     check(doc["video"]["height"] == 404 and "cropped 720x405 to 720x404" in doc["video"]["adjustment"],
           "odd size cropped and reported")
 
     res = run("transcode", CITY, "-c", "mpeg4", "--frames", "3", "--metrics", "psnr,ssim,ms_ssim",
               "--json")
-    doc = json.loads(res.stdout)
+    doc = parsed(res)
     check(0.8 < doc["quality"]["ms_ssim"]["y"] < 1.0, "ms_ssim on request")
 
     # Lossless encode: PSNR is infinite and SSIM is 1.
     res = run("transcode", "lavfi:testsrc2=size=160x120:rate=25:duration=0.2", "-c", "ffv1",
               "--json")
-    doc = json.loads(res.stdout)
+    doc = parsed(res)
     check(doc["quality"]["psnr"]["average"] == "inf" and doc["quality"]["ssim"]["all"] == 1.0,
           "lossless ffv1: PSNR inf, SSIM 1")
 
@@ -85,7 +93,8 @@ def audio_runs(tmp):
     noise = "lavfi:anoisesrc=d=1:c=pink:a=0.3:r=48000,aformat=channel_layouts=stereo"
     res = run("transcode", noise, "-c", "aac", "-o", "b=128k", "--json")
     check(res.returncode == 0, f"aac audio job runs ({res.stderr.strip()})")
-    doc = json.loads(res.stdout)
+    doc = parsed(res)
+    golden(doc, "transcode-audio")
     a = doc["audio"]
     check(doc["type"] == "audio" and a["encoder_delay"] == 1024 and a["alignment_lag"] == 0,
           f"aac priming removed, aligned: delay {a['encoder_delay']} lag {a['alignment_lag']}")
@@ -95,19 +104,19 @@ def audio_runs(tmp):
     check(doc["size"]["raw_bytes"] == 48000 * 2 * 8, "raw bytes of the dbl source")
     # ac3 takes whole 1536-sample frames: the last one is padded with silence.
     res = run("transcode", noise, "-c", "ac3", "--json")
-    doc = json.loads(res.stdout)
+    doc = parsed(res)
     check(doc["audio"]["padded_samples"] == 1536 * 32 - 48000, "ac3 last frame padded")
     check(doc["audio"]["samples"] == 48000 and doc["audio"]["alignment_lag"] == 0,
           "ac3 aligned after its 256 priming samples")
     # libopus only takes 48 kHz: a 44.1 kHz source is resampled and the result says so.
     res = run("transcode", "lavfi:sine=frequency=1000:duration=1", "-c", "libopus", "--json",
               "--keep", os.path.join(tmp, "a.opus"))
-    doc = json.loads(res.stdout)
+    doc = parsed(res)
     check(doc["audio"]["sample_rate"] == 48000 and "resampled 44100 Hz to 48000 Hz"
           in doc["audio"]["adjustment"], "libopus resamples and reports it")
     check(doc["quality"]["snr"]["db"] > 20, f"libopus on a tone: SNR {doc['quality']['snr']['db']}")
     res = run("transcode", noise, "-c", "flac", "--json")
-    doc = json.loads(res.stdout)
+    doc = parsed(res)
     check(doc["quality"]["snr"]["db"] == "inf" or doc["quality"]["snr"]["db"] > 70,
           "flac is lossless")
 
