@@ -228,7 +228,7 @@ void register_bdrate(CLI::App& app, CommandRunner& runner) {
       ->capture_default_str();
   cmd->add_option("--interp", s->interp, "pchip (default, JCT-VC CTC), cubic (VCEG-M33) or akima")
       ->capture_default_str();
-  add_output_options(cmd, s->out);
+  add_output_options(cmd, s->out, {Format::kJson, Format::kCsv});
   cmd->callback([s, &runner] { runner = [s] { return run(*s); }; });
 }
 

@@ -293,12 +293,12 @@ void register_codecs(CLI::App& app, CommandRunner& runner) {
                   "Probes run at once (0 = hardware threads)")
       ->capture_default_str();
   cmd->add_flag("--no-legend", settings->no_legend, "Omit the flag legend above the listing");
-  add_output_options(cmd, settings->out);
+  add_output_options(cmd, settings->out, {Format::kJson, Format::kCsv});
 
   auto* show = cmd->add_subcommand(
       "show", "Describe one encoder, decoder or codec: formats, threading, profiles, options");
   show->add_option("NAME", settings->show_name, "Encoder, decoder or codec name")->required();
-  add_output_options(show, settings->show_out);
+  add_output_options(show, settings->show_out, {Format::kJson, Format::kCsv});
 
   cmd->callback([settings, show, &runner] {
     if (show->parsed()) {

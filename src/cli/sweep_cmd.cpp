@@ -167,7 +167,7 @@ void register_sweep(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--plots", s->plots, "Write SVG plots into this folder");
   cmd->add_option("--store", s->store, "Results store (default: the preset's output.store)");
   cmd->add_flag("--no-store", s->no_store, "Do not record the sweep in the store");
-  add_output_options(cmd, s->out);
+  add_output_options(cmd, s->out, {Format::kJson, Format::kCsv});
   cmd->callback([s, &runner] { runner = [s] { return run(*s); }; });
 }
 

@@ -29,11 +29,11 @@ std::string value_text(const MetricValues& v, const char* unit) {
   return s + unit;
 }
 
-std::string report(const JobResult& r) {
-  std::string t;
-  auto line = [&](const char* label, const std::string& v) {
-    t += fmt::format("{:<12} {}\n", label, v);
-  };
+// The result as a two-column table (what, value) for the terminal and --markdown.
+TextTable report(const JobResult& r) {
+  TextTable t;
+  t.header = {"job", "result"};
+  auto line = [&](const char* label, const std::string& v) { t.rows.push_back({label, v}); };
   const bool audio = r.type == MediaType::kAudio;
   if (audio) {
     line("input", fmt::format("{} ({} {} Hz, {:.3f} s)", r.input, r.source_sample_fmt,
@@ -87,14 +87,14 @@ int run(TranscodeSettings& s) {
     start = comma + 1;
   }
   const JobResult r = run_job(s.job);
-  nlohmann::json j = r;
-  if (s.out.json()) write_output(s.out.json_path, j.dump(2) + "\n");
-  if (s.out.csv()) {
-    // One tidy row: the JSON document's fields as dotted column names (no per-frame arrays).
-    j.erase("per_frame");
-    write_output(s.out.csv_path, json_rows_to_csv({j}));
-  }
-  if (s.out.text_on_stdout()) write_output("", report(r));
+  View v;
+  v.document = r;
+  // One tidy row (CSV) or line (JSON Lines): the document without per-frame arrays.
+  nlohmann::json row = v.document;
+  row.erase("per_frame");
+  v.records.push_back(std::move(row));
+  v.table = report(r);
+  emit(v, s.out);
   return 0;
 }
 
