@@ -47,8 +47,8 @@ JobRecord job_record(const BatchJob& job, const std::vector<JobResult>& repeats,
 /// Runs the jobs (from one or more preset variants sharing `jobs`, `repeats`, `warmup`,
 /// `reference_budget_mib` and `output.keep_dir`). `header` is the run without jobs (preset,
 /// machine, UUID); the sink gets it, then each job as it ends, then the run's end.
-BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs,
-                       RunRecord header, ResultSink& sink, const BatchOptions& options);
+BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs, RunRecord header,
+                       ResultSink& sink, const BatchOptions& options);
 
 /// Checks every job before any starts: encoders exist (UsageError with suggestions otherwise)
 /// and metric names are known for the encoder's media type.

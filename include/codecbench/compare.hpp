@@ -15,8 +15,8 @@ namespace codecbench {
 
 /// What counts as a regression.
 struct CompareRule {
-  double speed_threshold_pct = 5;  ///< slower by more than this, and significant at alpha
-  double size_threshold_pct = 1;   ///< bitstream larger by more than this
+  double speed_threshold_pct = 5;   ///< slower by more than this, and significant at alpha
+  double size_threshold_pct = 1;    ///< bitstream larger by more than this
   double quality_threshold = 0.05;  ///< primary figure lower by more than this (dB, or units)
   double alpha = 0.05;              ///< significance level of the speed test
   SpeedTest test = SpeedTest::kWelch;
@@ -35,7 +35,7 @@ struct JobComparison {
   /// "slower? (one repeat: no test)", "slower? (too few repeats for this test)",
   /// "slower (not significant)".
   std::vector<std::string> flags;
-  bool regression = false;      ///< one of the three regression flags
+  bool regression = false;    ///< one of the three regression flags
   bool underpowered = false;  ///< the test cannot reach p < alpha with these repeat counts
 };
 

@@ -42,8 +42,8 @@ enum class Better { kHigher, kLower };
 
 /// One value a metric reports (a key of the metric's object under `quality` in a job result).
 struct MetricOutput {
-  std::string name;   ///< key in the result ("average", "y", "db")
-  std::string unit;   ///< "dB", "" for unitless
+  std::string name;  ///< key in the result ("average", "y", "db")
+  std::string unit;  ///< "dB", "" for unitless
   Better better = Better::kHigher;
   bool per_component = false;  ///< one plane (y, u, v, r, g, b, a) or channel; false: combined
   std::string title;           ///< for tables and charts ("PSNR-Y")

@@ -70,8 +70,8 @@ struct Measurement {
 
 /// One job of a run.
 struct JobRecord {
-  std::string key;  ///< machine-independent job key (docs/presets.md, "Job identity")
-  int index = 0;    ///< position in the run's job list (the order of `run --dry-run`)
+  std::string key;            ///< machine-independent job key (docs/presets.md, "Job identity")
+  int index = 0;              ///< position in the run's job list (the order of `run --dry-run`)
   std::string input;          ///< the input's name
   std::string encoder_label;  ///< the preset's label for the encoder configuration
   std::string encoder;        ///< libavcodec encoder name
@@ -93,8 +93,8 @@ struct JobRecord {
 
 /// A run: one launch of a preset (possibly spread over shards) and its jobs.
 struct RunRecord {
-  std::string uuid;     ///< identity across machines and stores
-  std::int64_t id = 0;  ///< the store's short id (0 when not stored)
+  std::string uuid;               ///< identity across machines and stores
+  std::int64_t id = 0;            ///< the store's short id (0 when not stored)
   std::string started, finished;  ///< ISO 8601
   RunStatus status = RunStatus::kRunning;
   std::string preset_name;

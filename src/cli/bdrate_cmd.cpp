@@ -11,8 +11,8 @@
 #include <sstream>
 
 #include "codecbench/bdrate.hpp"
-#include "codecbench/results.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/results.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 
@@ -213,8 +213,9 @@ void register_bdrate(CLI::App& app, CommandRunner& runner) {
   auto s = std::make_shared<BdSettings>();
   auto* cmd =
       app.add_subcommand("bdrate", "Bjontegaard BD-rate and BD-quality between two RD curves");
-  cmd->add_option("RUN", s->run,
-                  "Run id in the store, or a run document / --stream file (default: the latest run)");
+  cmd->add_option(
+      "RUN", s->run,
+      "Run id in the store, or a run document / --stream file (default: the latest run)");
   cmd->add_option("--store", s->store, "Results store")->capture_default_str();
   cmd->add_option("--points", s->points,
                   "CSV with columns curve,bitrate,quality[,input] instead of a run");

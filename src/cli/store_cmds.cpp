@@ -15,8 +15,8 @@
 #include "codecbench/plot.hpp"
 #include "codecbench/report.hpp"
 #include "codecbench/results.hpp"
-#include "codecbench/stats.hpp"
 #include "codecbench/sink.hpp"
+#include "codecbench/stats.hpp"
 #include "codecbench/store.hpp"
 #include "codecbench/views.hpp"
 #include "commands.hpp"
@@ -211,7 +211,8 @@ void register_store_commands(CLI::App& app, CommandRunner& runner) {
             !rs->export_out.wants(Format::kJsonLines) && !rs->export_out.csv() &&
             !rs->export_out.wants(Format::kMarkdown)) {
           throw UsageError(
-              "runs export: give --json, --jsonl, --csv or --markdown (each with an optional FILE)");
+              "runs export: give --json, --jsonl, --csv or --markdown (each with an optional "
+              "FILE)");
         }
         OutputOptions out = rs->export_out;
         return show_run(*rs, out);

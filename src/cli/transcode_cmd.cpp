@@ -120,8 +120,15 @@ void register_transcode(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--duration", s->job.input.duration_s, "Use at most this many seconds");
   cmd->add_flag("--allow-damaged", s->job.input.allow_damaged,
                 "Measure an input even where its decoder had to conceal damage");
-  cmd->add_option("--metrics", s->metrics,
-                  "Comma-separated metrics (default video: psnr,ssim; audio: snr,segsnr,si_sdr)");
+  auto names = [](MediaType t) {
+    std::string out;
+    for (const auto& n : default_metric_names(t)) out += (out.empty() ? "" : ",") + n;
+    return out;
+  };
+  cmd->add_option(
+      "--metrics", s->metrics,
+      fmt::format("Comma-separated metrics: {}; or none (default video: {}; audio: {})",
+                  metric_names_text(), names(MediaType::kVideo), names(MediaType::kAudio)));
   cmd->add_flag("--per-frame", s->job.per_frame, "Include every frame's metric values in JSON");
   cmd->add_option("--keep", s->job.keep_path,
                   "Write the encoded stream to FILE (container from its name)");

@@ -1,13 +1,12 @@
 // Interpolation and resolvers (OmegaConf semantics), overrides and multirun sweeps (Hydra).
 #include <fmt/core.h>
 
-#include <filesystem>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <set>
 

@@ -129,8 +129,7 @@ std::string file_fingerprint(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     throw InputError(fmt::format("{}: {}", path, std::strerror(errno)));
-  if (!S_ISREG(st.st_mode))
-    throw InputError(fmt::format("{}: not a regular file", path));
+  if (!S_ISREG(st.st_mode)) throw InputError(fmt::format("{}: not a regular file", path));
   std::error_code ec;
   const auto abs = std::filesystem::absolute(path, ec);
   FileStamp s{ec ? path : abs.lexically_normal().string(), static_cast<std::int64_t>(st.st_size),

@@ -40,8 +40,8 @@ std::vector<std::size_t> widths(const TextTable& t) {
   auto grow = [&](const std::vector<std::string>& row) {
     for (std::size_t c = 0; c < row.size() && c < w.size(); ++c) {
       // Display width: UTF-8 continuation bytes take no column.
-      const auto n = static_cast<std::size_t>(std::count_if(
-          row[c].begin(), row[c].end(), [](char ch) { return (ch & 0xC0) != 0x80; }));
+      const auto n = static_cast<std::size_t>(
+          std::count_if(row[c].begin(), row[c].end(), [](char ch) { return (ch & 0xC0) != 0x80; }));
       w[c] = std::max(w[c], n);
     }
   };
@@ -86,9 +86,12 @@ std::string render_text(const View& v, const TextStyle& style) {
 std::string markdown_cell(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '|') o += "\\|";
-    else if (c == '\n') o += ' ';
-    else o += c;
+    if (c == '|')
+      o += "\\|";
+    else if (c == '\n')
+      o += ' ';
+    else
+      o += c;
   }
   return o;
 }

@@ -94,7 +94,8 @@ std::string bd_section(const ReportData& d) {
   // (column key, title): "primary" first, then the other charted figures.
   std::vector<std::pair<std::string, std::string>> kMetrics = {{"primary", ""}};
   for (const auto& f : charted_figures()) {
-    if (f.name() != primary_figure(f.metric->type).name()) kMetrics.emplace_back(f.name(), f.title());
+    if (f.name() != primary_figure(f.metric->type).name())
+      kMetrics.emplace_back(f.name(), f.title());
   }
   std::map<std::string, std::vector<RdSample>> samples;      // column -> samples
   std::map<std::string, std::map<std::string, int>> points;  // input -> label -> jobs
@@ -106,8 +107,8 @@ std::string bd_section(const ReportData& d) {
     (audio ? any_audio : any_video) = true;
     ++points[j.input][j.encoder_label];
     for (const auto& [m, title] : kMetrics) {
-      const double q = m == "primary" ? figure_value(r, primary_figure(result_type(r)))
-                                      : quality_of(r, m);
+      const double q =
+          m == "primary" ? figure_value(r, primary_figure(result_type(r))) : quality_of(r, m);
       if (std::isfinite(q)) samples[m].push_back({j.input, j.encoder_label, bitrate_of(r), q});
     }
   }

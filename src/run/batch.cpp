@@ -29,7 +29,8 @@ JobRecord job_record(const BatchJob& job, const std::vector<JobResult>& repeats,
   std::vector<double> wall, enc;
   for (const auto& m : repeats) {
     r.measurements.push_back({m.wall_s, m.encode_s, m.decode_s, m.metric_s,
-                              m.cpu_user_s + m.cpu_sys_s, static_cast<std::int64_t>(m.peak_rss_kib)});
+                              m.cpu_user_s + m.cpu_sys_s,
+                              static_cast<std::int64_t>(m.peak_rss_kib)});
     wall.push_back(m.wall_s);
     enc.push_back(m.encode_s);
   }
@@ -38,7 +39,8 @@ JobRecord job_record(const BatchJob& job, const std::vector<JobResult>& repeats,
   r.noisy = repeats.size() > 1 && r.wall.cv > 0.05;
   const JobResult* best = nullptr;
   for (const auto& m : repeats) {
-    if (best == nullptr || std::fabs(m.wall_s - r.wall.median) < std::fabs(best->wall_s - r.wall.median))
+    if (best == nullptr ||
+        std::fabs(m.wall_s - r.wall.median) < std::fabs(best->wall_s - r.wall.median))
       best = &m;
   }
   if (best != nullptr) r.result = *best;
@@ -53,10 +55,10 @@ std::vector<std::string> oversubscription(const Preset& settings,
   for (const auto& j : jobs) {
     const int t = effective_threads(j.spec.threads);
     if (settings.jobs * t > hw) {
-      return {fmt::format(
-          "{} concurrent jobs x {} codec threads = {} threads on {} hardware threads: "
-          "oversubscribed, timings will include contention",
-          settings.jobs, t, settings.jobs * t, hw)};
+      return {
+          fmt::format("{} concurrent jobs x {} codec threads = {} threads on {} hardware threads: "
+                      "oversubscribed, timings will include contention",
+                      settings.jobs, t, settings.jobs * t, hw)};
     }
   }
   return {};
@@ -70,8 +72,8 @@ JobRecord unmeasured(const BatchJob& job, JobStatus status, const MachineInfo& m
 
 }  // namespace
 
-BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs,
-                       RunRecord header, ResultSink& sink, const BatchOptions& options) {
+BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs, RunRecord header,
+                       ResultSink& sink, const BatchOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   BatchSummary summary;
   summary.warnings = oversubscription(settings, jobs);
@@ -112,7 +114,8 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
   };
   auto run_one = [&](std::size_t i) {
     const BatchJob& job = jobs[i];
-    if (options.skip_keys.count(job.key) != 0) return finish(i, unmeasured(job, JobStatus::kSkipped, machine));
+    if (options.skip_keys.count(job.key) != 0)
+      return finish(i, unmeasured(job, JobStatus::kSkipped, machine));
     if (options.stop != nullptr && options.stop->load())
       return finish(i, unmeasured(job, JobStatus::kNotRun, machine));
     {

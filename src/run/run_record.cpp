@@ -177,8 +177,8 @@ void from_json(const nlohmann::json& j, MachineInfo& m) {
 }
 
 void to_json(nlohmann::json& j, const TimingStats& t) {
-  j = {{"median", t.median}, {"min", t.min},       {"max", t.max},
-       {"stddev", t.stddev}, {"cv", t.cv},         {"times", t.times}};
+  j = {{"median", t.median}, {"min", t.min}, {"max", t.max},
+       {"stddev", t.stddev}, {"cv", t.cv},   {"times", t.times}};
 }
 
 void from_json(const nlohmann::json& j, TimingStats& t) {
@@ -249,7 +249,8 @@ void from_json(const nlohmann::json& j, JobRecord& r) {
   r.status = *parsed;
   r.error = j.value("error", "");
   r.measurements.clear();
-  if (j.contains("measurements")) r.measurements = j["measurements"].get<std::vector<Measurement>>();
+  if (j.contains("measurements"))
+    r.measurements = j["measurements"].get<std::vector<Measurement>>();
   r.wall = j.contains("wall_s") ? j["wall_s"].get<TimingStats>() : TimingStats{};
   r.encode = j.contains("encode_s") ? j["encode_s"].get<TimingStats>() : TimingStats{};
   if (r.measurements.empty()) {  // version 1 documents: the repeat times only
@@ -289,9 +290,9 @@ void to_json(nlohmann::json& j, const RunRecord& r) {
 void from_json(const nlohmann::json& j, RunRecord& r) {
   const int version = need(j, "schema_version", "the document").get<int>();
   if (version < 1 || version > kRunSchemaVersion) {
-    throw InputError(fmt::format(
-        "run document schema_version {} is not one this codecbench reads (1 to {})", version,
-        kRunSchemaVersion));
+    throw InputError(
+        fmt::format("run document schema_version {} is not one this codecbench reads (1 to {})",
+                    version, kRunSchemaVersion));
   }
   const auto& run = need(j, "run", "the document");
   r.uuid = run.value("uuid", "");

@@ -53,10 +53,10 @@ nlohmann::json header_json(const RunRecord& run) {
 }  // namespace
 
 void JsonLinesSink::begin_run(RunRecord& run) {
-  write_line(nlohmann::json({{"record", "run"},
-                             {"schema_version", kRunSchemaVersion},
-                             {"run", header_json(run)}})
-                 .dump());
+  write_line(
+      nlohmann::json(
+          {{"record", "run"}, {"schema_version", kRunSchemaVersion}, {"run", header_json(run)}})
+          .dump());
 }
 
 void JsonLinesSink::record_job(const RunRecord& run, const JobRecord& job) {
@@ -108,8 +108,8 @@ RunRecord read_json_lines(const std::string& path) {
     } else if (kind == "end") {
       end = j;
     } else {
-      throw InputError(fmt::format("{}:{}: not a codecbench run record (record '{}')", path, n,
-                                   kind));
+      throw InputError(
+          fmt::format("{}:{}: not a codecbench run record (record '{}')", path, n, kind));
     }
   }
   if (header.is_null()) throw InputError(fmt::format("{}: no run header line", path));

@@ -4,18 +4,18 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <map>
 #include <set>
 #include <thread>
 #include <utility>
 
-#include "codecbench/preset.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/preset.hpp"
 #include "codecbench/version.hpp"
 
 namespace codecbench {
@@ -321,8 +321,13 @@ JobRecord job_from_row(Statement& s) {
     j.threads = static_cast<int>(s.integer(9));
     j.noisy = s.integer(10) != 0;
     j.finished = s.text(11);
-    j.machine = {s.text(12), s.text(13), static_cast<int>(s.integer(14)),
-                 static_cast<int>(s.integer(15)), s.text(16), s.text(17), s.text(18)};
+    j.machine = {s.text(12),
+                 s.text(13),
+                 static_cast<int>(s.integer(14)),
+                 static_cast<int>(s.integer(15)),
+                 s.text(16),
+                 s.text(17),
+                 s.text(18)};
   }
   const std::string result = s.text(19);
   j.result = result.empty() ? nlohmann::json() : nlohmann::json::parse(result);
@@ -353,8 +358,13 @@ RunRecord ResultStore::load_run(std::int64_t id) {
     r.preset_path = s.text(5);
     r.preset_yaml = s.text(6);
     r.preset_hash = s.text(7);
-    r.machine = {s.text(8),  s.text(9),  static_cast<int>(s.integer(10)),
-                 static_cast<int>(s.integer(11)), s.text(12), s.text(13), s.text(14)};
+    r.machine = {s.text(8),
+                 s.text(9),
+                 static_cast<int>(s.integer(10)),
+                 static_cast<int>(s.integer(11)),
+                 s.text(12),
+                 s.text(13),
+                 s.text(14)};
     r.jobs_total = static_cast<int>(s.integer(15));
     r.wall_s = s.real(16);
   }

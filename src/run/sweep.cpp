@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "codecbench/error.hpp"
-#include "codecbench/reference_cache.hpp"
 #include "codecbench/executor.hpp"
+#include "codecbench/reference_cache.hpp"
 #include "codecbench/run_record.hpp"
 
 namespace codecbench {

@@ -54,8 +54,8 @@ std::vector<std::string> job_row(const JobRecord& j, bool& noisy) {
 View run_view(const RunRecord& run) {
   View v;
   v.document = run;
-  v.table.header = {"input",       "encoder",  "options",    "size",  "ratio",  "kbit/s",
-                    "PSNR/SNR",    "SSIM/SI-SDR", "fps/x rt", "time (med)", "status"};
+  v.table.header = {"input",    "encoder",     "options",  "size",       "ratio", "kbit/s",
+                    "PSNR/SNR", "SSIM/SI-SDR", "fps/x rt", "time (med)", "status"};
   v.table.right = {false, false, false, true, true, true, true, true, true, true, false};
   bool noisy = false;
   for (const auto& j : run.jobs) {
@@ -103,8 +103,8 @@ View comparison_view(const Comparison& c, const std::string& a, const std::strin
   View v;
   v.document = comparison_json(c, a, b);
   for (const auto& j : v.document["jobs"]) v.records.push_back(j);
-  v.table.header = {"input", "encoder", "options", "A (s)", "B (s)", "speed",
-                    "p",     "size",    "quality", "flags"};
+  v.table.header = {"input", "encoder", "options", "A (s)",   "B (s)",
+                    "speed", "p",       "size",    "quality", "flags"};
   v.table.right = {false, false, false, true, true, true, true, true, true, false};
   for (const auto& j : c.jobs) {
     std::string flags;

@@ -40,8 +40,7 @@ struct TempDir {
   }
 };
 
-JobRecord timed_job(const std::string& key, std::vector<double> times, double psnr,
-                    double bytes) {
+JobRecord timed_job(const std::string& key, std::vector<double> times, double psnr, double bytes) {
   JobRecord j;
   j.key = key;
   j.input = "in";
@@ -182,7 +181,7 @@ TEST_CASE("compare: a significant slowdown, a larger stream and a quality drop a
   const Comparison m = compare_runs(a, b, mw);
   CHECK(m.jobs[0].flags == std::vector<std::string>{"slower? (too few repeats for this test)"});
   CHECK(m.underpowered == 2);  // k1 and k3; k2's tied times take the normal approximation
-  CHECK(m.regressions == 1);  // k2 is still larger and worse
+  CHECK(m.regressions == 1);   // k2 is still larger and worse
   const json doc = comparison_json(c, "A", "B");
   CHECK(doc["regressions"] == 2);
   CHECK(doc["jobs"][0]["p_value"].get<double>() < 0.001);
@@ -255,18 +254,19 @@ TEST_CASE("job identity: no path, option order and default metrics do not matter
 TEST_CASE("exporters render one view as JSON, JSON Lines, CSV, Markdown and the table") {
   View v;
   v.document = {{"n", 2}};
-  v.records = {{{"a", 1},
-                {"options", json::array({json::array({"crf", "23"}), json::array({"preset", "fast"})})}},
-               {{"a", 2}, {"b", "x,y"}}};
+  v.records = {
+      {{"a", 1},
+       {"options", json::array({json::array({"crf", "23"}), json::array({"preset", "fast"})})}},
+      {{"a", 2}, {"b", "x,y"}}};
   v.table.header = {"name", "value"};
   v.table.right = {false, true};
   v.table.rows = {{"x|y", "1.5"}, {"long name", "22"}};
   v.notes = {"note"};
   CHECK(exporter(Format::kJson).render(v, {}) == "{\n  \"n\": 2\n}\n");
-  CHECK(exporter(Format::kJsonLines).render(v, {}) ==
-        "{\"a\":1,\"options\":[[\"crf\",\"23\"],[\"preset\",\"fast\"]]}\n{\"a\":2,\"b\":\"x,y\"}\n");
-  CHECK(exporter(Format::kCsv).render(v, {}) ==
-        "a,options,b\n1,crf=23 preset=fast,\n2,,\"x,y\"\n");
+  CHECK(
+      exporter(Format::kJsonLines).render(v, {}) ==
+      "{\"a\":1,\"options\":[[\"crf\",\"23\"],[\"preset\",\"fast\"]]}\n{\"a\":2,\"b\":\"x,y\"}\n");
+  CHECK(exporter(Format::kCsv).render(v, {}) == "a,options,b\n1,crf=23 preset=fast,\n2,,\"x,y\"\n");
   CHECK(exporter(Format::kMarkdown).render(v, {}) ==
         "| name | value |\n| --- | ---: |\n| x\\|y | 1.5 |\n| long name | 22 |\n\nnote\n");
   CHECK(exporter(Format::kTable).render(v, {}) ==
