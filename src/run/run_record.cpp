@@ -62,32 +62,37 @@ const nlohmann::json& need(const nlohmann::json& j, const char* key, const char*
 
 }  // namespace
 
-const char* job_status_name(JobStatus status) noexcept {
-  for (const auto& [s, n] : kJobStatus) {
-    if (s == status) return n;
+namespace {
+
+template <typename Enum, std::size_t N>
+const char* name_in(const std::pair<Enum, const char*> (&table)[N], Enum value) noexcept {
+  for (const auto& [v, n] : table) {
+    if (v == value) return n;
   }
   return "?";
 }
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> parse_in(const std::pair<Enum, const char*> (&table)[N],
+                             const std::string& text) {
+  for (const auto& [v, n] : table) {
+    if (text == n) return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const char* job_status_name(JobStatus status) noexcept { return name_in(kJobStatus, status); }
 
 std::optional<JobStatus> parse_job_status(const std::string& text) {
-  for (const auto& [s, n] : kJobStatus) {
-    if (text == n) return s;
-  }
-  return std::nullopt;
+  return parse_in(kJobStatus, text);
 }
 
-const char* run_status_name(RunStatus status) noexcept {
-  for (const auto& [s, n] : kRunStatus) {
-    if (s == status) return n;
-  }
-  return "?";
-}
+const char* run_status_name(RunStatus status) noexcept { return name_in(kRunStatus, status); }
 
 std::optional<RunStatus> parse_run_status(const std::string& text) {
-  for (const auto& [s, n] : kRunStatus) {
-    if (text == n) return s;
-  }
-  return std::nullopt;
+  return parse_in(kRunStatus, text);
 }
 
 MachineInfo MachineInfo::this_machine() {

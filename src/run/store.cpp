@@ -303,6 +303,18 @@ constexpr const char* kRunRowColumns =
     "SELECT id, IFNULL(uuid, ''), started, IFNULL(finished, ''), status, IFNULL(preset_name, ''), "
     "IFNULL(preset_hash, ''), IFNULL(jobs_total, 0), IFNULL(jobs_failed, 0) FROM runs ";
 
+// The seven machine columns (host, cpu_model, physical_cores, logical_cores, tool_version,
+// git_revision, ffmpeg_version) from column `first` on.
+MachineInfo machine_at(Statement& s, int first) {
+  return {s.text(first),
+          s.text(first + 1),
+          static_cast<int>(s.integer(first + 2)),
+          static_cast<int>(s.integer(first + 3)),
+          s.text(first + 4),
+          s.text(first + 5),
+          s.text(first + 6)};
+}
+
 // A job row of any version: v3 rows carry their record; older ones are rebuilt from columns.
 JobRecord job_from_row(Statement& s) {
   JobRecord j;
@@ -321,13 +333,7 @@ JobRecord job_from_row(Statement& s) {
     j.threads = static_cast<int>(s.integer(9));
     j.noisy = s.integer(10) != 0;
     j.finished = s.text(11);
-    j.machine = {s.text(12),
-                 s.text(13),
-                 static_cast<int>(s.integer(14)),
-                 static_cast<int>(s.integer(15)),
-                 s.text(16),
-                 s.text(17),
-                 s.text(18)};
+    j.machine = machine_at(s, 12);
   }
   const std::string result = s.text(19);
   j.result = result.empty() ? nlohmann::json() : nlohmann::json::parse(result);
@@ -358,13 +364,7 @@ RunRecord ResultStore::load_run(std::int64_t id) {
     r.preset_path = s.text(5);
     r.preset_yaml = s.text(6);
     r.preset_hash = s.text(7);
-    r.machine = {s.text(8),
-                 s.text(9),
-                 static_cast<int>(s.integer(10)),
-                 static_cast<int>(s.integer(11)),
-                 s.text(12),
-                 s.text(13),
-                 s.text(14)};
+    r.machine = machine_at(s, 8);
     r.jobs_total = static_cast<int>(s.integer(15));
     r.wall_s = s.real(16);
   }
