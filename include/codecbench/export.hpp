@@ -27,7 +27,16 @@ struct View {
   std::vector<nlohmann::json> records;  ///< --jsonl: one line each; --csv: one row each
   TextTable table;                      ///< the terminal table and --markdown
   std::vector<std::string> notes;       ///< lines under the table (terminal and Markdown)
+  /// The terminal rendering when it is not the table (`codecs` prints ffmpeg's own listing);
+  /// "" = the table.
+  std::string text;
+  /// CSV columns to put first, in this order (the others follow in first-seen order).
+  std::vector<std::string> columns;
 };
+
+/// One JSON object per row of a table, keyed by the header, and the header as the CSV column
+/// order: for views whose rows are their records.
+void records_from_table(View& view);
 
 /// The output formats.
 enum class Format { kTable, kJson, kJsonLines, kCsv, kMarkdown };
@@ -62,8 +71,10 @@ std::string to_csv(const std::vector<std::string>& header,
 std::vector<std::pair<std::string, std::string>> flatten_json(const nlohmann::json& j);
 
 /// A CSV document from JSON objects, one row each, flattened as flatten_json does. The columns
-/// are those of the widest row, then any others in first-seen order; a row lacking a column
-/// (a failed job has no result) gets an empty cell there, so every cell stays under its header.
-std::string json_rows_to_csv(const std::vector<nlohmann::json>& rows);
+/// are `first_columns`, then those of the widest row, then any others in first-seen order; a row
+/// lacking a column (a failed job has no result) gets an empty cell there, so every cell stays
+/// under its header.
+std::string json_rows_to_csv(const std::vector<nlohmann::json>& rows,
+                             const std::vector<std::string>& first_columns = {});
 
 }  // namespace codecbench

@@ -133,77 +133,82 @@ int run(const BdSettings& s) {
   const BdTable t = bd_table(samples, s.anchor, s.test, *interp);
   const bool several = t.rows.size() > 1;
 
-  if (s.out.json()) {
-    nlohmann::json rows = nlohmann::json::array();
-    for (const auto& [input, r] : t.rows) {
-      rows.push_back({{"input", input.empty() ? nlohmann::json(nullptr) : nlohmann::json(input)},
-                      {"valid", r.valid},
-                      {"reason", r.reason},
-                      {"bd_rate_pct", number_or_null(r.valid, r.rate_pct)},
-                      {"bd_quality", number_or_null(r.quality_valid, r.quality)},
-                      {"quality_reason", r.quality_reason}});
-    }
-    const nlohmann::json doc = {
-        {"schema_version", 1},
-        {"source", source},
-        {"anchor", s.anchor},
-        {"test", s.test},
-        {"metric", metric},
-        {"interpolation", bd_interpolation_name(*interp)},
-        {"inputs", rows},
-        {"average",
-         {{"bd_rate_pct", number_or_null(t.rate_count > 0, t.mean_rate_pct)},
-          {"bd_quality", number_or_null(t.quality_count > 0, t.mean_quality)},
-          {"inputs_with_bd_rate", t.rate_count},
-          {"inputs_with_bd_quality", t.quality_count}}}};
-    write_output(s.out.json_path, doc.dump(2) + "\n");
+  const std::string interp_name = bd_interpolation_name(*interp);
+  View v;
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& [input, r] : t.rows) {
+    rows.push_back({{"input", input.empty() ? nlohmann::json(nullptr) : nlohmann::json(input)},
+                    {"valid", r.valid},
+                    {"reason", r.reason},
+                    {"bd_rate_pct", number_or_null(r.valid, r.rate_pct)},
+                    {"bd_quality", number_or_null(r.quality_valid, r.quality)},
+                    {"quality_reason", r.quality_reason}});
   }
-  if (s.out.csv()) {
-    std::vector<std::vector<std::string>> rows;
-    auto num = [](bool ok, double v) { return ok ? fmt::format("{}", v) : std::string(); };
-    for (const auto& [input, r] : t.rows) {
-      rows.push_back({input, s.anchor, s.test, metric, bd_interpolation_name(*interp),
-                      num(r.valid, r.rate_pct), num(r.quality_valid, r.quality), r.reason,
-                      r.quality_reason});
-    }
-    if (several) {
-      rows.push_back({"average", s.anchor, s.test, metric, bd_interpolation_name(*interp),
-                      num(t.rate_count > 0, t.mean_rate_pct),
-                      num(t.quality_count > 0, t.mean_quality), "", ""});
-    }
-    write_output(s.out.csv_path, to_csv({"input", "anchor", "test", "metric", "interpolation",
-                                         "bd_rate_pct", "bd_quality", "reason", "quality_reason"},
-                                        rows));
+  const nlohmann::json average = {
+      {"bd_rate_pct", number_or_null(t.rate_count > 0, t.mean_rate_pct)},
+      {"bd_quality", number_or_null(t.quality_count > 0, t.mean_quality)},
+      {"inputs_with_bd_rate", t.rate_count},
+      {"inputs_with_bd_quality", t.quality_count}};
+  v.document = {{"schema_version", 1}, {"source", source},  {"anchor", s.anchor},
+                {"test", s.test},      {"metric", metric},  {"interpolation", interp_name},
+                {"inputs", rows},      {"average", average}};
+  // CSV and JSON Lines: one record per input, and the average when there are several.
+  const nlohmann::json pair = {
+      {"anchor", s.anchor}, {"test", s.test}, {"metric", metric}, {"interpolation", interp_name}};
+  for (const auto& row : rows) {
+    nlohmann::json r = pair;
+    r.update(row);
+    r["input"] = row["input"].is_null() ? "" : row["input"];
+    r.erase("valid");
+    v.records.push_back(std::move(r));
   }
-  if (s.out.text_on_stdout()) {
-    auto rate = [](const BdResult& r) {
-      return r.valid ? fmt::format("{:+.2f} %", r.rate_pct) : "n/a (" + r.reason + ")";
-    };
-    auto quality = [](const BdResult& r) {
-      return r.quality_valid ? fmt::format("{:+.4f}", r.quality) : "n/a (" + r.quality_reason + ")";
-    };
-    std::string text;
-    if (!several && t.rows.size() == 1 && t.rows[0].input.empty()) {
-      const BdResult& r = t.rows[0].result;
-      text = fmt::format("{} vs {} ({}, {}): BD-rate {}, BD-{} {}\n", s.test, s.anchor, metric,
-                         bd_interpolation_name(*interp), rate(r), metric, quality(r));
-    } else {
-      text = fmt::format("{} vs {} on {} ({}, {}):\n", s.test, s.anchor, source, metric,
-                         bd_interpolation_name(*interp));
-      for (const auto& [input, r] : t.rows)
-        text += fmt::format("  {:<24} BD-rate {:>10}   BD-{} {}\n", input.empty() ? "-" : input,
+  if (several) {
+    nlohmann::json r = pair;
+    r.update({{"input", "average"},
+              {"bd_rate_pct", average["bd_rate_pct"]},
+              {"bd_quality", average["bd_quality"]},
+              {"reason", ""},
+              {"quality_reason", ""}});
+    v.records.push_back(std::move(r));
+  }
+  v.columns = {"input",       "anchor",     "test",   "metric",        "interpolation",
+               "bd_rate_pct", "bd_quality", "reason", "quality_reason"};
+  auto rate = [](const BdResult& r) {
+    return r.valid ? fmt::format("{:+.2f} %", r.rate_pct) : "n/a (" + r.reason + ")";
+  };
+  auto quality = [](const BdResult& r) {
+    return r.quality_valid ? fmt::format("{:+.4f}", r.quality) : "n/a (" + r.quality_reason + ")";
+  };
+  v.table.header = {"input", "anchor", "test", "BD-rate", "BD-" + metric};
+  v.table.right = {false, false, false, true, true};
+  for (const auto& [input, r] : t.rows)
+    v.table.rows.push_back({input.empty() ? "-" : input, s.anchor, s.test, rate(r), quality(r)});
+  if (several) {
+    v.table.rows.push_back(
+        {"average", s.anchor, s.test,
+         t.rate_count > 0 ? fmt::format("{:+.2f} %", t.mean_rate_pct) : std::string("n/a"),
+         t.quality_count > 0 ? fmt::format("{:+.4f}", t.mean_quality) : std::string("n/a")});
+  }
+  // The terminal: one sentence for one pair of curves, a line per input otherwise.
+  if (!several && t.rows.size() == 1 && t.rows[0].input.empty()) {
+    const BdResult& r = t.rows[0].result;
+    v.text = fmt::format("{} vs {} ({}, {}): BD-rate {}, BD-{} {}\n", s.test, s.anchor, metric,
+                         interp_name, rate(r), metric, quality(r));
+  } else {
+    v.text =
+        fmt::format("{} vs {} on {} ({}, {}):\n", s.test, s.anchor, source, metric, interp_name);
+    for (const auto& [input, r] : t.rows)
+      v.text += fmt::format("  {:<24} BD-rate {:>10}   BD-{} {}\n", input.empty() ? "-" : input,
                             rate(r), metric, quality(r));
-      if (t.rows.empty())
-        text += fmt::format("  no input has both '{}' and '{}'\n", s.anchor, s.test);
-      if (several)
-        text += fmt::format(
-            "  {:<24} BD-rate {:>10}   BD-{} {}\n", "average",
-            t.rate_count > 0 ? fmt::format("{:+.2f} %", t.mean_rate_pct) : std::string("n/a"),
-            metric,
-            t.quality_count > 0 ? fmt::format("{:+.4f}", t.mean_quality) : std::string("n/a"));
-    }
-    write_output("", text);
+    if (t.rows.empty())
+      v.text += fmt::format("  no input has both '{}' and '{}'\n", s.anchor, s.test);
+    if (several)
+      v.text += fmt::format(
+          "  {:<24} BD-rate {:>10}   BD-{} {}\n", "average",
+          t.rate_count > 0 ? fmt::format("{:+.2f} %", t.mean_rate_pct) : std::string("n/a"), metric,
+          t.quality_count > 0 ? fmt::format("{:+.4f}", t.mean_quality) : std::string("n/a"));
   }
+  emit(v, s.out);
   return 0;
 }
 
@@ -229,7 +234,7 @@ void register_bdrate(CLI::App& app, CommandRunner& runner) {
       ->capture_default_str();
   cmd->add_option("--interp", s->interp, "pchip (default, JCT-VC CTC), cubic (VCEG-M33) or akima")
       ->capture_default_str();
-  add_output_options(cmd, s->out, {Format::kJson, Format::kCsv});
+  add_output_options(cmd, s->out);
   cmd->callback([s, &runner] { runner = [s] { return run(*s); }; });
 }
 

@@ -75,46 +75,39 @@ int run_list(const CodecsSettings& s) {
     for (auto& i : list_implementations(s.encoders)) {
       if (filter.matches(i)) impls.push_back(std::move(i));
     }
-    if (s.out.json()) {
-      write_output(s.out.json_path,
-                   envelope(s.encoders ? "encoders" : "decoders", impls).dump(2) + "\n");
+    View v;
+    v.document = envelope(s.encoders ? "encoders" : "decoders", impls);
+    v.table.header = {"name",          "codec",           "type",
+                      "frame_threads", "slice_threads",   "other_threads",
+                      "experimental",  "draw_horiz_band", "direct_rendering",
+                      "hardware",      "wrapper",         "long_name"};
+    for (const auto& i : impls) {
+      v.table.rows.push_back({i.name, i.codec, media_type_name(i.type), yes(i.frame_threads),
+                              yes(i.slice_threads), yes(i.other_threads), yes(i.experimental),
+                              yes(i.draw_horiz_band), yes(i.direct_rendering), yes(i.hardware),
+                              i.wrapper, i.long_name});
     }
-    if (s.out.csv()) {
-      std::vector<std::vector<std::string>> rows;
-      for (const auto& i : impls) {
-        rows.push_back({i.name, i.codec, media_type_name(i.type), yes(i.frame_threads),
-                        yes(i.slice_threads), yes(i.other_threads), yes(i.experimental),
-                        yes(i.draw_horiz_band), yes(i.direct_rendering), yes(i.hardware), i.wrapper,
-                        i.long_name});
-      }
-      write_output(s.out.csv_path,
-                   to_csv({"name", "codec", "type", "frame_threads", "slice_threads",
-                           "other_threads", "experimental", "draw_horiz_band", "direct_rendering",
-                           "hardware", "wrapper", "long_name"},
-                          rows));
-    }
-    if (s.out.text_on_stdout()) {
-      write_output("", format_implementations(impls, s.encoders, !s.no_legend));
-    }
+    records_from_table(v);
+    v.text = format_implementations(impls, s.encoders, !s.no_legend);
+    emit(v, s.out);
     return 0;
   }
   std::vector<CodecEntry> codecs;
   for (auto& c : list_codecs()) {
     if (filter.matches(c)) codecs.push_back(std::move(c));
   }
-  if (s.out.json()) write_output(s.out.json_path, envelope("codecs", codecs).dump(2) + "\n");
-  if (s.out.csv()) {
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& c : codecs) {
-      rows.push_back({c.name, media_type_name(c.type), yes(c.can_decode), yes(c.can_encode),
-                      yes(c.intra_only), yes(c.lossy), yes(c.lossless), join(c.decoders),
-                      join(c.encoders), c.long_name});
-    }
-    write_output(s.out.csv_path, to_csv({"name", "type", "decoding", "encoding", "intra_only",
-                                         "lossy", "lossless", "decoders", "encoders", "long_name"},
-                                        rows));
+  View v;
+  v.document = envelope("codecs", codecs);
+  v.table.header = {"name",  "type",     "decoding", "encoding", "intra_only",
+                    "lossy", "lossless", "decoders", "encoders", "long_name"};
+  for (const auto& c : codecs) {
+    v.table.rows.push_back({c.name, media_type_name(c.type), yes(c.can_decode), yes(c.can_encode),
+                            yes(c.intra_only), yes(c.lossy), yes(c.lossless), join(c.decoders),
+                            join(c.encoders), c.long_name});
   }
-  if (s.out.text_on_stdout()) write_output("", format_codecs(codecs, !s.no_legend));
+  records_from_table(v);
+  v.text = format_codecs(codecs, !s.no_legend);  // line for line as ffmpeg -codecs
+  emit(v, s.out);
   return 0;
 }
 
@@ -146,30 +139,23 @@ int run_probe(const CodecsSettings& s) {
     std::fprintf(stderr, "probed %zu encoders in %.1f s: %zu usable, %zu not\n", results.size(),
                  elapsed, usable, results.size() - usable);
   }
-  if (s.out.json()) write_output(s.out.json_path, envelope("probe", results).dump(2) + "\n");
-  if (s.out.csv()) {
-    std::vector<std::vector<std::string>> rows;
-    for (const auto& r : results) {
-      rows.push_back({r.encoder, r.codec, media_type_name(r.type), r.status, r.format,
-                      yes(r.experimental), std::to_string(r.packets),
-                      fmt::format("{:.3f}", r.seconds), r.reason});
-    }
-    write_output(s.out.csv_path, to_csv({"encoder", "codec", "type", "status", "format",
-                                         "experimental", "packets", "seconds", "reason"},
-                                        rows));
+  View v;
+  v.document = envelope("probe", results);
+  v.table.header = {"encoder",      "codec",   "type",    "status", "format",
+                    "experimental", "packets", "seconds", "reason"};
+  const Palette p = Palette::for_fd(STDOUT_FILENO);
+  for (const auto& r : results) {
+    v.table.rows.push_back({r.encoder, r.codec, media_type_name(r.type), r.status, r.format,
+                            yes(r.experimental), std::to_string(r.packets),
+                            fmt::format("{:.3f}", r.seconds), r.reason});
+    const std::string& colour = r.usable ? p.green : (r.status == "unusable" ? p.red : p.yellow);
+    std::string line = fmt::format("{}{:<9}{} {:<5} {:<20} {}", colour, r.status, p.reset,
+                                   media_type_name(r.type), r.encoder, r.reason);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    v.text += line + "\n";
   }
-  if (s.out.text_on_stdout()) {
-    const Palette p = Palette::for_fd(STDOUT_FILENO);
-    std::string text;
-    for (const auto& r : results) {
-      const std::string& colour = r.usable ? p.green : (r.status == "unusable" ? p.red : p.yellow);
-      std::string line = fmt::format("{}{:<9}{} {:<5} {:<20} {}", colour, r.status, p.reset,
-                                     media_type_name(r.type), r.encoder, r.reason);
-      while (!line.empty() && line.back() == ' ') line.pop_back();
-      text += line + "\n";
-    }
-    write_output("", text);
-  }
+  records_from_table(v);
+  emit(v, s.out);
   return 0;
 }
 
@@ -232,38 +218,31 @@ std::string describe_text(const ImplementationDetails& d, const Palette& p) {
 
 int run_show(const CodecsSettings& s) {
   const CodecDescription d = describe_codec(s.show_name);
-  if (s.show_out.json()) {
-    nlohmann::json j = d;
-    j["schema_version"] = kCatalogSchemaVersion;
-    write_output(s.show_out.json_path, j.dump(2) + "\n");
-  }
-  if (s.show_out.csv()) {
-    std::vector<std::vector<std::string>> rows;
-    auto add = [&](const std::vector<ImplementationDetails>& list) {
-      for (const auto& impl : list) {
-        for (const auto& o : impl.options) {
-          std::vector<std::string> consts;
-          for (const auto& c : o.constants) consts.push_back(c.name);
-          rows.push_back({impl.impl.name, impl.impl.encoder ? "encoder" : "decoder", o.name, o.type,
-                          o.default_value, o.min ? fmt::format("{}", *o.min) : "",
-                          o.max ? fmt::format("{}", *o.max) : "", join(consts, "|"), o.help});
-        }
+  View v;
+  v.document = d;
+  v.document["schema_version"] = kCatalogSchemaVersion;
+  // Table, CSV and JSON Lines: one row per private option.
+  v.table.header = {"implementation", "kind", "option", "type", "default", "min", "max",
+                    "constants",      "help"};
+  auto add = [&](const std::vector<ImplementationDetails>& list) {
+    for (const auto& impl : list) {
+      for (const auto& o : impl.options) {
+        std::vector<std::string> consts;
+        for (const auto& c : o.constants) consts.push_back(c.name);
+        v.table.rows.push_back({impl.impl.name, impl.impl.encoder ? "encoder" : "decoder", o.name,
+                                o.type, o.default_value, o.min ? fmt::format("{}", *o.min) : "",
+                                o.max ? fmt::format("{}", *o.max) : "", join(consts, "|"), o.help});
       }
-    };
-    add(d.encoders);
-    add(d.decoders);
-    write_output(s.show_out.csv_path, to_csv({"implementation", "kind", "option", "type", "default",
-                                              "min", "max", "constants", "help"},
-                                             rows));
-  }
-  if (s.show_out.text_on_stdout()) {
-    const Palette p = Palette::for_fd(STDOUT_FILENO);
-    std::string text;
-    if (d.codec) text += format_codecs({*d.codec}, false) + "\n";
-    for (const auto& e : d.encoders) text += describe_text(e, p) + "\n";
-    for (const auto& e : d.decoders) text += describe_text(e, p) + "\n";
-    write_output("", text);
-  }
+    }
+  };
+  add(d.encoders);
+  add(d.decoders);
+  records_from_table(v);
+  const Palette p = Palette::for_fd(STDOUT_FILENO);
+  if (d.codec) v.text += format_codecs({*d.codec}, false) + "\n";
+  for (const auto& e : d.encoders) v.text += describe_text(e, p) + "\n";
+  for (const auto& e : d.decoders) v.text += describe_text(e, p) + "\n";
+  emit(v, s.show_out);
   return 0;
 }
 
@@ -293,12 +272,12 @@ void register_codecs(CLI::App& app, CommandRunner& runner) {
                   "Probes run at once (0 = hardware threads)")
       ->capture_default_str();
   cmd->add_flag("--no-legend", settings->no_legend, "Omit the flag legend above the listing");
-  add_output_options(cmd, settings->out, {Format::kJson, Format::kCsv});
+  add_output_options(cmd, settings->out);
 
   auto* show = cmd->add_subcommand(
       "show", "Describe one encoder, decoder or codec: formats, threading, profiles, options");
   show->add_option("NAME", settings->show_name, "Encoder, decoder or codec name")->required();
-  add_output_options(show, settings->show_out, {Format::kJson, Format::kCsv});
+  add_output_options(show, settings->show_out);
 
   cmd->callback([settings, show, &runner] {
     if (show->parsed()) {

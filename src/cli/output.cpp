@@ -56,10 +56,9 @@ bool OutputOptions::text_on_stdout() const {
   return true;
 }
 
-void add_output_options(CLI::App* app, OutputOptions& out, const std::vector<Format>& only) {
+void add_output_options(CLI::App* app, OutputOptions& out) {
   for (const auto& e : exporters()) {
     if (e.format == Format::kTable) continue;
-    if (!only.empty() && std::find(only.begin(), only.end(), e.format) == only.end()) continue;
     std::string* target = e.format == Format::kJson        ? &out.json_path
                           : e.format == Format::kJsonLines ? &out.jsonl_path
                           : e.format == Format::kCsv       ? &out.csv_path

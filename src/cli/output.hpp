@@ -34,10 +34,8 @@ struct OutputOptions {
   [[nodiscard]] bool text_on_stdout() const;
 };
 
-/// Adds every exporter's flag (--json, --jsonl, --csv, --markdown [FILE]) and --quiet; with
-/// `only`, just those formats' flags (commands that do not build a View yet: codecs, bdrate,
-/// sweep offer --json and --csv).
-void add_output_options(CLI::App* app, OutputOptions& out, const std::vector<Format>& only = {});
+/// Adds every exporter's flag (--json, --jsonl, --csv, --markdown [FILE]) and --quiet.
+void add_output_options(CLI::App* app, OutputOptions& out);
 
 /// Renders the view with every exporter asked for, each to its file or stdout; the table on
 /// stdout when no other format goes there (coloured on a terminal).

@@ -54,43 +54,46 @@ std::vector<int> parse_counts(const std::string& text) {
   return out;
 }
 
-std::string table(const SweepResult& r) {
+// The points (or grid cells) as a table, with the fit or the best cell under it.
+void fill_table(const SweepResult& r, View& v) {
   const bool strong = r.spec.mode == ScalingMode::kStrong;
-  std::string t;
+  TextTable& t = v.table;
   if (r.spec.level == SweepLevel::kGrid) {
-    t += fmt::format("{:>7}  {:>4}  {:>10}  {:>7}  {:>12}\n", "threads", "jobs", "time (med)", "cv",
-                     "throughput/s");
+    t.header = {"threads", "jobs", "time (med)", "cv", "throughput/s", ""};
+    t.right = {true, true, true, true, true, false};
     for (const auto& c : r.grid) {
       const auto stats = analyse_scaling({c.sample}, ScalingMode::kStrong, {});
-      t += fmt::format(
-          "{:>7}  {:>4}  {:>10.3f}  {:>6.1f}%  {:>12.1f}{}{}\n", c.threads, c.jobs,
-          median_of(c.sample.times), 100 * stats.front().cv, c.throughput,
-          r.best && r.best->threads == c.threads && r.best->jobs == c.jobs ? "  <- best" : "",
-          c.oversubscribed ? "  (oversubscribed)" : "");
+      const bool best = r.best && r.best->threads == c.threads && r.best->jobs == c.jobs;
+      t.rows.push_back(
+          {std::to_string(c.threads), std::to_string(c.jobs),
+           fmt::format("{:.3f}", median_of(c.sample.times)),
+           fmt::format("{:.1f}%", 100 * stats.front().cv), fmt::format("{:.1f}", c.throughput),
+           std::string(best ? "<- best" : "") + (c.oversubscribed ? " (oversubscribed)" : "")});
     }
     if (r.best) {
-      t += fmt::format(
-          "best on this machine: {} codec thread(s) x {} concurrent job(s), {:.1f} units/s\n",
-          r.best->threads, r.best->jobs, r.best->throughput);
+      v.notes.push_back(fmt::format(
+          "best on this machine: {} codec thread(s) x {} concurrent job(s), {:.1f} units/s",
+          r.best->threads, r.best->jobs, r.best->throughput));
     }
-    return t;
+    return;
   }
-  t += fmt::format("{:>4}  {:>10}  {:>7}  {:>12}  {:>8}  {:>10}  {:>10}\n", "N", "time (med)", "cv",
-                   "throughput/s", strong ? "speedup" : "scaled", "efficiency", "Karp-Flatt");
+  t.header = {"N",          "time (med)", "cv", "throughput/s", strong ? "speedup" : "scaled",
+              "efficiency", "Karp-Flatt", ""};
+  t.right = {true, true, true, true, true, true, true, false};
   for (std::size_t i = 0; i < r.points.size(); ++i) {
     const ScalingPoint& p = r.points[i];
-    t += fmt::format("{:>4}  {:>10.3f}  {:>6.1f}%  {:>12.1f}  {:>8.3f}  {:>10.3f}  {:>10}{}\n", p.n,
-                     p.median, 100 * p.cv, p.throughput, p.speedup, p.efficiency,
-                     p.karp_flatt ? fmt::format("{:.3f}", *p.karp_flatt) : std::string("-"),
-                     r.oversubscribed[i] ? "  (oversubscribed)" : "");
+    t.rows.push_back({std::to_string(p.n), fmt::format("{:.3f}", p.median),
+                      fmt::format("{:.1f}%", 100 * p.cv), fmt::format("{:.1f}", p.throughput),
+                      fmt::format("{:.3f}", p.speedup), fmt::format("{:.3f}", p.efficiency),
+                      p.karp_flatt ? fmt::format("{:.3f}", *p.karp_flatt) : std::string("-"),
+                      r.oversubscribed[i] ? "(oversubscribed)" : ""});
   }
   if (r.fit) {
-    t += fmt::format("{} fit: {} = {:.3f} (95% bootstrap interval {:.3f} .. {:.3f}; rmse {:.3f})\n",
-                     strong ? "Amdahl" : "Gustafson",
-                     strong ? "serial fraction f" : "serial fraction s", r.fit->value, r.fit->low,
-                     r.fit->high, r.fit->rmse);
+    v.notes.push_back(fmt::format(
+        "{} fit: {} = {:.3f} (95% bootstrap interval {:.3f} .. {:.3f}; rmse {:.3f})",
+        strong ? "Amdahl" : "Gustafson", strong ? "serial fraction f" : "serial fraction s",
+        r.fit->value, r.fit->low, r.fit->high, r.fit->rmse));
   }
-  return t;
 }
 
 int run(const SweepSettings& s) {
@@ -133,18 +136,17 @@ int run(const SweepSettings& s) {
     for (const auto& w : r.warnings) std::fprintf(stderr, "codecbench: warning: %s\n", w.c_str());
   }
   if (!s.plots.empty()) write_figures(s.plots, sweep_figures(j));
-  if (s.out.json()) write_output(s.out.json_path, j.dump(2) + "\n");
-  if (s.out.csv()) {
-    std::vector<nlohmann::json> rows;
-    for (auto item : j.contains("grid") ? j["grid"] : j["points"]) {
-      item["level"] = j["level"];
-      item["mode"] = j["mode"];
-      if (j.contains("fit")) item["fit"] = j["fit"];
-      rows.push_back(std::move(item));
-    }
-    write_output(s.out.csv_path, json_rows_to_csv(rows));
+  View v;
+  v.document = j;
+  // CSV and JSON Lines: one record per point (or grid cell), with the level, mode and fit.
+  for (auto item : j.contains("grid") ? j["grid"] : j["points"]) {
+    item["level"] = j["level"];
+    item["mode"] = j["mode"];
+    if (j.contains("fit")) item["fit"] = j["fit"];
+    v.records.push_back(std::move(item));
   }
-  if (s.out.text_on_stdout()) write_output("", table(r));
+  fill_table(r, v);
+  emit(v, s.out);
   return 0;
 }
 
@@ -167,7 +169,7 @@ void register_sweep(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--plots", s->plots, "Write SVG plots into this folder");
   cmd->add_option("--store", s->store, "Results store (default: the preset's output.store)");
   cmd->add_flag("--no-store", s->no_store, "Do not record the sweep in the store");
-  add_output_options(cmd, s->out, {Format::kJson, Format::kCsv});
+  add_output_options(cmd, s->out);
   cmd->callback([s, &runner] { runner = [s] { return run(*s); }; });
 }
 

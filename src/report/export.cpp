@@ -59,8 +59,8 @@ std::string pad(const std::string& s, std::size_t width, bool right) {
 
 std::string render_text(const View& v, const TextStyle& style) {
   const TextTable& t = v.table;
-  std::string out;
-  if (!t.header.empty()) {
+  std::string out = v.text;
+  if (v.text.empty() && !t.header.empty()) {
     const auto w = widths(t);
     auto line = [&](const std::vector<std::string>& row) {
       std::string l;
@@ -128,7 +128,7 @@ std::string render_jsonl(const View& v, const TextStyle& /*style*/) {
 }
 
 std::string render_csv(const View& v, const TextStyle& /*style*/) {
-  return json_rows_to_csv(v.records);
+  return json_rows_to_csv(v.records, v.columns);
 }
 
 }  // namespace
@@ -185,7 +185,19 @@ std::vector<std::pair<std::string, std::string>> flatten_json(const nlohmann::js
   return out;
 }
 
-std::string json_rows_to_csv(const std::vector<nlohmann::json>& items) {
+void records_from_table(View& v) {
+  v.records.clear();
+  for (const auto& row : v.table.rows) {
+    nlohmann::json r = nlohmann::json::object();
+    for (std::size_t c = 0; c < row.size() && c < v.table.header.size(); ++c)
+      r[v.table.header[c]] = row[c];
+    v.records.push_back(std::move(r));
+  }
+  v.columns = v.table.header;
+}
+
+std::string json_rows_to_csv(const std::vector<nlohmann::json>& items,
+                             const std::vector<std::string>& first_columns) {
   std::vector<std::vector<std::pair<std::string, std::string>>> flat;
   std::size_t widest = 0;
   for (const auto& item : items) {
@@ -197,6 +209,7 @@ std::string json_rows_to_csv(const std::vector<nlohmann::json>& items) {
   auto add = [&](const std::string& k) {
     if (column.emplace(k, header.size()).second) header.push_back(k);
   };
+  for (const auto& k : first_columns) add(k);
   if (!flat.empty()) {
     for (const auto& kv : flat[widest]) add(kv.first);
   }
