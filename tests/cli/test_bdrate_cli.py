@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 
-from harness import check, finish
+from harness import check, finish, validate
 
 CB = os.environ["CODECBENCH"]
 
@@ -60,6 +60,7 @@ def main():
         open(pts, "w").write(POINTS)
         res = run("--points", pts, "--anchor", "x265-slow", "--test", "x265, tuned", "--json")
         doc = json.loads(res.stdout)
+        validate(doc, "bdrate")
         one = doc["inputs"][0] if doc.get("inputs") else {}
         check(res.returncode == 0 and doc["schema_version"] == 1 and len(doc["inputs"]) == 1
               and one["input"] is None and one["valid"]
@@ -77,6 +78,7 @@ def main():
         open(seq, "w").write(SEQUENCES)
         res = run("--points", seq, "--anchor", "HM", "--test", "new", "--json")
         doc = json.loads(res.stdout)
+        validate(doc, "bdrate")
         rates = {r["input"]: r["bd_rate_pct"] for r in doc["inputs"]}
         check(res.returncode == 0 and abs(rates["A"] - -0.465215420752807) < 1e-9
               and abs(rates["B"] - -1.8779823450567612) < 1e-9

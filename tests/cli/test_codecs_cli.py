@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 
-from harness import check, failures, finish
+from harness import check, failures, finish, validate
 
 CB = os.environ["CODECBENCH"]
 
@@ -39,6 +39,7 @@ def main():
 
     # JSON and CSV views.
     doc = json.loads(run("codecs", "--json").stdout)
+    validate(doc, "catalog")
     check(doc["schema_version"] == 1 and doc["view"] == "codecs", "codecs --json envelope")
     h264 = [c for c in doc["items"] if c["name"] == "h264"][0]
     check(h264["type"] == "video" and "libx264" in h264["encoders"] and h264["lossy"],
@@ -58,6 +59,7 @@ def main():
     check("private options" in res.stdout and "-crf" in res.stdout and "yuv420p" in res.stdout,
           "codecs show libx264 lists formats and options")
     doc = json.loads(run("codecs", "show", "libvpx-vp9", "--json").stdout)
+    validate(doc, "catalog")
     enc = doc["encoders"][0]
     check(enc["name"] == "libvpx-vp9" and any(o["name"] == "deadline" for o in enc["options"]),
           "codecs show --json gives private options")
@@ -77,6 +79,7 @@ def main():
     res = run("codecs", "--probe", "--encoders", "--type", "video", "--json")
     elapsed = time.monotonic() - t0
     doc = json.loads(res.stdout)
+    validate(doc, "catalog")
     status = {r["encoder"]: r for r in doc["items"]}
     for name in ["libx264", "libx265", "libvpx-vp9", "libaom-av1", "libsvtav1", "mpeg4", "ffv1"]:
         check(status[name]["status"] == "usable", f"probe: {name} usable ({status[name]['reason']})")

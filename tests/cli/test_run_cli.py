@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from harness import check, finish
+from harness import check, finish, validate
 
 CB = os.environ["CODECBENCH"]
 ROOT = os.environ["SOURCE_ROOT"]
@@ -83,15 +83,38 @@ def main():
         open(tiny, "w").write(TINY)
         res = run("run", tiny, "--json", env=env)
         doc = json.loads(res.stdout)
+        validate(doc, "run")
         check(res.returncode == 0 and len(doc["jobs"]) == 2, "tiny: video input x mpeg4, audio x flac")
         j = doc["jobs"][0]
         check(j["repeats"] == 2 and j["wall_s"]["min"] <= j["wall_s"]["median"] <= j["wall_s"]["max"],
               "repeats give median, min, max")
+        # The run stream: a header, a line per job, an end line; it reads back as the run.
+        stream = os.path.join(tmp, "tiny.jsonl")
+        res = run("run", tiny, "--stream", stream, "--json", "-q", env=env)
+        doc = json.loads(res.stdout)
+        lines = [json.loads(l) for l in open(stream)] if os.path.exists(stream) else []
+        for line in lines:
+            validate(line, "run-stream")
+        check([l["record"] for l in lines] == ["run", "job", "job", "end"]
+              and lines[0]["run"]["uuid"] == doc["run"]["uuid"] == lines[1]["run_uuid"]
+              and lines[0]["run"]["status"] == "running" and lines[-1]["run"]["status"] == "ok"
+              and sorted(json.dumps(l["job"], sort_keys=True) for l in lines[1:3])
+              == sorted(json.dumps(j, sort_keys=True) for j in doc["jobs"]),
+              f"run --stream: header, each job as the document has it, end ({len(lines)} lines)")
+        doc_path = os.path.join(tmp, "tiny.json")
+        open(doc_path, "w").write(res.stdout)
+        res = run("compare", stream, doc_path, "--json", env=env)
+        cmp = json.loads(res.stdout)
+        check(res.returncode == 0 and len(cmp["jobs"]) == 2
+              and all(j["speed_change_pct"] == 0 for j in cmp["jobs"]),
+              "compare reads a stream: no change against the run's own document")
         res = run("run", tiny, "--resume", "--json", env=env)
         doc = json.loads(res.stdout)
+        validate(doc, "run")
         check(all(j["status"] == "skipped" for j in doc["jobs"]), "--resume skips finished jobs")
         res = run("run", tiny, "-m", "encoders.m.options.b=100k,300k", "repeats=1", "--json", env=env)
         doc = json.loads(res.stdout)
+        validate(doc, "run")
         check(res.returncode == 0 and len(doc["jobs"]) == 4, f"multirun doubles the jobs ({len(doc['jobs'])})")
         check(sorted({j["variant"] for j in doc["jobs"]}) ==
               ["encoders.m.options.b=100k", "encoders.m.options.b=300k"], "variants recorded")
@@ -99,6 +122,7 @@ def main():
         # A failing job is recorded and the batch goes on; exit code 5.
         res = run("run", tiny, "++encoders.m.options.bogus=1", "--json", env=env)
         doc = json.loads(res.stdout)
+        validate(doc, "run")
         statuses = {j["encoder_label"]: j["status"] for j in doc["jobs"]}
         check(res.returncode == 5 and statuses == {"m": "failed", "f": "ok"},
               f"failed job recorded, others run, exit 5 ({res.returncode}, {statuses})")

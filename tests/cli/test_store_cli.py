@@ -121,6 +121,7 @@ def main():
 
         res = run("bdrate", "--store", store, "--anchor", "low", "--test", "high", "--metric", "psnr", "--json")
         doc = json.loads(res.stdout)
+        validate(doc, "bdrate")
         inp = doc["inputs"][0] if doc["inputs"] else {}
         check(res.returncode == 0 and inp.get("input") == "testsrc2" and inp.get("valid")
               and -50 < inp["bd_rate_pct"] < 50 and inp["bd_quality"] is not None,

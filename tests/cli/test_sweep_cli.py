@@ -11,7 +11,7 @@ import sys
 import tempfile
 import xml.dom.minidom
 
-from harness import check, finish
+from harness import check, finish, validate
 
 CB = os.environ["CODECBENCH"]
 ROOT = os.environ["SOURCE_ROOT"]
@@ -47,6 +47,7 @@ def main():
                   "--warmup", "0", "--json", "--plots", plots, env=env)
         check(res.returncode == 0, f"sweep runs ({res.stderr.strip()[-300:]})")
         doc = json.loads(res.stdout)
+        validate(doc, "sweep")
         p1, p2 = doc["points"]
         check(p1["n"] == 1 and p2["n"] == 2 and len(p1["times_s"]) == 3, "two points, three repeats")
         for p in (p1, p2):
