@@ -97,7 +97,9 @@ struct PresetBundle {
   std::vector<Preset> variants;  ///< one per multirun combination (one without sweeps)
   std::vector<BatchJob> jobs;    ///< every variant's jobs
   std::string yaml;              ///< resolved YAML of every variant ("---" between them)
-  std::string hash;              ///< stable_hash(yaml)
+  /// The preset's identity: a stable hash of its job keys (in order) with repeats and warmup,
+  /// the same on every machine and checkout; stable_hash(yaml) when not expanded.
+  std::string hash;
 };
 
 /// Loads PATH, applies the overrides (Hydra syntax; with `multirun`, comma lists, range() and

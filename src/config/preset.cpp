@@ -374,7 +374,15 @@ PresetBundle load_bundle(const std::string& path, const std::vector<std::string>
     }
     b.variants.push_back(std::move(p));
   }
-  b.hash = stable_hash(b.yaml);
+  // The bundle's identity for --resume and for finding a preset's sweeps: its jobs' keys and
+  // the repeats that measure them, not the resolved text, which holds this checkout's paths.
+  std::string identity = "codecbench preset 2\n";
+  if (!b.variants.empty()) {
+    identity += fmt::format("repeats {} warmup {}\n", b.variants.front().repeats,
+                            b.variants.front().warmup);
+  }
+  for (const auto& j : b.jobs) identity += j.key + "\n";
+  b.hash = expand ? stable_hash(identity) : stable_hash(b.yaml);
   return b;
 }
 

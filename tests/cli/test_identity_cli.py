@@ -79,6 +79,28 @@ def main():
         if doc:
             validate(doc, "run")
 
+        # Two checkouts of one preset (its paths resolved through ${preset_dir:}): the same
+        # preset identity, so --resume in the second skips what the first finished.
+        shared = os.path.join(tmp, "shared.sqlite")
+        for n in ("one", "two"):
+            d = os.path.join(tmp, "co-" + n)
+            os.makedirs(os.path.join(d, "media"))
+            shutil.copy(os.path.join(ROOT, "samples", "cityCC0.mpg"), os.path.join(d, "media", "clip.mpg"))
+            with open(os.path.join(d, "p.yaml"), "w") as f:
+                f.write("paths: {media: '${preset_dir:}/media'}\n"
+                        "inputs: [{uri: '${paths.media}/clip.mpg', frames: 5}]\n"
+                        "encoders: {m: {codec: mpeg4, axes: {b: [200k, 400k]}}}\n")
+        res = run("run", os.path.join(tmp, "co-one", "p.yaml"), "--store", shared, "--json", "-q",
+                  cwd=away, env=env)
+        first = json.loads(res.stdout) if res.returncode == 0 else {}
+        res = run("run", os.path.join(tmp, "co-two", "p.yaml"), "--store", shared, "--resume",
+                  "--json", "-q", cwd=away, env=env)
+        second = json.loads(res.stdout) if res.returncode == 0 else {}
+        check(first and second and first["run"]["preset_hash"] == second["run"]["preset_hash"]
+              and first["run"]["preset_yaml"] != second["run"]["preset_yaml"]
+              and [j["status"] for j in second.get("jobs", [])] == ["skipped", "skipped"],
+              "another checkout of the preset has its identity: --resume skips the finished jobs")
+
         # Every shipped preset is valid from a folder outside the project, and the smoke run
         # runs there.
         for name in sorted(os.listdir(os.path.join(ROOT, "presets"))):
