@@ -113,6 +113,11 @@ struct RunRecord {
 /// Options as "k=v k=v" text.
 std::string options_text(const std::vector<std::pair<std::string, std::string>>& options);
 
+/// JSON text of a document. Bytes that are not UTF-8 (a file name, an option, an encoder's
+/// message) are written as U+FFFD instead of failing after the work is done; indent -1 gives
+/// one line.
+std::string dump_json(const nlohmann::json& j, int indent = -1);
+
 /// A new random (version 4) UUID, lower-case hex with dashes.
 std::string new_uuid();
 

@@ -85,8 +85,11 @@ void emit(const View& view, const OutputOptions& out) {
 
 void write_output(const std::string& path, const std::string& text) {
   if (path.empty() || path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
+    // A full disk or a closed pipe behind stdout is an error, not a silent exit 0.
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() ||
+        std::fflush(stdout) != 0) {
+      throw InputError(std::string("stdout: write failed: ") + std::strerror(errno));
+    }
     return;
   }
   std::ofstream f(path, std::ios::binary | std::ios::trunc);

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <map>
 
+#include "codecbench/run_record.hpp"
+
 namespace codecbench {
 namespace {
 
@@ -25,14 +27,14 @@ void flatten_into(const nlohmann::json& j, const std::string& prefix,
       } else if (v.is_structured()) {
         return;
       } else {
-        item = v.is_string() ? v.get<std::string>() : v.dump();
+        item = v.is_string() ? v.get<std::string>() : dump_json(v);
       }
       joined += (joined.empty() ? "" : " ") + item;
     }
     out.emplace_back(prefix, joined);
     return;
   }
-  out.emplace_back(prefix, j.is_string() ? j.get<std::string>() : j.is_null() ? "" : j.dump());
+  out.emplace_back(prefix, j.is_string() ? j.get<std::string>() : j.is_null() ? "" : dump_json(j));
 }
 
 std::vector<std::size_t> widths(const TextTable& t) {
@@ -118,12 +120,12 @@ std::string render_markdown(const View& v, const TextStyle& /*style*/) {
 }
 
 std::string render_json(const View& v, const TextStyle& /*style*/) {
-  return v.document.dump(2) + "\n";
+  return dump_json(v.document, 2) + "\n";
 }
 
 std::string render_jsonl(const View& v, const TextStyle& /*style*/) {
   std::string out;
-  for (const auto& r : v.records) out += r.dump() + "\n";
+  for (const auto& r : v.records) out += dump_json(r) + "\n";
   return out;
 }
 

@@ -443,7 +443,7 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
   }
   if (vb != nullptr && !figs.empty()) {
     // "</" is written "<\/" so that no string in the data can close the script element.
-    std::string json_text = specs.dump();
+    std::string json_text = dump_json(specs);
     for (std::size_t p = 0; (p = json_text.find("</", p)) != std::string::npos; p += 3)
       json_text.replace(p, 2, "<\\/");
     h += "<script type=\"application/json\" id=\"chart-specs\">" + json_text + "</script>\n";

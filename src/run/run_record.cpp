@@ -140,6 +140,10 @@ std::string options_text(const std::vector<std::pair<std::string, std::string>>&
   return out;
 }
 
+std::string dump_json(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string new_uuid() {
   std::random_device rd;
   std::mt19937_64 gen((static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^
@@ -269,7 +273,7 @@ void from_json(const nlohmann::json& j, JobRecord& r) {
   if (r.encoder.empty() && r.result.is_object()) r.encoder = r.result.value("encoder", "");
   if (r.options.empty() && r.result.is_object() && r.result.contains("options")) {
     for (const auto& [k, v] : r.result["options"].items())
-      r.options.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+      r.options.emplace_back(k, v.is_string() ? v.get<std::string>() : dump_json(v));
   }
 }
 

@@ -53,14 +53,12 @@ nlohmann::json header_json(const RunRecord& run) {
 }  // namespace
 
 void JsonLinesSink::begin_run(RunRecord& run) {
-  write_line(
-      nlohmann::json(
-          {{"record", "run"}, {"schema_version", kRunSchemaVersion}, {"run", header_json(run)}})
-          .dump());
+  write_line(dump_json(
+      {{"record", "run"}, {"schema_version", kRunSchemaVersion}, {"run", header_json(run)}}));
 }
 
 void JsonLinesSink::record_job(const RunRecord& run, const JobRecord& job) {
-  write_line(nlohmann::json({{"record", "job"}, {"run_uuid", run.uuid}, {"job", job}}).dump());
+  write_line(dump_json({{"record", "job"}, {"run_uuid", run.uuid}, {"job", job}}));
 }
 
 void JsonLinesSink::finish_run(const RunRecord& run) {
@@ -69,7 +67,7 @@ void JsonLinesSink::finish_run(const RunRecord& run) {
   h["failed"] = run.count(JobStatus::kFailed);
   h["skipped"] = run.count(JobStatus::kSkipped);
   h["not_run"] = run.count(JobStatus::kNotRun);
-  write_line(nlohmann::json({{"record", "end"}, {"run", h}}).dump());
+  write_line(dump_json({{"record", "end"}, {"run", h}}));
 }
 
 void SinkList::begin_run(RunRecord& run) {

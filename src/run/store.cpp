@@ -82,6 +82,13 @@ CREATE UNIQUE INDEX runs_by_uuid ON runs(uuid);
 )sql",
 };
 
+// Undoes an open transaction, if one is still open: SQLite has already rolled back after some
+// errors (a full disk), and a second ROLLBACK would replace the real cause with "cannot
+// rollback - no transaction is active".
+void rollback(sqlite3* db) noexcept {
+  if (sqlite3_get_autocommit(db) == 0) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
 class Statement {
  public:
   Statement(sqlite3* db, const char* sql) : db_(db) {
@@ -213,12 +220,12 @@ void insert_job(sqlite3* db, std::int64_t run_id, const JobRecord& r) {
   s.bind(9, std::string(job_status_name(r.status))).bind(10, r.error);
   s.bind(11, static_cast<int>(r.measurements.size())).bind(12, r.wall.median);
   s.bind(13, r.wall.min).bind(14, r.wall.max).bind(15, r.wall.stddev).bind(16, r.encode.median);
-  s.bind(17, r.noisy ? 1 : 0).bind(18, r.result.is_null() ? std::string() : r.result.dump());
+  s.bind(17, r.noisy ? 1 : 0).bind(18, r.result.is_null() ? std::string() : dump_json(r.result));
   s.bind(19, r.finished);
   const MachineInfo& m = r.machine;
   s.bind(20, m.host).bind(21, m.cpu_model).bind(22, m.physical_cores).bind(23, m.logical_cores);
   s.bind(24, m.tool_version).bind(25, m.git_revision).bind(26, m.ffmpeg_version);
-  s.bind(27, record.dump());
+  s.bind(27, dump_json(record));
   s.step();
   const std::int64_t job_id = sqlite3_last_insert_rowid(db);
   for (std::size_t i = 0; i < r.measurements.size(); ++i) {
@@ -258,7 +265,7 @@ void ResultStore::record_job(std::int64_t run_id, const JobRecord& r) {
     insert_job(db_, run_id, r);
     exec("COMMIT");
   } catch (...) {
-    exec("ROLLBACK");
+    rollback(db_);
     throw;
   }
 }
@@ -459,7 +466,7 @@ std::int64_t ResultStore::record_sweep(const RunRecord& info, const nlohmann::js
       s.bind(15, f["law"].get<std::string>()).bind(16, f["value"].get<double>());
       s.bind(17, f["ci95"][0].get<double>()).bind(18, f["ci95"][1].get<double>());
     }
-    s.bind(19, sweep.dump());
+    s.bind(19, dump_json(sweep));
     s.step();
     const std::int64_t id = sqlite3_last_insert_rowid(db_);
     auto add = [&](int n, int threads, int jobs, const nlohmann::json& p) {
@@ -493,7 +500,7 @@ std::int64_t ResultStore::record_sweep(const RunRecord& info, const nlohmann::js
     exec("COMMIT");
     return id;
   } catch (...) {
-    exec("ROLLBACK");
+    rollback(db_);
     throw;
   }
 }

@@ -127,6 +127,25 @@ def main():
         check(res.returncode == 5 and statuses == {"m": "failed", "f": "ok"},
               f"failed job recorded, others run, exit 5 ({res.returncode}, {statuses})")
 
+        # An option that is not UTF-8: the job fails, and the run is stored and exported
+        # whole (before, the JSON writer threw after the work: run left "running", exit 1).
+        res = subprocess.run([os.fsencode(CB), b"run", os.fsencode(tiny),
+                              b"++encoders.m.options.bogus\xff=1", b"--json", b"-q"],
+                             capture_output=True, timeout=300, cwd=ROOT, env=env)
+        doc = json.loads(res.stdout.decode("utf-8")) if res.returncode == 5 else {}
+        failed = [j for j in doc.get("jobs", []) if j["status"] == "failed"]
+        check(res.returncode == 5 and len(failed) == 1 and "bogus\ufffd=1" in failed[0]["error"],
+              f"a non-UTF-8 option: job failed and reported ({res.returncode}, {res.stderr[-200:]})")
+        if doc:
+            res = run("runs", "export", str(doc["run"]["id"]), "--store", env["STORE"], "--json")
+            check(res.returncode == 0 and json.loads(res.stdout)["run"]["status"] == "failed jobs",
+                  "that run is stored, finished, and exports")
+        with open("/dev/full", "w") as full:
+            res = subprocess.run([CB, "codecs"], stdout=full, stderr=subprocess.PIPE, text=True,
+                                 timeout=60)
+        check(res.returncode == 3 and "stdout: write failed" in res.stderr,
+              f"a full stdout is an error, exit 3 ({res.returncode})")
+
         # --csv: one row per job, cells under their headers also for a failed job (no result).
         res = run("run", tiny, "++encoders.m.options.bogus=1", "--csv", "-q", env=env)
         rows = list(csv.DictReader(io.StringIO(res.stdout)))
