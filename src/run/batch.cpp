@@ -2,8 +2,10 @@
 
 #include <fmt/core.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <mutex>
 
@@ -97,6 +99,10 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
   ReferenceCache references(settings.reference_budget_mib << 20);
   std::mutex mutex;
   std::size_t done = 0, failed = 0;
+  // The first sink failure (a full disk under the store): no job starts after it, the run is
+  // closed as interrupted where the sink still can, and the failure is rethrown at the end.
+  std::exception_ptr sink_error;
+  std::atomic<bool> sink_failed{false};
   auto finish = [&](std::size_t i, JobRecord record) {
     std::lock_guard lock(mutex);
     record.finished = record.status == JobStatus::kNotRun ? "" : now_iso8601();
@@ -104,7 +110,12 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
     run.jobs[i] = std::move(record);
     const JobRecord& r = run.jobs[i];
     // Its own transaction (store) or line (JSON Lines): a killed run keeps this job.
-    sink.record_job(header, r);
+    try {
+      sink.record_job(header, r);
+    } catch (...) {
+      if (!sink_error) sink_error = std::current_exception();
+      sink_failed = true;
+    }
     if (r.status == JobStatus::kOk || r.status == JobStatus::kFailed) {
       ++done;
       if (r.status == JobStatus::kFailed) ++failed;
@@ -116,7 +127,7 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
     const BatchJob& job = jobs[i];
     if (options.skip_keys.count(job.key) != 0)
       return finish(i, unmeasured(job, JobStatus::kSkipped, machine));
-    if (options.stop != nullptr && options.stop->load())
+    if ((options.stop != nullptr && options.stop->load()) || sink_failed)
       return finish(i, unmeasured(job, JobStatus::kNotRun, machine));
     {
       std::lock_guard lock(mutex);
@@ -141,12 +152,19 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
     finish(i, job_record(job, repeats, machine));
   };
   for_each_job(jobs.size(), settings.jobs, run_one);
-  summary.interrupted = options.stop != nullptr && options.stop->load();
+  summary.interrupted = (options.stop != nullptr && options.stop->load()) || sink_failed;
   run.status = summary.interrupted ? RunStatus::kInterrupted
                : failed > 0        ? RunStatus::kFailedJobs
                                    : RunStatus::kOk;
   run.finished = now_iso8601();
   run.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (sink_error) {
+    try {
+      sink.finish_run(run);
+    } catch (...) {  // the sink's first failure is the one to report
+    }
+    std::rethrow_exception(sink_error);
+  }
   sink.finish_run(run);
   return summary;
 }

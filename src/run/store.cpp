@@ -82,6 +82,18 @@ CREATE UNIQUE INDEX runs_by_uuid ON runs(uuid);
 )sql",
 };
 
+// A failed SQLite call as an exception: the machine's fault (full disk, I/O error, read-only
+// file) is an input error naming the store's file (exit 3); anything else is internal.
+[[noreturn]] void fail(sqlite3* db, int rc, const std::string& message) {
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_READONLY ||
+      primary == SQLITE_CANTOPEN || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    const char* file = sqlite3_db_filename(db, "main");
+    throw InputError(fmt::format("{}: results store: {}", file != nullptr ? file : "?", message));
+  }
+  throw Error(fmt::format("results store: {}", message));
+}
+
 // Undoes an open transaction, if one is still open: SQLite has already rolled back after some
 // errors (a full disk), and a second ROLLBACK would replace the real cause with "cannot
 // rollback - no transaction is active".
@@ -116,7 +128,7 @@ class Statement {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    throw Error(fmt::format("results store: {}", sqlite3_errmsg(db_)));
+    fail(db_, rc, sqlite3_errmsg(db_));
   }
   std::string text(int col) {
     const auto* p = sqlite3_column_text(stmt_, col);
@@ -173,10 +185,10 @@ ResultStore::~ResultStore() { sqlite3_close(db_); }
 
 void ResultStore::exec(const std::string& sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
-    const std::string msg = err != nullptr ? err : "unknown error";
+  if (const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
+    const std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    throw Error(fmt::format("results store: {}", msg));
+    fail(db_, rc, msg);
   }
 }
 

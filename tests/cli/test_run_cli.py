@@ -37,6 +37,35 @@ output: {store: "${oc.env:STORE}"}
 """
 
 
+def disk_full(tmp):
+    """A store on a 160 KiB tmpfs fills mid-batch: the cause named (exit 3), no job started
+    after it, the committed jobs kept and the run closed as interrupted. Needs root (mount)."""
+    mnt = os.path.join(tmp, "small")
+    os.makedirs(mnt)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", mnt],
+                      capture_output=True).returncode != 0:
+        print("SKIP: cannot mount a tmpfs (not root?): the full-disk test did not run")
+        return
+    try:
+        preset = os.path.join(tmp, "full.yaml")
+        rates = ", ".join(f"{100 + 10 * i}k" for i in range(30))
+        open(preset, "w").write("inputs: [lavfi:testsrc2=size=64x64:rate=25:duration=0.2]\n"
+                                f"encoders: {{m: {{codec: mpeg4, axes: {{b: [{rates}]}}}}}}\n"
+                                "metrics: [psnr]\n")
+        store = os.path.join(mnt, "s.sqlite")
+        res = run("run", preset, "--store", store, "-q")
+        err = res.stderr.strip().splitlines()
+        db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+        (kept,) = db.execute("select count(*) from jobs where status = 'ok'").fetchone()
+        (status,) = db.execute("select status from runs").fetchone()
+        db.close()
+        check(res.returncode == 3 and len(err) == 1 and "s.sqlite: results store: database or disk is full" in err[0]
+              and 1 <= kept < 30 and status == "interrupted",
+              f"disk full: exit {res.returncode}, {err}, {kept} jobs kept, run {status}")
+    finally:
+        subprocess.run(["umount", mnt], capture_output=True)
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         store = os.path.join(tmp, "quick.sqlite")
@@ -167,6 +196,8 @@ def main():
         check(res.returncode == 2 and "libx264" in res.stderr, "unknown encoder checked before jobs start")
         res = run("run", os.path.join(tmp, "missing.yaml"))
         check(res.returncode == 3 and "missing.yaml" in res.stderr, "missing preset")
+
+        disk_full(tmp)
 
         # SIGINT: no new jobs, finished ones kept, exit 130.
         many = os.path.join(tmp, "many.yaml")
