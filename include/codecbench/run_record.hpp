@@ -86,6 +86,7 @@ struct JobRecord {
   bool noisy = false;                     ///< wall-time CV above 5%: more repeats advised
   std::string finished;                   ///< ISO 8601 time the job ended ("" when not run)
   MachineInfo machine;                    ///< where it ran
+  std::string scheduler_job;  ///< the batch scheduler's job id it ran under ($SLURM_JOB_ID), or ""
   /// The job result document (transcode --json, docs/json.md) of the median repeat; null
   /// when the job has none (failed, skipped, not run).
   nlohmann::json result;
@@ -102,6 +103,11 @@ struct RunRecord {
   std::string preset_hash;  ///< stable hash of preset_yaml
   std::string preset_yaml;  ///< the fully resolved preset (every variant)
   MachineInfo machine;      ///< where the run was launched
+  /// "K/N" when this record holds the K-th of N shards of a launch (run --shard), else "".
+  std::string shard;
+  /// The keys of every job of the launch, in job-list order (all shards): what a merge
+  /// checks the merged jobs against to say which are missing.
+  std::vector<std::string> planned_keys;
   int jobs_total = 0;
   double wall_s = 0;  ///< the run's wall time, s
   std::vector<JobRecord> jobs;

@@ -58,6 +58,10 @@ class ResultStore {
   std::int64_t latest_run();
   /// Stored sweeps (their JSON documents, newest last) of a preset hash ("" = all).
   std::vector<nlohmann::json> sweeps(const std::string& preset_hash);
+  /// The id of the run with this UUID; 0 when the store has none.
+  std::int64_t find_run(const std::string& uuid);
+  /// Deletes a run's jobs with this key (and their measurements).
+  void remove_job(std::int64_t run_id, const std::string& key);
   /// Deletes a run with its jobs and measurements; false when absent.
   bool remove_run(std::int64_t id);
   /// Stores a scaling sweep (its JSON form, sweep.hpp) made by a run header's preset on its

@@ -9,11 +9,15 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <regex>
 
 #include "codecbench/batch.hpp"
 #include "codecbench/config.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/merge.hpp"
 #include "codecbench/preset.hpp"
+#include "codecbench/shard.hpp"
 #include "codecbench/sink.hpp"
 #include "codecbench/store.hpp"
 #include "codecbench/views.hpp"
@@ -37,8 +41,35 @@ struct RunSettings {
   bool dry_run = false;
   std::string store;
   std::string stream;
+  std::string shard;     // K/N; from Slurm's array variables when empty
+  std::string run_uuid;  // shared by the shards of one launch
+  std::string costs;     // a store or run document with earlier timings
   OutputOptions out;
 };
+
+// The jobs this process runs: all of them, or its shard's.
+std::vector<BatchJob> my_jobs(const RunSettings& s, const PresetBundle& l,
+                              std::optional<ShardSpec>& shard) {
+  shard = !s.shard.empty() ? std::optional<ShardSpec>(parse_shard(s.shard)) : shard_from_slurm();
+  if (!shard || shard->count == 1) return l.jobs;
+  std::vector<RunRecord> earlier;
+  if (!s.costs.empty()) earlier = read_runs(s.costs);
+  return shard_jobs(l.jobs, *shard, measured_wall_times(earlier));
+}
+
+std::string run_uuid(const RunSettings& s, const PresetBundle& l) {
+  if (!s.run_uuid.empty()) {
+    static const std::regex kUuid("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$");
+    if (!std::regex_match(s.run_uuid, kUuid))
+      throw UsageError(
+          fmt::format("--run-uuid '{}': not a UUID in lower-case hex "
+                      "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+                      s.run_uuid));
+    return s.run_uuid;
+  }
+  const std::string slurm = slurm_array_run_uuid(l.hash);
+  return slurm.empty() ? new_uuid() : slurm;
+}
 
 PresetBundle load(const RunSettings& s, bool expand = true) {
   return load_bundle(s.preset, s.overrides, s.multirun, expand);
@@ -73,12 +104,12 @@ std::function<void(const BatchEvent&)> progress(bool quiet) {
   };
 }
 
-int dry_run(const RunSettings& s, const PresetBundle& l) {
+int dry_run(const RunSettings& s, const std::vector<BatchJob>& jobs) {
   // The job list as it would run: checked, expanded, nothing encoded or stored.
   View v;
   v.table.header = {"key", "input", "encoder", "options", "variant"};
   v.document = nlohmann::json::array();
-  for (const auto& j : l.jobs) {
+  for (const auto& j : jobs) {
     nlohmann::json o = nlohmann::json::array();
     for (const auto& [k, val] : j.spec.options) o.push_back({k, val});
     const nlohmann::json rec = {{"key", j.key},
@@ -94,17 +125,21 @@ int dry_run(const RunSettings& s, const PresetBundle& l) {
         {j.key, j.input, j.encoder_label, options_text(j.spec.options), j.variant});
   }
   emit(v, s.out);
-  if (!s.out.quiet) std::fprintf(stderr, "%zu jobs\n", l.jobs.size());
+  if (!s.out.quiet) std::fprintf(stderr, "%zu jobs\n", jobs.size());
   return 0;
 }
 
 int run(const RunSettings& s) {
   const PresetBundle l = load(s);
   check_jobs(l.jobs);
-  if (s.dry_run) return dry_run(s, l);
+  std::optional<ShardSpec> shard;
+  const std::vector<BatchJob> jobs = my_jobs(s, l, shard);
+  if (s.dry_run) return dry_run(s, jobs);
   const Preset& first = l.variants.front();
   RunRecord header;
-  header.uuid = new_uuid();
+  header.uuid = run_uuid(s, l);
+  header.shard = shard && shard->count > 1 ? shard->text() : "";
+  for (const auto& j : l.jobs) header.planned_keys.push_back(j.key);
   header.started = now_iso8601();
   header.machine = MachineInfo::this_machine();
   header.preset_name = first.name;
@@ -125,17 +160,19 @@ int run(const RunSettings& s) {
   opts.stop = &g_stop;
   opts.on_event = progress(s.out.quiet);
   std::signal(SIGINT, on_sigint);
-  BatchSummary summary = run_batch(first, l.jobs, header, sinks, opts);
+  BatchSummary summary = run_batch(first, jobs, header, sinks, opts);
   std::signal(SIGINT, SIG_DFL);
   const RunRecord& r = summary.run;
   if (!s.out.quiet) {
     if (stderr_is_tty()) std::fprintf(stderr, "\r\033[K");
     for (const auto& w : summary.warnings)
       std::fprintf(stderr, "codecbench: warning: %s\n", w.c_str());
-    std::fprintf(stderr, "run %lld (%s): %zu jobs in %.1f s, %zu failed, %zu skipped%s; store %s\n",
-                 static_cast<long long>(r.id), r.uuid.c_str(), r.jobs.size(), r.wall_s,
-                 r.count(JobStatus::kFailed), r.count(JobStatus::kSkipped),
-                 summary.interrupted ? ", interrupted" : "", store.path().c_str());
+    std::fprintf(stderr,
+                 "run %lld (%s%s%s): %zu jobs in %.1f s, %zu failed, %zu skipped%s; store %s\n",
+                 static_cast<long long>(r.id), r.uuid.c_str(), r.shard.empty() ? "" : ", shard ",
+                 r.shard.c_str(), r.jobs.size(), r.wall_s, r.count(JobStatus::kFailed),
+                 r.count(JobStatus::kSkipped), summary.interrupted ? ", interrupted" : "",
+                 store.path().c_str());
   }
   const View view = run_view(r);
   // The preset's output.json / output.csv, unless the command line names where they go.
@@ -169,6 +206,16 @@ void register_run(CLI::App& app, CommandRunner& runner) {
                 "Run only the jobs the store lacks for the same resolved preset");
   cmd->add_option("--store", s->store, "Results store (default: the preset's output.store)");
   cmd->add_flag("--dry-run", s->dry_run, "Check the preset and list its jobs without running them");
+  cmd->add_option("--shard", s->shard,
+                  "Run the K-th of N cost-balanced parts of the job list (default: from Slurm's "
+                  "SLURM_ARRAY_TASK_* in a job array)")
+      ->type_name("K/N");
+  cmd->add_option("--run-uuid", s->run_uuid,
+                  "The run's UUID: give the shards of one launch the same one (default: from "
+                  "SLURM_ARRAY_JOB_ID in a job array, else new)");
+  cmd->add_option("--costs", s->costs,
+                  "Balance shards by the timings of earlier runs in this store or run document")
+      ->type_name("STORE|FILE");
   cmd->add_option("--stream", s->stream,
                   "Also stream every job as JSON Lines to FILE as it finishes (- for stdout)")
       ->type_name("FILE");

@@ -12,6 +12,7 @@
 #include "codecbench/bdrate.hpp"
 #include "codecbench/compare.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/merge.hpp"
 #include "codecbench/plot.hpp"
 #include "codecbench/report.hpp"
 #include "codecbench/results.hpp"
@@ -33,16 +34,12 @@ constexpr const char* kDefaultStore = "results/codecbench.sqlite";
 RunRecord load_run(const std::string& ref, const std::string& store_path, std::string& name) {
   if (std::filesystem::exists(ref) && !std::filesystem::is_directory(ref)) {
     name = ref;
-    std::ifstream f(ref);
-    const int first = f.peek();
-    std::string line;
-    std::getline(f, line);
-    // A JSON Lines stream starts with its one-line run header.
-    if (first == '{' && line.find("\"record\"") != std::string::npos &&
-        line.find("\"run\"") != std::string::npos && line.size() > 2 && line.back() == '}') {
-      return read_json_lines(ref);
+    std::vector<RunRecord> runs = read_runs(ref);
+    if (runs.size() != 1) {
+      throw UsageError(fmt::format("{}: a store with {} runs; give a run id with --store {}", ref,
+                                   runs.size(), ref));
     }
-    return read_run_file(ref);
+    return std::move(runs.front());
   }
   std::int64_t id = 0;
   try {
@@ -169,9 +166,67 @@ int report(const ReportSettings& s) {
   return 0;
 }
 
+struct MergeSettings {
+  std::string out;
+  std::vector<std::string> inputs;
+  std::string uuid;
+  OutputOptions o;
+};
+
+int merge(const MergeSettings& s) {
+  std::vector<RunRecord> runs;
+  for (const auto& in : s.inputs) {
+    for (auto& r : read_runs(in)) {
+      if (s.uuid.empty() || r.uuid == s.uuid) runs.push_back(std::move(r));
+    }
+  }
+  if (runs.empty()) {
+    throw InputError(s.uuid.empty() ? std::string("merge: the inputs hold no run")
+                                    : fmt::format("merge: no run {} in the inputs", s.uuid));
+  }
+  ResultStore out(s.out);
+  const MergeResult m = merge_runs(out, runs);
+  View v;
+  v.document = {
+      {"schema_version", 1}, {"store", s.out},        {"run_id", m.run_id},
+      {"uuid", m.uuid},      {"inputs", runs.size()}, {"planned", m.planned},
+      {"added", m.added},    {"kept", m.kept},        {"duplicates", m.duplicates},
+      {"failed", m.failed},  {"missing", m.missing},  {"status", run_status_name(m.status)}};
+  v.records.push_back(v.document);
+  v.table.header = {"run",  "uuid",       "runs merged", "planned", "added",
+                    "kept", "duplicates", "failed",      "missing", "status"};
+  v.table.right = {true, false, true, true, true, true, true, true, true, false};
+  v.table.rows.push_back(
+      {std::to_string(m.run_id), m.uuid, std::to_string(runs.size()), std::to_string(m.planned),
+       std::to_string(m.added), std::to_string(m.kept), std::to_string(m.duplicates),
+       std::to_string(m.failed), std::to_string(m.missing.size()), run_status_name(m.status)});
+  if (!m.missing.empty()) {
+    std::string keys;
+    for (std::size_t i = 0; i < m.missing.size() && i < 20; ++i) keys += " " + m.missing[i];
+    v.notes.push_back(fmt::format("missing {} of {} jobs:{}{}", m.missing.size(), m.planned, keys,
+                                  m.missing.size() > 20 ? " ..." : ""));
+    v.notes.push_back(fmt::format(
+        "run them: codecbench run PRESET --resume --store {0}, then codecbench merge {0} {0}",
+        s.out));
+  }
+  emit(v, s.o);
+  return m.missing.empty() && m.failed == 0 ? 0 : static_cast<int>(ExitCode::kJobsFailed);
+}
+
 }  // namespace
 
 void register_store_commands(CLI::App& app, CommandRunner& runner) {
+  auto ms = std::make_shared<MergeSettings>();
+  auto* mrg = app.add_subcommand(
+      "merge", "Merge the runs of shards (stores, run documents, streams) into one run of a store");
+  mrg->add_option("OUT", ms->out, "The store to merge into (created if absent)")->required();
+  mrg->add_option("INPUTS", ms->inputs,
+                  "Shard stores, run documents (run --json) or streams (run --stream)")
+      ->required();
+  mrg->add_option("--uuid", ms->uuid, "Only the runs with this UUID (one launch)");
+  add_output_options(mrg, ms->o);
+  mrg->callback([ms, &runner] { runner = [ms] { return merge(*ms); }; });
+
   auto rp = std::make_shared<ReportSettings>();
   auto* rep = app.add_subcommand(
       "report", "Self-contained HTML report of a run (tables, RD curves, BD-rate, sweeps)");

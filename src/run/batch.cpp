@@ -7,12 +7,14 @@
 #include <cmath>
 #include <exception>
 #include <filesystem>
+#include <map>
 #include <mutex>
 
 #include "codecbench/audio_metrics.hpp"
 #include "codecbench/catalog.hpp"
 #include "codecbench/error.hpp"
 #include "codecbench/executor.hpp"
+#include "codecbench/shard.hpp"
 
 namespace codecbench {
 
@@ -95,6 +97,10 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
   run = header;
   run.jobs.resize(jobs.size());
   const MachineInfo machine = MachineInfo::this_machine();
+  const std::string scheduler_job = scheduler_job_id();
+  std::map<std::string, int> plan_position;
+  for (std::size_t k = 0; k < header.planned_keys.size(); ++k)
+    plan_position.emplace(header.planned_keys[k], static_cast<int>(k));
 
   ReferenceCache references(settings.reference_budget_mib << 20);
   std::mutex mutex;
@@ -106,7 +112,10 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
   auto finish = [&](std::size_t i, JobRecord record) {
     std::lock_guard lock(mutex);
     record.finished = record.status == JobStatus::kNotRun ? "" : now_iso8601();
-    record.index = static_cast<int>(i);
+    // The position in the launch's whole job list (a shard holds part of it).
+    const auto pos = plan_position.find(record.key);
+    record.index = pos != plan_position.end() ? pos->second : static_cast<int>(i);
+    record.scheduler_job = scheduler_job;
     run.jobs[i] = std::move(record);
     const JobRecord& r = run.jobs[i];
     // Its own transaction (store) or line (JSON Lines): a killed run keeps this job.

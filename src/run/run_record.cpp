@@ -236,6 +236,7 @@ void to_json(nlohmann::json& j, const JobRecord& r) {
        {"noisy", r.noisy},
        {"finished", r.finished},
        {"machine", r.machine},
+       {"scheduler_job", r.scheduler_job},
        {"result", r.result}};
 }
 
@@ -268,6 +269,7 @@ void from_json(const nlohmann::json& j, JobRecord& r) {
   r.noisy = j.value("noisy", false);
   r.finished = j.value("finished", "");
   if (j.contains("machine")) r.machine = j["machine"].get<MachineInfo>();
+  r.scheduler_job = j.value("scheduler_job", "");
   r.result = j.contains("result") ? j["result"] : nlohmann::json();
   // Version 1 documents had no encoder or options beside the result: take them from it.
   if (r.encoder.empty() && r.result.is_object()) r.encoder = r.result.value("encoder", "");
@@ -288,6 +290,8 @@ void to_json(nlohmann::json& j, const RunRecord& r) {
                         {"preset_hash", r.preset_hash},
                         {"preset_yaml", r.preset_yaml},
                         {"machine", r.machine},
+                        {"shard", r.shard},
+                        {"planned_keys", r.planned_keys},
                         {"jobs_total", r.jobs_total},
                         {"failed", r.count(JobStatus::kFailed)},
                         {"skipped", r.count(JobStatus::kSkipped)},
@@ -318,9 +322,15 @@ void from_json(const nlohmann::json& j, RunRecord& r) {
     r.machine = run.get<MachineInfo>();  // version 1: the machine fields sat in `run`
   }
   r.wall_s = run.value("wall_s", 0.0);
+  r.shard = run.value("shard", "");
+  if (run.contains("planned_keys"))
+    r.planned_keys = run["planned_keys"].get<std::vector<std::string>>();
   r.jobs = need(j, "jobs", "the document").get<std::vector<JobRecord>>();
   if (version == 1) {
     for (std::size_t k = 0; k < r.jobs.size(); ++k) r.jobs[k].index = static_cast<int>(k);
+  }
+  if (r.planned_keys.empty()) {  // documents without a plan: the jobs they hold
+    for (const auto& job : r.jobs) r.planned_keys.push_back(job.key);
   }
   r.jobs_total = run.value("jobs_total", static_cast<int>(r.jobs.size()));
   if (auto s = parse_run_status(run.value("status", ""))) {

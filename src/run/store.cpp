@@ -64,6 +64,8 @@ CREATE TABLE sweep_points (
     R"sql(
 ALTER TABLE runs ADD COLUMN uuid TEXT;
 ALTER TABLE runs ADD COLUMN wall_s REAL;
+ALTER TABLE runs ADD COLUMN shard TEXT;
+ALTER TABLE runs ADD COLUMN planned_keys TEXT;
 ALTER TABLE jobs ADD COLUMN host TEXT;
 ALTER TABLE jobs ADD COLUMN cpu_model TEXT;
 ALTER TABLE jobs ADD COLUMN physical_cores INTEGER;
@@ -200,17 +202,27 @@ int ResultStore::schema_version() {
 void ResultStore::begin_run(RunRecord& r) {
   std::lock_guard lock(mutex_);
   if (r.uuid.empty()) r.uuid = new_uuid();
+  {
+    Statement found(db_, "SELECT id FROM runs WHERE uuid = ?");
+    found.bind(1, r.uuid);
+    if (found.step()) {
+      throw InputError(fmt::format(
+          "{}: the store already holds run {} ({}): each shard of a launch writes its own "
+          "store, and codecbench merge joins them",
+          path_, found.integer(0), r.uuid));
+    }
+  }
   Statement s(db_,
               "INSERT INTO runs (uuid, started, status, preset_name, preset_path, preset_yaml, "
               "preset_hash, host, cpu_model, physical_cores, logical_cores, tool_version, "
-              "git_revision, ffmpeg_version, jobs_total, jobs_failed) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)");
+              "git_revision, ffmpeg_version, jobs_total, jobs_failed, shard, planned_keys) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)");
   const MachineInfo& m = r.machine;
   s.bind(1, r.uuid).bind(2, r.started).bind(3, std::string(run_status_name(r.status)));
   s.bind(4, r.preset_name).bind(5, r.preset_path).bind(6, r.preset_yaml).bind(7, r.preset_hash);
   s.bind(8, m.host).bind(9, m.cpu_model).bind(10, m.physical_cores).bind(11, m.logical_cores);
   s.bind(12, m.tool_version).bind(13, m.git_revision).bind(14, m.ffmpeg_version);
-  s.bind(15, r.jobs_total);
+  s.bind(15, r.jobs_total).bind(16, r.shard).bind(17, dump_json(r.planned_keys));
   s.step();
   r.id = sqlite3_last_insert_rowid(db_);
 }
@@ -371,7 +383,8 @@ RunRecord ResultStore::load_run(std::int64_t id) {
                 "IFNULL(preset_hash,''), IFNULL(host,''), IFNULL(cpu_model,''), "
                 "IFNULL(physical_cores,0), IFNULL(logical_cores,0), IFNULL(tool_version,''), "
                 "IFNULL(git_revision,''), IFNULL(ffmpeg_version,''), IFNULL(jobs_total,0), "
-                "IFNULL(wall_s, 0) FROM runs WHERE id = ?");
+                "IFNULL(wall_s, 0), IFNULL(shard, ''), IFNULL(planned_keys, '') FROM runs "
+                "WHERE id = ?");
     s.bind(1, id);
     if (!s.step()) throw InputError(fmt::format("{}: no run {}", path_, id));
     r.id = id;
@@ -386,6 +399,9 @@ RunRecord ResultStore::load_run(std::int64_t id) {
     r.machine = machine_at(s, 8);
     r.jobs_total = static_cast<int>(s.integer(15));
     r.wall_s = s.real(16);
+    r.shard = s.text(17);
+    if (const std::string plan = s.text(18); !plan.empty() && plan != "[]")
+      r.planned_keys = nlohmann::json::parse(plan).get<std::vector<std::string>>();
   }
   std::map<std::int64_t, std::size_t> index;
   Statement s(db_,
@@ -406,6 +422,9 @@ RunRecord ResultStore::load_run(std::int64_t id) {
   // The job-list order (rows are in the order jobs finished).
   std::stable_sort(r.jobs.begin(), r.jobs.end(),
                    [](const JobRecord& a, const JobRecord& b) { return a.index < b.index; });
+  if (r.planned_keys.empty()) {  // runs stored before there was a plan: the jobs they hold
+    for (const auto& j : r.jobs) r.planned_keys.push_back(j.key);
+  }
   if (index.empty()) return r;
   // Rows before version 3: measurements and timing figures from their own tables.
   Statement m(db_,
@@ -445,6 +464,20 @@ std::int64_t ResultStore::latest_run() {
   const auto all = runs();
   if (all.empty()) throw InputError(fmt::format("{}: the store has no runs yet", path_));
   return all.back().id;
+}
+
+std::int64_t ResultStore::find_run(const std::string& uuid) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "SELECT id FROM runs WHERE uuid = ?");
+  s.bind(1, uuid);
+  return s.step() ? s.integer(0) : 0;
+}
+
+void ResultStore::remove_job(std::int64_t run_id, const std::string& key) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_, "DELETE FROM jobs WHERE run_id = ? AND job_key = ?");
+  s.bind(1, run_id).bind(2, key);
+  s.step();
 }
 
 bool ResultStore::remove_run(std::int64_t id) {

@@ -1,0 +1,172 @@
+// Merging shard runs into one run.
+#include "codecbench/merge.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "codecbench/error.hpp"
+#include "codecbench/sink.hpp"
+
+namespace codecbench {
+namespace {
+
+int rank(JobStatus s) {
+  switch (s) {
+    case JobStatus::kOk:
+      return 3;
+    case JobStatus::kFailed:
+      return 2;
+    case JobStatus::kSkipped:
+    case JobStatus::kNotRun:
+      return 1;
+  }
+  return 0;
+}
+
+std::string describe(const RunRecord& r) {
+  return fmt::format("run {} ({}, preset '{}' {})", r.id, r.uuid, r.preset_name, r.preset_hash);
+}
+
+// The union of the inputs' plans, in the first plan's order.
+std::vector<std::string> union_plan(const std::vector<RunRecord>& inputs) {
+  std::vector<std::string> plan;
+  std::set<std::string> seen;
+  for (const auto& r : inputs) {
+    for (const auto& k : r.planned_keys) {
+      if (seen.insert(k).second) plan.push_back(k);
+    }
+    for (const auto& j : r.jobs) {
+      if (seen.insert(j.key).second) plan.push_back(j.key);
+    }
+  }
+  return plan;
+}
+
+RunRecord merged_header(const std::vector<RunRecord>& inputs,
+                        const std::vector<std::string>& plan) {
+  RunRecord h = inputs.front();
+  h.jobs.clear();
+  h.id = 0;
+  h.shard.clear();
+  h.planned_keys = plan;
+  h.jobs_total = static_cast<int>(plan.size());
+  h.wall_s = 0;
+  for (const auto& r : inputs) {
+    if (!r.started.empty() && (h.started.empty() || r.started < h.started)) h.started = r.started;
+    h.finished = std::max(h.finished, r.finished);
+    h.wall_s = std::max(h.wall_s, r.wall_s);  // shards run side by side
+  }
+  const bool one_uuid = std::all_of(inputs.begin(), inputs.end(),
+                                    [&](const RunRecord& r) { return r.uuid == h.uuid; });
+  if (!one_uuid) h.uuid = inputs.front().uuid;
+  if (h.uuid.empty()) h.uuid = new_uuid();
+  h.status = RunStatus::kRunning;
+  return h;
+}
+
+}  // namespace
+
+std::vector<RunRecord> read_runs(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw InputError(fmt::format("{}: cannot open", path));
+  std::string head(16, '\0');
+  f.read(head.data(), 16);
+  head.resize(static_cast<std::size_t>(f.gcount()));
+  if (head == std::string("SQLite format 3\0", 16)) {
+    ResultStore store(path);
+    std::vector<RunRecord> runs;
+    for (const auto& row : store.runs()) runs.push_back(store.load_run(row.id));
+    return runs;
+  }
+  f.seekg(0);
+  std::string line;
+  std::getline(f, line);
+  // A JSON Lines stream starts with its one-line run header.
+  if (line.rfind("{", 0) == 0 && line.find("\"record\"") != std::string::npos &&
+      line.back() == '}') {
+    return {read_json_lines(path)};
+  }
+  return {read_run_file(path)};
+}
+
+MergeResult merge_runs(ResultStore& out, const std::vector<RunRecord>& inputs) {
+  if (inputs.empty()) throw UsageError("merge: no runs to merge");
+  for (const auto& r : inputs) {
+    if (r.preset_hash != inputs.front().preset_hash) {
+      throw InputError(fmt::format(
+          "cannot merge runs of different presets: {} and {} (their job lists differ: other "
+          "inputs, options or input files; merge --uuid picks one launch)",
+          describe(inputs.front()), describe(r)));
+    }
+  }
+  const std::vector<std::string> plan = union_plan(inputs);
+  std::map<std::string, std::size_t> position;
+  for (std::size_t i = 0; i < plan.size(); ++i) position[plan[i]] = i;
+
+  MergeResult m;
+  m.planned = plan.size();
+  // The best record of each key over all inputs.
+  std::map<std::string, const JobRecord*> best;
+  for (const auto& r : inputs) {
+    for (const auto& j : r.jobs) {
+      const auto it = best.find(j.key);
+      if (it == best.end()) {
+        best[j.key] = &j;
+      } else if (rank(j.status) > rank(it->second->status)) {
+        it->second = &j;
+      } else if (j.status == JobStatus::kOk && it->second->status == JobStatus::kOk) {
+        ++m.duplicates;
+      }
+    }
+  }
+  RunRecord run = merged_header(inputs, plan);
+  m.uuid = run.uuid;
+  std::map<std::string, JobStatus> have;  // what the output already holds for this run
+  if (const std::int64_t id = out.find_run(run.uuid); id != 0) {
+    run.id = id;
+    const RunRecord existing = out.load_run(id);
+    for (const auto& j : existing.jobs) have[j.key] = j.status;
+  } else {
+    out.begin_run(run);
+  }
+  m.run_id = run.id;
+  for (const auto& key : plan) {
+    const auto b = best.find(key);
+    const auto h = have.find(key);
+    if (b == best.end()) continue;  // missing, unless the output has it
+    if (h != have.end() && rank(h->second) >= rank(b->second->status)) {
+      ++m.kept;
+      continue;
+    }
+    if (h != have.end()) out.remove_job(run.id, key);  // a better record arrived
+    JobRecord j = *b->second;
+    j.index = static_cast<int>(position[key]);
+    out.record_job(run.id, j);
+    ++m.added;
+  }
+  // The merged run's end: its status from what it now holds.
+  const RunRecord merged = out.load_run(run.id);
+  std::set<std::string> held;
+  for (const auto& j : merged.jobs) {
+    // Skipped and not-run records say a job was not measured here: still missing.
+    if (j.status == JobStatus::kOk || j.status == JobStatus::kFailed) held.insert(j.key);
+    if (j.status == JobStatus::kFailed) ++m.failed;
+  }
+  for (const auto& key : plan) {
+    if (held.count(key) == 0) m.missing.push_back(key);
+  }
+  RunRecord end = run;
+  end.jobs = merged.jobs;
+  end.status = !m.missing.empty() ? RunStatus::kInterrupted
+               : m.failed > 0     ? RunStatus::kFailedJobs
+                                  : RunStatus::kOk;
+  m.status = end.status;
+  out.finish_run(end);
+  return m;
+}
+
+}  // namespace codecbench
