@@ -144,6 +144,10 @@ void to_json(nlohmann::json& j, const RunRecord& r);
 /// record). Throws InputError naming the field when the document is not a run.
 void from_json(const nlohmann::json& j, RunRecord& r);
 
+/// from_json of a document that is not needed afterwards: the job results are moved out of it
+/// rather than copied (the bulk of a large run).
+RunRecord run_from_json(nlohmann::json&& doc);
+
 /// Reads a run document from a file; InputError naming the file and the cause otherwise.
 RunRecord read_run_file(const std::string& path);
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "codecbench/run_record.hpp"
@@ -46,6 +47,11 @@ class ResultStore {
   void begin_run(RunRecord& run);
   /// Stores one job of a begun run, with its measurements, in one transaction.
   void record_job(std::int64_t run_id, const JobRecord& job);
+  /// Stores several jobs of a run in one transaction (a merge), first deleting the run's jobs
+  /// with the keys in `replace_keys`: all or nothing.
+  /// Each job is given with its position in the run (JobRecord::index is replaced by it).
+  void record_jobs(std::int64_t run_id, const std::vector<std::pair<const JobRecord*, int>>& jobs,
+                   const std::vector<std::string>& replace_keys = {});
   /// Stores how the run ended (status, finished, wall_s, failed count).
   void finish_run(const RunRecord& run);
   /// Keys of the jobs finished successfully in earlier runs of the same resolved preset.

@@ -134,33 +134,37 @@ MergeResult merge_runs(ResultStore& out, const std::vector<RunRecord>& inputs) {
     out.begin_run(run);
   }
   m.run_id = run.id;
+  std::vector<std::pair<const JobRecord*, int>> add;  // record, position in the plan
+  std::vector<std::string> replace;
+  std::map<std::string, JobStatus> now = have;  // what the run holds after this merge
   for (const auto& key : plan) {
     const auto b = best.find(key);
-    const auto h = have.find(key);
     if (b == best.end()) continue;  // missing, unless the output has it
+    const auto h = have.find(key);
     if (h != have.end() && rank(h->second) >= rank(b->second->status)) {
       ++m.kept;
       continue;
     }
-    if (h != have.end()) out.remove_job(run.id, key);  // a better record arrived
-    JobRecord j = *b->second;
-    j.index = static_cast<int>(position[key]);
-    out.record_job(run.id, j);
-    ++m.added;
+    if (h != have.end()) replace.push_back(key);  // a better record arrived
+    add.emplace_back(b->second, static_cast<int>(position[key]));
+    now[key] = b->second->status;
   }
-  // The merged run's end: its status from what it now holds.
-  const RunRecord merged = out.load_run(run.id);
-  std::set<std::string> held;
-  for (const auto& j : merged.jobs) {
-    // Skipped and not-run records say a job was not measured here: still missing.
-    if (j.status == JobStatus::kOk || j.status == JobStatus::kFailed) held.insert(j.key);
-    if (j.status == JobStatus::kFailed) ++m.failed;
-  }
+  out.record_jobs(run.id, add, replace);  // one transaction: all of this merge, or nothing
+  m.added = add.size();
+  // The merged run's end: its status from what it now holds. Skipped and not-run records say
+  // a job was not measured here: it is still missing.
+  std::vector<JobRecord> held;
   for (const auto& key : plan) {
-    if (held.count(key) == 0) m.missing.push_back(key);
+    const auto it = now.find(key);
+    if (it == now.end() || it->second == JobStatus::kSkipped || it->second == JobStatus::kNotRun) {
+      m.missing.push_back(key);
+    } else if (it->second == JobStatus::kFailed) {
+      ++m.failed;
+      held.emplace_back().status = JobStatus::kFailed;  // finish_run counts the failures
+    }
   }
   RunRecord end = run;
-  end.jobs = merged.jobs;
+  end.jobs = std::move(held);
   end.status = !m.missing.empty() ? RunStatus::kInterrupted
                : m.failed > 0     ? RunStatus::kFailedJobs
                                   : RunStatus::kOk;

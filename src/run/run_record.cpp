@@ -8,6 +8,7 @@
 #include <cmath>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <numeric>
 #include <random>
 #include <set>
@@ -79,6 +80,15 @@ std::optional<Enum> parse_in(const std::pair<Enum, const char*> (&table)[N],
     if (text == n) return v;
   }
   return std::nullopt;
+}
+
+// Version 1 documents had no encoder or options beside the result: take them from it.
+void fill_from_result(JobRecord& r) {
+  if (r.encoder.empty() && r.result.is_object()) r.encoder = r.result.value("encoder", "");
+  if (r.options.empty() && r.result.is_object() && r.result.contains("options")) {
+    for (const auto& [k, v] : r.result["options"].items())
+      r.options.emplace_back(k, v.is_string() ? v.get<std::string>() : dump_json(v));
+  }
 }
 
 }  // namespace
@@ -271,12 +281,7 @@ void from_json(const nlohmann::json& j, JobRecord& r) {
   if (j.contains("machine")) r.machine = j["machine"].get<MachineInfo>();
   r.scheduler_job = j.value("scheduler_job", "");
   r.result = j.contains("result") ? j["result"] : nlohmann::json();
-  // Version 1 documents had no encoder or options beside the result: take them from it.
-  if (r.encoder.empty() && r.result.is_object()) r.encoder = r.result.value("encoder", "");
-  if (r.options.empty() && r.result.is_object() && r.result.contains("options")) {
-    for (const auto& [k, v] : r.result["options"].items())
-      r.options.emplace_back(k, v.is_string() ? v.get<std::string>() : dump_json(v));
-  }
+  fill_from_result(r);
 }
 
 void to_json(nlohmann::json& j, const RunRecord& r) {
@@ -342,11 +347,34 @@ void from_json(const nlohmann::json& j, RunRecord& r) {
   }
 }
 
+RunRecord run_from_json(nlohmann::json&& doc) {
+  // The job results are the bulk of a document: move them instead of copying each one.
+  std::vector<nlohmann::json> results;
+  if (doc.is_object() && doc.contains("jobs") && doc["jobs"].is_array()) {
+    for (auto& job : doc["jobs"]) {
+      if (job.is_object() && job.contains("result")) {
+        results.push_back(std::move(job["result"]));
+        job["result"] = nullptr;
+      } else {
+        results.emplace_back();
+      }
+    }
+  }
+  RunRecord r = doc.get<RunRecord>();
+  for (std::size_t i = 0; i < r.jobs.size() && i < results.size(); ++i) {
+    r.jobs[i].result = std::move(results[i]);
+    fill_from_result(r.jobs[i]);
+  }
+  return r;
+}
+
 RunRecord read_run_file(const std::string& path) {
-  std::ifstream f(path);
+  std::ifstream f(path, std::ios::binary);
   if (!f) throw InputError(fmt::format("{}: cannot open the run document", path));
+  // Parsing from memory is several times faster than from a stream (large merged runs).
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   try {
-    return nlohmann::json::parse(f).get<RunRecord>();
+    return run_from_json(nlohmann::json::parse(text));
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: {}", path, e.what()));
   } catch (const std::exception& e) {

@@ -102,7 +102,7 @@ RunRecord read_json_lines(const std::string& path) {
     if (kind == "run") {
       header = j;
     } else if (kind == "job") {
-      jobs.push_back(j.at("job"));
+      jobs.push_back(std::move(j.at("job")));
     } else if (kind == "end") {
       end = j;
     } else {
@@ -115,7 +115,7 @@ RunRecord read_json_lines(const std::string& path) {
                         {"run", end.is_null() ? header["run"] : end["run"]},
                         {"jobs", jobs}};
   try {
-    RunRecord r = doc.get<RunRecord>();
+    RunRecord r = run_from_json(std::move(doc));
     if (end.is_null()) r.status = RunStatus::kRunning;  // cut short, or still going
     return r;
   } catch (const InputError& e) {

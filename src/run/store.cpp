@@ -229,9 +229,35 @@ void ResultStore::begin_run(RunRecord& r) {
 
 namespace {
 
-void insert_job(sqlite3* db, std::int64_t run_id, const JobRecord& r) {
-  nlohmann::json record = r;
-  record.erase("result");  // kept in its own column
+// Every field of a job record but its result (the bulk), copied.
+JobRecord without_result(const JobRecord& r) {
+  JobRecord m;
+  m.key = r.key;
+  m.index = r.index;
+  m.input = r.input;
+  m.encoder_label = r.encoder_label;
+  m.encoder = r.encoder;
+  m.options = r.options;
+  m.variant = r.variant;
+  m.threads = r.threads;
+  m.status = r.status;
+  m.error = r.error;
+  m.measurements = r.measurements;
+  m.wall = r.wall;
+  m.encode = r.encode;
+  m.noisy = r.noisy;
+  m.finished = r.finished;
+  m.machine = r.machine;
+  m.scheduler_job = r.scheduler_job;
+  return m;
+}
+
+// `index` replaces the record's position (a merge places jobs in the launch's order).
+void insert_job(sqlite3* db, std::int64_t run_id, const JobRecord& r, int index) {
+  // The record without its result (kept in its own column), built without copying the result.
+  nlohmann::json record = without_result(r);
+  record["index"] = index;
+  record.erase("result");
   Statement s(db,
               "INSERT INTO jobs (run_id, job_key, input, encoder_label, encoder, options, "
               "variant, threads, status, error, repeats, wall_median, wall_min, wall_max, "
@@ -286,7 +312,26 @@ void ResultStore::record_job(std::int64_t run_id, const JobRecord& r) {
   std::lock_guard lock(mutex_);
   exec("BEGIN IMMEDIATE");
   try {
-    insert_job(db_, run_id, r);
+    insert_job(db_, run_id, r, r.index);
+    exec("COMMIT");
+  } catch (...) {
+    rollback(db_);
+    throw;
+  }
+}
+
+void ResultStore::record_jobs(std::int64_t run_id,
+                              const std::vector<std::pair<const JobRecord*, int>>& jobs,
+                              const std::vector<std::string>& replace_keys) {
+  std::lock_guard lock(mutex_);
+  exec("BEGIN IMMEDIATE");
+  try {
+    for (const auto& key : replace_keys) {
+      Statement d(db_, "DELETE FROM jobs WHERE run_id = ? AND job_key = ?");
+      d.bind(1, run_id).bind(2, key);
+      d.step();
+    }
+    for (const auto& [j, index] : jobs) insert_job(db_, run_id, *j, index);
     exec("COMMIT");
   } catch (...) {
     rollback(db_);
