@@ -19,6 +19,7 @@
 #include "codecbench/preset.hpp"
 #include "codecbench/shard.hpp"
 #include "codecbench/sink.hpp"
+#include "codecbench/slurm.hpp"
 #include "codecbench/store.hpp"
 #include "codecbench/views.hpp"
 #include "commands.hpp"
@@ -186,6 +187,61 @@ int run(const RunSettings& s) {
   return 0;
 }
 
+struct SlurmSettings {
+  RunSettings run;
+  int shards = 0;
+  std::string dir;
+  bool submit = false;
+  SlurmLaunch launch;
+};
+
+int slurm(SlurmSettings& s) {
+  const PresetBundle l = load(s.run);
+  check_jobs(l.jobs);
+  if (l.jobs.empty()) throw UsageError("the preset gives no jobs");
+  const Preset& first = l.variants.front();
+  SlurmLaunch& launch = s.launch;
+  std::error_code ec;
+  launch.codecbench = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  launch.preset = std::filesystem::absolute(s.run.preset).lexically_normal().string();
+  launch.overrides = s.run.overrides;
+  launch.preset_name = first.name;
+  const int wanted = s.shards > 0 ? s.shards : 8;
+  if (wanted > kMaxShards) throw UsageError(fmt::format("--shards: at most {}", kMaxShards));
+  launch.shards = std::min<int>(wanted, static_cast<int>(l.jobs.size()));
+  int threads = 1;
+  for (const auto& j : l.jobs) threads = std::max(threads, j.spec.threads);
+  launch.cpus_per_task = std::max(1, first.jobs) * threads;
+  launch.run_uuid = new_uuid();
+  std::string dir = s.dir;
+  if (dir.empty()) dir = fmt::format("slurm-{}-{}", first.name, launch.run_uuid.substr(0, 8));
+  launch.dir = std::filesystem::absolute(dir).lexically_normal().string();
+  View v;
+  v.table.header = {"folder", "shards", "cpus/task", "run uuid", "array job", "merge job"};
+  std::string array_job, merge_job;
+  if (s.submit) {
+    const SlurmSubmission sub = submit_slurm(launch);
+    array_job = sub.array_job;
+    merge_job = sub.merge_job;
+    v.notes.push_back(
+        fmt::format("results: {}/merged.sqlite when job {} ends; logs in {}/logs; squeue -j {},{}",
+                    launch.dir, merge_job, launch.dir, array_job, merge_job));
+  } else {
+    write_slurm_scripts(launch);
+    v.notes.push_back(
+        fmt::format("submit: id=$(sbatch --parsable {0}/array.sbatch) && sbatch "
+                    "--dependency=afterany:$id {0}/merge.sbatch   (or add --submit)",
+                    launch.dir));
+  }
+  v.table.rows.push_back(
+      {launch.dir, std::to_string(launch.shards), std::to_string(launch.cpus_per_task),
+       launch.run_uuid, array_job.empty() ? "-" : array_job, merge_job.empty() ? "-" : merge_job});
+  records_from_table(v);
+  v.document = v.records.front();
+  emit(v, s.run.out);
+  return 0;
+}
+
 int print_config(const RunSettings& s) {
   const PresetBundle l = load(s, false);
   write_output("", l.yaml);
@@ -221,6 +277,26 @@ void register_run(CLI::App& app, CommandRunner& runner) {
       ->type_name("FILE");
   add_output_options(cmd, s->out);
   cmd->callback([s, &runner] { runner = [s] { return run(*s); }; });
+
+  auto sl = std::make_shared<SlurmSettings>();
+  auto* scmd = app.add_subcommand(
+      "slurm", "Run a preset as a Slurm job array (a shard per task) with a merge job after it");
+  scmd->add_option("PRESET", sl->run.preset, "Preset file")->required();
+  scmd->add_option("OVERRIDES", sl->run.overrides, "Overrides as for run");
+  scmd->add_option("--shards", sl->shards, "Array tasks (default: 8, at most one per job)");
+  scmd->add_option("--dir", sl->dir,
+                   "Folder for the scripts, shard stores, logs and merged.sqlite (default: "
+                   "./slurm-PRESET-UUID)");
+  scmd->add_option("--partition", sl->launch.partition, "Slurm partition");
+  scmd->add_option("--time", sl->launch.time, "Time limit per task, as sbatch takes it");
+  scmd->add_option("--account", sl->launch.account, "Slurm account");
+  scmd->add_option("--array-parallelism", sl->launch.array_parallelism,
+                   "At most this many tasks at once (0: no limit)");
+  scmd->add_option("--sbatch-arg", sl->launch.sbatch_args,
+                   "A further #SBATCH line, e.g. --sbatch-arg=--qos=short (repeatable)");
+  scmd->add_flag("--submit", sl->submit, "Submit both jobs with sbatch and print their ids");
+  add_output_options(scmd, sl->run.out);
+  scmd->callback([sl, &runner] { runner = [sl] { return slurm(*sl); }; });
 
   auto c = std::make_shared<RunSettings>();
   auto* cfg =
