@@ -12,14 +12,14 @@ namespace codecbench {
 
 /// What the scripts run and ask Slurm for.
 struct SlurmLaunch {
-  std::string codecbench;              ///< absolute path of the codecbench binary to run
-  std::string preset;                  ///< absolute path of the preset
-  std::vector<std::string> overrides;  ///< command-line overrides, as given
-  std::string preset_name;             ///< for the job names
-  std::string dir;                     ///< absolute folder for scripts, shard stores and logs
-  std::string run_uuid;                ///< shared by every task
-  int shards = 1;                      ///< array tasks
-  int cpus_per_task = 1;               ///< concurrent jobs x codec threads
+  std::string codecbench;                ///< absolute path of the codecbench binary to run
+  std::string preset;                    ///< absolute path of the preset
+  std::vector<std::string> overrides;    ///< command-line overrides, as given
+  std::string preset_name;               ///< for the job names
+  std::string dir;                       ///< absolute folder for scripts, shard stores and logs
+  std::string run_uuid;                  ///< shared by every task
+  int shards = 1;                        ///< array tasks
+  int cpus_per_task = 1;                 ///< concurrent jobs x codec threads
   std::string partition, time, account;  ///< "" = the cluster's defaults
   int array_parallelism = 0;             ///< most tasks at once (0 = no limit)
   std::vector<std::string> sbatch_args;  ///< further #SBATCH lines, e.g. "--qos=short"

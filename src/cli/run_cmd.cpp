@@ -16,6 +16,7 @@
 #include "codecbench/config.hpp"
 #include "codecbench/error.hpp"
 #include "codecbench/merge.hpp"
+#include "codecbench/mpi_run.hpp"
 #include "codecbench/preset.hpp"
 #include "codecbench/shard.hpp"
 #include "codecbench/sink.hpp"
@@ -45,6 +46,7 @@ struct RunSettings {
   std::string shard;     // K/N; from Slurm's array variables when empty
   std::string run_uuid;  // shared by the shards of one launch
   std::string costs;     // a store or run document with earlier timings
+  bool mpi = false;      // mpirun -n N codecbench run --mpi
   OutputOptions out;
 };
 
@@ -131,8 +133,14 @@ int dry_run(const RunSettings& s, const std::vector<BatchJob>& jobs) {
 }
 
 int run(const RunSettings& s) {
+  std::unique_ptr<MpiSession> mpi;
+  if (s.mpi) mpi = std::make_unique<MpiSession>();
   const PresetBundle l = load(s);
   check_jobs(l.jobs);
+  if (mpi && mpi->rank() > 0) {  // a worker: runs what rank 0 sends, prints nothing
+    mpi_work(*mpi, l.variants.front(), l.jobs);
+    return 0;
+  }
   std::optional<ShardSpec> shard;
   const std::vector<BatchJob> jobs = my_jobs(s, l, shard);
   if (s.dry_run) return dry_run(s, jobs);
@@ -161,7 +169,9 @@ int run(const RunSettings& s) {
   opts.stop = &g_stop;
   opts.on_event = progress(s.out.quiet);
   std::signal(SIGINT, on_sigint);
-  BatchSummary summary = run_batch(first, jobs, header, sinks, opts);
+  BatchSummary summary = mpi && mpi->size() > 1
+                             ? mpi_coordinate(*mpi, first, jobs, header, sinks, opts)
+                             : run_batch(first, jobs, header, sinks, opts);
   std::signal(SIGINT, SIG_DFL);
   const RunRecord& r = summary.run;
   if (!s.out.quiet) {
@@ -272,6 +282,9 @@ void register_run(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--costs", s->costs,
                   "Balance shards by the timings of earlier runs in this store or run document")
       ->type_name("STORE|FILE");
+  cmd->add_flag("--mpi", s->mpi,
+                "Under mpirun: rank 0 hands out jobs, longest first, to the other ranks and "
+                "stores their results");
   cmd->add_option("--stream", s->stream,
                   "Also stream every job as JSON Lines to FILE as it finishes (- for stdout)")
       ->type_name("FILE");

@@ -62,8 +62,8 @@ Output run_program(const std::vector<std::string>& argv) {
   if (rc != 0) {
     close(out_pipe[0]);
     close(err_pipe[0]);
-    throw InputError(fmt::format("{}: cannot run ({}); is Slurm installed here?", argv[0],
-                                 std::strerror(rc)));
+    throw InputError(
+        fmt::format("{}: cannot run ({}); is Slurm installed here?", argv[0], std::strerror(rc)));
   }
   drain(out_pipe[0], o.out);  // sbatch writes little: reading one pipe then the other is safe
   drain(err_pipe[0], o.err);
@@ -96,7 +96,7 @@ std::string sbatch(const std::vector<std::string>& argv) {
 
 std::string shell_quote(const std::string& word) {
   if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                               "0123456789@%+=:,./-_") == std::string::npos)
+                                              "0123456789@%+=:,./-_") == std::string::npos)
     return word;
   std::string q = "'";
   for (char c : word) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -139,9 +139,9 @@ std::vector<std::string> write_slurm_scripts(const SlurmLaunch& l) {
   std::filesystem::create_directories(std::filesystem::path(l.dir) / "logs", ec);
   if (ec) throw InputError(fmt::format("{}: cannot create the folder ({})", l.dir, ec.message()));
   std::vector<std::string> paths;
-  for (const auto& [name, text] : {std::pair<std::string, std::string>{"array.sbatch",
-                                                                       slurm_array_script(l)},
-                                   {"merge.sbatch", slurm_merge_script(l)}}) {
+  for (const auto& [name, text] :
+       {std::pair<std::string, std::string>{"array.sbatch", slurm_array_script(l)},
+        {"merge.sbatch", slurm_merge_script(l)}}) {
     const std::string p = (std::filesystem::path(l.dir) / name).string();
     std::ofstream f(p, std::ios::trunc);
     if (!(f << text) || !f.flush())

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""codecbench over real Open MPI ranks: `mpirun -n 3 codecbench run PRESET --mpi` (rank 0
+hands out jobs, ranks 1 and 2 run them) gives the same jobs, sizes and quality as one process,
+in one store; a single rank runs everything itself; ranks that expanded different job lists
+are refused with one line (exit 3) and nothing is mixed."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from harness import check, finish, validate
+
+CB = os.environ["CODECBENCH"]
+
+PRESET = """
+inputs:
+  - lavfi:testsrc2=size=160x120:rate=25:duration=0.4
+  - lavfi:testsrc2=size=352x288:rate=25:duration=0.6
+  - lavfi:sine=frequency=440:duration=0.5
+encoders:
+  m: {codec: mpeg4, axes: {b: [200k, 400k, 800k]}}
+  f: flac
+jobs: 1
+"""
+
+
+def run(*args, timeout=300):
+    return subprocess.run([CB, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def mpirun(n, *args, timeout=300):
+    # As root Open MPI needs --allow-run-as-root; --oversubscribe allows 3 ranks on 2 cores.
+    return subprocess.run(["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", str(n), CB,
+                           *args], capture_output=True, text=True, timeout=timeout)
+
+
+def figures(doc):
+    out = {}
+    for j in doc["jobs"]:
+        r = j["result"] or {}
+        q = r.get("quality", {})
+        out[j["key"]] = (j["status"], r.get("size", {}).get("bitstream_bytes"),
+                         q.get("psnr", {}).get("average", q.get("snr", {}).get("db")))
+    return out
+
+
+def main():
+    if shutil.which("mpirun") is None:
+        print("SKIP: mpirun is not installed (tools/bootstrap installs openmpi-bin)")
+        return finish()
+    with tempfile.TemporaryDirectory() as tmp:
+        preset = os.path.join(tmp, "p.yaml")
+        open(preset, "w").write(PRESET)
+        probe = run("run", preset, "--mpi", "--dry-run", "-q")
+        if probe.returncode == 2 and "built without MPI" in probe.stderr:
+            print("SKIP: this codecbench was built without MPI (-Dmpi)")
+            return finish()
+        res = run("run", preset, "--store", os.path.join(tmp, "single.sqlite"), "--json", "-q")
+        want = json.loads(res.stdout)
+
+        res = mpirun(3, "run", preset, "--mpi", "--store", os.path.join(tmp, "mpi.sqlite"),
+                     "--json", "-q")
+        doc = json.loads(res.stdout) if res.returncode == 0 else {"jobs": []}
+        if res.returncode == 0:
+            validate(doc, "run")
+        check(res.returncode == 0 and figures(doc) == figures(want)
+              and [j["index"] for j in doc["jobs"]] == list(range(7)),
+              f"mpirun -n 3: the same jobs, sizes and quality as one process ({res.stderr.strip()[-300:]})")
+        exported = run("runs", "export", "1", "--store", os.path.join(tmp, "mpi.sqlite"), "--json")
+        check(exported.returncode == 0 and json.loads(exported.stdout) == doc,
+              "every result committed by rank 0 to the one store")
+
+        res = mpirun(1, "run", preset, "--mpi", "--store", os.path.join(tmp, "one.sqlite"),
+                     "--json", "-q")
+        doc = json.loads(res.stdout) if res.returncode == 0 else {"jobs": []}
+        check(res.returncode == 0 and figures(doc) == figures(want), "one rank runs everything")
+
+        mixed = os.path.join(tmp, "mixed.sqlite")
+        res = subprocess.run(["mpirun", "--allow-run-as-root", "--oversubscribe",
+                              "-n", "1", CB, "run", preset, "--mpi", "--store", mixed, "-q", ":",
+                              "-n", "1", CB, "run", preset, "encoders.m.axes.b=[100k]", "--mpi",
+                              "--store", mixed, "-q"],
+                             capture_output=True, text=True, timeout=300)
+        ours = [l for l in res.stderr.splitlines() if l.startswith("codecbench:")]
+        check(res.returncode == 3 and len(ours) == 1 and "expanded another job list" in ours[0],
+              f"ranks with different job lists: {ours}")
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
