@@ -45,6 +45,16 @@ struct PresetOutput {
   std::string keep_dir;                             ///< keep every encoded stream here ("" = no)
 };
 
+/// How `codecbench slurm` runs the preset (`launcher:`, in the spirit of Hydra's submitit
+/// launcher); the command line overrides each field. Not part of any job's identity.
+struct PresetLauncher {
+  int shards = 0;                        ///< array tasks (0: the command's default)
+  std::string partition, time, account;  ///< "" = the cluster's defaults
+  int array_parallelism = 0;             ///< most tasks at once (0 = no limit)
+  std::vector<std::string> sbatch_args;  ///< further #SBATCH lines
+  std::string dir;                       ///< where scripts, stores and logs go ("" = default)
+};
+
 /// A checked preset.
 struct Preset {
   std::string name;  ///< `name:` or the file's stem
@@ -57,6 +67,7 @@ struct Preset {
   int warmup = 0;                    ///< unmeasured runs per job before them
   std::vector<std::string> metrics;  ///< empty: the defaults per media type
   PresetOutput output;
+  PresetLauncher launcher;
   std::uint64_t reference_budget_mib = 1024;  ///< decoded references shared within this budget
   std::vector<std::string> variant;           ///< multirun overrides that made this variant
 };

@@ -216,14 +216,22 @@ int slurm(SlurmSettings& s) {
   launch.preset = std::filesystem::absolute(s.run.preset).lexically_normal().string();
   launch.overrides = s.run.overrides;
   launch.preset_name = first.name;
-  const int wanted = s.shards > 0 ? s.shards : 8;
+  // The preset's launcher: section, each field overridden by the command line.
+  const PresetLauncher& pl = first.launcher;
+  if (launch.partition.empty()) launch.partition = pl.partition;
+  if (launch.time.empty()) launch.time = pl.time;
+  if (launch.account.empty()) launch.account = pl.account;
+  if (launch.array_parallelism == 0) launch.array_parallelism = pl.array_parallelism;
+  launch.sbatch_args.insert(launch.sbatch_args.begin(), pl.sbatch_args.begin(),
+                            pl.sbatch_args.end());
+  const int wanted = s.shards > 0 ? s.shards : pl.shards > 0 ? pl.shards : 8;
   if (wanted > kMaxShards) throw UsageError(fmt::format("--shards: at most {}", kMaxShards));
   launch.shards = std::min<int>(wanted, static_cast<int>(l.jobs.size()));
   int threads = 1;
   for (const auto& j : l.jobs) threads = std::max(threads, j.spec.threads);
   launch.cpus_per_task = std::max(1, first.jobs) * threads;
   launch.run_uuid = new_uuid();
-  std::string dir = s.dir;
+  std::string dir = !s.dir.empty() ? s.dir : pl.dir;
   if (dir.empty()) dir = fmt::format("slurm-{}-{}", first.name, launch.run_uuid.substr(0, 8));
   launch.dir = std::filesystem::absolute(dir).lexically_normal().string();
   View v;

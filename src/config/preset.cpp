@@ -186,13 +186,32 @@ PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const st
   return e;
 }
 
+void parse_launcher(const NodePtr& n, PresetLauncher& l) {
+  need_map(n, "launcher");
+  check_keys(n, "launcher",
+             {"shards", "partition", "time", "account", "array_parallelism", "sbatch_args", "dir"});
+  if (auto v = n->get("shards")) l.shards = static_cast<int>(get_int(v, "launcher.shards", 1));
+  if (auto v = n->get("partition")) l.partition = scalar(v, "launcher.partition");
+  if (auto v = n->get("time")) l.time = scalar(v, "launcher.time");
+  if (auto v = n->get("account")) l.account = scalar(v, "launcher.account");
+  if (auto v = n->get("array_parallelism"))
+    l.array_parallelism = static_cast<int>(get_int(v, "launcher.array_parallelism", 0));
+  if (auto v = n->get("sbatch_args")) {
+    if (v->kind != Node::Kind::kList) wrong_type(v, "launcher.sbatch_args", "a list of strings");
+    for (std::size_t i = 0; i < v->list.size(); ++i)
+      l.sbatch_args.push_back(get_string(v->list[i], fmt::format("launcher.sbatch_args.{}", i)));
+  }
+  if (auto v = n->get("dir")) l.dir = get_path(v, "launcher.dir");
+}
+
 }  // namespace
 
 Preset preset_from_tree(const NodePtr& root, const std::string& default_name) {
   need_map(root, "<preset>");
-  check_keys(root, "",
-             {"name", "description", "paths", "vars", "inputs", "encoders", "threads", "jobs",
-              "repeats", "warmup", "metrics", "output", "reference_budget_mib", "sweep", "hydra"});
+  check_keys(
+      root, "",
+      {"name", "description", "paths", "vars", "inputs", "encoders", "threads", "jobs", "repeats",
+       "warmup", "metrics", "output", "launcher", "reference_budget_mib", "sweep", "hydra"});
   Preset p;
   p.name = default_name;
   if (auto v = root->get("name")) p.name = get_string(v, "name");
@@ -234,6 +253,7 @@ Preset preset_from_tree(const NodePtr& root, const std::string& default_name) {
     if (auto v = out->get("csv")) p.output.csv = get_path(v, "output.csv");
     if (auto v = out->get("keep_dir")) p.output.keep_dir = get_path(v, "output.keep_dir");
   }
+  if (auto l = root->get("launcher")) parse_launcher(l, p.launcher);
   return p;
 }
 

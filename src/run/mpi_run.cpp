@@ -102,7 +102,8 @@ BatchSummary mpi_coordinate(const MpiSession& session, const Preset& settings,
   std::size_t next = 0, outstanding = 0, done = 0, failed = 0;
   auto stopping = [&] { return options.stop != nullptr && options.stop->load(); };
   auto hand_out = [&](int to) {
-    while (next < order.size() && options.skip_keys.count(jobs[static_cast<std::size_t>(order[next])].key)) {
+    while (next < order.size() &&
+           options.skip_keys.count(jobs[static_cast<std::size_t>(order[next])].key)) {
       const auto i = static_cast<std::size_t>(order[next++]);
       JobRecord r = job_record(jobs[i], {}, MachineInfo::this_machine());
       r.status = JobStatus::kSkipped;
@@ -137,8 +138,8 @@ BatchSummary mpi_coordinate(const MpiSession& session, const Preset& settings,
     JobRecord r = run_from_json(nlohmann::json::parse(receive_text(kResult, from)))
                       .jobs.at(0);  // one-job run documents travel
     --outstanding;
-    const auto it = std::find_if(jobs.begin(), jobs.end(),
-                                 [&](const BatchJob& j) { return j.key == r.key; });
+    const auto it =
+        std::find_if(jobs.begin(), jobs.end(), [&](const BatchJob& j) { return j.key == r.key; });
     const auto i = static_cast<std::size_t>(it - jobs.begin());
     r.index = plan.count(r.key) ? plan[r.key] : static_cast<int>(i);
     sink.record_job(header, r);
@@ -147,7 +148,8 @@ BatchSummary mpi_coordinate(const MpiSession& session, const Preset& settings,
     run.jobs[i] = std::move(r);
     recorded[i] = true;
     if (options.on_event)
-      options.on_event({BatchEvent::Kind::kFinished, &jobs[i], &run.jobs[i], done, failed, jobs.size()});
+      options.on_event(
+          {BatchEvent::Kind::kFinished, &jobs[i], &run.jobs[i], done, failed, jobs.size()});
     hand_out(from);
   }
   for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -191,8 +193,9 @@ void mpi_work(const MpiSession& /*session*/, const Preset& settings,
 
 namespace {
 [[noreturn]] void no_mpi() {
-  throw UsageError("--mpi: this codecbench was built without MPI (install libopenmpi-dev and "
-                   "reconfigure: meson setup --reconfigure build -Dmpi=enabled)");
+  throw UsageError(
+      "--mpi: this codecbench was built without MPI (install libopenmpi-dev and "
+      "reconfigure: meson setup --reconfigure build -Dmpi=enabled)");
 }
 }  // namespace
 

@@ -90,6 +90,29 @@ def main():
               and all(j["scheduler_job"] == "426" for j in docs[1]["jobs"]),
               "array tasks share a run UUID, record their shard and Slurm job id")
 
+        # The slurm command's scripts, from the preset's launcher: section and the command line
+        # (written, not submitted: this part needs no cluster).
+        with_launcher = os.path.join(tmp, "l.yaml")
+        open(with_launcher, "w").write(PRESET + "launcher: {shards: 2, partition: debug, time: '00:10:00',"
+                                       " array_parallelism: 1, sbatch_args: ['--qos=short'],"
+                                       " dir: slurm-out}\n")
+        res = run("slurm", with_launcher, "--time", "00:20:00", "--json")
+        info = json.loads(res.stdout) if res.returncode == 0 else {}
+        folder = os.path.join(tmp, "slurm-out")
+        script = open(os.path.join(folder, "array.sbatch")).read() if os.path.isdir(folder) else ""
+        merge_script = open(os.path.join(folder, "merge.sbatch")).read() if os.path.isdir(folder) else ""
+        check(res.returncode == 0 and info.get("folder") == folder and info.get("shards") == "2"
+              and "#SBATCH --array=1-2%1\n" in script and "#SBATCH --partition=debug\n" in script
+              and "#SBATCH --time=00:20:00\n" in script and "#SBATCH --qos=short\n" in script
+              and f"--run-uuid {info.get('run uuid')}" in script and '--shard "$SLURM_ARRAY_TASK_ID/2"' in script
+              and f"merge merged.sqlite \"${{stores[@]}}\" --uuid {info.get('run uuid')}" in merge_script,
+              f"slurm scripts from launcher: and the command line ({res.stderr.strip()})")
+        bad = os.path.join(tmp, "bad.yaml")
+        open(bad, "w").write(PRESET + "launcher: {partitoin: debug}\n")
+        res = run("slurm", bad)
+        check(res.returncode == 3 and "launcher.partitoin: unknown key (did you mean 'partition'?)" in res.stderr,
+              "a misspelt launcher key is named, exit 3")
+
         # Three shards, merged, equal a single-process run.
         single = os.path.join(tmp, "single.sqlite")
         check(run("run", preset, "--store", single, "-q").returncode == 0, "single-process run")

@@ -2,7 +2,8 @@
 """codecbench on a real single-node Slurm cluster (tests/cli/slurm_cluster.py): `slurm --submit`
 runs a preset as a 3-task job array and merges it after the array, equal to a single-process
 run; a cancelled task leaves a gap the merge names and --resume fills; `srun codecbench run`
-inside an allocation records the job id; an unreachable controller is one line, exit 3."""
+inside an allocation records the job id; srun --mpi=pmix starts MPI ranks; an unreachable
+controller is one line, exit 3."""
 import json
 import os
 import shutil
@@ -119,6 +120,18 @@ def main():
         check(res.returncode == 0 and len(doc["jobs"]) == 7 and doc["run"]["shard"] == ""
               and all(j["scheduler_job"] for j in doc["jobs"]),
               f"srun codecbench run: the whole preset, the Slurm job id recorded ({res.stderr.strip()[-200:]})")
+
+        # MPI under Slurm: srun --mpi=pmix starts the ranks (Debian's Open MPI has pmix).
+        if shutil.which("mpirun") and run("run", preset, "--mpi", "--dry-run", "-q").returncode == 0:
+            res = subprocess.run([srun, "--mpi=pmix", "-n", "3", "--overcommit", CB, "run", preset,
+                                  "--mpi", "--store", os.path.join(tmp, "pmix.sqlite"), "--json",
+                                  "-q"], capture_output=True, text=True, env=env, timeout=300)
+            doc = json.loads(res.stdout) if res.returncode == 0 else {"jobs": []}
+            check(res.returncode == 0 and figures(doc) == figures(want)
+                  and all(j["scheduler_job"] for j in doc["jobs"]),
+                  f"srun --mpi=pmix -n 3 codecbench run --mpi equals one process ({res.stderr.strip()[-200:]})")
+        else:
+            print("SKIP: no MPI build: srun --mpi=pmix not tried")
 
         # An unreachable controller: one line naming sbatch's cause, exit 3.
         dead = os.path.join(tmp, "dead.conf")
