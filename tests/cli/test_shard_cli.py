@@ -98,6 +98,8 @@ def main():
                                        " dir: slurm-out}\n")
         res = run("slurm", with_launcher, "--time", "00:20:00", "--json")
         info = json.loads(res.stdout) if res.returncode == 0 else {}
+        if info:
+            validate(info, "slurm")
         folder = os.path.join(tmp, "slurm-out")
         script = open(os.path.join(folder, "array.sbatch")).read() if os.path.isdir(folder) else ""
         merge_script = open(os.path.join(folder, "merge.sbatch")).read() if os.path.isdir(folder) else ""
@@ -124,6 +126,10 @@ def main():
         out = os.path.join(tmp, "merged.sqlite")
         res = run("merge", out, *stores, "--json")
         m = json.loads(res.stdout) if res.returncode == 0 else {}
+
+        if m:
+
+            validate(m, "merge")
         check(m.get("added") == 7 and m.get("missing") == [] and m.get("status") == "ok"
               and m.get("uuid") == launch, f"merge of 3 shards: {m or res.stderr.strip()}")
         want, got = export(single), export(out)
@@ -133,6 +139,10 @@ def main():
               "merged jobs in job-list order under the launch's UUID")
         res = run("merge", out, *stores, "--json")
         again = json.loads(res.stdout) if res.returncode == 0 else {}
+
+        if again:
+
+            validate(again, "merge")
         db = sqlite3.connect(out)
         counts = db.execute("select (select count(*) from runs), (select count(*) from jobs)").fetchone()
         db.close()
@@ -175,6 +185,10 @@ def main():
         gap = os.path.join(tmp, "gap.sqlite")
         res = run("merge", gap, *ks, killed, "--json")
         g = json.loads(res.stdout) if res.stdout.startswith("{") else {}
+
+        if g:
+
+            validate(g, "merge")
         check(res.returncode == 5 and len(g.get("missing", [])) >= 1 and g.get("status") == "interrupted"
               and g.get("added", 0) + len(g.get("missing", [])) == 7,
               f"merge after a killed shard: the gap named, exit 5 ({first.strip()}; {g})")
@@ -184,6 +198,10 @@ def main():
         check(ran == sorted(g.get("missing", [])), "--resume on the merged store runs exactly the missing jobs")
         res = run("merge", gap, gap, "--json")
         g2 = json.loads(res.stdout) if res.stdout.startswith("{") else {}
+
+        if g2:
+
+            validate(g2, "merge")
         check(res.returncode == 0 and g2.get("missing") == [] and g2.get("uuid") == k_launch,
               f"merging the resumed jobs completes the launch's run ({g2})")
         check(figures(export(gap)) == figures(want), "the completed run equals one process")

@@ -70,6 +70,8 @@ def main():
         res = run("slurm", preset, "--shards", "3", "--dir", os.path.join(tmp, "a"), "--submit",
                   "--json", env=env)
         sub = json.loads(res.stdout) if res.returncode == 0 else {}
+        if sub:
+            validate(sub, "slurm")
         check(res.returncode == 0 and sub.get("shards") == "3" and sub.get("array job", "-") != "-",
               f"slurm --submit: {sub or res.stderr.strip()}")
         done = bool(sub) and cluster.wait([sub["array job"], sub["merge job"]])
@@ -77,6 +79,8 @@ def main():
         merged = os.path.join(tmp, "a", "merged.sqlite")
         report = os.path.join(tmp, "a", "merge.json")
         m = json.load(open(report)) if os.path.exists(report) else {}
+        if m:
+            validate(m, "merge")
         check(m.get("status") == "ok" and m.get("missing") == [] and m.get("inputs") == 3
               and m.get("uuid") == sub.get("run uuid"),
               f"merge job after the array: {m or 'no merge.json'}")
