@@ -52,6 +52,11 @@ std::vector<double> estimate_costs(const std::vector<BatchJob>& jobs);
 void refine_costs(std::vector<double>& costs, const std::vector<BatchJob>& jobs,
                   const std::map<std::string, double>& measured);
 
+/// The job list `copies` times over, each copy's keys distinct (the first copy keeps them):
+/// the growing work of weak-scaling measurements over processes (run --replicas, sweep --level
+/// ranks --mode weak).
+std::vector<BatchJob> replicate_jobs(const std::vector<BatchJob>& jobs, int copies);
+
 /// Median wall time of every job key finished (ok) in these runs, the latest run winning:
 /// what refine_costs takes.
 std::map<std::string, double> measured_wall_times(const std::vector<RunRecord>& runs);

@@ -14,9 +14,9 @@
 
 namespace codecbench {
 
-enum class SweepLevel { kCodec, kJobs, kGrid };
+enum class SweepLevel { kCodec, kJobs, kGrid, kRanks };
 
-/// "codec", "jobs", "grid".
+/// "codec", "jobs", "grid", "ranks".
 const char* sweep_level_name(SweepLevel level) noexcept;
 
 struct SweepSpec {
@@ -25,6 +25,9 @@ struct SweepSpec {
   SweepLevel level = SweepLevel::kCodec;
   int repeats = 3;  ///< measured runs per point
   int warmup = 1;   ///< unmeasured runs per point first
+  /// Level ranks: runs the job list once over `ranks` worker processes (MPI) with the list
+  /// replicated `replicas` times, and returns its wall time in seconds. The CLI runs mpirun.
+  std::function<double(int ranks, int replicas)> run_ranks;
 };
 
 /// One grid cell (level grid): codec threads x concurrent jobs.

@@ -47,6 +47,7 @@ struct RunSettings {
   std::string run_uuid;  // shared by the shards of one launch
   std::string costs;     // a store or run document with earlier timings
   bool mpi = false;      // mpirun -n N codecbench run --mpi
+  int replicas = 1;      // the job list this many times over (weak scaling over ranks)
   OutputOptions out;
 };
 
@@ -135,8 +136,11 @@ int dry_run(const RunSettings& s, const std::vector<BatchJob>& jobs) {
 int run(const RunSettings& s) {
   std::unique_ptr<MpiSession> mpi;
   if (s.mpi) mpi = std::make_unique<MpiSession>();
-  const PresetBundle l = load(s);
+  PresetBundle l = load(s);
   check_jobs(l.jobs);
+  if (s.replicas < 1 || s.replicas > 10000)
+    throw UsageError(fmt::format("--replicas {}: from 1 to 10000", s.replicas));
+  if (s.replicas > 1) l.jobs = replicate_jobs(l.jobs, s.replicas);
   if (mpi && mpi->rank() > 0) {  // a worker: runs what rank 0 sends, prints nothing
     mpi_work(*mpi, l.variants.front(), l.jobs);
     return 0;
@@ -293,6 +297,10 @@ void register_run(CLI::App& app, CommandRunner& runner) {
   cmd->add_flag("--mpi", s->mpi,
                 "Under mpirun: rank 0 hands out jobs, longest first, to the other ranks and "
                 "stores their results");
+  cmd->add_option("--replicas", s->replicas,
+                  "Run the job list this many times over, each copy its own jobs (the growing "
+                  "work of weak-scaling measurements)")
+      ->capture_default_str();
   cmd->add_option("--stream", s->stream,
                   "Also stream every job as JSON Lines to FILE as it finishes (- for stdout)")
       ->type_name("FILE");

@@ -2,15 +2,21 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "codecbench/batch.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/mpi_run.hpp"
 #include "codecbench/plot.hpp"
 #include "codecbench/preset.hpp"
+#include "codecbench/process.hpp"
 #include "codecbench/report.hpp"
+#include "codecbench/run_record.hpp"
 #include "codecbench/store.hpp"
 #include "codecbench/sweep.hpp"
 #include "commands.hpp"
@@ -30,6 +36,8 @@ struct SweepSettings {
   std::string plots;
   std::string store;
   bool no_store = false;
+  std::string mpirun = "mpirun";         // level ranks: the MPI launcher
+  std::vector<std::string> mpirun_args;  // and its own arguments
   OutputOptions out;
 };
 
@@ -96,6 +104,39 @@ void fill_table(const SweepResult& r, View& v) {
   }
 }
 
+// Level ranks: `MPIRUN [ARGS] -n N+1 codecbench run PRESET OVERRIDES --mpi [--replicas R]`
+// into a throwaway store, timed from start to exit (rank 0 coordinates, N ranks work).
+std::function<double(int, int)> rank_runner(const SweepSettings& s) {
+  if (!mpi_built()) {
+    throw UsageError("--level ranks: this codecbench was built without MPI (-Dmpi=enabled)");
+  }
+  auto tmp = std::make_shared<std::string>(
+      (std::filesystem::temp_directory_path() / ("codecbench-ranks-" + new_uuid())).string());
+  return [s, tmp](int ranks, int replicas) {
+    std::error_code ec;
+    std::filesystem::remove_all(*tmp, ec);
+    std::filesystem::create_directories(*tmp, ec);
+    std::vector<std::string> argv{s.mpirun};
+    argv.insert(argv.end(), s.mpirun_args.begin(), s.mpirun_args.end());
+    argv.insert(argv.end(),
+                {"-n", std::to_string(ranks + 1),
+                 std::filesystem::read_symlink("/proc/self/exe", ec).string(), "run", s.preset});
+    argv.insert(argv.end(), s.overrides.begin(), s.overrides.end());
+    argv.insert(argv.end(), {"--mpi", "--replicas", std::to_string(replicas), "--store",
+                             *tmp + "/ranks.sqlite", "--quiet"});
+    const auto start = std::chrono::steady_clock::now();
+    const ProcessOutput o = run_process(argv);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::filesystem::remove_all(*tmp, ec);
+    if (o.status != 0) {
+      throw InputError(fmt::format("{} -n {}: exit {}: {}", s.mpirun, ranks + 1, o.status,
+                                   first_line(o.err.empty() ? o.out : o.err)));
+    }
+    return seconds;
+  };
+}
+
 int run(const SweepSettings& s) {
   SweepSpec spec;
   spec.counts = parse_counts(s.counts);
@@ -108,8 +149,11 @@ int run(const SweepSettings& s) {
     spec.level = SweepLevel::kJobs;
   } else if (s.level == "grid") {
     spec.level = SweepLevel::kGrid;
+  } else if (s.level == "ranks") {
+    spec.level = SweepLevel::kRanks;
+    spec.run_ranks = rank_runner(s);
   } else {
-    throw UsageError(fmt::format("--level '{}': codec, jobs or grid", s.level));
+    throw UsageError(fmt::format("--level '{}': codec, jobs, grid or ranks", s.level));
   }
   spec.repeats = s.repeats;
   spec.warmup = s.warmup;
@@ -162,8 +206,14 @@ void register_sweep(CLI::App& app, CommandRunner& runner) {
       ->capture_default_str();
   cmd->add_option("--mode", s->mode, "strong (fixed work) or weak (work grows with N)")
       ->capture_default_str();
-  cmd->add_option("--level", s->level, "codec (encoder threads), jobs (concurrent jobs) or grid")
+  cmd->add_option("--level", s->level,
+                  "codec (encoder threads), jobs (concurrent jobs), grid, or ranks (MPI "
+                  "processes: N worker ranks under mpirun)")
       ->capture_default_str();
+  cmd->add_option("--mpirun", s->mpirun, "Level ranks: the MPI launcher")->capture_default_str();
+  cmd->add_option("--mpirun-arg", s->mpirun_args,
+                  "Level ranks: an argument for the launcher, e.g. --mpirun-arg=--oversubscribe "
+                  "(repeatable)");
   cmd->add_option("--repeats", s->repeats, "Measured runs per point")->capture_default_str();
   cmd->add_option("--warmup", s->warmup, "Unmeasured runs per point first")->capture_default_str();
   cmd->add_option("--plots", s->plots, "Write SVG plots into this folder");

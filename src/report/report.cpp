@@ -204,7 +204,9 @@ std::vector<plot::Figure> sweep_figures(const nlohmann::json& sw) {
   std::vector<plot::Figure> figs;
   const bool strong = sw.value("mode", "strong") == "strong";
   const std::string level = sw.value("level", "codec");
-  const std::string what = level == "codec" ? "codec threads" : "concurrent jobs";
+  const std::string what = level == "codec"   ? "codec threads"
+                           : level == "ranks" ? "MPI ranks"
+                                              : "concurrent jobs";
   if (level == "grid") {
     plot::HeatMap m;
     m.title = "Throughput by codec threads and concurrent jobs";

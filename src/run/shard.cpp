@@ -180,6 +180,17 @@ void refine_costs(std::vector<double>& costs, const std::vector<BatchJob>& jobs,
   }
 }
 
+std::vector<BatchJob> replicate_jobs(const std::vector<BatchJob>& jobs, int copies) {
+  std::vector<BatchJob> out;
+  for (int c = 0; c < std::max(1, copies); ++c) {
+    for (const auto& j : jobs) {
+      out.push_back(j);
+      if (c > 0) out.back().key = stable_hash(fmt::format("{} copy {}", j.key, c));
+    }
+  }
+  return out;
+}
+
 std::map<std::string, double> measured_wall_times(const std::vector<RunRecord>& runs) {
   std::map<std::string, double> out;
   for (const auto& r : runs) {

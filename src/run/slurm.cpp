@@ -1,11 +1,7 @@
 // Slurm job-array scripts and their submission with sbatch.
 #include "codecbench/slurm.hpp"
 
-#include <fcntl.h>
 #include <fmt/core.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -13,8 +9,7 @@
 #include <fstream>
 
 #include "codecbench/error.hpp"
-
-extern char** environ;
+#include "codecbench/process.hpp"
 
 namespace codecbench {
 namespace {
@@ -30,58 +25,8 @@ std::string sbatch_header(const SlurmLaunch& l, const std::string& name, const s
   return h;
 }
 
-// Runs a program with arguments, returning its exit status, stdout and stderr.
-struct Output {
-  int status = -1;
-  std::string out, err;
-};
-
-Output run_program(const std::vector<std::string>& argv) {
-  int out_pipe[2], err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0)
-    throw Error(fmt::format("pipe: {}", std::strerror(errno)));
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, argv[0].c_str(), &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  Output o;
-  auto drain = [](int fd, std::string& to) {
-    char buf[4096];
-    ssize_t n = 0;
-    while ((n = read(fd, buf, sizeof buf)) > 0) to.append(buf, static_cast<std::size_t>(n));
-    close(fd);
-  };
-  if (rc != 0) {
-    close(out_pipe[0]);
-    close(err_pipe[0]);
-    throw InputError(
-        fmt::format("{}: cannot run ({}); is Slurm installed here?", argv[0], std::strerror(rc)));
-  }
-  drain(out_pipe[0], o.out);  // sbatch writes little: reading one pipe then the other is safe
-  drain(err_pipe[0], o.err);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  o.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return o;
-}
-
-std::string first_line(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  const auto nl = s.find('\n');
-  return nl == std::string::npos ? s : s.substr(0, nl);
-}
-
 std::string sbatch(const std::vector<std::string>& argv) {
-  const Output o = run_program(argv);
+  const ProcessOutput o = run_process(argv);
   if (o.status != 0) {
     throw InputError(fmt::format("sbatch refused {}: {}", argv.back(),
                                  first_line(o.err.empty() ? o.out : o.err)));

@@ -22,6 +22,8 @@ const char* sweep_level_name(SweepLevel level) noexcept {
       return "jobs";
     case SweepLevel::kGrid:
       return "grid";
+    case SweepLevel::kRanks:
+      return "ranks";
   }
   return "?";
 }
@@ -97,6 +99,47 @@ std::vector<BatchJob> replicated(const std::vector<BatchJob>& jobs, int n) {
   return out;
 }
 
+// Fits, warnings: the analysis every non-grid level shares.
+void analyse(SweepResult& r) {
+  r.points = analyse_scaling(r.samples, r.spec.mode, r.work);
+  if (r.samples.size() >= 2) r.fit = fit_with_interval(r.samples, r.spec.mode);
+  for (const auto& p : r.points) {
+    if (p.cv > 0.05) {
+      r.warnings.push_back(fmt::format("N={}: run-to-run variation {:.1f}% (above 5%): add repeats",
+                                       p.n, 100 * p.cv));
+    }
+    const auto outliers = std::count(p.outliers.begin(), p.outliers.end(), true);
+    if (outliers > 0) {
+      r.warnings.push_back(
+          fmt::format("N={}: {} outlier repeat(s) by modified z-score", p.n, outliers));
+    }
+  }
+}
+
+// Level ranks: N worker processes (MPI ranks) run the job list; weak mode gives them N copies.
+// Work is counted in jobs. The launch of the processes is part of the measured time: it is
+// part of what running on N ranks costs, and Amdahl's serial fraction shows it.
+SweepResult sweep_ranks(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
+                        const SweepProgress& progress, SweepResult r) {
+  if (!spec.run_ranks) throw UsageError("--level ranks: no way to start MPI ranks here");
+  for (int n : r.spec.counts) {
+    const int replicas = spec.mode == ScalingMode::kWeak ? n : 1;
+    ScalingSample s{n, {}};
+    for (int w = 0; w < spec.warmup; ++w) (void)spec.run_ranks(n, replicas);
+    for (int k = 0; k < spec.repeats; ++k) {
+      s.times.push_back(spec.run_ranks(n, replicas));
+      if (progress)
+        progress(
+            fmt::format("ranks={} repeat {}/{}: {:.3f} s", n, k + 1, spec.repeats, s.times.back()));
+    }
+    r.samples.push_back(s);
+    r.work.push_back(static_cast<double>(jobs.size()) * replicas);
+    r.oversubscribed.push_back(n + 1 > r.logical_cores);  // rank 0 coordinates
+  }
+  analyse(r);
+  return r;
+}
+
 }  // namespace
 
 SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
@@ -125,6 +168,7 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
   r.logical_cores = machine.logical_cores;
   std::set<std::string> thread_types;
 
+  if (spec.level == SweepLevel::kRanks) return sweep_ranks(jobs, spec, progress, std::move(r));
   auto measure = [&](const std::vector<BatchJob>& work, int threads, int concurrency,
                      const std::string& label, double& units) {
     ScalingSample s{threads * concurrency, {}};
@@ -176,19 +220,7 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
       r.work.push_back(units);
       r.oversubscribed.push_back(n > r.physical_cores);
     }
-    r.points = analyse_scaling(r.samples, spec.mode, r.work);
-    if (r.samples.size() >= 2) r.fit = fit_with_interval(r.samples, spec.mode);
-    for (const auto& p : r.points) {
-      if (p.cv > 0.05) {
-        r.warnings.push_back(fmt::format(
-            "N={}: run-to-run variation {:.1f}% (above 5%): add repeats", p.n, 100 * p.cv));
-      }
-      const auto outliers = std::count(p.outliers.begin(), p.outliers.end(), true);
-      if (outliers > 0) {
-        r.warnings.push_back(
-            fmt::format("N={}: {} outlier repeat(s) by modified z-score", p.n, outliers));
-      }
-    }
+    analyse(r);
   }
   r.thread_types.assign(thread_types.begin(), thread_types.end());
   return r;

@@ -77,6 +77,27 @@ def main():
         doc = json.loads(res.stdout) if res.returncode == 0 else {"jobs": []}
         check(res.returncode == 0 and figures(doc) == figures(want), "one rank runs everything")
 
+        # Scaling over ranks: strong (the same jobs on 1 and 2 worker ranks) and weak (the job
+        # list replicated per rank), with the usual analysis.
+        for mode in ("strong", "weak"):
+            res = run("sweep", preset, "--level", "ranks", "--mode", mode, "--threads", "1,2",
+                      "--repeats", "2", "--warmup", "0", "--no-store", "--json", "-q",
+                      "--mpirun-arg=--allow-run-as-root", "--mpirun-arg=--oversubscribe")
+            doc = json.loads(res.stdout) if res.returncode == 0 else {}
+            if doc:
+                validate(doc, "sweep")
+            points = doc.get("points", [])
+            check(res.returncode == 0 and doc.get("level") == "ranks" and [p["n"] for p in points] == [1, 2]
+                  and [p["work"] for p in points] == ([7, 7] if mode == "strong" else [7, 14])
+                  and all(len(p["times_s"]) == 2 and p["median_s"] > 0 for p in points)
+                  and "fit" in doc and points[0]["efficiency"] == 1.0,
+                  f"sweep --level ranks --mode {mode}: {[(p['n'], p['work'], round(p['median_s'], 2)) for p in points]} "
+                  f"({res.stderr.strip()[-200:]})")
+        res = run("sweep", preset, "--level", "ranks", "--threads", "1", "--repeats", "1",
+                  "--warmup", "0", "--no-store", "--mpirun", "no-such-mpirun")
+        check(res.returncode == 3 and "no-such-mpirun" in res.stderr
+              and len(res.stderr.strip().splitlines()) == 1, "a missing launcher is one line, exit 3")
+
         mixed = os.path.join(tmp, "mixed.sqlite")
         res = subprocess.run(["mpirun", "--allow-run-as-root", "--oversubscribe",
                               "-n", "1", CB, "run", preset, "--mpi", "--store", mixed, "-q", ":",
