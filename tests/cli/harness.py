@@ -99,3 +99,29 @@ def golden(doc, name):
     want = json.load(open(path)) if os.path.exists(path) else None
     return check(got == want, f"shape of {name} equals tests/golden/{name}.json"
                  + ("" if got == want else f" (got {json.dumps(got)[:400]})"))
+
+
+# A small preset of seven quick jobs (two video inputs x three mpeg4 rates, one tone x flac):
+# what the shard, Slurm and MPI tests distribute and compare with one process.
+SEVEN_JOBS = """
+inputs:
+  - lavfi:testsrc2=size=160x120:rate=25:duration=0.4
+  - lavfi:testsrc2=size=352x288:rate=25:duration=0.6
+  - lavfi:sine=frequency=440:duration=0.5
+encoders:
+  m: {codec: mpeg4, axes: {b: [200k, 400k, 800k]}}
+  f: flac
+jobs: 1
+"""
+
+
+def figures(doc):
+    """key -> (status, bitstream bytes, primary quality figure) of a run document: what must
+    agree between a distributed run and one process."""
+    out = {}
+    for j in doc["jobs"]:
+        r = j["result"] or {}
+        q = r.get("quality", {})
+        primary = q.get("psnr", {}).get("average", q.get("snr", {}).get("db"))
+        out[j["key"]] = (j["status"], r.get("size", {}).get("bitstream_bytes"), primary)
+    return out

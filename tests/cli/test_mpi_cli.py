@@ -10,20 +10,11 @@ import subprocess
 import sys
 import tempfile
 
-from harness import check, finish, validate
+from harness import SEVEN_JOBS, check, figures, finish, validate
 
 CB = os.environ["CODECBENCH"]
 
-PRESET = """
-inputs:
-  - lavfi:testsrc2=size=160x120:rate=25:duration=0.4
-  - lavfi:testsrc2=size=352x288:rate=25:duration=0.6
-  - lavfi:sine=frequency=440:duration=0.5
-encoders:
-  m: {codec: mpeg4, axes: {b: [200k, 400k, 800k]}}
-  f: flac
-jobs: 1
-"""
+PRESET = SEVEN_JOBS
 
 
 def run(*args, timeout=300):
@@ -36,14 +27,6 @@ def mpirun(n, *args, timeout=300):
                            *args], capture_output=True, text=True, timeout=timeout)
 
 
-def figures(doc):
-    out = {}
-    for j in doc["jobs"]:
-        r = j["result"] or {}
-        q = r.get("quality", {})
-        out[j["key"]] = (j["status"], r.get("size", {}).get("bitstream_bytes"),
-                         q.get("psnr", {}).get("average", q.get("snr", {}).get("db")))
-    return out
 
 
 def main():

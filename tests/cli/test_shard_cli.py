@@ -12,21 +12,12 @@ import sys
 import tempfile
 import uuid
 
-from harness import check, finish, validate
+from harness import SEVEN_JOBS, check, figures, finish, validate
 
 CB = os.environ["CODECBENCH"]
 ROOT = os.environ["SOURCE_ROOT"]
 
-PRESET = """
-inputs:
-  - lavfi:testsrc2=size=160x120:rate=25:duration=0.4
-  - lavfi:testsrc2=size=352x288:rate=25:duration=1
-  - lavfi:sine=frequency=440:duration=0.5
-encoders:
-  m: {codec: mpeg4, axes: {b: [200k, 400k, 800k]}}
-  f: flac
-jobs: 1
-"""
+PRESET = SEVEN_JOBS
 
 
 def run(*args, env=None, timeout=300):
@@ -38,15 +29,6 @@ def keys(*args, env=None):
     return [j["key"] for j in json.loads(res.stdout)] if res.returncode == 0 else res.stderr.strip()
 
 
-def figures(doc):
-    """key -> (status, bytes, primary quality) of a run document."""
-    out = {}
-    for j in doc["jobs"]:
-        r = j["result"] or {}
-        q = r.get("quality", {})
-        primary = q.get("psnr", {}).get("average", q.get("snr", {}).get("db"))
-        out[j["key"]] = (j["status"], r.get("size", {}).get("bitstream_bytes"), primary)
-    return out
 
 
 def export(store, run_id=1):

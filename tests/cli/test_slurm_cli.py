@@ -12,21 +12,12 @@ import sys
 import tempfile
 import time
 
-from harness import check, finish, validate
+from harness import SEVEN_JOBS, check, figures, finish, validate
 from slurm_cluster import SlurmCluster, available
 
 CB = os.environ["CODECBENCH"]
 
-PRESET = """
-inputs:
-  - lavfi:testsrc2=size=160x120:rate=25:duration=0.4
-  - lavfi:testsrc2=size=352x288:rate=25:duration=0.6
-  - lavfi:sine=frequency=440:duration=0.5
-encoders:
-  m: {codec: mpeg4, axes: {b: [200k, 400k, 800k]}}
-  f: flac
-jobs: 1
-"""
+PRESET = SEVEN_JOBS
 
 
 def run(*args, env=None, cwd=None, timeout=300):
@@ -34,14 +25,6 @@ def run(*args, env=None, cwd=None, timeout=300):
                           cwd=cwd)
 
 
-def figures(doc):
-    out = {}
-    for j in doc["jobs"]:
-        r = j["result"] or {}
-        q = r.get("quality", {})
-        out[j["key"]] = (j["status"], r.get("size", {}).get("bitstream_bytes"),
-                         q.get("psnr", {}).get("average", q.get("snr", {}).get("db")))
-    return out
 
 
 def export(store):
