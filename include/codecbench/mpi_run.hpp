@@ -25,6 +25,9 @@ class MpiSession {
   MpiSession& operator=(const MpiSession&) = delete;
   [[nodiscard]] int rank() const { return rank_; }
   [[nodiscard]] int size() const { return size_; }
+  /// Ends every rank at once with this exit code (MPI_Abort): what rank 0 does when it fails
+  /// while workers still run jobs, which a normal MPI_Finalize would wait for forever.
+  [[noreturn]] void abort(int code) const;
 
  private:
   int rank_ = 0;

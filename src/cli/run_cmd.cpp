@@ -173,9 +173,19 @@ int run(const RunSettings& s) {
   opts.stop = &g_stop;
   opts.on_event = progress(s.out.quiet);
   std::signal(SIGINT, on_sigint);
-  BatchSummary summary = mpi && mpi->size() > 1
-                             ? mpi_coordinate(*mpi, first, jobs, header, sinks, opts)
-                             : run_batch(first, jobs, header, sinks, opts);
+  BatchSummary summary;
+  if (mpi && mpi->size() > 1) {
+    try {
+      summary = mpi_coordinate(*mpi, first, jobs, header, sinks, opts);
+    } catch (const Error& e) {
+      // Workers may still be running jobs; a normal finalize would wait for them forever.
+      std::fprintf(stderr, "codecbench: error: %s\n", e.what());
+      std::fflush(stderr);
+      mpi->abort(static_cast<int>(e.code()));
+    }
+  } else {
+    summary = run_batch(first, jobs, header, sinks, opts);
+  }
   std::signal(SIGINT, SIG_DFL);
   const RunRecord& r = summary.run;
   if (!s.out.quiet) {

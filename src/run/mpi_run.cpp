@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <numeric>
 #include <thread>
@@ -82,6 +83,11 @@ MpiSession::MpiSession() {
 
 MpiSession::~MpiSession() { MPI_Finalize(); }
 
+void MpiSession::abort(int code) const {
+  MPI_Abort(MPI_COMM_WORLD, code);
+  std::_Exit(code);  // MPI_Abort does not return; this is for the compiler
+}
+
 BatchSummary mpi_coordinate(const MpiSession& session, const Preset& settings,
                             const std::vector<BatchJob>& jobs, RunRecord header, ResultSink& sink,
                             const BatchOptions& options) {
@@ -146,9 +152,11 @@ BatchSummary mpi_coordinate(const MpiSession& session, const Preset& settings,
     JobRecord r = run_from_json(nlohmann::json::parse(receive_text(kResult, from)))
                       .jobs.at(0);  // one-job run documents travel
     --outstanding;
-    const auto it =
-        std::find_if(jobs.begin(), jobs.end(), [&](const BatchJob& j) { return j.key == r.key; });
-    const auto i = static_cast<std::size_t>(it - jobs.begin());
+    // The worker returns the job's position in the list it was sent (keys may repeat when two
+    // variants give the same job).
+    const auto i = static_cast<std::size_t>(r.index);
+    if (r.index < 0 || i >= jobs.size() || jobs[i].key != r.key)
+      throw Error(fmt::format("rank {} returned a job that is not in the list", from));
     r.index = plan.count(r.key) ? plan[r.key] : static_cast<int>(i);
     sink.record_job(header, r);
     ++done;
@@ -193,6 +201,7 @@ void mpi_work(const MpiSession& /*session*/, const Preset& settings,
     (void)run_batch(settings, {jobs[static_cast<std::size_t>(index)]}, header, collect, {});
     RunRecord one;
     one.jobs = std::move(collect.jobs);
+    for (auto& j : one.jobs) j.index = index;  // its position in the list, for rank 0
     send_text(dump_json(nlohmann::json(one)), 0, kResult);
   }
 }
@@ -209,6 +218,7 @@ namespace {
 
 MpiSession::MpiSession() { no_mpi(); }
 MpiSession::~MpiSession() = default;
+void MpiSession::abort(int code) const { std::_Exit(code); }
 BatchSummary mpi_coordinate(const MpiSession&, const Preset&, const std::vector<BatchJob>&,
                             RunRecord, ResultSink&, const BatchOptions&) {
   no_mpi();
