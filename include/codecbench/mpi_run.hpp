@@ -34,11 +34,11 @@ class MpiSession {
   int size_ = 1;
 };
 
-/// Rank 0 of a session of two or more ranks: distributes `jobs` and records them through
-/// `sink` as run_batch does (same summary; `options.stop` stops handing out jobs).
-BatchSummary mpi_coordinate(const MpiSession& session, const Preset& settings,
-                            const std::vector<BatchJob>& jobs, RunRecord header, ResultSink& sink,
-                            const BatchOptions& options);
+/// Rank 0 of a session of two or more ranks: distributes `jobs` (the workers apply the
+/// preset's repeats and warmup) and records them through `sink` as run_batch does (same
+/// summary; `options.stop` stops handing out jobs).
+BatchSummary mpi_coordinate(const MpiSession& session, const std::vector<BatchJob>& jobs,
+                            RunRecord header, ResultSink& sink, const BatchOptions& options);
 
 /// The other ranks: run the jobs rank 0 sends until it says stop.
 void mpi_work(const MpiSession& session, const Preset& settings, const std::vector<BatchJob>& jobs);

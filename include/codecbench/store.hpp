@@ -7,6 +7,7 @@
 /// batch writes into it.
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -66,8 +67,8 @@ class ResultStore {
   std::vector<nlohmann::json> sweeps(const std::string& preset_hash);
   /// The id of the run with this UUID; 0 when the store has none.
   std::int64_t find_run(const std::string& uuid);
-  /// Deletes a run's jobs with this key (and their measurements).
-  void remove_job(std::int64_t run_id, const std::string& key);
+  /// The status of every job of a run by key, without reading the records.
+  std::map<std::string, JobStatus> job_statuses(std::int64_t run_id);
   /// Deletes a run with its jobs and measurements; false when absent.
   bool remove_run(std::int64_t id);
   /// Stores a scaling sweep (its JSON form, sweep.hpp) made by a run header's preset on its

@@ -176,7 +176,7 @@ int run(const RunSettings& s) {
   BatchSummary summary;
   if (mpi && mpi->size() > 1) {
     try {
-      summary = mpi_coordinate(*mpi, first, jobs, header, sinks, opts);
+      summary = mpi_coordinate(*mpi, jobs, header, sinks, opts);
     } catch (const Error& e) {
       // Workers may still be running jobs; a normal finalize would wait for them forever.
       std::fprintf(stderr, "codecbench: error: %s\n", e.what());

@@ -128,8 +128,7 @@ MergeResult merge_runs(ResultStore& out, const std::vector<RunRecord>& inputs) {
   std::map<std::string, JobStatus> have;  // what the output already holds for this run
   if (const std::int64_t id = out.find_run(run.uuid); id != 0) {
     run.id = id;
-    const RunRecord existing = out.load_run(id);
-    for (const auto& j : existing.jobs) have[j.key] = j.status;
+    have = out.job_statuses(id);
   } else {
     out.begin_run(run);
   }

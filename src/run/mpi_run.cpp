@@ -88,9 +88,8 @@ void MpiSession::abort(int code) const {
   std::_Exit(code);  // MPI_Abort does not return; this is for the compiler
 }
 
-BatchSummary mpi_coordinate(const MpiSession& session, const Preset& settings,
-                            const std::vector<BatchJob>& jobs, RunRecord header, ResultSink& sink,
-                            const BatchOptions& options) {
+BatchSummary mpi_coordinate(const MpiSession& session, const std::vector<BatchJob>& jobs,
+                            RunRecord header, ResultSink& sink, const BatchOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   // Longest first: the estimate of run --shard.
   const std::vector<double> costs = estimate_costs(jobs);
@@ -119,7 +118,7 @@ BatchSummary mpi_coordinate(const MpiSession& session, const Preset& settings,
     while (next < order.size() &&
            options.skip_keys.count(jobs[static_cast<std::size_t>(order[next])].key)) {
       const auto i = static_cast<std::size_t>(order[next++]);
-      JobRecord r = job_record(jobs[i], {}, MachineInfo::this_machine());
+      JobRecord r = job_record(jobs[i], {}, header.machine);
       r.status = JobStatus::kSkipped;
       r.index = plan.count(r.key) ? plan[r.key] : static_cast<int>(i);
       sink.record_job(header, r);
@@ -170,7 +169,7 @@ BatchSummary mpi_coordinate(const MpiSession& session, const Preset& settings,
   }
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     if (recorded[i]) continue;
-    JobRecord r = job_record(jobs[i], {}, MachineInfo::this_machine());
+    JobRecord r = job_record(jobs[i], {}, header.machine);
     r.status = JobStatus::kNotRun;
     r.index = plan.count(r.key) ? plan[r.key] : static_cast<int>(i);
     sink.record_job(header, r);
@@ -184,7 +183,6 @@ BatchSummary mpi_coordinate(const MpiSession& session, const Preset& settings,
   run.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   sink.finish_run(run);
   if (!mismatch.empty()) throw InputError(mismatch);
-  (void)settings;
   return summary;
 }
 
@@ -219,8 +217,8 @@ namespace {
 MpiSession::MpiSession() { no_mpi(); }
 MpiSession::~MpiSession() = default;
 void MpiSession::abort(int code) const { std::_Exit(code); }
-BatchSummary mpi_coordinate(const MpiSession&, const Preset&, const std::vector<BatchJob>&,
-                            RunRecord, ResultSink&, const BatchOptions&) {
+BatchSummary mpi_coordinate(const MpiSession&, const std::vector<BatchJob>&, RunRecord, ResultSink&,
+                            const BatchOptions&) {
   no_mpi();
 }
 void mpi_work(const MpiSession&, const Preset&, const std::vector<BatchJob>&) { no_mpi(); }

@@ -518,11 +518,13 @@ std::int64_t ResultStore::find_run(const std::string& uuid) {
   return s.step() ? s.integer(0) : 0;
 }
 
-void ResultStore::remove_job(std::int64_t run_id, const std::string& key) {
+std::map<std::string, JobStatus> ResultStore::job_statuses(std::int64_t run_id) {
   std::lock_guard lock(mutex_);
-  Statement s(db_, "DELETE FROM jobs WHERE run_id = ? AND job_key = ?");
-  s.bind(1, run_id).bind(2, key);
-  s.step();
+  Statement s(db_, "SELECT job_key, status FROM jobs WHERE run_id = ?");
+  s.bind(1, run_id);
+  std::map<std::string, JobStatus> out;
+  while (s.step()) out[s.text(0)] = parse_job_status(s.text(1)).value_or(JobStatus::kFailed);
+  return out;
 }
 
 bool ResultStore::remove_run(std::int64_t id) {
