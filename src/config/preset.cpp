@@ -4,11 +4,14 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "codecbench/av.hpp"
 #include "codecbench/catalog.hpp"
 #include "codecbench/fingerprint.hpp"
+#include "codecbench/limits.hpp"
 #include "codecbench/metrics.hpp"
 
 namespace codecbench {
@@ -17,6 +20,9 @@ namespace {
 using config::ConfigError;
 using config::Node;
 using config::NodePtr;
+
+constexpr double kMaxSeconds = 1e7;  // about 116 days of media
+constexpr std::int64_t kMaxRepeats = 10000;
 
 std::size_t distance(const std::string& a, const std::string& b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -68,17 +74,32 @@ std::string get_string(const NodePtr& n, const std::string& path) {
   return n->s;
 }
 
-std::int64_t get_int(const NodePtr& n, const std::string& path, std::int64_t min) {
+std::int64_t get_int(const NodePtr& n, const std::string& path, std::int64_t min,
+                     std::int64_t max = std::numeric_limits<int>::max()) {
   if (n->kind != Node::Kind::kInt) wrong_type(n, path, "an integer");
   if (n->i < min)
     throw ConfigError(n->loc, fmt::format("{}: must be at least {} (got {})", path, min, n->i));
+  if (n->i > max)
+    throw ConfigError(n->loc, fmt::format("{}: must be at most {} (got {})", path, max, n->i));
   return n->i;
 }
 
-double get_number(const NodePtr& n, const std::string& path) {
-  if (n->kind == Node::Kind::kInt) return static_cast<double>(n->i);
-  if (n->kind == Node::Kind::kFloat) return n->f;
-  wrong_type(n, path, "a number");
+// A finite number in [min, max] (NaN and infinities are refused: `start: .nan` would pass
+// every comparison below).
+double get_number(const NodePtr& n, const std::string& path, double min, double max) {
+  double x = 0;
+  if (n->kind == Node::Kind::kInt) {
+    x = static_cast<double>(n->i);
+  } else if (n->kind == Node::Kind::kFloat) {
+    x = n->f;
+  } else {
+    wrong_type(n, path, "a number");
+  }
+  if (!std::isfinite(x) || x < min || x > max) {
+    throw ConfigError(n->loc, fmt::format("{}: must be a number from {} to {} (got {})", path, min,
+                                          max, n->scalar_text()));
+  }
+  return x;
 }
 
 std::string scalar(const NodePtr& n, const std::string& path) {
@@ -133,9 +154,11 @@ PresetInput parse_input(const NodePtr& n, const std::string& path) {
     if (auto v = n->get("name")) in.name = get_string(v, path + ".name");
     if (auto v = n->get("stream"))
       in.source.stream_index = static_cast<int>(get_int(v, path + ".stream", 0));
-    if (auto v = n->get("start")) in.source.start_s = get_number(v, path + ".start");
+    if (auto v = n->get("start"))
+      in.source.start_s = get_number(v, path + ".start", 0, kMaxSeconds);
     if (auto v = n->get("frames")) in.source.max_frames = get_int(v, path + ".frames", 1);
-    if (auto v = n->get("duration")) in.source.duration_s = get_number(v, path + ".duration");
+    if (auto v = n->get("duration"))
+      in.source.duration_s = get_number(v, path + ".duration", 1e-6, kMaxSeconds);
     if (auto v = n->get("allow_damaged")) {
       if (v->kind != Node::Kind::kBool) wrong_type(v, path + ".allow_damaged", "true or false");
       in.source.allow_damaged = v->b;
@@ -182,7 +205,8 @@ PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const st
       e.axes.emplace_back(k, values);
     }
   }
-  if (auto t = n->get("threads")) e.threads = static_cast<int>(get_int(t, path + ".threads", 0));
+  if (auto t = n->get("threads"))
+    e.threads = static_cast<int>(get_int(t, path + ".threads", 0, limits::kThreads));
   return e;
 }
 
@@ -233,10 +257,14 @@ Preset preset_from_tree(const NodePtr& root, const std::string& default_name) {
   if (encoders->map.empty()) throw ConfigError(encoders->loc, "encoders: at least one encoder");
   for (const auto& [label, e] : encoders->map)
     p.encoders.push_back(parse_encoder(label, e, "encoders." + label));
-  if (auto v = root->get("threads")) p.threads = static_cast<int>(get_int(v, "threads", 0));
-  if (auto v = root->get("jobs")) p.jobs = static_cast<int>(get_int(v, "jobs", 1));
-  if (auto v = root->get("repeats")) p.repeats = static_cast<int>(get_int(v, "repeats", 1));
-  if (auto v = root->get("warmup")) p.warmup = static_cast<int>(get_int(v, "warmup", 0));
+  if (auto v = root->get("threads"))
+    p.threads = static_cast<int>(get_int(v, "threads", 0, limits::kThreads));
+  if (auto v = root->get("jobs"))
+    p.jobs = static_cast<int>(get_int(v, "jobs", 1, limits::kThreads));
+  if (auto v = root->get("repeats"))
+    p.repeats = static_cast<int>(get_int(v, "repeats", 1, kMaxRepeats));
+  if (auto v = root->get("warmup"))
+    p.warmup = static_cast<int>(get_int(v, "warmup", 0, kMaxRepeats));
   if (auto v = root->get("reference_budget_mib")) {
     p.reference_budget_mib = static_cast<std::uint64_t>(get_int(v, "reference_budget_mib", 0));
   }
@@ -310,7 +338,22 @@ std::vector<BatchJob> expand_jobs(const Preset& p) {
         const MediaType et = c->type == AVMEDIA_TYPE_AUDIO ? MediaType::kAudio : MediaType::kVideo;
         if (in.type != MediaType::kUnknown && in.type != et) continue;
       }
-      // Cartesian product of the axes, the first axis varying slowest.
+      // Cartesian product of the axes, the first axis varying slowest; its size is checked
+      // before it is built.
+      std::size_t product = 1;
+      for (const auto& [k, values] : e.axes) {
+        product *= values.size();
+        if (product > limits::kJobsPerRun) {
+          throw InputError(
+              fmt::format("encoders.{}.axes: more than {} combinations (the jobs "
+                          "per run limit)",
+                          e.label, limits::kJobsPerRun));
+        }
+      }
+      if (jobs.size() + product > limits::kJobsPerRun) {
+        throw InputError(fmt::format("the preset has more than {} jobs (the jobs per run limit)",
+                                     limits::kJobsPerRun));
+      }
       std::vector<std::vector<std::pair<std::string, std::string>>> combos{{}};
       for (const auto& [k, values] : e.axes) {
         std::vector<std::vector<std::pair<std::string, std::string>>> next;
@@ -391,6 +434,12 @@ PresetBundle load_bundle(const std::string& path, const std::vector<std::string>
     b.yaml += to_yaml(resolved);
     if (expand) {
       for (auto& j : expand_jobs(p)) b.jobs.push_back(std::move(j));
+      if (b.jobs.size() > limits::kJobsPerRun) {
+        throw InputError(
+            fmt::format("{}: the sweep has more than {} jobs (the jobs per run "
+                        "limit)",
+                        path, limits::kJobsPerRun));
+      }
     }
     b.variants.push_back(std::move(p));
   }

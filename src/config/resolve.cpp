@@ -11,6 +11,7 @@
 #include <set>
 
 #include "codecbench/config.hpp"
+#include "codecbench/limits.hpp"
 
 namespace codecbench::config {
 namespace {
@@ -163,6 +164,18 @@ class Resolver {
   // A string with interpolations: a single ${...} gives the target's typed value; otherwise the
   // pieces are concatenated as text.
   NodePtr evaluate(const std::string& s, const Location& loc, const Path& path) {
+    // Each link of a chain (`a: ${b}`, `b: ${c}`) and each `${` nested in a `${` comes through
+    // here once: bounding the depth bounds the stack and the copies of substrings.
+    if (depth_ >= limits::kInterpolationDepth) {
+      throw ConfigError(loc, fmt::format("{}: interpolations nested or chained more than {} deep "
+                                         "(the preset limit)",
+                                         join(path), limits::kInterpolationDepth));
+    }
+    ++depth_;
+    struct Leave {
+      std::size_t& d;
+      ~Leave() { --d; }
+    } leave{depth_};
     const std::size_t first = s.find("${");
     if (first == 0) {
       const std::size_t end = closing(s, 0);
@@ -171,6 +184,7 @@ class Resolver {
       }
       if (end == s.size() - 1) {
         NodePtr v = expression(s.substr(2, end - 2), loc, path);
+        charge(*v, loc, path);
         NodePtr c = v->clone();
         c->loc = loc;
         return c;
@@ -195,12 +209,19 @@ class Resolver {
                                              join(path), s.substr(i, end - i + 1), v->type_name()));
         }
         out += string_form(*v);
+        if (out.size() > limits::kInterpolatedStringBytes) {
+          throw ConfigError(loc, fmt::format("{}: an interpolated string longer than {} KiB "
+                                             "(the preset limit)",
+                                             join(path), limits::kInterpolatedStringBytes >> 10));
+        }
         i = end + 1;
         continue;
       }
       out += s[i++];
     }
-    return Node::string(out, loc);
+    NodePtr n = Node::string(std::move(out), loc);
+    charge(*n, loc, path);
+    return n;
   }
 
   // Text of an argument, with its own interpolations evaluated.
@@ -338,8 +359,32 @@ class Resolver {
     return resolved ? node : resolve_at(node, walked);
   }
 
+  // Counts what an interpolation copies against the preset limits: `b: [${a}, ${a}]`,
+  // `c: [${b}, ${b}]`, ... doubles the tree with every key. The walk stops at the limit, so
+  // its own cost is bounded too.
+  void charge(const Node& n, const Location& loc, const Path& path) {
+    std::vector<const Node*> todo{&n};
+    while (!todo.empty()) {
+      const Node* x = todo.back();
+      todo.pop_back();
+      ++nodes_;
+      bytes_ += x->s.size();
+      if (nodes_ > limits::kPresetNodes || bytes_ > limits::kPresetTextBytes) {
+        throw ConfigError(
+            loc, fmt::format("{}: interpolations copy more than {} values or {} MiB "
+                             "of text (the preset limit)",
+                             join(path), limits::kPresetNodes, limits::kPresetTextBytes >> 20));
+      }
+      for (const auto& c : x->list) todo.push_back(c.get());
+      for (const auto& [k, v] : x->map) todo.push_back(v.get());
+    }
+  }
+
   NodePtr root_;
   std::time_t now_;
+  std::size_t depth_ = 0;
+  std::size_t nodes_ = 0;
+  std::size_t bytes_ = 0;
   std::map<std::string, NodePtr> done_;
   std::vector<std::string> stack_;
 };
@@ -386,16 +431,39 @@ Override parse_override(const std::string& text, bool multirun) {
       if (args.size() < 2 || args.size() > 3) {
         throw ConfigError(loc, fmt::format("override '{}': range(start, stop[, step])", text));
       }
-      const double start = std::stod(args[0]), stop = std::stod(args[1]);
-      const double step = args.size() == 3 ? std::stod(args[2]) : 1.0;
-      if (step == 0 || (stop - start) / step > 10000) {
-        throw ConfigError(loc, fmt::format("override '{}': bad range step", text));
+      const auto number = [&](const std::string& a) {
+        const std::string t = trim(a);
+        char* end = nullptr;
+        const double x = t.empty() ? NAN : std::strtod(t.c_str(), &end);
+        if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(x)) {
+          throw ConfigError(loc, fmt::format("override '{}': range() takes finite numbers, not "
+                                             "'{}'",
+                                             text, t));
+        }
+        return x;
+      };
+      const double start = number(args[0]), stop = number(args[1]);
+      const double step = args.size() == 3 ? number(args[2]) : 1.0;
+      if (step == 0) throw ConfigError(loc, fmt::format("override '{}': step 0", text));
+      const double count = std::ceil((stop - start) / step - 1e-9);
+      if (!std::isfinite(count) || count > static_cast<double>(limits::kSweepAxisValues)) {
+        throw ConfigError(loc, fmt::format("override '{}': more than {} values (the sweep limit)",
+                                           text, limits::kSweepAxisValues));
       }
-      const bool ints = v.find('.') == std::string::npos;
-      for (double x = start; step > 0 ? x < stop - 1e-12 : x > stop + 1e-12; x += step) {
+      bool ints = true;
+      for (const auto& a : args) ints = ints && a.find_first_of(".eE") == std::string::npos;
+      for (std::int64_t k = 0; k < static_cast<std::int64_t>(count); ++k) {
+        const double x = start + static_cast<double>(k) * step;
         auto n = Node::make(ints ? Node::Kind::kInt : Node::Kind::kFloat, loc);
-        n->i = static_cast<std::int64_t>(std::llround(x));
+        if (ints && std::fabs(x) > 9.0e18) {
+          throw ConfigError(loc, fmt::format("override '{}': {} is too large", text, x));
+        }
+        n->i = ints ? static_cast<std::int64_t>(std::llround(x)) : 0;
         n->f = x;
+        if (!o.values.empty() && (ints ? o.values.back()->i == n->i : o.values.back()->f == x)) {
+          throw ConfigError(
+              loc, fmt::format("override '{}': values too large to step by {}", text, step));
+        }
         o.values.push_back(n);
       }
       if (o.values.empty()) throw ConfigError(loc, fmt::format("override '{}': empty range", text));
@@ -481,6 +549,35 @@ std::vector<Variant> expand_sweeps(const NodePtr& root, const std::vector<Overri
       axes.push_back(o);
     }
     base->erase("sweep");
+  }
+  // Bound the product before building anything: three axes of 10,000 values would ask for
+  // 10^12 trees.
+  std::size_t variants = 1;
+  for (const auto& axis : axes) {
+    if (axis.values.size() > limits::kSweepAxisValues ||
+        variants * axis.values.size() > limits::kSweepVariants) {
+      throw ConfigError(axis.values.empty() ? Location{"<command line>", 0} : axis.values[0]->loc,
+                        fmt::format("the sweep has more than {} variants (the sweep limit); "
+                                    "axis '{}' has {} values",
+                                    limits::kSweepVariants, axis.key, axis.values.size()));
+    }
+    variants *= std::max<std::size_t>(1, axis.values.size());
+  }
+  if (variants > 1) {
+    std::size_t nodes = 0;
+    std::vector<const Node*> todo{base.get()};
+    while (!todo.empty()) {
+      const Node* x = todo.back();
+      todo.pop_back();
+      ++nodes;
+      for (const auto& c : x->list) todo.push_back(c.get());
+      for (const auto& [k, v] : x->map) todo.push_back(v.get());
+    }
+    if (variants * nodes > 20 * limits::kPresetNodes) {
+      throw ConfigError(base->loc, fmt::format("the sweep would build {} copies of a preset of {} "
+                                               "values (more than {} in all, the sweep limit)",
+                                               variants, nodes, 20 * limits::kPresetNodes));
+    }
   }
   std::vector<Variant> out{{{}, base}};
   for (const auto& axis : axes) {

@@ -10,8 +10,11 @@
 #include <limits>
 #include <regex>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "codecbench/config.hpp"
+#include "codecbench/limits.hpp"
 
 namespace codecbench::config {
 
@@ -153,34 +156,78 @@ NodePtr typed_scalar(const std::string& text, bool quoted, const Location& loc) 
   return Node::string(text, loc);
 }
 
-NodePtr from_yaml(const YAML::Node& y, const std::string& file) {
-  const Location loc{file, y.Mark().line + 1};
-  switch (y.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return Node::make(Node::Kind::kNull, loc);
-    case YAML::NodeType::Scalar:
-      return typed_scalar(y.Scalar(), y.Tag() == "!", loc);
-    case YAML::NodeType::Sequence: {
-      auto n = Node::make(Node::Kind::kList, loc);
-      for (const auto& c : y) n->list.push_back(from_yaml(c, file));
-      return n;
+// Converts yaml-cpp's graph into our tree. Aliases are expanded, so the conversion counts what
+// it builds against the preset limits (an alias of an alias of ... grows exponentially), and an
+// alias that refers to a node containing it (a cycle) is an error instead of endless recursion.
+class FromYaml {
+ public:
+  explicit FromYaml(std::string file) : file_(std::move(file)) {}
+
+  NodePtr convert(const YAML::Node& y) {
+    const Location loc{file_, y.Mark().line + 1};
+    if (++nodes_ > limits::kPresetNodes) {
+      throw ConfigError(loc, fmt::format("more than {} values after expanding aliases (the "
+                                         "preset limit; an alias bomb?)",
+                                         limits::kPresetNodes));
     }
-    case YAML::NodeType::Map: {
-      auto n = Node::make(Node::Kind::kMap, loc);
+    switch (y.Type()) {
+      case YAML::NodeType::Null:
+      case YAML::NodeType::Undefined:
+        return Node::make(Node::Kind::kNull, loc);
+      case YAML::NodeType::Scalar:
+        text_ += y.Scalar().size();
+        if (text_ > limits::kPresetTextBytes) {
+          throw ConfigError(loc, fmt::format("more than {} MiB of text after expanding aliases "
+                                             "(the preset limit)",
+                                             limits::kPresetTextBytes >> 20));
+        }
+        return typed_scalar(y.Scalar(), y.Tag() == "!", loc);
+      case YAML::NodeType::Sequence:
+      case YAML::NodeType::Map:
+        return container(y, loc);
+    }
+    return Node::make(Node::Kind::kNull, loc);
+  }
+
+ private:
+  NodePtr container(const YAML::Node& y, const Location& loc) {
+    for (const auto& a : ancestors_) {
+      if (a.is(y)) throw ConfigError(loc, "an alias refers to a map or list that contains it");
+    }
+    if (ancestors_.size() >= limits::kPresetDepth) {
+      throw ConfigError(loc, fmt::format("maps and lists nested more than {} deep (the preset "
+                                         "limit)",
+                                         limits::kPresetDepth));
+    }
+    ancestors_.push_back(y);
+    NodePtr n;
+    if (y.Type() == YAML::NodeType::Sequence) {
+      n = Node::make(Node::Kind::kList, loc);
+      for (const auto& c : y) n->list.push_back(convert(c));
+    } else {
+      n = Node::make(Node::Kind::kMap, loc);
+      std::unordered_set<std::string> seen;
       for (const auto& kv : y) {
-        const std::string key = kv.first.as<std::string>();
-        if (n->get(key)) {
-          throw ConfigError({file, kv.first.Mark().line + 1},
+        if (!kv.first.IsScalar()) {
+          throw ConfigError({file_, kv.first.Mark().line + 1}, "a key must be a plain name");
+        }
+        const std::string& key = kv.first.Scalar();
+        if (!seen.insert(key).second) {
+          throw ConfigError({file_, kv.first.Mark().line + 1},
                             fmt::format("duplicate key '{}'", key));
         }
-        n->map.emplace_back(key, from_yaml(kv.second, file));
+        n->map.emplace_back(key, convert(kv.second));
       }
-      return n;
     }
+    ancestors_.pop_back();
+    return n;
   }
-  return Node::make(Node::Kind::kNull, loc);
-}
+
+  std::string file_;
+  std::vector<YAML::Node> ancestors_;
+  std::size_t nodes_ = 0;
+  std::size_t text_ = 0;
+};
 
 void emit(YAML::Emitter& out, const NodePtr& n) {
   switch (n->kind) {
@@ -237,27 +284,49 @@ void emit(YAML::Emitter& out, const NodePtr& n) {
   }
 }
 
-// Deep merge: maps merge key by key, anything else is replaced by `src`.
+// Deep merge: maps merge key by key, anything else is replaced by `src`. Keys are found
+// through an index, so merging a map of n keys costs O(n), not O(n^2).
 void merge_into(const NodePtr& dst, const NodePtr& src) {
+  std::unordered_map<std::string, std::size_t> index;
+  index.reserve(dst->map.size());
+  for (std::size_t i = 0; i < dst->map.size(); ++i) index.emplace(dst->map[i].first, i);
   for (const auto& [k, v] : src->map) {
-    NodePtr d = dst->get(k);
-    if (d && d->kind == Node::Kind::kMap && v->kind == Node::Kind::kMap) {
+    const auto it = index.find(k);
+    if (it == index.end()) {
+      index.emplace(k, dst->map.size());
+      dst->map.emplace_back(k, v->clone());
+      continue;
+    }
+    NodePtr& d = dst->map[it->second].second;
+    if (d->kind == Node::Kind::kMap && v->kind == Node::Kind::kMap) {
       merge_into(d, v);
     } else {
-      dst->set(k, v->clone());
+      d = v->clone();
     }
   }
 }
 
 std::string read_file(const std::string& path, const Location& from) {
+  const auto fail = [&](const std::string& why) -> InputError {
+    if (from.line > 0) return ConfigError(from, fmt::format("cannot read '{}': {}", path, why));
+    return InputError(fmt::format("{}: cannot read the preset: {}", path, why));
+  };
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(st)) throw fail("no such file");
+  if (std::filesystem::is_directory(st)) throw fail("it is a directory");
+  if (!std::filesystem::is_regular_file(st)) throw fail("not a regular file");
   std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    if (from.line > 0) throw ConfigError(from, fmt::format("cannot read '{}'", path));
-    throw InputError(fmt::format("{}: cannot read the preset (no such file?)", path));
+  if (!f) throw fail("permission denied?");
+  std::string text;
+  char buf[65536];
+  while (f.read(buf, sizeof buf) || f.gcount() > 0) {
+    text.append(buf, static_cast<std::size_t>(f.gcount()));
+    if (text.size() > limits::kPresetBytes) {
+      throw fail(fmt::format("larger than {} MiB (the preset limit)", limits::kPresetBytes >> 20));
+    }
   }
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return text;
 }
 
 NodePtr compose(const std::string& path, const Location& from, std::vector<std::string>& chain) {
@@ -320,11 +389,24 @@ NodePtr compose(const std::string& path, const Location& from, std::vector<std::
 }  // namespace
 
 NodePtr parse_yaml(const std::string& text, const std::string& file) {
+  // YAML streams cannot hold NUL (it is not a printable character); yaml-cpp would cut the
+  // value at it silently.
+  if (const auto nul = text.find('\0'); nul != std::string::npos) {
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n');
+    throw ConfigError({file, static_cast<int>(line)}, "a NUL byte (YAML text cannot hold one)");
+  }
+  std::vector<YAML::Node> docs;
   try {
-    return from_yaml(YAML::Load(text), file);
+    docs = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     throw ConfigError({file, e.mark.line + 1}, fmt::format("broken YAML: {}", e.msg));
   }
+  if (docs.size() > 1) {
+    throw ConfigError({file, docs[1].Mark().line + 1},
+                      "a second YAML document ('---'); a preset is one document");
+  }
+  if (docs.empty()) return Node::make(Node::Kind::kNull, {file, 1});
+  return FromYaml(file).convert(docs[0]);
 }
 
 NodePtr load_preset(const std::string& path) {

@@ -1,0 +1,41 @@
+#pragma once
+/// @file limits.hpp
+/// The bounds every input of codecbench is held to, so that any preset, option or file ends in
+/// bounded time and memory. Each is far above what a real preset or run comes near (the
+/// shipped presets use under 1% of each) and is documented in docs/reliability.md. Crossing one
+/// is an InputError (or UsageError for a command-line option) that names the limit.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace codecbench::limits {
+
+/// Largest preset file read (bytes). A big preset is a few kilobytes.
+inline constexpr std::size_t kPresetBytes = std::size_t{16} << 20;
+/// Most nodes in one preset tree after YAML aliases are expanded ("billion laughs").
+inline constexpr std::size_t kPresetNodes = 1'000'000;
+/// Most bytes of scalar text in one preset tree after aliases are expanded.
+inline constexpr std::size_t kPresetTextBytes = std::size_t{64} << 20;
+/// Deepest nesting of maps and lists in a preset.
+inline constexpr std::size_t kPresetDepth = 200;
+/// Longest chain of interpolations resolved through one another (`a: ${b}`, `b: ${c}`, ...),
+/// and deepest nesting of `${` inside `${`.
+inline constexpr std::size_t kInterpolationDepth = 64;
+/// Longest string an interpolation may produce (bytes).
+inline constexpr std::size_t kInterpolatedStringBytes = std::size_t{1} << 20;
+/// Most variants of a multirun (the product of every sweep axis).
+inline constexpr std::size_t kSweepVariants = 10'000;
+/// Most values on one sweep axis (`range()` included).
+inline constexpr std::size_t kSweepAxisValues = 10'000;
+/// Most jobs in one run, repeats excluded.
+inline constexpr std::size_t kJobsPerRun = 100'000;
+/// Most encoder or metric threads a job, a sweep level or a probe may ask for.
+inline constexpr int kThreads = 1024;
+/// Most encoders probed at once (`codecs --probe --probe-jobs`).
+inline constexpr int kProbeJobs = 256;
+/// Largest text file read as data (`bdrate --points`, run documents, costs files), bytes.
+inline constexpr std::size_t kDataFileBytes = std::size_t{256} << 20;
+/// Longest `--grep` pattern (characters).
+inline constexpr std::size_t kPatternChars = 1000;
+
+}  // namespace codecbench::limits
