@@ -71,9 +71,10 @@ struct CodecFilter {
   bool lossless = false;            ///< keep codecs with the lossless property
   bool lossy = false;               ///< keep codecs with the lossy property
   bool intra = false;               ///< keep intra-only codecs
-  std::optional<std::string> grep;  ///< ECMAScript regex (case-insensitive) searched in the
-                                    ///< name and long name; for codecs also in the names of
-                                    ///< their encoders and decoders
+  std::optional<std::string> grep;  ///< POSIX extended regex (case-insensitive, no
+                                    ///< back-references) searched in the name and long name;
+                                    ///< for codecs also in the names of their encoders and
+                                    ///< decoders
 
   /// Throws UsageError when `grep` is not a valid regular expression.
   void validate() const;

@@ -57,4 +57,9 @@ class FFmpegError : public Error {
   int averror_;
 };
 
+/// The message as one line for a terminal or a log: newlines and tabs become "; " and " ",
+/// other control characters (an encoder's own escape sequences) are dropped, trailing blanks
+/// and separators trimmed.
+std::string one_line(const std::string& message);
+
 }  // namespace codecbench

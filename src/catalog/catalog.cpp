@@ -5,14 +5,16 @@
 #include "codecbench/catalog.hpp"
 
 #include <fmt/core.h>
+#include <regex.h>
 
 #include <algorithm>
 #include <cstring>
-#include <regex>
+#include <memory>
 
 #include "catalog_detail.hpp"
 #include "codecbench/av.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/limits.hpp"
 
 namespace codecbench {
 namespace {
@@ -176,14 +178,63 @@ std::vector<Implementation> list_implementations(bool encoders) {
   return out;
 }
 
-void CodecFilter::validate() const {
-  if (!grep) return;
-  try {
-    std::regex re(*grep, std::regex::ECMAScript | std::regex::icase);
-  } catch (const std::regex_error& e) {
-    throw UsageError(
-        fmt::format("--grep '{}': not a valid regular expression ({})", *grep, e.what()));
+namespace {
+
+// A --grep pattern compiled as a POSIX extended regular expression (glibc's matcher simulates
+// the automaton instead of backtracking, so no pattern takes exponential time, as ECMAScript's
+// std::regex did on `(.*.*)*zzz`). Back-references are the one ERE feature that needs
+// backtracking, so they are refused.
+class Pattern {
+ public:
+  explicit Pattern(const std::string& text) : text_(text) {
+    if (text.size() > limits::kPatternChars) {
+      throw UsageError(fmt::format("--grep: a pattern longer than {} characters (the limit)",
+                                   limits::kPatternChars));
+    }
+    for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+      if (text[i] == '\\') {
+        if (text[i + 1] >= '1' && text[i + 1] <= '9') {
+          throw UsageError(fmt::format("--grep '{}': back-references are not supported", text));
+        }
+        ++i;
+      }
+    }
+    const int rc = regcomp(&re_, text.c_str(), REG_EXTENDED | REG_ICASE | REG_NOSUB);
+    if (rc != 0) {
+      char buf[256];
+      regerror(rc, &re_, buf, sizeof buf);
+      throw UsageError(fmt::format("--grep '{}': not a valid regular expression ({})", text, buf));
+    }
   }
+  ~Pattern() { regfree(&re_); }
+  Pattern(const Pattern&) = delete;
+  Pattern& operator=(const Pattern&) = delete;
+
+  [[nodiscard]] const std::string& text() const { return text_; }
+  [[nodiscard]] bool search(const std::string& s) const {
+    return regexec(&re_, s.c_str(), 0, nullptr, 0) == 0;
+  }
+
+ private:
+  std::string text_;
+  regex_t re_{};
+};
+
+// The compiled pattern of the last --grep seen on this thread (a listing filters hundreds of
+// names with one pattern).
+const Pattern& compiled(const std::string& text) {
+  thread_local std::unique_ptr<Pattern> last;
+  if (!last || last->text() != text) {
+    last.reset();
+    last = std::make_unique<Pattern>(text);
+  }
+  return *last;
+}
+
+}  // namespace
+
+void CodecFilter::validate() const {
+  if (grep) (void)compiled(*grep);
 }
 
 namespace {
@@ -199,13 +250,13 @@ bool props_match(const CodecFilter& f, MediaType type, bool lossless, bool lossy
 bool grep_match(const CodecFilter& f, std::initializer_list<const std::string*> fields,
                 const std::vector<std::string>* more = nullptr) {
   if (!f.grep) return true;
-  const std::regex re(*f.grep, std::regex::ECMAScript | std::regex::icase);
+  const Pattern& re = compiled(*f.grep);
   for (const std::string* s : fields) {
-    if (std::regex_search(*s, re)) return true;
+    if (re.search(*s)) return true;
   }
   if (more != nullptr) {
     for (const auto& s : *more) {
-      if (std::regex_search(s, re)) return true;
+      if (re.search(s)) return true;
     }
   }
   return false;

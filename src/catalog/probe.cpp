@@ -24,6 +24,7 @@
 
 #include "catalog_detail.hpp"
 #include "codecbench/av.hpp"
+#include "codecbench/limits.hpp"
 #include "codecbench/log.hpp"
 
 namespace codecbench {
@@ -463,6 +464,10 @@ std::vector<ProbeResult> probe_encoders(const std::vector<std::string>& encoders
   int concurrency = options.concurrency;
   if (concurrency <= 0) concurrency = static_cast<int>(std::thread::hardware_concurrency());
   if (concurrency <= 0) concurrency = 1;
+  if (concurrency > limits::kProbeJobs) {
+    throw UsageError(fmt::format("probe concurrency {} is above the limit of {}", concurrency,
+                                 limits::kProbeJobs));
+  }
   std::mutex mutex;
   std::size_t done = 0;
   tbb::task_arena arena(concurrency);

@@ -9,6 +9,7 @@
 #include "codecbench/catalog.hpp"
 #include "codecbench/catalog_json.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/limits.hpp"
 #include "codecbench/probe.hpp"
 #include "codecbench/version.hpp"
 #include "commands.hpp"
@@ -267,10 +268,12 @@ void register_codecs(CLI::App& app, CommandRunner& runner) {
                 "Open each selected encoder with a tiny frame and report whether it works");
   cmd->add_option("--probe-timeout", settings->probe_options.timeout_s,
                   "Seconds before a probe is killed")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(bounded(0.001, 86400));
   cmd->add_option("--probe-jobs", settings->probe_options.concurrency,
                   "Probes run at once (0 = hardware threads)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(bounded(0, limits::kProbeJobs));
   cmd->add_flag("--no-legend", settings->no_legend, "Omit the flag legend above the listing");
   add_output_options(cmd, settings->out);
 

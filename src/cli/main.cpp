@@ -1,11 +1,16 @@
 // codecbench command-line front end: parses argv with CLI11, runs one subcommand, and maps
 // exceptions to the exit codes documented in docs/cli.md.
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <sstream>
 
 #include "codecbench/error.hpp"
 #include "codecbench/log.hpp"
@@ -24,9 +29,30 @@ std::string version_text() {
   return out;
 }
 
+// Help and version text on stdout; a full disk or closed stdout is exit 3, as for results.
+int print_stdout(const std::string& text) {
+  if (std::fputs(text.c_str(), stdout) < 0 || std::fflush(stdout) != 0) {
+    std::fprintf(stderr, "codecbench: error: stdout: write failed: %s\n", std::strerror(errno));
+    return static_cast<int>(codecbench::ExitCode::kInput);
+  }
+  return 0;
+}
+
+// A process started with fd 0, 1 or 2 closed would hand that number to the next file it opens
+// (the results store), and a stray write to "stdout" would land in the database. Fill the
+// slots with /dev/null, stdout read-only so that writing results to it still fails loudly.
+void guard_standard_fds() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    const int got = ::open("/dev/null", fd == 2 ? O_WRONLY : O_RDONLY);
+    if (got >= 0 && got != fd) ::close(got);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  guard_standard_fds();
   // SVT-AV1 prints its banner and configuration to stderr itself unless told otherwise;
   // keep its errors only (a user's own SVT_LOG wins).
   setenv("SVT_LOG", "1", 0);
@@ -40,7 +66,8 @@ int main(int argc, char** argv) {
   app.add_option("--ffmpeg-log-level", ffmpeg_log_level,
                  "Most verbose FFmpeg message level shown on stderr (16 error, 24 warning, "
                  "32 info; -8 none)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(-8, 56));
 
   codecbench::cli::CommandRunner runner;
   codecbench::cli::register_codecs(app, runner);
@@ -53,18 +80,20 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
-    std::fprintf(stderr, "codecbench: error: %s\nRun with --help for more information.\n",
-                 e.what());
+    if (e.get_exit_code() == 0) {
+      std::ostringstream help;
+      app.exit(e, help, help);
+      return print_stdout(help.str());
+    }
+    std::fprintf(stderr, "codecbench: error: %s (see --help)\n",
+                 codecbench::one_line(e.what()).c_str());
     return static_cast<int>(codecbench::ExitCode::kUsage);
   }
   if (show_version) {
-    std::fputs(version_text().c_str(), stdout);
-    return 0;
+    return print_stdout(version_text());
   }
   if (!runner) {
-    std::fputs(app.help().c_str(), stdout);
-    return 0;
+    return print_stdout(app.help());
   }
   codecbench::route_ffmpeg_log(ffmpeg_log_level, [](const codecbench::LogMessage& m) {
     if (m.context.empty()) {
@@ -76,10 +105,11 @@ int main(int argc, char** argv) {
   try {
     return runner();
   } catch (const codecbench::Error& e) {
-    std::fprintf(stderr, "codecbench: error: %s\n", e.what());
+    std::fprintf(stderr, "codecbench: error: %s\n", codecbench::one_line(e.what()).c_str());
     return static_cast<int>(e.code());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "codecbench: internal error: %s\n", e.what());
+    std::fprintf(stderr, "codecbench: internal error: %s\n",
+                 codecbench::one_line(e.what()).c_str());
     return static_cast<int>(codecbench::ExitCode::kFailure);
   }
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -120,6 +121,20 @@ void write_figures(const std::string& dir, const std::vector<plot::Figure>& figu
     write_output((std::filesystem::path(dir) / (f.name + ".svg")).string(), svg);
     write_output((std::filesystem::path(dir) / (f.name + ".png")).string(), plot::svg_to_png(svg));
   }
+}
+
+CLI::Validator bounded(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        char* end = nullptr;
+        const double x = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(x) || x < lo ||
+            x > hi) {
+          return fmt::format("'{}' is not a number from {} to {}", text, lo, hi);
+        }
+        return "";
+      },
+      fmt::format("NUMBER in [{} - {}]", lo, hi));
 }
 
 }  // namespace codecbench::cli

@@ -49,6 +49,10 @@ void write_output(const std::string& path, const std::string& text);
 /// FFmpeg's librsvg decoder), for papers. Throws InputError when the folder cannot be made.
 void write_figures(const std::string& dir, const std::vector<plot::Figure>& figures);
 
+/// A CLI11 check that the value is a finite number from lo to hi. (CLI::Range lets NaN through,
+/// and `--frames -1` or `--probe-timeout nan` must be usage errors, exit 2.)
+CLI::Validator bounded(double lo, double hi);
+
 /// Whether colour may be used on this stream (a terminal, NO_COLOR unset).
 bool use_color(int fd);
 

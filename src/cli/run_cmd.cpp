@@ -310,7 +310,8 @@ void register_run(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--replicas", s->replicas,
                   "Run the job list this many times over, each copy its own jobs (the growing "
                   "work of weak-scaling measurements)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(bounded(1, 10000));
   cmd->add_option("--stream", s->stream,
                   "Also stream every job as JSON Lines to FILE as it finishes (- for stdout)")
       ->type_name("FILE");
@@ -322,7 +323,8 @@ void register_run(CLI::App& app, CommandRunner& runner) {
       "slurm", "Run a preset as a Slurm job array (a shard per task) with a merge job after it");
   scmd->add_option("PRESET", sl->run.preset, "Preset file")->required();
   scmd->add_option("OVERRIDES", sl->run.overrides, "Overrides as for run");
-  scmd->add_option("--shards", sl->shards, "Array tasks (default: 8, at most one per job)");
+  scmd->add_option("--shards", sl->shards, "Array tasks (default: 8, at most one per job)")
+      ->check(bounded(1, kMaxShards));
   scmd->add_option("--dir", sl->dir,
                    "Folder for the scripts, shard stores, logs and merged.sqlite (default: "
                    "./slurm-PRESET-UUID)");
@@ -330,7 +332,8 @@ void register_run(CLI::App& app, CommandRunner& runner) {
   scmd->add_option("--time", sl->launch.time, "Time limit per task, as sbatch takes it");
   scmd->add_option("--account", sl->launch.account, "Slurm account");
   scmd->add_option("--array-parallelism", sl->launch.array_parallelism,
-                   "At most this many tasks at once (0: no limit)");
+                   "At most this many tasks at once (0: no limit)")
+      ->check(bounded(0, kMaxShards));
   scmd->add_option("--sbatch-arg", sl->launch.sbatch_args,
                    "A further #SBATCH line, e.g. --sbatch-arg=--qos=short (repeatable)");
   scmd->add_flag("--submit", sl->submit, "Submit both jobs with sbatch and print their ids");

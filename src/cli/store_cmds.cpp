@@ -295,14 +295,18 @@ void register_store_commands(CLI::App& app, CommandRunner& runner) {
   cmp->add_option("RUN_B", cs->b, "Candidate: a run id or a run JSON file")->required();
   cmp->add_option("--store", cs->store, "Results store")->capture_default_str();
   cmp->add_option("--speed-threshold", cs->rule.speed_threshold_pct, "Percent slower that counts")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(bounded(0, 1000000.0));
   cmp->add_option("--size-threshold", cs->rule.size_threshold_pct, "Percent larger that counts")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(bounded(0, 1000000.0));
   cmp->add_option("--quality-threshold", cs->rule.quality_threshold,
                   "Drop of the primary quality figure (PSNR, SNR) that counts")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(bounded(0, 1000000.0));
   cmp->add_option("--alpha", cs->rule.alpha, "Significance level of the speed test")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(bounded(1e-12, 0.5));
   cmp->add_option("--test", cs->test, "Speed significance test: welch or mann-whitney")
       ->capture_default_str();
   add_output_options(cmp, cs->out);

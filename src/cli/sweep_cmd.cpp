@@ -11,6 +11,7 @@
 
 #include "codecbench/batch.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/limits.hpp"
 #include "codecbench/mpi_run.hpp"
 #include "codecbench/plot.hpp"
 #include "codecbench/preset.hpp"
@@ -214,8 +215,12 @@ void register_sweep(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--mpirun-arg", s->mpirun_args,
                   "Level ranks: an argument for the launcher, e.g. --mpirun-arg=--oversubscribe "
                   "(repeatable)");
-  cmd->add_option("--repeats", s->repeats, "Measured runs per point")->capture_default_str();
-  cmd->add_option("--warmup", s->warmup, "Unmeasured runs per point first")->capture_default_str();
+  cmd->add_option("--repeats", s->repeats, "Measured runs per point")
+      ->capture_default_str()
+      ->check(bounded(1, 10000));
+  cmd->add_option("--warmup", s->warmup, "Unmeasured runs per point first")
+      ->capture_default_str()
+      ->check(bounded(0, 10000));
   cmd->add_option("--plots", s->plots, "Write SVG plots into this folder");
   cmd->add_option("--store", s->store, "Results store (default: the preset's output.store)");
   cmd->add_flag("--no-store", s->no_store, "Do not record the sweep in the store");

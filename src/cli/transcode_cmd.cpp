@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "codecbench/error.hpp"
+#include "codecbench/limits.hpp"
 #include "codecbench/transcode.hpp"
 #include "commands.hpp"
 #include "output.hpp"
@@ -111,13 +112,18 @@ void register_transcode(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("-c,--encoder", s->job.encoder, "libavcodec encoder name")->required();
   cmd->add_option("-o,--option", s->options, "Encoder option key=value (repeatable)");
   cmd->add_option("--threads", s->job.threads, "Encoder/decoder thread_count (0 = auto)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(bounded(0, limits::kThreads));
   cmd->add_option("--thread-type", s->job.thread_type, "frame, slice or frame+slice");
   cmd->add_option("--stream", s->job.input.stream_index,
-                  "Input stream index (default: first video)");
-  cmd->add_option("--start", s->job.input.start_s, "Skip to this time (seconds)");
-  cmd->add_option("--frames", s->job.input.max_frames, "Use at most this many frames");
-  cmd->add_option("--duration", s->job.input.duration_s, "Use at most this many seconds");
+                  "Input stream index (default: first video)")
+      ->check(bounded(0, 1e6));
+  cmd->add_option("--start", s->job.input.start_s, "Skip to this time (seconds)")
+      ->check(bounded(0, 1e7));
+  cmd->add_option("--frames", s->job.input.max_frames, "Use at most this many frames")
+      ->check(bounded(1, 1e12));
+  cmd->add_option("--duration", s->job.input.duration_s, "Use at most this many seconds")
+      ->check(bounded(1e-6, 1e7));
   cmd->add_flag("--allow-damaged", s->job.input.allow_damaged,
                 "Measure an input even where its decoder had to conceal damage");
   auto names = [](MediaType t) {

@@ -13,6 +13,7 @@
 
 extern "C" {
 #include <libavfilter/buffersink.h>
+#include <libavutil/opt.h>
 }
 
 namespace codecbench {
@@ -232,16 +233,38 @@ class FileSource final : public TrimmedSource {
   std::string decode_errors_;  ///< first FFmpeg error messages of the source decoder
 };
 
+// Why a parsed source graph would give frames for ever ("" when every source in it ends), read
+// from the filters' own options after FFmpeg parsed them: a source generator ends only with a
+// positive duration (0 and -1 mean for ever), movie/amovie with loop=0 and loop/aloop with
+// loop=-1 repeat for ever.
+std::string endless_reason(const AVFilterGraph& g) {
+  for (unsigned i = 0; i < g.nb_filters; ++i) {
+    AVFilterContext* f = g.filters[i];
+    const std::string name = f->filter->name;
+    std::int64_t v = 0;
+    if (name == "loop" || name == "aloop") {
+      if (av_opt_get_int(f, "loop", AV_OPT_SEARCH_CHILDREN, &v) >= 0 && v < 0)
+        return name + " with loop=-1 repeats for ever";
+      continue;
+    }
+    if (f->nb_inputs != 0) continue;
+    if (name == "movie" || name == "amovie") {
+      if (av_opt_get_int(f, "loop", AV_OPT_SEARCH_CHILDREN, &v) >= 0 && v == 0)
+        return name + " with loop=0 repeats for ever";
+      continue;
+    }
+    if (av_opt_get_int(f, "duration", AV_OPT_SEARCH_CHILDREN, &v) < 0)
+      return name + " has no duration option";
+    if (v <= 0) return name + " without a positive duration";
+  }
+  return "";
+}
+
 class LavfiSource final : public TrimmedSource {
  public:
   explicit LavfiSource(const SourceSpec& spec) : TrimmedSource(spec) {
     const std::string graph_text = spec_.uri.substr(6);
     if (graph_text.empty()) throw InputError(fmt::format("{}: empty lavfi graph", spec_.uri));
-    static const std::regex kEnd(R"((^|[=:,])(duration|d|nb_frames|n|nb_samples)=)");
-    if (spec_.max_frames < 0 && spec_.duration_s < 0 && !std::regex_search(graph_text, kEnd)) {
-      throw InputError(fmt::format(
-          "{}: this source never ends; add duration=SECONDS to it or limit the frames", spec_.uri));
-    }
     graph_.reset(avfilter_graph_alloc());
     if (!graph_) throw FFmpegError(AVERROR(ENOMEM), "allocating a filter graph");
     graph_->nb_threads = 1;
@@ -258,6 +281,15 @@ class LavfiSource final : public TrimmedSource {
     };
     if (ret < 0) fail("invalid lavfi graph", ret);
     if (inputs != nullptr) fail("a lavfi source graph must not have open inputs", AVERROR(EINVAL));
+    if (spec_.max_frames < 0 && spec_.duration_s < 0) {
+      if (const std::string why = endless_reason(*graph_); !why.empty()) {
+        avfilter_inout_free(&outputs);
+        throw InputError(
+            fmt::format("{}: this source never ends ({}); add duration=SECONDS to "
+                        "it or limit the frames",
+                        spec_.uri, why));
+      }
+    }
     if (outputs == nullptr || outputs->next != nullptr) {
       fail("a lavfi source graph must have exactly one open output", AVERROR(EINVAL));
     }
@@ -368,8 +400,17 @@ std::unique_ptr<FrameSource> open_source(const SourceSpec& spec) {
     throw InputError(fmt::format("{}: a zero-frame trim selects nothing", spec.uri));
   if (spec.duration_s == 0)
     throw InputError(fmt::format("{}: a zero duration selects nothing", spec.uri));
-  if (spec.start_s < 0 || std::isnan(spec.start_s)) {
-    throw InputError(fmt::format("{}: negative start time", spec.uri));
+  if (!(spec.start_s >= 0) || !std::isfinite(spec.start_s)) {
+    throw InputError(fmt::format("{}: the start time must be a finite number of seconds, not {}",
+                                 spec.uri, spec.start_s));
+  }
+  if (spec.max_frames < -1) {
+    throw InputError(fmt::format("{}: {} frames is not a trim", spec.uri, spec.max_frames));
+  }
+  if (std::isnan(spec.duration_s) || std::isinf(spec.duration_s) ||
+      (spec.duration_s < 0 && spec.duration_s != -1.0)) {
+    throw InputError(fmt::format("{}: the duration must be a positive number of seconds, not {}",
+                                 spec.uri, spec.duration_s));
   }
   for (const auto& kind : source_registry()) {
     if (kind.accepts(spec.uri)) return kind.open(spec);

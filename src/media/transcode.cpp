@@ -11,6 +11,7 @@
 
 #include "codecbench/catalog.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/limits.hpp"
 #include "codecbench/log.hpp"
 #include "job_common.hpp"
 
@@ -364,7 +365,10 @@ nlohmann::json values_json(const MetricValues& v) {
 }  // namespace
 
 JobResult run_job(const JobSpec& spec) {
-  if (spec.threads < 0) throw UsageError("threads must be 0 (auto) or positive");
+  if (spec.threads < 0 || spec.threads > limits::kThreads) {
+    throw UsageError(fmt::format("threads must be from 0 (auto) to {} (got {})", limits::kThreads,
+                                 spec.threads));
+  }
   const AVCodec* encoder = detail::find_encoder(spec.encoder);
   if (encoder->type == AVMEDIA_TYPE_AUDIO) return detail::run_audio_job(spec, encoder);
   if (encoder->type != AVMEDIA_TYPE_VIDEO) {

@@ -9,6 +9,7 @@
 
 #include "codecbench/error.hpp"
 #include "codecbench/executor.hpp"
+#include "codecbench/limits.hpp"
 #include "codecbench/reference_cache.hpp"
 #include "codecbench/run_record.hpp"
 
@@ -149,6 +150,9 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
   if (spec.repeats < 1) throw UsageError("--repeats must be at least 1");
   for (int n : spec.counts) {
     if (n < 1) throw UsageError(fmt::format("--threads: counts must be positive (got {})", n));
+    if (n > limits::kThreads) {
+      throw UsageError(fmt::format("--threads: {} is above the limit of {}", n, limits::kThreads));
+    }
   }
   SweepResult r;
   r.spec = spec;
