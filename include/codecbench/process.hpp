@@ -20,4 +20,14 @@ ProcessOutput run_process(const std::vector<std::string>& argv);
 /// The first line of a text, without its line end.
 std::string first_line(std::string text);
 
+/// This process as a token that outlives it: "HOST BOOT_ID PID START_TICKS" (start time from
+/// /proc/self/stat, so a reused pid is not mistaken for this process).
+std::string process_token();
+
+/// Whether the process a token names still runs: kGone when it ran on this host and is gone (no
+/// such pid, another start time, or the host rebooted since); kUnknown for another host or a
+/// malformed token.
+enum class ProcessState { kAlive, kGone, kUnknown };
+ProcessState process_state(const std::string& token);
+
 }  // namespace codecbench

@@ -38,6 +38,15 @@ std::vector<plot::Figure> sweep_figures(const nlohmann::json& sweep);
 /// Which charting the report uses: "vega-lite" with the bundled versions, or "static SVG".
 std::string report_charting();
 
+/// JSON text made safe inside an HTML <script> element: every '<' is written \u003c (the same
+/// string to JSON.parse), so no value can close the element ("</script>") or switch the HTML
+/// parser into its escaped script states ("<!--<script>").
+std::string json_for_script(const std::string& json);
+
+/// The warning a report (or a listing) shows above a run that did not finish normally: why it
+/// is incomplete ("" for ok and failed-jobs runs).
+std::string unfinished_note(RunStatus status);
+
 /// The report as one HTML document.
 std::string render_report(const ReportData& data);
 

@@ -31,9 +31,12 @@ const char* job_status_name(JobStatus status) noexcept;
 std::optional<JobStatus> parse_job_status(const std::string& text);
 
 /// How a run ended (or that it is still going).
-enum class RunStatus { kRunning, kOk, kFailedJobs, kInterrupted };
+/// kFailed: the run could not go on (its store's disk filled); finished jobs are kept.
+/// kStale: stored as running, but the process writing it is gone (killed); never written,
+/// only read back.
+enum class RunStatus { kRunning, kOk, kFailedJobs, kInterrupted, kFailed, kStale };
 
-/// "running", "ok", "failed jobs", "interrupted".
+/// "running", "ok", "failed jobs", "interrupted", "failed", "stale".
 const char* run_status_name(RunStatus status) noexcept;
 std::optional<RunStatus> parse_run_status(const std::string& text);
 

@@ -22,7 +22,7 @@ struct sqlite3;
 namespace codecbench {
 
 /// Current schema version of the store.
-inline constexpr int kStoreSchemaVersion = 3;
+inline constexpr int kStoreSchemaVersion = 4;
 
 /// One row of the runs table, for listings.
 struct RunRow {
@@ -79,7 +79,11 @@ class ResultStore {
 
  private:
   void exec(const std::string& sql);
+  void take_reserve();
+  bool release_reserve() noexcept;
   std::string path_;
+  std::string reserve_path_;  ///< space held back for closing the run on a full disk
+  bool full_ = false;         ///< a write failed for want of space
   sqlite3* db_ = nullptr;
   std::mutex mutex_;
 };

@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "codecbench/error.hpp"
@@ -62,6 +65,64 @@ std::string first_line(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   const auto nl = s.find('\n');
   return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+namespace {
+
+std::string read_first_line(const char* path) {
+  std::ifstream f(path);
+  std::string line;
+  std::getline(f, line);
+  return line;
+}
+
+// Field 22 of /proc/PID/stat: the start time in clock ticks since boot ("" when unreadable).
+// The command name (field 2) may hold spaces and parentheses, so fields are counted after
+// its last ')'.
+std::string start_ticks(const std::string& pid) {
+  const std::string stat = read_first_line(("/proc/" + pid + "/stat").c_str());
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream in(stat.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && (in >> field); ++i) {
+    if (i == 22) return field;
+  }
+  return "";
+}
+
+std::string host_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) return "?";
+  return host;
+}
+
+}  // namespace
+
+std::string process_token() {
+  const std::string pid = std::to_string(getpid());
+  std::string boot = read_first_line("/proc/sys/kernel/random/boot_id");
+  if (boot.empty()) boot = "-";
+  std::string ticks = start_ticks(pid);
+  if (ticks.empty()) ticks = "-";
+  return fmt::format("{} {} {} {}", host_name(), boot, pid, ticks);
+}
+
+ProcessState process_state(const std::string& token) {
+  std::istringstream in(token);
+  std::string host, boot, pid, ticks;
+  if (!(in >> host >> boot >> pid >> ticks)) return ProcessState::kUnknown;
+  if (host != host_name() || pid.find_first_not_of("0123456789") != std::string::npos)
+    return ProcessState::kUnknown;
+  if (boot != "-" && boot != read_first_line("/proc/sys/kernel/random/boot_id"))
+    return ProcessState::kGone;
+  const pid_t p = static_cast<pid_t>(std::stol(pid));
+  if (::kill(p, 0) != 0 && errno == ESRCH) return ProcessState::kGone;
+  if (ticks != "-") {
+    const std::string now = start_ticks(pid);
+    if (!now.empty() && now != ticks) return ProcessState::kGone;
+  }
+  return ProcessState::kAlive;
 }
 
 }  // namespace codecbench

@@ -346,6 +346,40 @@ std::string report_charting() {
   return b != nullptr ? fmt::format("Vega-Lite ({})", b->versions) : std::string("static SVG");
 }
 
+std::string json_for_script(const std::string& json) {
+  std::string out;
+  out.reserve(json.size());
+  for (const char c : json) {
+    if (c == '<') {
+      out += "\\u003c";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string unfinished_note(RunStatus status) {
+  switch (status) {
+    case RunStatus::kRunning:
+      return "This run is still running (or its process runs on another machine): its results "
+             "are incomplete.";
+    case RunStatus::kStale:
+      return "This run did not finish: the process writing it is gone (killed, or its machine "
+             "restarted). The jobs below finished before that; run it again with --resume to "
+             "complete it.";
+    case RunStatus::kInterrupted:
+      return "This run was interrupted: some jobs did not run (--resume runs them).";
+    case RunStatus::kFailed:
+      return "This run failed before its end (its results store could not be written, e.g. a "
+             "full disk); the jobs below finished before that.";
+    case RunStatus::kOk:
+    case RunStatus::kFailedJobs:
+      break;
+  }
+  return "";
+}
+
 std::string render_report(const ReportData& d) {
   const RunRecord& i = d.run;
   const MachineInfo& m = i.machine;
@@ -363,6 +397,7 @@ tr.avg td{font-weight:bold}
 figure{margin:1em 0}
 figcaption{font-size:12px;color:#555}
 div.chart[data-error]{color:#a00;font-size:12px}
+p.warn{color:#a00;border:1px solid #a00;padding:.5em}
 pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
 </style></head><body>
 )";
@@ -371,6 +406,8 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
   auto meta = [&](const char* k, const std::string& v) {
     h += fmt::format("<tr><th class=\"l\">{}</th><td class=\"l\">{}</td></tr>\n", k, esc(v));
   };
+  if (const std::string why = unfinished_note(i.status); !why.empty())
+    h += "<p class=\"warn\"><b>" + esc(why) + "</b></p>\n";
   meta("started", i.started);
   meta("run", i.uuid);
   meta("status", run_status_name(i.status));
@@ -444,10 +481,7 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
         f.name, k, plot::figure_svg(f), esc(f.title));
   }
   if (vb != nullptr && !figs.empty()) {
-    // "</" is written "<\/" so that no string in the data can close the script element.
-    std::string json_text = dump_json(specs);
-    for (std::size_t p = 0; (p = json_text.find("</", p)) != std::string::npos; p += 3)
-      json_text.replace(p, 2, "<\\/");
+    const std::string json_text = json_for_script(dump_json(specs));
     h += "<script type=\"application/json\" id=\"chart-specs\">" + json_text + "</script>\n";
     h += "<script>/*! ";
     h += vb->versions;

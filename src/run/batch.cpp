@@ -109,6 +109,7 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
   // closed as interrupted where the sink still can, and the failure is rethrown at the end.
   std::exception_ptr sink_error;
   std::atomic<bool> sink_failed{false};
+  std::size_t stored = 0;  // finished jobs the sink took
   auto finish = [&](std::size_t i, JobRecord record) {
     std::lock_guard lock(mutex);
     record.finished = record.status == JobStatus::kNotRun ? "" : now_iso8601();
@@ -121,6 +122,7 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
     // Its own transaction (store) or line (JSON Lines): a killed run keeps this job.
     try {
       sink.record_job(header, r);
+      if (r.status == JobStatus::kOk || r.status == JobStatus::kFailed) ++stored;
     } catch (...) {
       if (!sink_error) sink_error = std::current_exception();
       sink_failed = true;
@@ -162,9 +164,10 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
   };
   for_each_job(jobs.size(), settings.jobs, run_one);
   summary.interrupted = (options.stop != nullptr && options.stop->load()) || sink_failed;
-  run.status = summary.interrupted ? RunStatus::kInterrupted
-               : failed > 0        ? RunStatus::kFailedJobs
-                                   : RunStatus::kOk;
+  run.status = sink_failed           ? RunStatus::kFailed
+               : summary.interrupted ? RunStatus::kInterrupted
+               : failed > 0          ? RunStatus::kFailedJobs
+                                     : RunStatus::kOk;
   run.finished = now_iso8601();
   run.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (sink_error) {
@@ -172,7 +175,14 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
       sink.finish_run(run);
     } catch (...) {  // the sink's first failure is the one to report
     }
-    std::rethrow_exception(sink_error);
+    try {
+      std::rethrow_exception(sink_error);
+    } catch (const Error& e) {
+      throw Error(fmt::format("{} ({} of {} jobs finished before it and are kept; the run is "
+                              "marked failed)",
+                              e.what(), stored, jobs.size()),
+                  e.code());
+    }
   }
   sink.finish_run(run);
   return summary;

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "codecbench/error.hpp"
+#include "codecbench/files.hpp"
 #include "codecbench/version.hpp"
 
 namespace codecbench {
@@ -25,10 +26,9 @@ constexpr std::pair<JobStatus, const char*> kJobStatus[] = {{JobStatus::kOk, "ok
                                                             {JobStatus::kSkipped, "skipped"},
                                                             {JobStatus::kNotRun, "not run"}};
 constexpr std::pair<RunStatus, const char*> kRunStatus[] = {
-    {RunStatus::kRunning, "running"},
-    {RunStatus::kOk, "ok"},
-    {RunStatus::kFailedJobs, "failed jobs"},
-    {RunStatus::kInterrupted, "interrupted"}};
+    {RunStatus::kRunning, "running"},        {RunStatus::kOk, "ok"},
+    {RunStatus::kFailedJobs, "failed jobs"}, {RunStatus::kInterrupted, "interrupted"},
+    {RunStatus::kFailed, "failed"},          {RunStatus::kStale, "stale"}};
 
 int count_physical_cores() {
   std::ifstream f("/proc/cpuinfo");
@@ -369,10 +369,8 @@ RunRecord run_from_json(nlohmann::json&& doc) {
 }
 
 RunRecord read_run_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw InputError(fmt::format("{}: cannot open the run document", path));
   // Parsing from memory is several times faster than from a stream (large merged runs).
-  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const std::string text = read_data_file(path);
   try {
     return run_from_json(nlohmann::json::parse(text));
   } catch (const InputError& e) {

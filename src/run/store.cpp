@@ -1,11 +1,14 @@
 #include "codecbench/store.hpp"
 
+#include <fcntl.h>
 #include <fmt/core.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +19,7 @@
 
 #include "codecbench/error.hpp"
 #include "codecbench/preset.hpp"
+#include "codecbench/process.hpp"
 #include "codecbench/version.hpp"
 
 namespace codecbench {
@@ -82,7 +86,18 @@ UPDATE jobs SET (host, cpu_model, physical_cores, logical_cores, tool_version, g
   git_revision, ffmpeg_version FROM runs WHERE runs.id = jobs.run_id);
 CREATE UNIQUE INDEX runs_by_uuid ON runs(uuid);
 )sql",
+    // 4: the process that writes a run (host, boot, pid, start time) while it runs, so a run
+    // whose process was killed is shown as stale instead of running for ever.
+    R"sql(
+ALTER TABLE runs ADD COLUMN owner TEXT;
+)sql",
 };
+
+constexpr off_t kReserveBytes = 64 * 1024;
+
+std::string reserve_name(const std::string& store) {
+  return fmt::format("{}-reserve.{}", store, ::getpid());
+}
 
 // A failed SQLite call as an exception: the machine's fault (full disk, I/O error, read-only
 // file) is an input error naming the store's file (exit 3); anything else is internal.
@@ -91,7 +106,11 @@ CREATE UNIQUE INDEX runs_by_uuid ON runs(uuid);
   if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_READONLY ||
       primary == SQLITE_CANTOPEN || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
     const char* file = sqlite3_db_filename(db, "main");
-    throw InputError(fmt::format("{}: results store: {}", file != nullptr ? file : "?", message));
+    // Give back this process's reserve (see ResultStore::take_reserve) so that the run can
+    // still be closed as failed.
+    if (primary == SQLITE_FULL && file != nullptr) ::unlink(reserve_name(file).c_str());
+    throw InputError(fmt::format("{}: results store: {}", file != nullptr ? file : "?",
+                                 primary == SQLITE_FULL ? "the disk is full" : message));
   }
   throw Error(fmt::format("results store: {}", message));
 }
@@ -163,18 +182,43 @@ ResultStore::ResultStore(const std::string& path) : path_(path) {
     // WAL with synchronous=NORMAL: a commit is not an fsync, yet a killed process loses no
     // committed job (the OS has the WAL); only a power cut could lose the last few.
     exec("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
-    exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    int version = schema_version();
-    if (version > kStoreSchemaVersion) {
-      throw InputError(fmt::format("{}: store schema version {} is newer than this codecbench ({})",
-                                   path, version, kStoreSchemaVersion));
-    }
-    for (; version < kStoreSchemaVersion; ++version) {
-      exec("BEGIN");
-      exec(kMigrations[static_cast<std::size_t>(version)]);
-      exec("DELETE FROM schema_version");
-      exec(fmt::format("INSERT INTO schema_version VALUES ({})", version + 1));
+    // The version is read and the migrations run inside one write transaction: two processes
+    // creating one new store at the same moment would otherwise both read "no version" and
+    // the second would fail on the first's tables. BEGIN IMMEDIATE waits (busy_timeout) for
+    // the other's migration to commit, then sees its version.
+    exec("BEGIN IMMEDIATE");
+    try {
+      // Another program's database (a preset set output.store to somebody's places.sqlite)
+      // is refused, not given our tables.
+      {
+        Statement t(db_,
+                    "SELECT group_concat(name, ', ') FROM sqlite_master WHERE type = 'table' AND "
+                    "name NOT IN (SELECT name FROM sqlite_master WHERE name = 'schema_version') "
+                    "AND NOT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'schema_version')");
+        if (t.step() && !t.text(0).empty()) {
+          throw InputError(
+              fmt::format("an SQLite database of another program (tables {}); "
+                          "codecbench will not add its tables to it",
+                          t.text(0)));
+        }
+      }
+      exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+      int version = schema_version();
+      if (version > kStoreSchemaVersion) {
+        throw InputError(
+            fmt::format("{}: store schema version {} is newer than this codecbench "
+                        "({})",
+                        path, version, kStoreSchemaVersion));
+      }
+      for (; version < kStoreSchemaVersion; ++version) {
+        exec(kMigrations[static_cast<std::size_t>(version)]);
+        exec("DELETE FROM schema_version");
+        exec(fmt::format("INSERT INTO schema_version VALUES ({})", version + 1));
+      }
       exec("COMMIT");
+    } catch (...) {
+      rollback(db_);
+      throw;
     }
   } catch (const Error& e) {
     sqlite3_close(db_);
@@ -183,7 +227,47 @@ ResultStore::ResultStore(const std::string& path) : path_(path) {
   }
 }
 
-ResultStore::~ResultStore() { sqlite3_close(db_); }
+ResultStore::~ResultStore() {
+  release_reserve();
+  sqlite3_close(db_);
+}
+
+// A writer keeps a small file of reserved space beside the store. When the disk fills, the
+// reserve is given back first, so the run can still be marked as failed and its finished jobs
+// stay readable instead of the run being left "running".
+void ResultStore::take_reserve() {
+  if (!reserve_path_.empty()) return;
+  // Reserves of writers that were killed are removed first.
+  std::error_code ec;
+  const std::filesystem::path store(path_);
+  const std::string prefix = store.filename().string() + "-reserve.";
+  const auto dir = store.has_parent_path() ? store.parent_path() : std::filesystem::path(".");
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string pid = name.substr(prefix.size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH)
+      std::filesystem::remove(e.path(), ec);
+  }
+  const std::string p = reserve_name(path_);
+  const int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  const bool ok = ::posix_fallocate(fd, 0, kReserveBytes) == 0;
+  ::close(fd);
+  if (ok) {
+    reserve_path_ = p;
+  } else {
+    ::unlink(p.c_str());
+  }
+}
+
+bool ResultStore::release_reserve() noexcept {
+  if (reserve_path_.empty()) return false;
+  ::unlink(reserve_path_.c_str());
+  reserve_path_.clear();
+  return true;
+}
 
 void ResultStore::exec(const std::string& sql) {
   char* err = nullptr;
@@ -215,16 +299,18 @@ void ResultStore::begin_run(RunRecord& r) {
   Statement s(db_,
               "INSERT INTO runs (uuid, started, status, preset_name, preset_path, preset_yaml, "
               "preset_hash, host, cpu_model, physical_cores, logical_cores, tool_version, "
-              "git_revision, ffmpeg_version, jobs_total, jobs_failed, shard, planned_keys) "
-              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)");
+              "git_revision, ffmpeg_version, jobs_total, jobs_failed, shard, planned_keys, "
+              "owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)");
   const MachineInfo& m = r.machine;
   s.bind(1, r.uuid).bind(2, r.started).bind(3, std::string(run_status_name(r.status)));
   s.bind(4, r.preset_name).bind(5, r.preset_path).bind(6, r.preset_yaml).bind(7, r.preset_hash);
   s.bind(8, m.host).bind(9, m.cpu_model).bind(10, m.physical_cores).bind(11, m.logical_cores);
   s.bind(12, m.tool_version).bind(13, m.git_revision).bind(14, m.ffmpeg_version);
   s.bind(15, r.jobs_total).bind(16, r.shard).bind(17, dump_json(r.planned_keys));
+  s.bind(18, process_token());
   s.step();
   r.id = sqlite3_last_insert_rowid(db_);
+  take_reserve();
 }
 
 namespace {
@@ -310,11 +396,14 @@ std::vector<std::pair<std::string, std::string>> parse_options_text(const std::s
 
 void ResultStore::record_job(std::int64_t run_id, const JobRecord& r) {
   std::lock_guard lock(mutex_);
+  // After a full disk, no further job takes the space given back for closing the run.
+  if (full_) throw InputError(fmt::format("{}: results store: the disk is full", path_));
   exec("BEGIN IMMEDIATE");
   try {
     insert_job(db_, run_id, r, r.index);
     exec("COMMIT");
   } catch (...) {
+    if ((sqlite3_extended_errcode(db_) & 0xff) == SQLITE_FULL) full_ = true;
     rollback(db_);
     throw;
   }
@@ -342,10 +431,12 @@ void ResultStore::record_jobs(std::int64_t run_id,
 void ResultStore::finish_run(const RunRecord& r) {
   std::lock_guard lock(mutex_);
   Statement s(db_,
-              "UPDATE runs SET finished = ?, status = ?, jobs_failed = ?, wall_s = ? WHERE id = ?");
+              "UPDATE runs SET finished = ?, status = ?, jobs_failed = ?, wall_s = ?, owner = NULL "
+              "WHERE id = ?");
   s.bind(1, r.finished).bind(2, std::string(run_status_name(r.status)));
   s.bind(3, static_cast<int>(r.count(JobStatus::kFailed))).bind(4, r.wall_s).bind(5, r.id);
   s.step();
+  release_reserve();
 }
 
 std::set<std::string> ResultStore::completed_keys(const std::string& preset_hash) {
@@ -361,13 +452,22 @@ std::set<std::string> ResultStore::completed_keys(const std::string& preset_hash
 
 namespace {
 
+// A stored "running" run whose writer is gone (killed, or its machine rebooted) is stale.
+RunStatus live_status(const std::string& stored, const std::string& owner) {
+  const RunStatus status = parse_run_status(stored).value_or(RunStatus::kRunning);
+  if (status == RunStatus::kRunning && !owner.empty() &&
+      process_state(owner) == ProcessState::kGone)
+    return RunStatus::kStale;
+  return status;
+}
+
 RunRow run_row(Statement& s) {
   RunRow r;
   r.id = s.integer(0);
   r.uuid = s.text(1);
   r.started = s.text(2);
   r.finished = s.text(3);
-  r.status = parse_run_status(s.text(4)).value_or(RunStatus::kRunning);
+  r.status = live_status(s.text(4), s.text(9));
   r.preset_name = s.text(5);
   r.preset_hash = s.text(6);
   r.jobs_total = static_cast<int>(s.integer(7));
@@ -377,7 +477,8 @@ RunRow run_row(Statement& s) {
 
 constexpr const char* kRunRowColumns =
     "SELECT id, IFNULL(uuid, ''), started, IFNULL(finished, ''), status, IFNULL(preset_name, ''), "
-    "IFNULL(preset_hash, ''), IFNULL(jobs_total, 0), IFNULL(jobs_failed, 0) FROM runs ";
+    "IFNULL(preset_hash, ''), IFNULL(jobs_total, 0), IFNULL(jobs_failed, 0), IFNULL(owner, '') "
+    "FROM runs ";
 
 // The seven machine columns (host, cpu_model, physical_cores, logical_cores, tool_version,
 // git_revision, ffmpeg_version) from column `first` on.
@@ -428,15 +529,15 @@ RunRecord ResultStore::load_run(std::int64_t id) {
                 "IFNULL(preset_hash,''), IFNULL(host,''), IFNULL(cpu_model,''), "
                 "IFNULL(physical_cores,0), IFNULL(logical_cores,0), IFNULL(tool_version,''), "
                 "IFNULL(git_revision,''), IFNULL(ffmpeg_version,''), IFNULL(jobs_total,0), "
-                "IFNULL(wall_s, 0), IFNULL(shard, ''), IFNULL(planned_keys, '') FROM runs "
-                "WHERE id = ?");
+                "IFNULL(wall_s, 0), IFNULL(shard, ''), IFNULL(planned_keys, ''), "
+                "IFNULL(owner, '') FROM runs WHERE id = ?");
     s.bind(1, id);
     if (!s.step()) throw InputError(fmt::format("{}: no run {}", path_, id));
     r.id = id;
     r.uuid = s.text(0);
     r.started = s.text(1);
     r.finished = s.text(2);
-    r.status = parse_run_status(s.text(3)).value_or(RunStatus::kRunning);
+    r.status = live_status(s.text(3), s.text(19));
     r.preset_name = s.text(4);
     r.preset_path = s.text(5);
     r.preset_yaml = s.text(6);
