@@ -89,6 +89,12 @@ struct BatchJob {
 /// Throws InputError when an input file cannot be read (its fingerprint is part of the key).
 std::vector<BatchJob> expand_jobs(const Preset& preset);
 
+/// Every path a run of this preset writes, as (role, path) in order: "store", then
+/// "output.json", "output.csv" and "output.keep_dir" where set. `store` (a --store option)
+/// replaces the preset's store when not empty.
+std::vector<std::pair<std::string, std::string>> output_paths(const Preset& preset,
+                                                              const std::string& store = "");
+
 /// How a job key names an input: `lavfi:GRAPH` for a lavfi source; for a file its name
 /// (PresetInput::name) and a fingerprint of its content (fingerprint.hpp):
 /// `file:NAME#xxh3:...`. No path: the same file under another folder, checkout or machine

@@ -12,6 +12,7 @@
 
 #include "codecbench/bdrate.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/files.hpp"
 #include "codecbench/results.hpp"
 #include "commands.hpp"
 #include "output.hpp"
@@ -60,8 +61,7 @@ std::vector<std::string> split_csv_line(const std::string& line) {
 
 // Rows curve,bitrate,quality and, optionally, input (a sequence name; "" when absent).
 std::vector<RdSample> read_points(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw InputError(fmt::format("{}: cannot read", path));
+  std::istringstream f(read_data_file(path));
   std::string line;
   if (!std::getline(f, line)) throw InputError(fmt::format("{}: empty file", path));
   const auto header = split_csv_line(line);

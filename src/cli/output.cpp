@@ -14,6 +14,7 @@
 #include <map>
 
 #include "codecbench/error.hpp"
+#include "codecbench/files.hpp"
 
 namespace codecbench::cli {
 
@@ -93,10 +94,7 @@ void write_output(const std::string& path, const std::string& text) {
     }
     return;
   }
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) throw InputError(path + ": cannot open for writing: " + std::strerror(errno));
-  f << text;
-  if (!f.flush()) throw InputError(path + ": write failed: " + std::strerror(errno));
+  write_file_atomically(path, text);
 }
 
 bool use_color(int fd) {

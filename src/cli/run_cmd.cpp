@@ -15,6 +15,7 @@
 #include "codecbench/batch.hpp"
 #include "codecbench/config.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/files.hpp"
 #include "codecbench/merge.hpp"
 #include "codecbench/mpi_run.hpp"
 #include "codecbench/preset.hpp"
@@ -48,8 +49,25 @@ struct RunSettings {
   std::string costs;     // a store or run document with earlier timings
   bool mpi = false;      // mpirun -n N codecbench run --mpi
   int replicas = 1;      // the job list this many times over (weak scaling over ranks)
+  bool force = false;    // overwrite output files codecbench did not write
   OutputOptions out;
 };
+
+// Where the run writes, said before anything is written (and by --dry-run), and checked: a
+// preset's output.json or output.csv may not replace a file codecbench did not write.
+void announce_outputs(const RunSettings& s, const Preset& first) {
+  std::string text;
+  for (const auto& [role, path] : output_paths(first, s.store)) {
+    const bool replaced =
+        (role == "output.json" && s.out.json()) || (role == "output.csv" && s.out.csv());
+    if (replaced) continue;  // the command line names where that format goes
+    if (role == "output.json") check_overwrite(path, OutputKind::kJson, role, s.force);
+    if (role == "output.csv") check_overwrite(path, OutputKind::kCsv, role, s.force);
+    text += fmt::format("{}{} {}", text.empty() ? "" : ", ", role, path);
+  }
+  if (!s.stream.empty()) text += fmt::format(", stream {}", s.stream == "-" ? "stdout" : s.stream);
+  if (!s.out.quiet) std::fprintf(stderr, "writes: %s\n", text.c_str());
+}
 
 // The jobs this process runs: all of them, or its shard's.
 std::vector<BatchJob> my_jobs(const RunSettings& s, const PresetBundle& l,
@@ -147,8 +165,9 @@ int run(const RunSettings& s) {
   }
   std::optional<ShardSpec> shard;
   const std::vector<BatchJob> jobs = my_jobs(s, l, shard);
-  if (s.dry_run) return dry_run(s, jobs);
   const Preset& first = l.variants.front();
+  announce_outputs(s, first);
+  if (s.dry_run) return dry_run(s, jobs);
   RunRecord header;
   header.uuid = run_uuid(s, l);
   header.shard = shard && shard->count > 1 ? shard->text() : "";
@@ -293,7 +312,11 @@ void register_run(CLI::App& app, CommandRunner& runner) {
   cmd->add_flag("--resume", s->resume,
                 "Run only the jobs the store lacks for the same resolved preset");
   cmd->add_option("--store", s->store, "Results store (default: the preset's output.store)");
-  cmd->add_flag("--dry-run", s->dry_run, "Check the preset and list its jobs without running them");
+  cmd->add_flag("--dry-run", s->dry_run,
+                "Check the preset and list its jobs and the files it would write, without "
+                "running them");
+  cmd->add_flag("--force", s->force,
+                "Let the preset's output.json/output.csv replace a file codecbench did not write");
   cmd->add_option("--shard", s->shard,
                   "Run the K-th of N cost-balanced parts of the job list (default: from Slurm's "
                   "SLURM_ARRAY_TASK_* in a job array)")

@@ -326,6 +326,16 @@ std::string job_key(const std::string& input_identity, const JobSpec& spec) {
   return stable_hash(job_identity_text(input_identity, spec));
 }
 
+std::vector<std::pair<std::string, std::string>> output_paths(const Preset& p,
+                                                              const std::string& store) {
+  std::vector<std::pair<std::string, std::string>> out{
+      {"store", store.empty() ? p.output.store : store}};
+  if (!p.output.json.empty()) out.emplace_back("output.json", p.output.json);
+  if (!p.output.csv.empty()) out.emplace_back("output.csv", p.output.csv);
+  if (!p.output.keep_dir.empty()) out.emplace_back("output.keep_dir", p.output.keep_dir);
+  return out;
+}
+
 std::vector<BatchJob> expand_jobs(const Preset& p) {
   std::vector<BatchJob> jobs;
   std::string variant;

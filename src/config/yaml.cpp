@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -329,8 +330,41 @@ std::string read_file(const std::string& path, const Location& from) {
   return text;
 }
 
+// Whether a defaults entry stays where presets live: under the folder of the preset named on
+// the command line, or under a folder of $CODECBENCH_PRESET_PATH (colon-separated). A shared
+// preset must not pull in /etc/passwd or ../../somebody-else's file; one that really must says
+// so with CODECBENCH_ALLOW_OUTSIDE_DEFAULTS=1.
+bool inside_preset_folders(const std::filesystem::path& file, const std::filesystem::path& root) {
+  const char* allow = std::getenv("CODECBENCH_ALLOW_OUTSIDE_DEFAULTS");
+  if (allow != nullptr && std::string(allow) == "1") return true;
+  std::error_code ec;
+  const auto canonical = std::filesystem::weakly_canonical(file, ec);
+  if (ec) return false;
+  auto under = [&](const std::filesystem::path& dir) {
+    std::error_code e;
+    const auto d = std::filesystem::weakly_canonical(dir, e);
+    if (e || d.empty()) return false;
+    const auto rel = canonical.lexically_relative(d);
+    return !rel.empty() && *rel.begin() != "..";
+  };
+  if (under(root)) return true;
+  if (const char* path = std::getenv("CODECBENCH_PRESET_PATH")) {
+    std::string all = path;
+    for (std::size_t start = 0; start <= all.size();) {
+      const auto colon = all.find(':', start);
+      const std::string dir = all.substr(start, colon == std::string::npos ? colon : colon - start);
+      if (!dir.empty() && under(dir)) return true;
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+  }
+  return false;
+}
+
 NodePtr compose(const std::string& path, const Location& from, std::vector<std::string>& chain) {
-  const std::string canonical = std::filesystem::weakly_canonical(path).string();
+  std::error_code ec;
+  std::string canonical = std::filesystem::weakly_canonical(path, ec).string();
+  if (ec) canonical = std::filesystem::absolute(path, ec).lexically_normal().string();
   if (std::find(chain.begin(), chain.end(), canonical) != chain.end()) {
     throw ConfigError(from, fmt::format("defaults list includes '{}' again (a cycle)", path));
   }
@@ -372,6 +406,13 @@ NodePtr compose(const std::string& path, const Location& from, std::vector<std::
     }
     std::filesystem::path p = dir / file;
     if (p.extension() != ".yaml" && p.extension() != ".yml") p += ".yaml";
+    const std::filesystem::path root = std::filesystem::path(chain.front()).parent_path();
+    if (!inside_preset_folders(p, root)) {
+      throw ConfigError(entry->loc,
+                        fmt::format("defaults entry '{}' is outside the preset's folder {} (set "
+                                    "CODECBENCH_ALLOW_OUTSIDE_DEFAULTS=1 to allow it)",
+                                    file, root.string()));
+    }
     NodePtr loaded = compose(p.string(), entry->loc, chain);
     if (!group.empty()) {
       auto wrapper = Node::make(Node::Kind::kMap, entry->loc);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "codecbench/error.hpp"
+#include "codecbench/files.hpp"
 
 namespace codecbench {
 namespace {
@@ -129,7 +130,7 @@ std::string file_fingerprint(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     throw InputError(fmt::format("{}: {}", path, std::strerror(errno)));
-  if (!S_ISREG(st.st_mode)) throw InputError(fmt::format("{}: not a regular file", path));
+  if (!S_ISREG(st.st_mode)) require_regular_file(path);  // names what it is instead
   std::error_code ec;
   const auto abs = std::filesystem::absolute(path, ec);
   FileStamp s{ec ? path : abs.lexically_normal().string(), static_cast<std::int64_t>(st.st_size),

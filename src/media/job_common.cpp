@@ -2,6 +2,11 @@
 
 #include <fmt/core.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 
 #include "codecbench/catalog.hpp"
 #include "codecbench/error.hpp"
@@ -62,10 +67,26 @@ std::string thread_type_name(int t) {
   return "none";
 }
 
+namespace {
+
+// A failed write of the kept file: the machine's fault (a full disk, a quota, an I/O error) is
+// an input error (exit 3) like a full results store; anything else is FFmpeg's (exit 4).
+void check_write(int ret, const std::string& what) {
+  if (ret >= 0) return;
+  if (ret == AVERROR(ENOSPC) || ret == AVERROR(EDQUOT) || ret == AVERROR(EIO) ||
+      ret == AVERROR(EFBIG)) {
+    throw InputError(fmt::format("{}: {}", what, av::error_string(ret)));
+  }
+  av::check_av(ret, what);
+}
+
+}  // namespace
+
 KeptStream::~KeptStream() {
   if (ctx_ == nullptr) return;
   if (ctx_->pb != nullptr && (ctx_->oformat->flags & AVFMT_NOFILE) == 0) avio_closep(&ctx_->pb);
   avformat_free_context(ctx_);
+  if (!part_.empty()) ::unlink(part_.c_str());  // a job that failed leaves no partial file
 }
 
 void KeptStream::prepare(const std::string& path, const AVCodec* codec) {
@@ -96,7 +117,10 @@ void KeptStream::start(const AVCodecContext* enc) {
   stream_->time_base = enc->time_base;
   if (enc->codec_type == AVMEDIA_TYPE_VIDEO) stream_->avg_frame_rate = enc->framerate;
   if ((ctx_->oformat->flags & AVFMT_NOFILE) == 0) {
-    const int ret = avio_open(&ctx_->pb, path_.c_str(), AVIO_FLAG_WRITE);
+    const std::filesystem::path p(path_);
+    part_ = (p.has_parent_path() ? p.parent_path().string() + "/" : std::string()) + "." +
+            p.filename().string() + fmt::format(".part{}", ::getpid());
+    const int ret = avio_open(&ctx_->pb, part_.c_str(), AVIO_FLAG_WRITE);
     if (ret < 0) {
       throw InputError(
           fmt::format("{}: cannot open for writing ({})", path_, av::error_string(ret)));
@@ -111,13 +135,23 @@ void KeptStream::write(AVPacket* pkt, AVRational enc_time_base) {
   if (!started_) return;
   av_packet_rescale_ts(pkt, enc_time_base, stream_->time_base);
   pkt->stream_index = stream_->index;
-  av::check_av(av_interleaved_write_frame(ctx_, pkt), fmt::format("{}: writing a packet", path_));
+  check_write(av_interleaved_write_frame(ctx_, pkt), fmt::format("{}: writing a packet", path_));
 }
 
 std::uint64_t KeptStream::finish() {
   if (!started_) return 0;
-  av::check_av(av_write_trailer(ctx_), fmt::format("{}: finishing the file", path_));
-  if ((ctx_->oformat->flags & AVFMT_NOFILE) == 0) avio_closep(&ctx_->pb);
+  check_write(av_write_trailer(ctx_), fmt::format("{}: finishing the file", path_));
+  if ((ctx_->oformat->flags & AVFMT_NOFILE) == 0) {
+    // avio buffers: a full disk may show only in its error flag or when it is closed.
+    const int pending = ctx_->pb->error;
+    const int closed = avio_closep(&ctx_->pb);
+    check_write(pending < 0 ? pending : closed, fmt::format("{}: writing the file", path_));
+    if (::rename(part_.c_str(), path_.c_str()) != 0) {
+      throw InputError(fmt::format("{}: cannot move the kept stream into place ({})", path_,
+                                   std::strerror(errno)));
+    }
+    part_.clear();
+  }
   started_ = false;
   struct stat st {};
   return ::stat(path_.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;

@@ -60,11 +60,14 @@ class KeptStream {
   void start(const AVCodecContext* enc);
   /// Writes one encoded packet (timestamps in the encoder's time base).
   void write(AVPacket* pkt, AVRational enc_time_base);
-  /// Writes the trailer and returns the file size in bytes (0 when nothing is kept).
+  /// Writes the trailer, moves the file into place and returns its size in bytes (0 when
+  /// nothing is kept). Until then the stream is written to a hidden file beside it, removed if
+  /// the job fails (a full disk), so a kept file is always complete.
   std::uint64_t finish();
 
  private:
   std::string path_;
+  std::string part_;  ///< written here, renamed to path_ once complete
   AVFormatContext* ctx_ = nullptr;
   AVStream* stream_ = nullptr;
   bool started_ = false;

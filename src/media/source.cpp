@@ -9,6 +9,7 @@
 #include <regex>
 
 #include "codecbench/error.hpp"
+#include "codecbench/files.hpp"
 #include "codecbench/log.hpp"
 
 extern "C" {
@@ -100,10 +101,10 @@ class FileSource final : public TrimmedSource {
  public:
   explicit FileSource(const SourceSpec& spec) : TrimmedSource(spec) {
     const std::string& path = spec_.uri;
+    require_regular_file(path);
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) throw InputError(fmt::format("{}: no such file", path));
-    if (S_ISDIR(st.st_mode)) throw InputError(fmt::format("{}: is a directory", path));
-    if (st.st_size == 0) throw InputError(fmt::format("{}: empty file", path));
+    if (::stat(path.c_str(), &st) == 0 && st.st_size == 0)
+      throw InputError(fmt::format("{}: empty file", path));
     LogCapture capture(AV_LOG_ERROR);
     AVFormatContext* raw = nullptr;
     int ret = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "codecbench/error.hpp"
+#include "codecbench/files.hpp"
 #include "codecbench/sink.hpp"
 
 namespace codecbench {
@@ -71,6 +72,7 @@ RunRecord merged_header(const std::vector<RunRecord>& inputs,
 }  // namespace
 
 std::vector<RunRecord> read_runs(const std::string& path) {
+  require_regular_file(path);
   std::ifstream f(path, std::ios::binary);
   if (!f) throw InputError(fmt::format("{}: cannot open", path));
   std::string head(16, '\0');

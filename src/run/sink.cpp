@@ -6,8 +6,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "codecbench/error.hpp"
+#include "codecbench/files.hpp"
 #include "codecbench/store.hpp"
 
 namespace codecbench {
@@ -83,8 +85,7 @@ void SinkList::finish_run(const RunRecord& run) {
 }
 
 RunRecord read_json_lines(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw InputError(fmt::format("{}: cannot open", path));
+  std::istringstream f(read_data_file(path));
   std::string line;
   int n = 0;
   nlohmann::json header, end;

@@ -159,6 +159,8 @@ def main():
                               "--store", killed], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
         first = p.stderr.readline()
+        while first and not first.startswith("["):  # the "writes: ..." line comes first
+            first = p.stderr.readline()
         p.send_signal(signal.SIGKILL)
         p.communicate(timeout=60)
         ks = [os.path.join(tmp, f"k{k}.sqlite") for k in (1, 2)]

@@ -1,0 +1,158 @@
+// Safe reading of inputs and whole-or-nothing writing of outputs (files.hpp).
+#include "codecbench/files.hpp"
+
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "codecbench/error.hpp"
+
+namespace codecbench {
+
+std::string file_kind(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "nothing";
+  if (S_ISREG(st.st_mode)) return "a regular file";
+  if (S_ISDIR(st.st_mode)) return "a directory";
+  if (S_ISFIFO(st.st_mode)) return "a FIFO";
+  if (S_ISCHR(st.st_mode)) return "a character device";
+  if (S_ISBLK(st.st_mode)) return "a block device";
+  if (S_ISSOCK(st.st_mode)) return "a socket";
+  return "not a regular file";
+}
+
+void require_regular_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw InputError(
+        fmt::format("{}: {}", path, errno == ENOENT ? "no such file" : std::strerror(errno)));
+  }
+  if (S_ISDIR(st.st_mode)) throw InputError(fmt::format("{}: is a directory", path));
+  if (!S_ISREG(st.st_mode)) {
+    throw InputError(fmt::format("{}: not a regular file ({})", path, file_kind(path)));
+  }
+}
+
+std::string read_data_file(const std::string& path, std::size_t limit) {
+  require_regular_file(path);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw InputError(fmt::format("{}: cannot read ({})", path, std::strerror(errno)));
+  std::string text;
+  char buf[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      throw InputError(fmt::format("{}: cannot read ({})", path, std::strerror(err)));
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+    if (text.size() > limit) {
+      ::close(fd);
+      throw InputError(
+          fmt::format("{}: larger than {} MiB (the limit for data files)", path, limit >> 20));
+    }
+  }
+  ::close(fd);
+  return text;
+}
+
+void check_overwrite(const std::string& path, OutputKind kind, const std::string& role,
+                     bool force) {
+  if (force) return;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return;  // nothing there yet
+  if (S_ISDIR(st.st_mode)) throw InputError(fmt::format("{} {}: is a directory", role, path));
+  if (!S_ISREG(st.st_mode) || st.st_size == 0) return;
+  // The start of the file and its end (a run document's keys are sorted: "schema_version"
+  // comes last).
+  std::string head, tail;
+  if (const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    head.resize(64 * 1024);
+    ssize_t n = ::pread(fd, head.data(), head.size(), 0);
+    head.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    tail.resize(4096);
+    n = ::pread(fd, tail.data(), tail.size(), std::max<off_t>(0, st.st_size - 4096));
+    tail.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    ::close(fd);
+  }
+  const auto first = head.find_first_not_of(" \t\r\n");
+  bool ours = false;
+  if (kind == OutputKind::kJson) {
+    ours = first != std::string::npos && (head[first] == '{' || head[first] == '[') &&
+           (head.find("\"schema_version\"") != std::string::npos ||
+            tail.find("\"schema_version\"") != std::string::npos);
+  } else {
+    const std::string line = head.substr(0, head.find('\n'));
+    ours = (line.rfind("key,", 0) == 0 || line.find(",key,") != std::string::npos) &&
+           line.find("encoder_label") != std::string::npos;
+  }
+  if (!ours) {
+    throw InputError(
+        fmt::format("{} {}: the file exists and was not written by codecbench; "
+                    "refusing to overwrite it (--force to allow)",
+                    role, path));
+  }
+}
+
+void write_file_atomically(const std::string& path, const std::string& text) {
+  // A device or FIFO (/dev/null, /dev/stdout, a pipe) is written in place: renaming over it
+  // would replace the device node itself.
+  const std::string kind = file_kind(path);
+  if (kind != "nothing" && kind != "a regular file") {
+    if (kind == "a directory") throw InputError(fmt::format("{}: is a directory", path));
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+      throw InputError(fmt::format("{}: cannot open for writing ({})", path, std::strerror(errno)));
+    }
+    std::size_t done = 0;
+    while (done < text.size()) {
+      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int err = errno;
+        ::close(fd);
+        throw InputError(fmt::format("{}: write failed ({})", path, std::strerror(err)));
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    return;
+  }
+  const std::filesystem::path target(path);
+  const std::string tmp = (target.has_parent_path() ? target.parent_path().string() + "/" : "") +
+                          "." + target.filename().string() + fmt::format(".tmp{}", ::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw InputError(fmt::format("{}: cannot open for writing ({})", path, std::strerror(errno)));
+  }
+  std::size_t done = 0;
+  int err = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      err = errno;
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err != 0) {
+    ::unlink(tmp.c_str());
+    throw InputError(
+        fmt::format("{}: write failed ({}); nothing was written", path, std::strerror(err)));
+  }
+}
+
+}  // namespace codecbench
