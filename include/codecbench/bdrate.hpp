@@ -52,6 +52,12 @@ struct RdSample {
   double quality = 0;
 };
 
+/// Parses RD points from CSV text (`--points FILE`): a header with curve, bitrate and quality
+/// columns (and optionally input), then one row per point; quoted cells as RFC 4180. `name`
+/// (the file) starts every error. InputError naming the line for a missing column or a cell
+/// that is not a finite number.
+std::vector<RdSample> parse_points_csv(const std::string& text, const std::string& name);
+
 /// BD figures of one input.
 struct BdRow {
   std::string input;

@@ -153,5 +153,7 @@ RunRecord run_from_json(nlohmann::json&& doc);
 
 /// Reads a run document from a file; InputError naming the file and the cause otherwise.
 RunRecord read_run_file(const std::string& path);
+/// The same from text; `name` starts every error.
+RunRecord parse_run_document(const std::string& text, const std::string& name);
 
 }  // namespace codecbench

@@ -77,5 +77,7 @@ class SinkList final : public ResultSink {
 /// its end line gives the jobs it has and status "running"). InputError naming the file and
 /// line otherwise.
 RunRecord read_json_lines(const std::string& path);
+/// The same from text; `name` starts every error.
+RunRecord parse_json_lines(const std::string& text, const std::string& name);
 
 }  // namespace codecbench

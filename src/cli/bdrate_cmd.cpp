@@ -31,70 +31,8 @@ struct BdSettings {
   OutputOptions out;
 };
 
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cur += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cur += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(cur);
-      cur.clear();
-    } else if (c != '\r') {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
-
-// Rows curve,bitrate,quality and, optionally, input (a sequence name; "" when absent).
 std::vector<RdSample> read_points(const std::string& path) {
-  std::istringstream f(read_data_file(path));
-  std::string line;
-  if (!std::getline(f, line)) throw InputError(fmt::format("{}: empty file", path));
-  const auto header = split_csv_line(line);
-  auto col = [&](const char* name) -> std::optional<std::size_t> {
-    for (std::size_t i = 0; i < header.size(); ++i) {
-      if (header[i] == name) return i;
-    }
-    return std::nullopt;
-  };
-  auto need = [&](const char* name) {
-    const auto c = col(name);
-    if (!c)
-      throw InputError(
-          fmt::format("{}: no '{}' column (need curve,bitrate,quality[,input])", path, name));
-    return *c;
-  };
-  const std::size_t c_curve = need("curve"), c_rate = need("bitrate"), c_quality = need("quality");
-  const auto c_input = col("input");
-  std::vector<RdSample> samples;
-  int line_no = 1;
-  while (std::getline(f, line)) {
-    ++line_no;
-    if (line.empty() || line == "\r") continue;
-    const auto cells = split_csv_line(line);
-    try {
-      samples.push_back({c_input ? cells.at(*c_input) : std::string(), cells.at(c_curve),
-                         std::stod(cells.at(c_rate)), std::stod(cells.at(c_quality))});
-    } catch (const std::exception&) {
-      throw InputError(
-          fmt::format("{}:{}: expected curve,bitrate,quality with numbers", path, line_no));
-    }
-  }
-  return samples;
+  return parse_points_csv(read_data_file(path), path);
 }
 
 nlohmann::json number_or_null(bool ok, double v) {

@@ -13,8 +13,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <numeric>
+#include <optional>
+#include <sstream>
+
+#include "codecbench/error.hpp"
 
 namespace codecbench {
 
@@ -257,6 +262,85 @@ BdTable bd_table(const std::vector<RdSample>& samples, const std::string& anchor
   if (t.rate_count > 0) t.mean_rate_pct /= t.rate_count;
   if (t.quality_count > 0) t.mean_quality /= t.quality_count;
   return t;
+}
+
+namespace {
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cur += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.push_back(cur);
+      cur.clear();
+    } else if (c != '\r') {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+}  // namespace
+
+std::vector<RdSample> parse_points_csv(const std::string& text, const std::string& path) {
+  std::istringstream f(text);
+  std::string line;
+  if (!std::getline(f, line)) throw InputError(fmt::format("{}: empty file", path));
+  const auto header = split_csv_line(line);
+  auto col = [&](const char* name) -> std::optional<std::size_t> {
+    for (std::size_t i = 0; i < header.size(); ++i) {
+      if (header[i] == name) return i;
+    }
+    return std::nullopt;
+  };
+  auto need = [&](const char* name) {
+    const auto c = col(name);
+    if (!c)
+      throw InputError(
+          fmt::format("{}: no '{}' column (need curve,bitrate,quality[,input])", path, name));
+    return *c;
+  };
+  const std::size_t c_curve = need("curve"), c_rate = need("bitrate"), c_quality = need("quality");
+  const auto c_input = col("input");
+  std::vector<RdSample> samples;
+  int line_no = 1;
+  while (std::getline(f, line)) {
+    ++line_no;
+    if (line.empty() || line == "\r") continue;
+    const auto cells = split_csv_line(line);
+    const auto number = [&](std::size_t col) {
+      const std::string cell = col < cells.size() ? cells[col] : std::string();
+      char* end = nullptr;
+      const double x = cell.empty() ? NAN : std::strtod(cell.c_str(), &end);
+      if (cell.empty() || end != cell.c_str() + cell.size() || !std::isfinite(x)) {
+        throw InputError(fmt::format("{}:{}: expected curve,bitrate,quality with finite numbers",
+                                     path, line_no));
+      }
+      return x;
+    };
+    const std::size_t width = std::max({c_curve, c_rate, c_quality, c_input.value_or(0)});
+    if (cells.size() <= width) {
+      throw InputError(
+          fmt::format("{}:{}: expected curve,bitrate,quality with numbers", path, line_no));
+    }
+    samples.push_back({c_input ? cells[*c_input] : std::string(), cells[c_curve], number(c_rate),
+                       number(c_quality)});
+  }
+  return samples;
 }
 
 }  // namespace codecbench

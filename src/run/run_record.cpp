@@ -370,13 +370,16 @@ RunRecord run_from_json(nlohmann::json&& doc) {
 
 RunRecord read_run_file(const std::string& path) {
   // Parsing from memory is several times faster than from a stream (large merged runs).
-  const std::string text = read_data_file(path);
+  return parse_run_document(read_data_file(path), path);
+}
+
+RunRecord parse_run_document(const std::string& text, const std::string& name) {
   try {
     return run_from_json(nlohmann::json::parse(text));
   } catch (const InputError& e) {
-    throw InputError(fmt::format("{}: {}", path, e.what()));
+    throw InputError(fmt::format("{}: {}", name, e.what()));
   } catch (const std::exception& e) {
-    throw InputError(fmt::format("{}: not a codecbench run document ({})", path, e.what()));
+    throw InputError(fmt::format("{}: not a codecbench run document ({})", name, e.what()));
   }
 }
 

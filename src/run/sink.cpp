@@ -85,7 +85,11 @@ void SinkList::finish_run(const RunRecord& run) {
 }
 
 RunRecord read_json_lines(const std::string& path) {
-  std::istringstream f(read_data_file(path));
+  return parse_json_lines(read_data_file(path), path);
+}
+
+RunRecord parse_json_lines(const std::string& text, const std::string& path) {
+  std::istringstream f(text);
   std::string line;
   int n = 0;
   nlohmann::json header, end;
@@ -99,12 +103,14 @@ RunRecord read_json_lines(const std::string& path) {
     } catch (const std::exception& e) {
       throw InputError(fmt::format("{}:{}: not JSON ({})", path, n, e.what()));
     }
-    const std::string kind = j.value("record", "");
-    if (kind == "run") {
+    const std::string kind = j.is_object() && j.contains("record") && j["record"].is_string()
+                                 ? j["record"].get<std::string>()
+                                 : "";
+    if (kind == "run" && j.contains("run") && j["run"].is_object()) {
       header = j;
-    } else if (kind == "job") {
-      jobs.push_back(std::move(j.at("job")));
-    } else if (kind == "end") {
+    } else if (kind == "job" && j.contains("job") && j["job"].is_object()) {
+      jobs.push_back(std::move(j["job"]));
+    } else if (kind == "end" && j.contains("run") && j["run"].is_object()) {
       end = j;
     } else {
       throw InputError(
@@ -112,7 +118,8 @@ RunRecord read_json_lines(const std::string& path) {
     }
   }
   if (header.is_null()) throw InputError(fmt::format("{}: no run header line", path));
-  nlohmann::json doc = {{"schema_version", header.value("schema_version", 0)},
+  const auto& version = header["schema_version"];
+  nlohmann::json doc = {{"schema_version", version.is_number_integer() ? version.get<int>() : 0},
                         {"run", end.is_null() ? header["run"] : end["run"]},
                         {"jobs", jobs}};
   try {

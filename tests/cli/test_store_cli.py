@@ -239,7 +239,8 @@ def main():
         else:
             print("SKIP: codecbench was built without Vega (tools/fetch-vega): static charts only")
             check("built without Vega" in html, "the report says its charts are static")
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        chromium = (shutil.which("chromium-headless-shell") or shutil.which("chromium")
+                    or shutil.which("chromium-browser"))
         if chromium:
             # Let the page's scripts run (virtual time), then read the DOM: every view must have
             # drawn marks, none may have failed, and the page must have finished.
@@ -266,7 +267,8 @@ def main():
             if os.environ.get("CODECBENCH_KEEP_SHOT"):
                 shutil.copy(shot, os.environ["CODECBENCH_KEEP_SHOT"])
         else:
-            print("SKIP: headless Chromium is not installed (apt-get install chromium): report not rendered")
+            print("SKIP: headless Chromium is not installed (apt-get install chromium-headless-shell): "
+                  "report not rendered")
 
         check(run("runs", "rm", "1", "--store", store).returncode == 0, "runs rm")
         res = run("runs", "--store", store, "--json")

@@ -4,7 +4,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 
 #include "codecbench/config.hpp"
@@ -185,4 +187,16 @@ TEST_CASE("source trims: NaN, infinite and negative values are refused") {
 TEST_CASE("one_line makes any message one line") {
   CHECK(one_line("x265 [error]: bad\nsecond line\n") == "x265 [error]: bad; second line");
   CHECK(one_line("a\tb\x1b[31mc\r\n") == "a b[31mc");
+}
+
+TEST_CASE("the sweep: example in docs/presets.md parses and expands") {
+  std::ifstream f(std::string(CODECBENCH_SOURCE_ROOT) + "/docs/presets.md");
+  const std::string doc((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto at = doc.find("(`sweep: {");
+  REQUIRE(at != std::string::npos);
+  const std::string example = doc.substr(at + 2, doc.find('`', at + 2) - at - 2);
+  const NodePtr root = parse_yaml("threads: 1\njobs: 1\n" + example + "\n", "presets.md");
+  const auto variants = expand_sweeps(root, {});
+  CHECK(variants.size() == 4);
+  CHECK(variants.back().overrides == std::vector<std::string>{"threads=2", "jobs=2"});
 }

@@ -1,0 +1,27 @@
+// Fuzz target: the run-document readers behind `compare FILE`, `report FILE` and `merge`: a
+// run document (JSON) or a JSON Lines stream (an input starting with 'L'). Whatever they
+// accept must also render as the run view.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "codecbench/error.hpp"
+#include "codecbench/run_record.hpp"
+#include "codecbench/sink.hpp"
+#include "codecbench/views.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  try {
+    codecbench::RunRecord r;
+    if (!text.empty() && text.front() == 'L') {
+      r = codecbench::parse_json_lines(text.substr(1), "fuzz.jsonl");
+    } else {
+      r = codecbench::parse_run_document(text, "fuzz.json");
+    }
+    (void)codecbench::run_view(r);
+    (void)codecbench::dump_json(nlohmann::json(r));
+  } catch (const codecbench::Error&) {
+  }
+  return 0;
+}

@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""Hostile presets, inputs and faults (issue 17), from the outside: every case ends in bounded
+time and memory with one line on stderr naming the input and the cause and a documented exit
+code; the report survives hostile names in an HTML5 parser and in the browser; a killed run is
+shown as stale and --resume completes it; concurrent first opens of one store all succeed; a
+disk that fills under --keep leaves no partial file."""
+import json
+import os
+import resource
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+from harness import check, finish, validate
+
+CB = os.environ["CODECBENCH"]
+ROOT = os.environ["SOURCE_ROOT"]
+MEMORY = 3 << 30  # address space per command: the limits must hold well below this
+
+
+def limited():
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def run(*args, timeout=120, env=None, cwd=ROOT, stdout=subprocess.PIPE):
+    # ASan reserves terabytes of address space: the memory limit applies to plain builds only.
+    pre = None if os.environ.get("ASAN_OPTIONS") else limited
+    return subprocess.run([CB, *args], stdout=stdout, stderr=subprocess.PIPE, text=True,
+                          timeout=timeout, cwd=cwd, env=env, preexec_fn=pre, errors="replace")
+
+
+def one_line_error(res, code, words, what):
+    lines = res.stderr.strip().splitlines()
+    return check(res.returncode == code and len(lines) == 1 and lines[0].startswith("codecbench: error: ")
+                 and all(w in lines[0] for w in words),
+                 f"{what}: exit {res.returncode} (want {code}), {lines[:3]}")
+
+
+def hostile_presets(tmp):
+    cases = {
+        "selfalias": ("vars: &r {self: *r}\n", ["selfalias.yaml:1", "alias refers to a map or list that contains it"]),
+        "laughs": ("a0: &a0 [" + ", ".join(["lol"] * 10) + "]\n" + "".join(
+            f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n" for i in range(1, 10)),
+            ["laughs.yaml", "more than 1000000 values after expanding aliases"]),
+        "chain": ("vars:\n" + "".join(f"  v{i}: ${{vars.v{i + 1}}}\n" for i in range(20000)) + "  v20000: end\n",
+                  ["chain.yaml", "more than 64 deep"]),
+        "double": ("v0: abcdefghij\n" + "".join(f"v{i}: ${{v{i - 1}}}${{v{i - 1}}}\n" for i in range(1, 60)),
+                   ["double.yaml", "longer than 1024 KiB"]),
+        "nul": ("a: \"x\0y\"\n", ["nul.yaml:1", "NUL byte"]),
+        "twodoc": ("a: 1\n---\nb: 2\n", ["twodoc.yaml:3", "second YAML document"]),
+        "threads": ("inputs: [lavfi:testsrc2=d=1]\nencoders: {x: libx264}\nthreads: 100000\n",
+                    ["threads.yaml:3", "threads: must be at most 1024 (got 100000)"]),
+        "outside": ("defaults: [../../../etc/passwd]\n", ["outside.yaml:1", "outside the preset's folder"]),
+    }
+    nested = "x"
+    for _ in range(20000):
+        nested = "${a." + nested + "}"
+    cases["nested"] = ("a:\n  x: 1\nv: '" + nested + "'\n", ["nested.yaml:3", "more than 64 deep"])
+    for name, (text, words) in cases.items():
+        path = os.path.join(tmp, name + ".yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        t0 = time.monotonic()
+        try:
+            res = run("config", path, timeout=60)
+        except subprocess.TimeoutExpired:
+            check(False, f"preset {name}: hangs")
+            continue
+        one_line_error(res, 3, words, f"preset {name} ({time.monotonic() - t0:.1f} s)")
+    res = run("config", "presets/quick.yaml", "-m", "threads=range(0,10000)", "repeats=range(0,10000)",
+              "warmup=range(0,10000)")
+    one_line_error(res, 3, ["more than 10000 variants"], "three range(0,10000) axes")
+    res = run("config", "presets/quick.yaml", "-m", "threads=range(a,b)")
+    one_line_error(res, 3, ["range() takes finite numbers, not 'a'"], "range(a,b)")
+    res = run("config", "presets/quick.yaml", "-m", "threads=range(1e17,100000000000000010,3)")
+    one_line_error(res, 3, ["too large to step"], "range on huge floats")
+
+
+def hostile_options(tmp):
+    cases = [
+        (["codecs", "--probe", "--probe-jobs", "65537"], 2, ["--probe-jobs", "65537"]),
+        (["codecs", "--probe", "--probe-timeout", "nan"], 2, ["--probe-timeout", "'nan'"]),
+        (["transcode", "lavfi:testsrc2=d=1", "-c", "libx264", "--frames", "-1"], 2, ["--frames"]),
+        (["transcode", "lavfi:testsrc2=d=1", "-c", "libx264", "--start", "nan"], 2, ["--start"]),
+        (["transcode", "lavfi:sine=duration=0", "-c", "aac"], 3, ["never ends"]),
+        (["transcode", "lavfi:nosuchfilter", "-c", "libx264"], 3, ["No such filter"]),
+        (["transcode", "/dev/zero", "-c", "libx264"], 3, ["/dev/zero", "a character device"]),
+        (["transcode", tmp, "-c", "libx264"], 3, [tmp, "is a directory"]),
+        (["bdrate", "--points", "/dev/zero", "--anchor", "a", "--test", "b"], 3, ["/dev/zero", "character device"]),
+        (["compare", "/dev/zero", "/dev/zero"], 3, ["/dev/zero"]),
+        (["codecs", "--grep", "(a)\\1"], 2, ["back-references"]),
+    ]
+    fifo = os.path.join(tmp, "fifo")
+    os.mkfifo(fifo)
+    cases.append((["transcode", fifo, "-c", "libx264"], 3, [fifo, "a FIFO"]))
+    for args, code, words in cases:
+        try:
+            res = run(*args, timeout=60)
+        except subprocess.TimeoutExpired:
+            check(False, f"{' '.join(args)}: hangs")
+            continue
+        one_line_error(res, code, words, " ".join(args))
+    t0 = time.monotonic()
+    res = run("codecs", "--grep", "(.*.*)*zzz", "--no-legend", timeout=60)
+    check(res.returncode == 0 and time.monotonic() - t0 < 30,
+          f"--grep with a pathological pattern ends ({time.monotonic() - t0:.1f} s)")
+    with open("/dev/full", "w") as full:
+        for args in (["codecs"], ["--help"], ["run", "presets/quick.yaml", "--dry-run", "-q"]):
+            res = run(*args, stdout=full)
+            one_line_error(res, 3, ["stdout: write failed"], f"{' '.join(args)} > /dev/full")
+
+
+REPORT_PRESET = """
+name: hostile
+inputs:
+  - {uri: "lavfi:testsrc2=size=64x64:rate=25:duration=0.4", name: "</script><!--<script>"}
+encoders:
+  "<!--<script>": {codec: mpeg4, axes: {b: [100k, 300k]}}
+  "x</script>": {codec: libx264, options: {preset: ultrafast}, axes: {crf: [20, 35]}}
+metrics: [psnr, ssim]
+"""
+
+
+def hostile_report(tmp):
+    preset = os.path.join(tmp, "hostile.yaml")
+    open(preset, "w").write(REPORT_PRESET)
+    store = os.path.join(tmp, "hostile.sqlite")
+    res = run("run", preset, "--store", store, "-q")
+    check(res.returncode == 0, f"a run with hostile names ({res.stderr.strip()[:200]})")
+    html_path = os.path.join(tmp, "hostile.html")
+    res = run("report", "--store", store, "-o", html_path)
+    check(res.returncode == 0, "report of it")
+    html = open(html_path, encoding="utf-8").read()
+    try:
+        import html5lib
+    except ImportError:
+        html5lib = None
+    if html5lib is None:
+        print("SKIP: python3-html5lib is not installed: the report was not parsed as HTML5")
+    else:
+        doc = html5lib.parse(html, namespaceHTMLElements=False)
+        scripts = doc.findall(".//script")
+        specs = [s for s in scripts if s.get("id") == "chart-specs"]
+        if os.environ.get("CODECBENCH_VEGA") == "1":
+            ok = len(specs) == 1
+            if ok:
+                parsed = json.loads(specs[0].text)
+                names = json.dumps(parsed)
+                ok = "<!--<script>" in names and "</script>" in names
+            check(ok, "HTML5 parse: the chart data is one script element whose text is the whole JSON")
+        sort = [s for s in scripts if s.text and "function sortTable" in s.text]
+        check(len(sort) == 1 and sort[0].text.rstrip().endswith("}"), "HTML5 parse: the sorting script is intact")
+        rows = doc.findall(".//table[@id='results']/tbody/tr")
+        check(len(rows) == 4, f"HTML5 parse: the results table has every job ({len(rows)})")
+        cells = "".join("".join(td.itertext()) for r in rows for td in r.findall("td"))
+        check("<!--<script>" in cells and "x</script>" in cells, "hostile names shown as text")
+    browser = shutil.which("chromium-headless-shell") or shutil.which("chromium")
+    if not browser or os.environ.get("CODECBENCH_VEGA") != "1":
+        print("SKIP: no headless Chromium or no Vega: the hostile report was not rendered")
+        return
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          "--disable-background-networking", "--virtual-time-budget=20000",
+                          f"--user-data-dir={tmp}/chrome", "--dump-dom", "file://" + html_path],
+                         capture_output=True, text=True, timeout=180).stdout
+    check('data-charts="done"' in dom and 'data-error="' not in dom and dom.count("data-drawn=") >= 4,
+          f"Chromium draws every chart of the hostile report ({dom.count('data-drawn=')} drawn)")
+
+
+STALE = """
+name: stale
+inputs: [lavfi:testsrc2=size=320x240:rate=25:duration=2]
+encoders:
+  x: {codec: libx264, options: {preset: slow}, axes: {crf: [18, 21, 24, 27, 30, 33, 36, 39]}}
+metrics: [psnr]
+"""
+
+
+def stale_and_resume(tmp):
+    preset = os.path.join(tmp, "stale.yaml")
+    open(preset, "w").write(STALE)
+    store = os.path.join(tmp, "stale.sqlite")
+    p = subprocess.Popen([CB, "run", preset, "--store", store], cwd=ROOT, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    line = p.stderr.readline()
+    while line and not (line.startswith("[") and line.rstrip().endswith(": ok")):
+        line = p.stderr.readline()  # until the first job has finished
+    p.send_signal(signal.SIGKILL)
+    p.communicate(timeout=60)
+    res = run("runs", "--store", store, "--json")
+    runs = json.loads(res.stdout) if res.returncode == 0 else []
+    validate(runs, "runs")
+    check(len(runs) == 1 and runs[0]["status"] == "stale", f"a run killed by SIGKILL is stale: {runs}")
+    html_path = os.path.join(tmp, "stale.html")
+    run("report", "--store", store, "-o", html_path)
+    check("the process writing it is gone" in open(html_path).read(), "the report says the run did not finish")
+    res = run("run", preset, "--store", store, "--resume", "-q")
+    db = sqlite3.connect(store)
+    (ok,) = db.execute("select count(distinct job_key) from jobs where status = 'ok'").fetchone()
+    statuses = [s for (s,) in db.execute("select status from runs order by id")]
+    db.close()
+    check(res.returncode == 0 and ok == 8 and statuses == ["running", "ok"],
+          f"--resume after kill -9 completes the launch: {ok} of 8 jobs, runs {statuses}")
+    leftovers = [f for f in os.listdir(tmp) if "reserve" in f]
+    check(not leftovers, f"the killed writer's space reserve was cleaned up: {leftovers}")
+
+
+def concurrent_first_opens(tmp):
+    preset = os.path.join(tmp, "tiny.yaml")
+    open(preset, "w").write("inputs: [lavfi:testsrc2=size=64x64:rate=25:duration=0.2]\n"
+                            "encoders: {m: mpeg4}\nmetrics: [psnr]\n")
+    for attempt in range(3):
+        store = os.path.join(tmp, f"race{attempt}.sqlite")
+        procs = [subprocess.Popen([CB, "run", preset, "--store", store, "-q"], cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                 for _ in range(6)]
+        errs = [(p.wait(timeout=120), p.stderr.read().strip()) for p in procs]
+        db = sqlite3.connect(store)
+        (n,) = db.execute("select count(*) from runs where status = 'ok'").fetchone()
+        db.close()
+        if not check(all(rc == 0 for rc, _ in errs) and n == 6,
+                     f"six processes creating one store at once all succeed ({n} runs, {errs})"):
+            break
+
+
+def outputs(tmp):
+    victim = os.path.join(tmp, "bashrc")
+    open(victim, "w").write("export PATH=/usr/bin\n")
+    preset = os.path.join(tmp, "writer.yaml")
+    open(preset, "w").write("inputs: [lavfi:testsrc2=size=64x64:rate=25:duration=0.2]\n"
+                            "encoders: {m: mpeg4}\nmetrics: [psnr]\n"
+                            f"output: {{store: {tmp}/w.sqlite, json: {victim}, csv: {tmp}/w.csv}}\n")
+    res = run("run", preset, "--dry-run")
+    check(res.returncode == 3 and "bashrc" in res.stderr and "--force" in res.stderr,
+          f"--dry-run refuses a preset that would overwrite a foreign file: {res.stderr.strip()}")
+    res = run("run", preset)
+    one_line_error(res, 3, [victim, "was not written by codecbench", "--force"], "output.json over a foreign file")
+    check(open(victim).read() == "export PATH=/usr/bin\n" and not os.path.exists(f"{tmp}/w.sqlite"),
+          "the foreign file is untouched and nothing ran")
+    os.remove(victim)
+    res = run("run", preset, "--dry-run")
+    check(res.returncode == 0 and f"writes: store {tmp}/w.sqlite, output.json {victim}, output.csv {tmp}/w.csv"
+          in res.stderr, f"--dry-run lists every path a run writes: {res.stderr.strip()}")
+    res = run("run", preset, "-q")
+    res2 = run("run", preset, "-q")
+    check(res.returncode == 0 and res2.returncode == 0 and json.load(open(victim))["schema_version"] >= 1,
+          "a codecbench output is replaced by the next run")
+    foreign = os.path.join(tmp, "places.sqlite")
+    db = sqlite3.connect(foreign)
+    db.execute("create table moz_places(url)")
+    db.commit()
+    db.close()
+    res = run("runs", "--store", foreign)
+    one_line_error(res, 3, ["places.sqlite", "another program", "moz_places"], "a foreign SQLite store")
+
+
+def non_utf8(tmp):
+    name = os.fsencode(tmp) + b"/clip\xff\xfe.mpg"
+    shutil.copy(os.path.join(ROOT, "samples", "cityCC0.mpg"), name)
+    preset = os.path.join(tmp, "bytes.yaml")
+    with open(preset, "wb") as f:
+        f.write(b"inputs: [{uri: '" + name + b"', frames: 3}]\nencoders: {m: mpeg4}\n")
+    store = os.path.join(tmp, "bytes.sqlite")
+    res = subprocess.run([CB, "run", preset, "--store", store, "--json", "-q"], capture_output=True, cwd=ROOT)
+    ok = res.returncode == 0
+    try:
+        doc = json.loads(res.stdout.decode("utf-8"))
+        ok = ok and doc["jobs"][0]["status"] == "ok"
+    except (ValueError, KeyError, IndexError):
+        ok = False
+    check(ok, f"a non-UTF-8 file name: run --json is valid UTF-8 JSON ({res.stderr[:200]})")
+    res = subprocess.run([CB, "runs", "export", "1", "--store", store, "--json"], capture_output=True)
+    check(res.returncode == 0 and json.loads(res.stdout.decode("utf-8"))["jobs"], "and its run exports")
+
+
+def full_disk_keep(tmp):
+    mnt = os.path.join(tmp, "small")
+    os.makedirs(mnt)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt],
+                      capture_output=True).returncode != 0:
+        print("SKIP: cannot mount a tmpfs (not root?): --keep on a full disk did not run")
+        return
+    try:
+        kept = os.path.join(mnt, "k.mkv")
+        res = run("transcode", os.path.join(ROOT, "samples", "cityCC0.mpg"), "-c", "libx264", "--keep", kept)
+        one_line_error(res, 3, ["k.mkv", "No space left on device"], "--keep on a full disk")
+        check(os.listdir(mnt) == [], f"no partial kept file is left: {os.listdir(mnt)}")
+    finally:
+        subprocess.run(["umount", mnt], capture_output=True)
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        hostile_presets(tmp)
+        hostile_options(tmp)
+        hostile_report(tmp)
+        stale_and_resume(tmp)
+        concurrent_first_opens(tmp)
+        outputs(tmp)
+        non_utf8(tmp)
+        full_disk_keep(tmp)
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
