@@ -25,6 +25,9 @@ using LogHandler = std::function<void(const LogMessage&)>;
 /// Default before any call: FFmpeg's own callback (prints to stderr).
 void route_ffmpeg_log(int max_level, LogHandler handler);
 
+/// The most verbose level route_ffmpeg_log() shows (AV_LOG_QUIET, -8, when nothing is routed).
+int routed_log_level();
+
 /// Captures FFmpeg messages emitted by the current thread while alive (RAII, nestable:
 /// the innermost capture receives them). Installs the routing callback if needed.
 class LogCapture {

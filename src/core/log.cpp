@@ -82,6 +82,12 @@ void route_ffmpeg_log(int max_level, LogHandler handler) {
   r.handler = handler ? std::make_shared<LogHandler>(std::move(handler)) : nullptr;
 }
 
+int routed_log_level() {
+  Router& r = router();
+  std::lock_guard lock(r.mutex);
+  return r.handler ? r.max_level : AV_LOG_QUIET;
+}
+
 LogCapture::LogCapture(int max_level) : max_level_(max_level), previous_(t_capture) {
   install();
   t_capture = this;

@@ -157,11 +157,30 @@ std::uint64_t KeptStream::finish() {
   return ::stat(path_.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
 }
 
+namespace {
+
+// x265 prints its banner, settings and errors to stderr itself, not through av_log, so they
+// would break codecbench's one-line errors and quiet runs (SVT-AV1 likewise; main() sets its
+// SVT_LOG). Unless the user asked for its log level or for FFmpeg's info messages
+// (--ffmpeg-log-level 32), x265 is told to print nothing; the reason for a refusal still comes
+// back through FFmpeg's error. Not part of the job's options or identity.
+void quiet_self_logging(const AVCodec* codec, av::Dictionary& opts, int shown_level) {
+  if (std::string(codec->name) != "libx265" || shown_level >= AV_LOG_INFO) return;
+  const AVDictionaryEntry* e = av_dict_get(opts.get(), "x265-params", nullptr, 0);
+  std::string params = e != nullptr ? e->value : "";
+  if (params.find("log-level") != std::string::npos) return;
+  opts.set("x265-params", params.empty() ? "log-level=none" : params + ":log-level=none");
+}
+
+}  // namespace
+
 int open_with_options(AVCodecContext* ctx, const AVCodec* codec, const JobSpec& spec,
                       std::string& error) {
+  const int shown_level = routed_log_level();
   LogCapture capture(AV_LOG_ERROR);
   av::Dictionary opts;
   for (const auto& [k, v] : spec.options) opts.set(k, v);
+  quiet_self_logging(codec, opts, shown_level);
   const int ret = avcodec_open2(ctx, codec, opts.address());
   if (ret < 0) {
     const std::string logs = capture.errors();

@@ -104,6 +104,9 @@ def hostile_options(tmp):
             check(False, f"{' '.join(args)}: hangs")
             continue
         one_line_error(res, code, words, " ".join(args))
+    res = run("transcode", "lavfi:testsrc2=size=64x64:rate=25:duration=0.2", "-c", "libx265", "-q")
+    check(res.returncode == 0 and res.stderr == "",
+          f"x265 prints nothing of its own on stderr: {res.stderr.splitlines()[:2]}")
     t0 = time.monotonic()
     res = run("codecs", "--grep", "(.*.*)*zzz", "--no-legend", timeout=60)
     check(res.returncode == 0 and time.monotonic() - t0 < 30,

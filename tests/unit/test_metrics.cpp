@@ -116,7 +116,8 @@ TEST_CASE("PSNR run average is the PSNR of the mean MSE, weighted 4:1:1 for yuv4
 
 TEST_CASE("SSIM kernel equals the definition computed directly, and 1 for identical frames") {
   std::mt19937 rng(42);
-  for (auto [w, h] : {std::pair{64, 48}, std::pair{90, 70}, std::pair{37, 29}}) {
+  for (const auto& size : {std::pair{64, 48}, std::pair{90, 70}, std::pair{37, 29}}) {
+    const int w = size.first, h = size.second;  // (clang 14 cannot capture bindings)
     CAPTURE(w);
     auto a = make(AV_PIX_FMT_YUV420P, w, h);
     auto b = make(AV_PIX_FMT_YUV420P, w, h);
