@@ -436,18 +436,34 @@ NodePtr parse_yaml(const std::string& text, const std::string& file) {
     const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(nul), '\n');
     throw ConfigError({file, static_cast<int>(line)}, "a NUL byte (YAML text cannot hold one)");
   }
-  std::vector<YAML::Node> docs;
+  // A second document is found from the text: a '---' (or content after '...') at the start of
+  // a line once the first document has content. (yaml-cpp's LoadAll loops for ever on a stray
+  // ',' at the top level, so only the first document is parsed.)
+  bool content = false, ended = false;
+  int line_no = 0;
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    const std::string line = text.substr(start, end - start);
+    start = end + 1;
+    ++line_no;
+    const bool marker = line.rfind("---", 0) == 0 &&
+                        (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+    const bool blank = line.find_first_not_of(" \t\r") == std::string::npos ||
+                       line[line.find_first_not_of(" \t\r")] == '#';
+    if ((marker && content) || (ended && !blank && line.rfind("...", 0) != 0)) {
+      throw ConfigError({file, line_no},
+                        "a second YAML document ('---'); a preset is one document");
+    }
+    if (line.rfind("...", 0) == 0 && content) ended = true;
+    if (!blank && line[0] != '%' && !(marker && line.size() <= 4)) content = true;
+  }
+  YAML::Node doc;
   try {
-    docs = YAML::LoadAll(text);
+    doc = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw ConfigError({file, e.mark.line + 1}, fmt::format("broken YAML: {}", e.msg));
   }
-  if (docs.size() > 1) {
-    throw ConfigError({file, docs[1].Mark().line + 1},
-                      "a second YAML document ('---'); a preset is one document");
-  }
-  if (docs.empty()) return Node::make(Node::Kind::kNull, {file, 1});
-  return FromYaml(file).convert(docs[0]);
+  return FromYaml(file).convert(doc);
 }
 
 NodePtr load_preset(const std::string& path) {

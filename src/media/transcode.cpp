@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <deque>
+#include <mutex>
+#include <set>
 
 #include "codecbench/catalog.hpp"
 #include "codecbench/error.hpp"
@@ -181,13 +183,33 @@ class Job {
       // measuring frame n-1 run at once; each stage is serial and in order, and at most
       // kLiveFrames frames are in flight, so memory stays bounded whatever the input's length.
       constexpr std::size_t kLiveFrames = 4;
+      // TBB passes raw pointers between the stages; when a stage throws (a damaged input),
+      // the frames still in flight are freed here instead of leaking.
+      struct InFlight {
+        std::mutex mutex;
+        std::set<Work*> live;
+        Work* add(std::unique_ptr<Work> w) {
+          if (!w) return nullptr;
+          std::lock_guard lock(mutex);
+          live.insert(w.get());
+          return w.release();
+        }
+        std::unique_ptr<Work> take(Work* w) {
+          std::lock_guard lock(mutex);
+          live.erase(w);
+          return std::unique_ptr<Work>(w);
+        }
+        ~InFlight() {
+          for (Work* w : live) delete w;
+        }
+      } in_flight;
       tbb::parallel_pipeline(
           kLiveFrames,
           tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order,
                                         [&](tbb::flow_control& fc) -> Work* {
                                           auto work = read_next();
                                           if (!work) fc.stop();
-                                          return work.release();
+                                          return in_flight.add(std::move(work));
                                         }) &
               tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order,
                                              [&](Work* work) {
@@ -198,7 +220,7 @@ class Job {
                                                return work;
                                              }) &
               tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* work) {
-                std::unique_ptr<Work> owned(work);
+                std::unique_ptr<Work> owned = in_flight.take(work);
                 measure(owned->pairs);
               }));
     }

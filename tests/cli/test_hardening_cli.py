@@ -51,7 +51,7 @@ def hostile_presets(tmp):
         "double": ("v0: abcdefghij\n" + "".join(f"v{i}: ${{v{i - 1}}}${{v{i - 1}}}\n" for i in range(1, 60)),
                    ["double.yaml", "longer than 1024 KiB"]),
         "nul": ("a: \"x\0y\"\n", ["nul.yaml:1", "NUL byte"]),
-        "twodoc": ("a: 1\n---\nb: 2\n", ["twodoc.yaml:3", "second YAML document"]),
+        "twodoc": ("a: 1\n---\nb: 2\n", ["twodoc.yaml:2", "second YAML document"]),
         "threads": ("inputs: [lavfi:testsrc2=d=1]\nencoders: {x: libx264}\nthreads: 100000\n",
                     ["threads.yaml:3", "threads: must be at most 1024 (got 100000)"]),
         "outside": ("defaults: [../../../etc/passwd]\n", ["outside.yaml:1", "outside the preset's folder"]),

@@ -13,6 +13,12 @@ import tempfile
 from harness import SEVEN_JOBS, check, figures, finish, validate
 
 CB = os.environ["CODECBENCH"]
+if os.environ.get("ASAN_OPTIONS"):
+    # Under tools/sanitize: Open MPI's plugins leak at finalize and are unloaded, so their leaks
+    # cannot be suppressed by name. Leak checking is off for the MPI ranks only; memory errors
+    # and undefined behaviour are still caught, and the same code's leaks are checked in every
+    # other test.
+    os.environ["ASAN_OPTIONS"] += ":detect_leaks=0"
 
 PRESET = SEVEN_JOBS
 
@@ -25,8 +31,6 @@ def mpirun(n, *args, timeout=300):
     # As root Open MPI needs --allow-run-as-root; --oversubscribe allows 3 ranks on 2 cores.
     return subprocess.run(["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", str(n), CB,
                            *args], capture_output=True, text=True, timeout=timeout)
-
-
 
 
 def main():
