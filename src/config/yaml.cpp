@@ -113,6 +113,43 @@ std::string Node::scalar_text() const {
 
 namespace {
 
+// [-+]?[0-9]+ (written out: std::regex costs microseconds per scalar, and a preset may have a
+// million of them).
+bool is_int_text(const std::string& t) {
+  std::size_t i = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
+  if (i == t.size()) return false;
+  for (; i < t.size(); ++i) {
+    if (t[i] < '0' || t[i] > '9') return false;
+  }
+  return true;
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool is_float_text(const std::string& t) {
+  std::size_t i = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
+  const auto digits = [&] {
+    const std::size_t from = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
+    return i - from;
+  };
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  } else {
+    if (digits() == 0) return false;
+    if (i < t.size() && t[i] == '.') {
+      ++i;
+      digits();
+    }
+  }
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == t.size();
+}
+
 // Types a plain (unquoted) scalar with YAML 1.2 core-schema rules, as OmegaConf's users expect
 // for numbers, booleans and null.
 NodePtr typed_scalar(const std::string& text, bool quoted, const Location& loc) {
@@ -121,8 +158,6 @@ NodePtr typed_scalar(const std::string& text, bool quoted, const Location& loc) 
     n->quoted = true;
     return n;
   }
-  static const std::regex kInt(R"([-+]?[0-9]+)");
-  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
   if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
     return Node::make(Node::Kind::kNull, loc);
   }
@@ -132,7 +167,7 @@ NodePtr typed_scalar(const std::string& text, bool quoted, const Location& loc) 
     n->b = text[0] == 't' || text[0] == 'T';
     return n;
   }
-  if (std::regex_match(text, kInt)) {
+  if (is_int_text(text)) {
     try {
       auto n = Node::make(Node::Kind::kInt, loc);
       n->i = std::stoll(text);
@@ -141,7 +176,7 @@ NodePtr typed_scalar(const std::string& text, bool quoted, const Location& loc) 
       // too large: keep it as a float below
     }
   }
-  if (std::regex_match(text, kFloat) || text == ".inf" || text == "-.inf" || text == ".nan") {
+  if (is_float_text(text) || text == ".inf" || text == "-.inf" || text == ".nan") {
     auto n = Node::make(Node::Kind::kFloat, loc);
     if (text == ".inf") {
       n->f = std::numeric_limits<double>::infinity();
