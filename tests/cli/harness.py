@@ -125,3 +125,29 @@ def figures(doc):
         primary = q.get("psnr", {}).get("average", q.get("snr", {}).get("db"))
         out[j["key"]] = (j["status"], r.get("size", {}).get("bitstream_bytes"), primary)
     return out
+
+
+class SmallDisk:
+    """A tmpfs of `size` mounted at `path` for fault-injection tests (needs root):
+        with SmallDisk(path, "64k", "what did not run") as ok:
+            if ok: ...
+    Unmounted on exit; without root it prints SKIP with `what` and yields False."""
+
+    def __init__(self, path, size, what):
+        self.path, self.size, self.what, self.mounted = path, size, what, False
+
+    def __enter__(self):
+        import os
+        import subprocess
+        os.makedirs(self.path, exist_ok=True)
+        self.mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={self.size}", "tmpfs",
+                                       self.path], capture_output=True).returncode == 0
+        if not self.mounted:
+            print(f"SKIP: cannot mount a tmpfs (not root?): {self.what}")
+        return self.mounted
+
+    def __exit__(self, *exc):
+        import subprocess
+        if self.mounted:
+            subprocess.run(["umount", self.path], capture_output=True)
+        return False

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from harness import check, finish, validate
+from harness import SmallDisk, check, finish, validate
 
 CB = os.environ["CODECBENCH"]
 ROOT = os.environ["SOURCE_ROOT"]
@@ -281,18 +281,13 @@ def non_utf8(tmp):
 
 def full_disk_keep(tmp):
     mnt = os.path.join(tmp, "small")
-    os.makedirs(mnt)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt],
-                      capture_output=True).returncode != 0:
-        print("SKIP: cannot mount a tmpfs (not root?): --keep on a full disk did not run")
-        return
-    try:
+    with SmallDisk(mnt, "64k", "--keep on a full disk did not run") as mounted:
+        if not mounted:
+            return
         kept = os.path.join(mnt, "k.mkv")
         res = run("transcode", os.path.join(ROOT, "samples", "cityCC0.mpg"), "-c", "libx264", "--keep", kept)
         one_line_error(res, 3, ["k.mkv", "No space left on device"], "--keep on a full disk")
         check(os.listdir(mnt) == [], f"no partial kept file is left: {os.listdir(mnt)}")
-    finally:
-        subprocess.run(["umount", mnt], capture_output=True)
 
 
 def main():

@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from harness import check, finish, validate
+from harness import SmallDisk, check, finish, validate
 
 CB = os.environ["CODECBENCH"]
 ROOT = os.environ["SOURCE_ROOT"]
@@ -42,12 +42,9 @@ def disk_full(tmp):
     after it, the committed jobs kept and the run closed as failed (the store's 64 KiB reserve
     is given back for that). Needs root (mount)."""
     mnt = os.path.join(tmp, "small")
-    os.makedirs(mnt)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320k", "tmpfs", mnt],
-                      capture_output=True).returncode != 0:
-        print("SKIP: cannot mount a tmpfs (not root?): the full-disk test did not run")
-        return
-    try:
+    with SmallDisk(mnt, "320k", "the full-disk test did not run") as mounted:
+        if not mounted:
+            return
         preset = os.path.join(tmp, "full.yaml")
         rates = ", ".join(f"{100 + 10 * i}k" for i in range(60))
         open(preset, "w").write("inputs: [lavfi:testsrc2=size=64x64:rate=25:duration=0.2]\n"
@@ -65,8 +62,6 @@ def disk_full(tmp):
               and 1 <= kept < 60 and status == "failed"
               and not [f for f in os.listdir(mnt) if "reserve" in f],
               f"disk full: exit {res.returncode}, {err}, {kept} jobs kept, run {status}")
-    finally:
-        subprocess.run(["umount", mnt], capture_output=True)
 
 
 def main():

@@ -6,6 +6,7 @@
 
 #include "codecbench/config.hpp"
 #include "codecbench/preset.hpp"
+#include "support.hpp"
 
 using namespace codecbench;
 using namespace codecbench::config;
@@ -20,14 +21,7 @@ std::string str(const NodePtr& root, const std::string& path) {
   return n->scalar_text();
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using codecbench::test::error_of;
 
 struct TempDir {
   std::filesystem::path path;

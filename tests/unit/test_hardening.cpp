@@ -14,20 +14,14 @@
 #include "codecbench/limits.hpp"
 #include "codecbench/preset.hpp"
 #include "codecbench/source.hpp"
+#include "support.hpp"
 
 using namespace codecbench;
 using namespace codecbench::config;
 
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+using codecbench::test::error_of;
 
 NodePtr load(const std::string& yaml) { return resolve(parse_yaml(yaml, "hostile.yaml")); }
 
