@@ -104,6 +104,9 @@ def hostile_options(tmp):
             check(False, f"{' '.join(args)}: hangs")
             continue
         one_line_error(res, code, words, " ".join(args))
+    closed = subprocess.run([CB, "codecs"], capture_output=False, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: os.close(1), timeout=60)
+    one_line_error(closed, 3, ["stdout: write failed: Bad file descriptor"], "codecs with stdout closed")
     res = run("transcode", "lavfi:testsrc2=size=64x64:rate=25:duration=0.2", "-c", "libx265", "-q")
     check(res.returncode == 0 and res.stderr == "",
           f"x265 prints nothing of its own on stderr: {res.stderr.splitlines()[:2]}")
