@@ -349,7 +349,7 @@ class Resolver {
         next = node->get(part);
       } else if (node->kind == Node::Kind::kList && !part.empty() &&
                  std::all_of(part.begin(), part.end(), ::isdigit)) {
-        const auto idx = std::stoul(part);
+        const auto idx = part.size() <= 9 ? std::stoul(part) : node->list.size();
         if (idx < node->list.size()) next = node->list[idx];
       }
       if (!next) return nullptr;

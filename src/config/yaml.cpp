@@ -185,7 +185,8 @@ NodePtr typed_scalar(const std::string& text, bool quoted, const Location& loc) 
     } else if (text == ".nan") {
       n->f = std::numeric_limits<double>::quiet_NaN();
     } else {
-      n->f = std::stod(text);
+      // strtod, not stod: 1e999 is a valid YAML float (infinity), not an exception.
+      n->f = std::strtod(text.c_str(), nullptr);
     }
     return n;
   }
@@ -545,7 +546,8 @@ NodePtr select(const NodePtr& root, const std::string& path) {
     if (n->kind == Node::Kind::kMap) {
       n = n->get(part);
     } else if (n->kind == Node::Kind::kList && std::all_of(part.begin(), part.end(), ::isdigit)) {
-      const auto idx = std::stoul(part);
+      // A longer index than any list can have is absent, not an out_of_range exception.
+      const auto idx = part.size() <= 9 ? std::stoul(part) : n->list.size();
       n = idx < n->list.size() ? n->list[idx] : nullptr;
     } else {
       return nullptr;

@@ -200,3 +200,13 @@ TEST_CASE("a stray ',' at the top level ends (yaml-cpp's LoadAll looped on it; f
   CHECK(error_of([] { parse_value("[1, ], .k", {"<command line>", 0}); }) == "");
   CHECK(parse_yaml("%YAML 1.2\n---\na: 1\n...\n", "f.yaml")->get("a")->i == 1);
 }
+
+TEST_CASE("numbers beyond double and list indexes beyond any list are values, not exceptions") {
+  // Fuzz finding: `++a.x=24e441` threw std::out_of_range from stod.
+  const NodePtr big = parse_value("24e441", {"<command line>", 0});
+  CHECK(big->kind == Node::Kind::kFloat);
+  CHECK(std::isinf(big->f));
+  const NodePtr root = parse_yaml("l: [a, b]\nv: ${l.99999999999999999999}\n", "i.yaml");
+  CHECK(select(root, "l.99999999999999999999") == nullptr);
+  CHECK(error_of([&] { resolve(root); }).find("points to a missing key") != std::string::npos);
+}
