@@ -149,6 +149,7 @@ void from_json(const nlohmann::json& j, RunRecord& r);
 
 /// from_json of a document that is not needed afterwards: the job results are moved out of it
 /// rather than copied (the bulk of a large run).
+/// InputError when a field has the wrong type or a required one is missing.
 RunRecord run_from_json(nlohmann::json&& doc);
 
 /// Reads a run document from a file; InputError naming the file and the cause otherwise.

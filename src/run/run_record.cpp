@@ -360,12 +360,18 @@ RunRecord run_from_json(nlohmann::json&& doc) {
       }
     }
   }
-  RunRecord r = doc.get<RunRecord>();
-  for (std::size_t i = 0; i < r.jobs.size() && i < results.size(); ++i) {
-    r.jobs[i].result = std::move(results[i]);
-    fill_from_result(r.jobs[i]);
+  // A field of the wrong JSON type (a string where a number belongs) is the document's fault:
+  // an InputError like every other, not nlohmann's type_error escaping to the caller.
+  try {
+    RunRecord r = doc.get<RunRecord>();
+    for (std::size_t i = 0; i < r.jobs.size() && i < results.size(); ++i) {
+      r.jobs[i].result = std::move(results[i]);
+      fill_from_result(r.jobs[i]);
+    }
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(fmt::format("not a codecbench run document ({})", e.what()));
   }
-  return r;
 }
 
 RunRecord read_run_file(const std::string& path) {
