@@ -5,8 +5,12 @@
 /// shipped presets use under 1% of each) and is documented in docs/reliability.md. Crossing one
 /// is an InputError (or UsageError for a command-line option) that names the limit.
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <string>
 
 namespace codecbench::limits {
 
@@ -37,5 +41,16 @@ inline constexpr int kProbeJobs = 256;
 inline constexpr std::size_t kDataFileBytes = std::size_t{256} << 20;
 /// Longest `--grep` pattern (characters).
 inline constexpr std::size_t kPatternChars = 1000;
+
+/// The number the whole of `text` spells (strtod's grammar), when it is finite; nullopt for "",
+/// "1x", "nan", "inf" and values beyond double (1e999). Every numeric input from a user (an
+/// option, a range() argument, a CSV cell) goes through this one check.
+inline std::optional<double> parse_finite(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  const double x = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(x)) return std::nullopt;
+  return x;
+}
 
 }  // namespace codecbench::limits

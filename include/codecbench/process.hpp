@@ -20,6 +20,9 @@ ProcessOutput run_process(const std::vector<std::string>& argv);
 /// The first line of a text, without its line end.
 std::string first_line(std::string text);
 
+/// This machine's host name ("?" when it cannot be read).
+std::string host_name();
+
 /// This process as a token that outlives it: "HOST BOOT_ID PID START_TICKS" (start time from
 /// /proc/self/stat, so a reused pid is not mistaken for this process).
 std::string process_token();

@@ -15,6 +15,7 @@
 
 #include "codecbench/error.hpp"
 #include "codecbench/files.hpp"
+#include "codecbench/limits.hpp"
 
 namespace codecbench::cli {
 
@@ -124,10 +125,8 @@ void write_figures(const std::string& dir, const std::vector<plot::Figure>& figu
 CLI::Validator bounded(double lo, double hi) {
   return CLI::Validator(
       [lo, hi](std::string& text) -> std::string {
-        char* end = nullptr;
-        const double x = std::strtod(text.c_str(), &end);
-        if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(x) || x < lo ||
-            x > hi) {
+        const auto x = limits::parse_finite(text);
+        if (!x || *x < lo || *x > hi) {
           return fmt::format("'{}' is not a number from {} to {}", text, lo, hi);
         }
         return "";

@@ -45,6 +45,20 @@ std::string trim(const std::string& s) {
 
 bool has_interpolation(const std::string& s) { return s.find("${") != std::string::npos; }
 
+// Calls visit(node) for `root` and every node below it, without recursion (a tree may be deep);
+// stops early when visit returns false.
+template <class Visit>
+void for_each_node(const Node& root, Visit visit) {
+  std::vector<const Node*> todo{&root};
+  while (!todo.empty()) {
+    const Node* x = todo.back();
+    todo.pop_back();
+    if (!visit(*x)) return;
+    for (const auto& c : x->list) todo.push_back(c.get());
+    for (const auto& [k, v] : x->map) todo.push_back(v.get());
+  }
+}
+
 // A value as OmegaConf puts it inside a string: Python's str() (True/False, 3.0, None).
 std::string string_form(const Node& n) {
   switch (n.kind) {
@@ -363,21 +377,17 @@ class Resolver {
   // `c: [${b}, ${b}]`, ... doubles the tree with every key. The walk stops at the limit, so
   // its own cost is bounded too.
   void charge(const Node& n, const Location& loc, const Path& path) {
-    std::vector<const Node*> todo{&n};
-    while (!todo.empty()) {
-      const Node* x = todo.back();
-      todo.pop_back();
+    for_each_node(n, [&](const Node& x) {
       ++nodes_;
-      bytes_ += x->s.size();
+      bytes_ += x.s.size();
       if (nodes_ > limits::kPresetNodes || bytes_ > limits::kPresetTextBytes) {
         throw ConfigError(
             loc, fmt::format("{}: interpolations copy more than {} values or {} MiB "
                              "of text (the preset limit)",
                              join(path), limits::kPresetNodes, limits::kPresetTextBytes >> 20));
       }
-      for (const auto& c : x->list) todo.push_back(c.get());
-      for (const auto& [k, v] : x->map) todo.push_back(v.get());
-    }
+      return true;
+    });
   }
 
   NodePtr root_;
@@ -433,14 +443,13 @@ Override parse_override(const std::string& text, bool multirun) {
       }
       const auto number = [&](const std::string& a) {
         const std::string t = trim(a);
-        char* end = nullptr;
-        const double x = t.empty() ? NAN : std::strtod(t.c_str(), &end);
-        if (t.empty() || end != t.c_str() + t.size() || !std::isfinite(x)) {
+        const auto x = limits::parse_finite(t);
+        if (!x) {
           throw ConfigError(loc, fmt::format("override '{}': range() takes finite numbers, not "
                                              "'{}'",
                                              text, t));
         }
-        return x;
+        return *x;
       };
       const double start = number(args[0]), stop = number(args[1]);
       const double step = args.size() == 3 ? number(args[2]) : 1.0;
@@ -565,14 +574,7 @@ std::vector<Variant> expand_sweeps(const NodePtr& root, const std::vector<Overri
   }
   if (variants > 1) {
     std::size_t nodes = 0;
-    std::vector<const Node*> todo{base.get()};
-    while (!todo.empty()) {
-      const Node* x = todo.back();
-      todo.pop_back();
-      ++nodes;
-      for (const auto& c : x->list) todo.push_back(c.get());
-      for (const auto& [k, v] : x->map) todo.push_back(v.get());
-    }
+    for_each_node(*base, [&](const Node&) { return ++nodes <= 20 * limits::kPresetNodes; });
     if (variants * nodes > 20 * limits::kPresetNodes) {
       throw ConfigError(base->loc, fmt::format("the sweep would build {} copies of a preset of {} "
                                                "values (more than {} in all, the sweep limit)",

@@ -16,6 +16,22 @@
 
 namespace codecbench {
 
+namespace {
+
+// Writes all of `text` to `fd`; 0, or the errno of the write that failed.
+int write_all(int fd, const std::string& text) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    done += static_cast<std::size_t>(n);
+  }
+  return 0;
+}
+
+}  // namespace
+
 std::string file_kind(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return "nothing";
@@ -114,18 +130,9 @@ void write_file_atomically(const std::string& path, const std::string& text) {
     if (fd < 0) {
       throw InputError(fmt::format("{}: cannot open for writing ({})", path, std::strerror(errno)));
     }
-    std::size_t done = 0;
-    while (done < text.size()) {
-      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        const int err = errno;
-        ::close(fd);
-        throw InputError(fmt::format("{}: write failed ({})", path, std::strerror(err)));
-      }
-      done += static_cast<std::size_t>(n);
-    }
+    const int err = write_all(fd, text);
     ::close(fd);
+    if (err != 0) throw InputError(fmt::format("{}: write failed ({})", path, std::strerror(err)));
     return;
   }
   const std::filesystem::path target(path);
@@ -135,17 +142,7 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   if (fd < 0) {
     throw InputError(fmt::format("{}: cannot open for writing ({})", path, std::strerror(errno)));
   }
-  std::size_t done = 0;
-  int err = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      err = errno;
-      break;
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  int err = write_all(fd, text);
   if (::close(fd) != 0 && err == 0) err = errno;
   if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
   if (err != 0) {

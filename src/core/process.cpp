@@ -91,13 +91,13 @@ std::string start_ticks(const std::string& pid) {
   return "";
 }
 
+}  // namespace
+
 std::string host_name() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) return "?";
   return host;
 }
-
-}  // namespace
 
 std::string process_token() {
   const std::string pid = std::to_string(getpid());

@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "codecbench/error.hpp"
+#include "codecbench/limits.hpp"
 
 namespace codecbench {
 
@@ -323,14 +324,12 @@ std::vector<RdSample> parse_points_csv(const std::string& text, const std::strin
     if (line.empty() || line == "\r") continue;
     const auto cells = split_csv_line(line);
     const auto number = [&](std::size_t col) {
-      const std::string cell = col < cells.size() ? cells[col] : std::string();
-      char* end = nullptr;
-      const double x = cell.empty() ? NAN : std::strtod(cell.c_str(), &end);
-      if (cell.empty() || end != cell.c_str() + cell.size() || !std::isfinite(x)) {
+      const auto x = limits::parse_finite(col < cells.size() ? cells[col] : std::string());
+      if (!x) {
         throw InputError(fmt::format("{}:{}: expected curve,bitrate,quality with finite numbers",
                                      path, line_no));
       }
-      return x;
+      return *x;
     };
     const std::size_t width = std::max({c_curve, c_rate, c_quality, c_input.value_or(0)});
     if (cells.size() <= width) {

@@ -16,6 +16,7 @@
 
 #include "codecbench/error.hpp"
 #include "codecbench/files.hpp"
+#include "codecbench/process.hpp"
 #include "codecbench/version.hpp"
 
 namespace codecbench {
@@ -107,9 +108,7 @@ std::optional<RunStatus> parse_run_status(const std::string& text) {
 
 MachineInfo MachineInfo::this_machine() {
   MachineInfo m;
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  m.host = host;
+  m.host = host_name();
   m.cpu_model = read_cpu_model();
   m.physical_cores = count_physical_cores();
   m.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
