@@ -21,7 +21,7 @@ ProcessOutput run_process(const std::vector<std::string>& argv);
 std::string first_line(std::string text);
 
 /// This machine's host name ("?" when it cannot be read).
-std::string host_name();
+std::string this_host_name();
 
 /// This process as a token that outlives it: "HOST BOOT_ID PID START_TICKS" (start time from
 /// /proc/self/stat, so a reused pid is not mistaken for this process).

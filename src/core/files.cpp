@@ -19,7 +19,7 @@ namespace codecbench {
 namespace {
 
 // Writes all of `text` to `fd`; 0, or the errno of the write that failed.
-int write_all(int fd, const std::string& text) {
+int write_fully(int fd, const std::string& text) {
   std::size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
@@ -130,7 +130,7 @@ void write_file_atomically(const std::string& path, const std::string& text) {
     if (fd < 0) {
       throw InputError(fmt::format("{}: cannot open for writing ({})", path, std::strerror(errno)));
     }
-    const int err = write_all(fd, text);
+    const int err = write_fully(fd, text);
     ::close(fd);
     if (err != 0) throw InputError(fmt::format("{}: write failed ({})", path, std::strerror(err)));
     return;
@@ -142,7 +142,7 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   if (fd < 0) {
     throw InputError(fmt::format("{}: cannot open for writing ({})", path, std::strerror(errno)));
   }
-  int err = write_all(fd, text);
+  int err = write_fully(fd, text);
   if (::close(fd) != 0 && err == 0) err = errno;
   if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
   if (err != 0) {

@@ -93,7 +93,7 @@ std::string start_ticks(const std::string& pid) {
 
 }  // namespace
 
-std::string host_name() {
+std::string this_host_name() {
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) return "?";
   return host;
@@ -105,14 +105,14 @@ std::string process_token() {
   if (boot.empty()) boot = "-";
   std::string ticks = start_ticks(pid);
   if (ticks.empty()) ticks = "-";
-  return fmt::format("{} {} {} {}", host_name(), boot, pid, ticks);
+  return fmt::format("{} {} {} {}", this_host_name(), boot, pid, ticks);
 }
 
 ProcessState process_state(const std::string& token) {
   std::istringstream in(token);
   std::string host, boot, pid, ticks;
   if (!(in >> host >> boot >> pid >> ticks)) return ProcessState::kUnknown;
-  if (host != host_name() || pid.find_first_not_of("0123456789") != std::string::npos)
+  if (host != this_host_name() || pid.find_first_not_of("0123456789") != std::string::npos)
     return ProcessState::kUnknown;
   if (boot != "-" && boot != read_first_line("/proc/sys/kernel/random/boot_id"))
     return ProcessState::kGone;

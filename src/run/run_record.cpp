@@ -108,7 +108,7 @@ std::optional<RunStatus> parse_run_status(const std::string& text) {
 
 MachineInfo MachineInfo::this_machine() {
   MachineInfo m;
-  m.host = host_name();
+  m.host = this_host_name();
   m.cpu_model = read_cpu_model();
   m.physical_cores = count_physical_cores();
   m.logical_cores = static_cast<int>(std::thread::hardware_concurrency());
