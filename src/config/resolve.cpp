@@ -24,15 +24,36 @@ std::string join(const Path& p) {
   return out.empty() ? "<root>" : out;
 }
 
+// Splits a key into its parts: `a.b.1` and, as OmegaConf also accepts, `a.b[1]` and
+// `a[1][2].c`. A malformed key (`a..b`, `a[1`, `a[]`) yields an empty part, which callers refuse.
 Path split_path(const std::string& s) {
   Path out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const auto dot = s.find('.', start);
-    out.push_back(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
+  std::string part;
+  bool after_bracket = false;  // `a[1].b`: the dot after ']' starts no empty part
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '.') {
+      if (!after_bracket) out.push_back(part);
+      part.clear();
+      after_bracket = false;
+    } else if (c == '[') {
+      if (!after_bracket) out.push_back(part);
+      const auto close = s.find(']', i + 1);
+      if (close == std::string::npos) {
+        out.push_back("");
+        return out;
+      }
+      out.push_back(s.substr(i + 1, close - i - 1));
+      part.clear();
+      i = close;
+      after_bracket = true;
+      if (i + 1 < s.size() && s[i + 1] != '.' && s[i + 1] != '[') out.push_back("");
+    } else {
+      after_bracket = false;
+      part += c;
+    }
   }
+  if (!after_bracket) out.push_back(part);
   return out;
 }
 

@@ -35,6 +35,14 @@ vars:
   which: root
   nested: ${paths.${vars.which}}
   escaped: \${not.this}
+  rates: [100, 200, [7, 8], {k: v}]
+  index_dot: ${vars.rates.1}
+  index_bracket: ${vars.rates[1]}
+  index_nested: ${vars.rates[2][1]}
+  index_then_key: ${vars.rates[3].k}
+  index_dot_key: ${vars.rates.3.k}
+  index_relative: ${.rates[0]}
+  index_in_text: "r${vars.rates[1]}-${vars.rates.2.0}"
 inputs: [lavfi:testsrc2=duration=1]
 encoders: {x: {codec: mpeg4}}
 """

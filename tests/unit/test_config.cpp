@@ -87,6 +87,29 @@ TEST_CASE("resolvers: oc.env with and without default, oc.select, now") {
   CHECK(err.find("test.yaml:1") == 0);
 }
 
+TEST_CASE("list elements by index: ${a.1} and ${a[1]}, as OmegaConf accepts both") {
+  const NodePtr r = resolved(
+      "v:\n  rates: [100, 200, [7, 8], {k: x}]\n  dot: ${v.rates.1}\n  br: ${v.rates[1]}\n"
+      "  nested: ${v.rates[2][1]}\n  key: ${v.rates[3].k}\n  rel: ${.rates[0]}\n"
+      "  text: 'r${v.rates[1]}'\n");
+  CHECK(select(r, "v.dot")->i == 200);
+  CHECK(select(r, "v.br")->kind == Node::Kind::kInt);
+  CHECK(select(r, "v.br")->i == 200);
+  CHECK(select(r, "v.nested")->i == 8);
+  CHECK(str(r, "v.key") == "x");
+  CHECK(select(r, "v.rel")->i == 100);
+  CHECK(str(r, "v.text") == "r200");
+  for (const char* bad : {"v.rates[1", "v.rates[]", "v.rates[1]x", "v..rates"}) {
+    CHECK_MESSAGE(error_of([&] {
+                    resolved(std::string("v: {rates: [1]}\nx: ${") + bad + "}\n");
+                  }).find("malformed key") != std::string::npos,
+                  bad);
+  }
+  CHECK(error_of([] {
+          resolved("v: {rates: [1]}\nx: ${v.rates[9]}\n");
+        }).find("points to a missing key") != std::string::npos);
+}
+
 TEST_CASE("broken interpolations: missing key, cycle, unknown resolver, text with a map") {
   CHECK(error_of([] {
           resolved("a: 1\nb: ${nope.x}\n");
