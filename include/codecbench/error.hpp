@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace codecbench {
 
@@ -19,6 +21,9 @@ enum class ExitCode : int {
   kRegression = 6,    ///< `compare` found a regression (for gating CI)
   kInterrupted = 130  ///< stopped by SIGINT; finished results were kept
 };
+
+/// Every exit code with its meaning, in the words of docs/cli.md (for the man page).
+std::vector<std::pair<int, std::string>> exit_code_meanings();
 
 /// Base class of every codecbench exception; carries the exit code it maps to.
 class Error : public std::runtime_error {

@@ -41,6 +41,10 @@ inline constexpr int kProbeJobs = 256;
 inline constexpr std::size_t kDataFileBytes = std::size_t{256} << 20;
 /// Longest `--grep` pattern (characters).
 inline constexpr std::size_t kPatternChars = 1000;
+/// Most files `codecbench presets` looks at in one folder of the search path.
+inline constexpr std::size_t kPresetListFiles = 1000;
+/// Bytes of a preset read to find its description when listing.
+inline constexpr std::size_t kPresetListHeadBytes = 64 * 1024;
 
 /// The number the whole of `text` spells (strtod's grammar), when it is finite; nullopt for "",
 /// "1x", "nan", "inf" and values beyond double (1e999). Every numeric input from a user (an

@@ -29,6 +29,8 @@ void register_run(CLI::App& app, CommandRunner& runner);
 void register_sweep(CLI::App& app, CommandRunner& runner);
 /// Registers `bdrate`.
 void register_bdrate(CLI::App& app, CommandRunner& runner);
+/// Registers `presets` and `presets show`.
+void register_presets(CLI::App& app, CommandRunner& runner);
 /// Registers `runs` and `compare`.
 void register_store_commands(CLI::App& app, CommandRunner& runner);
 

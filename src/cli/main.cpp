@@ -16,6 +16,7 @@
 #include "codecbench/log.hpp"
 #include "codecbench/version.hpp"
 #include "commands.hpp"
+#include "shell_help.hpp"
 
 namespace {
 
@@ -76,6 +77,8 @@ int main(int argc, char** argv) {
   codecbench::cli::register_sweep(app, runner);
   codecbench::cli::register_bdrate(app, runner);
   codecbench::cli::register_store_commands(app, runner);
+  codecbench::cli::register_presets(app, runner);
+  codecbench::cli::register_shell_help(app, runner);
 
   try {
     app.parse(argc, argv);

@@ -34,6 +34,11 @@ struct OutputOptions {
   [[nodiscard]] bool text_on_stdout() const;
 };
 
+/// Help text of every command's PRESET argument.
+inline constexpr const char* kPresetHelp =
+    "Preset: a file (presets/quick.yaml) or a name looked up on the preset path (quick; "
+    "`codecbench presets` lists them)";
+
 /// Adds every exporter's flag (--json, --jsonl, --csv, --markdown [FILE]) and --quiet.
 void add_output_options(CLI::App* app, OutputOptions& out);
 

@@ -19,6 +19,7 @@
 #include "codecbench/merge.hpp"
 #include "codecbench/mpi_run.hpp"
 #include "codecbench/preset.hpp"
+#include "codecbench/preset_path.hpp"
 #include "codecbench/shard.hpp"
 #include "codecbench/sink.hpp"
 #include "codecbench/slurm.hpp"
@@ -305,7 +306,7 @@ void register_run(CLI::App& app, CommandRunner& runner) {
   auto s = std::make_shared<RunSettings>();
   auto* cmd = app.add_subcommand(
       "run", "Run a batch described by a YAML preset (OmegaConf/Hydra semantics)");
-  cmd->add_option("PRESET", s->preset, "Preset file, e.g. presets/quick.yaml")->required();
+  cmd->add_option("PRESET", s->preset, kPresetHelp)->required();
   cmd->add_option("OVERRIDES", s->overrides, "Overrides: key=value, +key=value, ++key=value, ~key");
   cmd->add_flag("-m,--multirun", s->multirun,
                 "Sweep: key=a,b,c and range(start,stop[,step]) expand to jobs");
@@ -339,12 +340,17 @@ void register_run(CLI::App& app, CommandRunner& runner) {
                   "Also stream every job as JSON Lines to FILE as it finishes (- for stdout)")
       ->type_name("FILE");
   add_output_options(cmd, s->out);
-  cmd->callback([s, &runner] { runner = [s] { return run(*s); }; });
+  cmd->callback([s, &runner] {
+    runner = [s] {
+      s->preset = find_preset(s->preset);
+      return run(*s);
+    };
+  });
 
   auto sl = std::make_shared<SlurmSettings>();
   auto* scmd = app.add_subcommand(
       "slurm", "Run a preset as a Slurm job array (a shard per task) with a merge job after it");
-  scmd->add_option("PRESET", sl->run.preset, "Preset file")->required();
+  scmd->add_option("PRESET", sl->run.preset, kPresetHelp)->required();
   scmd->add_option("OVERRIDES", sl->run.overrides, "Overrides as for run");
   scmd->add_option("--shards", sl->shards, "Array tasks (default: 8, at most one per job)")
       ->check(bounded(1, kMaxShards));
@@ -361,15 +367,25 @@ void register_run(CLI::App& app, CommandRunner& runner) {
                    "A further #SBATCH line, e.g. --sbatch-arg=--qos=short (repeatable)");
   scmd->add_flag("--submit", sl->submit, "Submit both jobs with sbatch and print their ids");
   add_output_options(scmd, sl->run.out);
-  scmd->callback([sl, &runner] { runner = [sl] { return slurm(*sl); }; });
+  scmd->callback([sl, &runner] {
+    runner = [sl] {
+      sl->run.preset = find_preset(sl->run.preset);
+      return slurm(*sl);
+    };
+  });
 
   auto c = std::make_shared<RunSettings>();
   auto* cfg =
       app.add_subcommand("config", "Print the fully resolved preset as YAML (Hydra's --cfg job)");
-  cfg->add_option("PRESET", c->preset, "Preset file")->required();
+  cfg->add_option("PRESET", c->preset, kPresetHelp)->required();
   cfg->add_option("OVERRIDES", c->overrides, "Overrides as for run");
   cfg->add_flag("-m,--multirun", c->multirun, "Print every variant of the sweep");
-  cfg->callback([c, &runner] { runner = [c] { return print_config(*c); }; });
+  cfg->callback([c, &runner] {
+    runner = [c] {
+      c->preset = find_preset(c->preset);
+      return print_config(*c);
+    };
+  });
 }
 
 }  // namespace codecbench::cli

@@ -15,6 +15,7 @@
 #include "codecbench/mpi_run.hpp"
 #include "codecbench/plot.hpp"
 #include "codecbench/preset.hpp"
+#include "codecbench/preset_path.hpp"
 #include "codecbench/process.hpp"
 #include "codecbench/report.hpp"
 #include "codecbench/run_record.hpp"
@@ -201,7 +202,7 @@ void register_sweep(CLI::App& app, CommandRunner& runner) {
   auto s = std::make_shared<SweepSettings>();
   auto* cmd = app.add_subcommand(
       "sweep", "Thread-scaling sweep of a preset: speedup, efficiency, Amdahl/Gustafson fits");
-  cmd->add_option("PRESET", s->preset, "Preset file")->required();
+  cmd->add_option("PRESET", s->preset, kPresetHelp)->required();
   cmd->add_option("OVERRIDES", s->overrides, "Overrides as for run");
   cmd->add_option("--threads", s->counts, "N values, e.g. 1,2,4,8 (grid: the thread budgets)")
       ->capture_default_str();
@@ -225,7 +226,12 @@ void register_sweep(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--store", s->store, "Results store (default: the preset's output.store)");
   cmd->add_flag("--no-store", s->no_store, "Do not record the sweep in the store");
   add_output_options(cmd, s->out);
-  cmd->callback([s, &runner] { runner = [s] { return run(*s); }; });
+  cmd->callback([s, &runner] {
+    runner = [s] {
+      s->preset = find_preset(s->preset);
+      return run(*s);
+    };
+  });
 }
 
 }  // namespace codecbench::cli

@@ -340,9 +340,18 @@ class Resolver {
                                : std::filesystem::current_path(ec);
       return Node::string(dir.lexically_normal().string(), loc);
     }
+    if (name == "cwd") {
+      // The folder codecbench was started in, absolute (Hydra's ${hydra:runtime.cwd}).
+      if (!args.empty() && !(args.size() == 1 && trim(args[0]).empty())) {
+        throw ConfigError(loc, fmt::format("{}: cwd takes no argument", join(path)));
+      }
+      std::error_code ec;
+      return Node::string(std::filesystem::current_path(ec).lexically_normal().string(), loc);
+    }
     throw ConfigError(
-        loc, fmt::format("{}: unknown resolver '{}' (known: oc.env, oc.select, now, preset_dir)",
-                         join(path), name));
+        loc,
+        fmt::format("{}: unknown resolver '{}' (known: oc.env, oc.select, now, preset_dir, cwd)",
+                    join(path), name));
   }
 
   // Finds KEY (absolute a.b.c, or relative .x / ..x from the node at `from`), resolving what it

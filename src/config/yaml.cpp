@@ -16,6 +16,7 @@
 
 #include "codecbench/config.hpp"
 #include "codecbench/limits.hpp"
+#include "codecbench/preset_path.hpp"
 
 namespace codecbench::config {
 
@@ -367,34 +368,21 @@ std::string read_file(const std::string& path, const Location& from) {
 }
 
 // Whether a defaults entry stays where presets live: under the folder of the preset named on
-// the command line, or under a folder of $CODECBENCH_PRESET_PATH (colon-separated). A shared
-// preset must not pull in /etc/passwd or ../../somebody-else's file; one that really must says
-// so with CODECBENCH_ALLOW_OUTSIDE_DEFAULTS=1.
+// the command line, or under a folder of the preset search path (preset_path.hpp) other than
+// the current folder. A shared preset must not pull in /etc/passwd or ../../somebody-else's
+// file; one that really must says so with CODECBENCH_ALLOW_OUTSIDE_DEFAULTS=1.
 bool inside_preset_folders(const std::filesystem::path& file, const std::filesystem::path& root) {
   const char* allow = std::getenv("CODECBENCH_ALLOW_OUTSIDE_DEFAULTS");
   if (allow != nullptr && std::string(allow) == "1") return true;
   std::error_code ec;
   const auto canonical = std::filesystem::weakly_canonical(file, ec);
   if (ec) return false;
-  auto under = [&](const std::filesystem::path& dir) {
-    std::error_code e;
-    const auto d = std::filesystem::weakly_canonical(dir, e);
-    if (e || d.empty()) return false;
+  const auto d = std::filesystem::weakly_canonical(root, ec);
+  if (!ec && !d.empty()) {
     const auto rel = canonical.lexically_relative(d);
-    return !rel.empty() && *rel.begin() != "..";
-  };
-  if (under(root)) return true;
-  if (const char* path = std::getenv("CODECBENCH_PRESET_PATH")) {
-    std::string all = path;
-    for (std::size_t start = 0; start <= all.size();) {
-      const auto colon = all.find(':', start);
-      const std::string dir = all.substr(start, colon == std::string::npos ? colon : colon - start);
-      if (!dir.empty() && under(dir)) return true;
-      if (colon == std::string::npos) break;
-      start = colon + 1;
-    }
+    if (!rel.empty() && *rel.begin() != "..") return true;
   }
-  return false;
+  return inside_preset_search_path(canonical);
 }
 
 NodePtr compose(const std::string& path, const Location& from, std::vector<std::string>& chain) {
@@ -440,8 +428,10 @@ NodePtr compose(const std::string& path, const Location& from, std::vector<std::
     } else {
       throw ConfigError(entry->loc, "defaults entries are NAME, GROUP: OPTION or _self_");
     }
-    std::filesystem::path p = dir / file;
-    if (p.extension() != ".yaml" && p.extension() != ".yml") p += ".yaml";
+    std::filesystem::path entry_file = file;
+    if (entry_file.extension() != ".yaml" && entry_file.extension() != ".yml")
+      entry_file += ".yaml";
+    const std::filesystem::path p = find_defaults_entry(dir, entry_file.string());
     const std::filesystem::path root = std::filesystem::path(chain.front()).parent_path();
     if (!inside_preset_folders(p, root)) {
       throw ConfigError(entry->loc,

@@ -7,6 +7,25 @@ namespace codecbench {
 FFmpegError::FFmpegError(int averror, const std::string& message)
     : Error(message + ": " + av::error_string(averror), ExitCode::kCodec), averror_(averror) {}
 
+std::vector<std::pair<int, std::string>> exit_code_meanings() {
+  return {
+      {static_cast<int>(ExitCode::kOk), "success"},
+      {static_cast<int>(ExitCode::kFailure), "unexpected internal failure"},
+      {static_cast<int>(ExitCode::kUsage),
+       "usage error: unknown option or subcommand, bad option value, unknown codec name"},
+      {static_cast<int>(ExitCode::kInput),
+       "input error: a file, preset or source cannot be read or used; an output file cannot be "
+       "written"},
+      {static_cast<int>(ExitCode::kCodec),
+       "FFmpeg refused an operation (the message carries FFmpeg's own error text)"},
+      {static_cast<int>(ExitCode::kJobsFailed), "a batch finished but some of its jobs failed"},
+      {static_cast<int>(ExitCode::kRegression),
+       "compare found a regression (slower with significance, larger, or lower quality)"},
+      {static_cast<int>(ExitCode::kInterrupted),
+       "interrupted by SIGINT; finished results were kept"},
+  };
+}
+
 std::string one_line(const std::string& message) {
   std::string out;
   out.reserve(message.size());
