@@ -85,6 +85,10 @@ struct BatchJob {
   JobSpec spec;               ///< what run_job() gets
 };
 
+/// Cores a run of the preset keeps busy at once: jobs x threads (threads 0, FFmpeg's auto,
+/// counts as every core), at most `logical_cores`.
+int cores_wanted(const Preset& preset, int logical_cores);
+
 /// Expands inputs x encoders x option axes into jobs, in a stable order, with their keys.
 /// Throws InputError when an input file cannot be read (its fingerprint is part of the key).
 std::vector<BatchJob> expand_jobs(const Preset& preset);

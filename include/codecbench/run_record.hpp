@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "codecbench/machine.hpp"
+
 namespace codecbench {
 
 /// Version of the run document; docs/json.md lists the changes.
@@ -50,6 +52,9 @@ struct MachineInfo {
   std::string tool_version;    ///< codecbench
   std::string git_revision;    ///< of the codecbench build
   std::string ffmpeg_version;  ///< libavcodec's
+  /// Frequency policy, SMT, load, memory, VM/container when it ran (machine.hpp); empty in
+  /// records written before version 0.2.
+  MachineConditions conditions;
 
   /// This machine and this build.
   static MachineInfo this_machine();

@@ -22,7 +22,7 @@ struct sqlite3;
 namespace codecbench {
 
 /// Current schema version of the store.
-inline constexpr int kStoreSchemaVersion = 4;
+inline constexpr int kStoreSchemaVersion = 5;
 
 /// One row of the runs table, for listings.
 struct RunRow {

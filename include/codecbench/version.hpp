@@ -20,6 +20,7 @@ struct VersionInfo {
   std::string git_revision;               ///< `git describe` at build time, or "unknown"
   std::string ffmpeg;                     ///< av_version_info(), e.g. "5.1.8-0+deb12u1"
   std::vector<LibraryVersion> libraries;  ///< libavcodec, libavformat, ... in that order
+  std::string ffmpeg_configuration;       ///< avcodec_configuration(): FFmpeg's ./configure line
 };
 
 /// Collects the version information (cheap; no side effects).

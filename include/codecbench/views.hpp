@@ -9,8 +9,10 @@
 
 #include "codecbench/compare.hpp"
 #include "codecbench/export.hpp"
+#include "codecbench/probe.hpp"
 #include "codecbench/run_record.hpp"
 #include "codecbench/store.hpp"
+#include "codecbench/version.hpp"
 
 namespace codecbench {
 
@@ -25,5 +27,12 @@ View runs_view(const std::vector<RunRow>& runs);
 
 /// A comparison of run B against run A (named `a` and `b`).
 View comparison_view(const Comparison& c, const std::string& a, const std::string& b);
+
+/// `codecbench doctor`: the machine and its conditions (machine.hpp), each noise source found
+/// with its fix, the FFmpeg libraries and their build configuration, and which encoders work
+/// here (`probes`; none when not probed). The table is one fact per row; the warnings are its
+/// notes.
+View doctor_view(const MachineInfo& machine, const std::vector<MachineWarning>& warnings,
+                 const VersionInfo& version, const std::vector<ProbeResult>* probes);
 
 }  // namespace codecbench

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "codecbench/bdrate.hpp"
+#include "codecbench/run_record.hpp"
 
 namespace codecbench::cli {
 
@@ -31,6 +32,11 @@ void register_sweep(CLI::App& app, CommandRunner& runner);
 void register_bdrate(CLI::App& app, CommandRunner& runner);
 /// Registers `presets` and `presets show`.
 void register_presets(CLI::App& app, CommandRunner& runner);
+/// Registers `doctor`.
+void register_doctor(CLI::App& app, CommandRunner& runner);
+/// Prints on stderr each noise source of the machine for a run that keeps `cores_wanted` cores
+/// busy, unless quiet or $CODECBENCH_MACHINE_WARNINGS is 0.
+void warn_about_machine(const MachineInfo& machine, int cores_wanted, bool quiet);
 /// Registers `runs` and `compare`.
 void register_store_commands(CLI::App& app, CommandRunner& runner);
 

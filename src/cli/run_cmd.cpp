@@ -175,6 +175,10 @@ int run(const RunSettings& s) {
   for (const auto& j : l.jobs) header.planned_keys.push_back(j.key);
   header.started = now_iso8601();
   header.machine = MachineInfo::this_machine();
+  if (!(mpi && mpi->size() > 1)) {
+    warn_about_machine(header.machine, cores_wanted(first, header.machine.logical_cores),
+                       s.out.quiet);
+  }
   header.preset_name = first.name;
   header.preset_path = s.preset;
   header.preset_yaml = l.yaml;

@@ -161,6 +161,8 @@ int run(const SweepSettings& s) {
   spec.warmup = s.warmup;
   const PresetBundle b = load_bundle(s.preset, s.overrides, false);
   check_jobs(b.jobs);
+  const MachineInfo here = MachineInfo::this_machine();
+  warn_about_machine(here, here.logical_cores, s.out.quiet);  // a sweep goes up to every core
   const SweepResult r = run_sweep(b.jobs, spec, [&](const std::string& line) {
     if (!s.out.quiet) std::fprintf(stderr, "%s\n", line.c_str());
   });
@@ -170,7 +172,7 @@ int run(const SweepSettings& s) {
     RunRecord info;
     info.uuid = new_uuid();
     info.started = now_iso8601();
-    info.machine = MachineInfo::this_machine();
+    info.machine = here;
     info.preset_name = b.variants.front().name;
     info.preset_path = s.preset;
     info.preset_yaml = b.yaml;

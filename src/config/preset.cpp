@@ -465,4 +465,10 @@ PresetBundle load_bundle(const std::string& path, const std::vector<std::string>
   return b;
 }
 
+int cores_wanted(const Preset& preset, int logical_cores) {
+  const long per_job = preset.threads <= 0 ? logical_cores : preset.threads;
+  const long all = std::max(1L, static_cast<long>(preset.jobs)) * per_job;
+  return static_cast<int>(std::clamp(all, 1L, static_cast<long>(std::max(1, logical_cores))));
+}
+
 }  // namespace codecbench

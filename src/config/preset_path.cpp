@@ -221,7 +221,7 @@ View presets_view(const std::vector<PresetListing>& presets,
     v.notes.push_back(
         fmt::format("search path: {} ({}{})", f.dir.string(), f.origin, exists ? "" : ", absent"));
   }
-  v.document = {{"presets", list}, {"search_path", folders}};
+  v.document = {{"schema_version", 1}, {"presets", list}, {"search_path", folders}};
   v.records = list.get<std::vector<nlohmann::json>>();
   v.columns = {"name", "origin", "description", "path", "shadowed_by"};
   return v;

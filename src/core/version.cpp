@@ -29,6 +29,7 @@ VersionInfo version_info() {
       {"libswresample", version_text(LIBSWRESAMPLE_VERSION_INT),
        version_text(swresample_version())},
   };
+  info.ffmpeg_configuration = avcodec_configuration();
   return info;
 }
 

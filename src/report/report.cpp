@@ -414,6 +414,7 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
   meta("host", m.host);
   meta("CPU", fmt::format("{} ({} physical / {} logical cores)", m.cpu_model, m.physical_cores,
                           m.logical_cores));
+  if (const std::string c = conditions_text(m.conditions); !c.empty()) meta("conditions", c);
   meta("codecbench", fmt::format("{} (git {})", m.tool_version, m.git_revision));
   meta("FFmpeg", m.ffmpeg_version);
   meta("charts", report_charting());

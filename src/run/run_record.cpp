@@ -116,6 +116,7 @@ MachineInfo MachineInfo::this_machine() {
   m.tool_version = v.tool;
   m.git_revision = v.git_revision;
   m.ffmpeg_version = v.ffmpeg;
+  m.conditions = read_machine_conditions();
   return m;
 }
 
@@ -182,6 +183,7 @@ void to_json(nlohmann::json& j, const MachineInfo& m) {
        {"codecbench", m.tool_version},
        {"git_revision", m.git_revision},
        {"ffmpeg", m.ffmpeg_version}};
+  if (!m.conditions.empty()) j["conditions"] = m.conditions;
 }
 
 void from_json(const nlohmann::json& j, MachineInfo& m) {
@@ -192,6 +194,7 @@ void from_json(const nlohmann::json& j, MachineInfo& m) {
   m.tool_version = j.value("codecbench", "");
   m.git_revision = j.value("git_revision", "");
   m.ffmpeg_version = j.value("ffmpeg", "");
+  if (j.contains("conditions")) m.conditions = j["conditions"].get<MachineConditions>();
 }
 
 void to_json(nlohmann::json& j, const TimingStats& t) {

@@ -91,6 +91,11 @@ CREATE UNIQUE INDEX runs_by_uuid ON runs(uuid);
     R"sql(
 ALTER TABLE runs ADD COLUMN owner TEXT;
 )sql",
+    // 5: the conditions the run was launched under (governor, boost, SMT, load, memory,
+    // VM/container: machine.hpp) as JSON; jobs carry them in their record_json.
+    R"sql(
+ALTER TABLE runs ADD COLUMN conditions_json TEXT;
+)sql",
 };
 
 constexpr off_t kReserveBytes = 64 * 1024;
@@ -300,7 +305,8 @@ void ResultStore::begin_run(RunRecord& r) {
               "INSERT INTO runs (uuid, started, status, preset_name, preset_path, preset_yaml, "
               "preset_hash, host, cpu_model, physical_cores, logical_cores, tool_version, "
               "git_revision, ffmpeg_version, jobs_total, jobs_failed, shard, planned_keys, "
-              "owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)");
+              "owner, conditions_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, "
+              "?, ?, ?)");
   const MachineInfo& m = r.machine;
   s.bind(1, r.uuid).bind(2, r.started).bind(3, std::string(run_status_name(r.status)));
   s.bind(4, r.preset_name).bind(5, r.preset_path).bind(6, r.preset_yaml).bind(7, r.preset_hash);
@@ -308,6 +314,7 @@ void ResultStore::begin_run(RunRecord& r) {
   s.bind(12, m.tool_version).bind(13, m.git_revision).bind(14, m.ffmpeg_version);
   s.bind(15, r.jobs_total).bind(16, r.shard).bind(17, dump_json(r.planned_keys));
   s.bind(18, process_token());
+  if (!m.conditions.empty()) s.bind(19, dump_json(nlohmann::json(m.conditions)));
   s.step();
   r.id = sqlite3_last_insert_rowid(db_);
   take_reserve();
@@ -530,7 +537,7 @@ RunRecord ResultStore::load_run(std::int64_t id) {
                 "IFNULL(physical_cores,0), IFNULL(logical_cores,0), IFNULL(tool_version,''), "
                 "IFNULL(git_revision,''), IFNULL(ffmpeg_version,''), IFNULL(jobs_total,0), "
                 "IFNULL(wall_s, 0), IFNULL(shard, ''), IFNULL(planned_keys, ''), "
-                "IFNULL(owner, '') FROM runs WHERE id = ?");
+                "IFNULL(owner, ''), IFNULL(conditions_json, '') FROM runs WHERE id = ?");
     s.bind(1, id);
     if (!s.step()) throw InputError(fmt::format("{}: no run {}", path_, id));
     r.id = id;
@@ -543,6 +550,8 @@ RunRecord ResultStore::load_run(std::int64_t id) {
     r.preset_yaml = s.text(6);
     r.preset_hash = s.text(7);
     r.machine = machine_at(s, 8);
+    if (const std::string c = s.text(20); !c.empty())
+      r.machine.conditions = nlohmann::json::parse(c).get<MachineConditions>();
     r.jobs_total = static_cast<int>(s.integer(15));
     r.wall_s = s.real(16);
     r.shard = s.text(17);

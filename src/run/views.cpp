@@ -133,4 +133,78 @@ View comparison_view(const Comparison& c, const std::string& a, const std::strin
   return v;
 }
 
+View doctor_view(const MachineInfo& m, const std::vector<MachineWarning>& warnings,
+                 const VersionInfo& version, const std::vector<ProbeResult>* probes) {
+  View v;
+  const MachineConditions& c = m.conditions;
+  auto gib = [](std::uint64_t b) {
+    return fmt::format("{:.1f} GiB", static_cast<double>(b) / (1024.0 * 1024 * 1024));
+  };
+  auto or_unknown = [](const std::string& s) { return s.empty() ? std::string("unknown") : s; };
+  std::string virt = c.hypervisor ? "virtual machine" : "none seen";
+  if (c.hypervisor && !c.vm_product.empty()) virt += " (" + c.vm_product + ")";
+  if (!c.container.empty()) virt += ", container (" + c.container + ")";
+  v.table.header = {"fact", "value"};
+  v.table.rows = {
+      {"host", m.host},
+      {"CPU", m.cpu_model},
+      {"cores", fmt::format("{} physical, {} logical", m.physical_cores, m.logical_cores)},
+      {"SMT", or_unknown(c.smt)},
+      {"frequency governor", c.governor.empty() ? "unknown (no cpufreq)" : c.governor},
+      {"turbo/boost", or_unknown(c.boost)},
+      {"max frequency", c.max_mhz > 0 ? fmt::format("{:.0f} MHz", c.max_mhz) : "unknown"},
+      {"load average", fmt::format("{:.2f} {:.2f} {:.2f}", c.load_average[0], c.load_average[1],
+                                   c.load_average[2])},
+      {"memory",
+       fmt::format("{} available of {}", gib(c.memory_available_bytes), gib(c.memory_total_bytes))},
+      {"virtualisation", virt},
+      {"isolated CPUs", c.isolated_cpus.empty() ? "none" : c.isolated_cpus},
+      {"kernel", c.kernel},
+      {"codecbench", fmt::format("{} (git {})", m.tool_version, m.git_revision)},
+      {"FFmpeg", version.ffmpeg},
+  };
+  for (const auto& lib : version.libraries) {
+    v.table.rows.push_back(
+        {lib.name, fmt::format("{} (built with {})", lib.runtime, lib.compiled)});
+  }
+  nlohmann::json encoders;
+  if (probes != nullptr) {
+    std::vector<std::string> usable;
+    nlohmann::json unusable = nlohmann::json::array();
+    for (const auto& p : *probes) {
+      if (p.usable) {
+        usable.push_back(p.encoder);
+      } else {
+        unusable.push_back({{"encoder", p.encoder}, {"status", p.status}, {"reason", p.reason}});
+      }
+    }
+    v.table.rows.push_back(
+        {"encoders", fmt::format("{} usable of {} probed", usable.size(), probes->size())});
+    encoders = {{"probed", probes->size()}, {"usable", usable}, {"unusable", unusable}};
+  } else {
+    v.table.rows.push_back({"encoders", "not probed (--no-probe)"});
+  }
+  v.table.highlight.assign(v.table.rows.size(), false);
+  nlohmann::json warn = nlohmann::json::array();
+  for (const auto& w : warnings) {
+    warn.push_back({{"kind", machine_warning_kind_name(w.kind)}, {"what", w.what}, {"fix", w.fix}});
+    v.notes.push_back(fmt::format("warning: {}; fix: {}", w.what, w.fix));
+  }
+  if (warnings.empty()) v.notes.push_back("no noise source found");
+  nlohmann::json libs = nlohmann::json::array();
+  for (const auto& lib : version.libraries) {
+    libs.push_back({{"name", lib.name}, {"runtime", lib.runtime}, {"compiled", lib.compiled}});
+  }
+  v.document = {{"schema_version", 1},
+                {"machine", m},
+                {"warnings", warn},
+                {"ffmpeg",
+                 {{"version", version.ffmpeg},
+                  {"libraries", libs},
+                  {"configuration", version.ffmpeg_configuration}}},
+                {"encoders", encoders}};
+  records_from_table(v);
+  return v;
+}
+
 }  // namespace codecbench

@@ -50,6 +50,7 @@ def search_path(tmp, env):
     res = run("presets", "--json", cwd=cwd, env=env)
     check(res.returncode == 0, f"presets --json exits 0 ({res.stderr.strip()})")
     doc = json.loads(res.stdout)
+    validate(doc, "presets")
     names = {p["name"]: p for p in doc["presets"]}
     check("quick" in names and names["quick"]["origin"] == "shipped"
           and names["quick"]["path"] == os.path.join(ROOT, "presets", "quick.yaml"),

@@ -83,7 +83,7 @@ def main():
               "each job records the machine it ran on")
         db = sqlite3.connect(store)
         (version,) = db.execute("select version from schema_version").fetchone()
-        check(version == 4, "store schema version 4")
+        check(version == 5, "store schema version 5")
         runs = db.execute("select id, status, jobs_total, preset_hash from runs").fetchall()
         check(len(runs) == 1 and runs[0][1] == "ok", f"one run recorded: {runs}")
         (jobs_ok,) = db.execute("select count(*) from jobs where status = 'ok'").fetchone()

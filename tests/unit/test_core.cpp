@@ -1,8 +1,14 @@
 #include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 #include "codecbench/av.hpp"
 #include "codecbench/error.hpp"
 #include "codecbench/log.hpp"
+#include "codecbench/machine.hpp"
 #include "codecbench/version.hpp"
 
 using namespace codecbench;
@@ -58,4 +64,93 @@ TEST_CASE("version_info reports the FFmpeg libraries actually loaded") {
   CHECK(v.libraries[0].runtime == std::to_string(AV_VERSION_MAJOR(rt)) + "." +
                                       std::to_string(AV_VERSION_MINOR(rt)) + "." +
                                       std::to_string(AV_VERSION_MICRO(rt)));
+}
+
+namespace {
+
+// A folder laid out like /proc and /sys, with the given files.
+struct FakeRoot {
+  std::filesystem::path path;
+  FakeRoot() {
+    char tmpl[] = "/tmp/codecbench-machine-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~FakeRoot() { std::filesystem::remove_all(path); }
+  void write(const std::string& rel, const std::string& text) const {
+    const auto p = path / rel;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+  }
+};
+
+bool has_kind(const std::vector<MachineWarning>& w, MachineWarning::Kind k) {
+  return std::any_of(w.begin(), w.end(), [&](const MachineWarning& x) { return x.kind == k; });
+}
+
+}  // namespace
+
+TEST_CASE("machine conditions are read from /proc and /sys, and each noise source is named") {
+  FakeRoot r;
+  const std::string cpu = "sys/devices/system/cpu/";
+  r.write(cpu + "smt/active", "1\n");
+  r.write(cpu + "smt/control", "on\n");
+  r.write(cpu + "cpu0/cpufreq/scaling_governor", "powersave\n");
+  r.write(cpu + "cpu1/cpufreq/scaling_governor", "performance\n");
+  r.write(cpu + "cpu0/cpufreq/scaling_available_governors", "performance powersave\n");
+  r.write(cpu + "cpu0/cpufreq/cpuinfo_max_freq", "3500000\n");
+  r.write(cpu + "intel_pstate/no_turbo", "0\n");
+  r.write("proc/loadavg", "3.50 2.00 1.00 2/300 1234\n");
+  r.write("proc/meminfo",
+          "MemTotal:       16384000 kB\nMemFree:  100 kB\nMemAvailable:     819200 kB\n");
+  r.write("proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu sse2 hypervisor avx2\n");
+  r.write("proc/sys/kernel/osrelease", "6.1.0-test\n");
+  r.write(".dockerenv", "");
+  const MachineConditions c = read_machine_conditions(r.path.string());
+  CHECK(c.smt == "on");
+  CHECK(c.governor == "performance,powersave");  // two CPUs that differ: both named
+  CHECK(c.boost == "on");                        // no_turbo 0
+  CHECK(c.max_mhz == doctest::Approx(3500));
+  CHECK(c.load_average[0] == doctest::Approx(3.5));
+  CHECK(c.load_average[2] == doctest::Approx(1.0));
+  CHECK(c.memory_total_bytes == 16384000ULL * 1024);
+  CHECK(c.memory_available_bytes == 819200ULL * 1024);
+  CHECK(c.hypervisor);
+  CHECK(c.container == "docker");
+  CHECK(c.kernel == "6.1.0-test");
+
+  const auto w = machine_warnings(c, 4, 1);
+  CHECK(has_kind(w, MachineWarning::Kind::kGovernor));
+  CHECK(has_kind(w, MachineWarning::Kind::kBoost));
+  CHECK(has_kind(w, MachineWarning::Kind::kSmt));
+  CHECK_FALSE(has_kind(w, MachineWarning::Kind::kBusy));  // 4 - 3.5 free >= 1 - 0.5
+  CHECK(has_kind(w, MachineWarning::Kind::kVirtualMachine));
+  CHECK(has_kind(w, MachineWarning::Kind::kMemory));                        // 0.8 GiB free
+  CHECK(has_kind(machine_warnings(c, 4, 2), MachineWarning::Kind::kBusy));  // 0.5 free of 2
+  for (const auto& x : w) CHECK_FALSE(x.fix.empty());
+
+  // A JSON round trip keeps every fact; a record without conditions stays empty.
+  const MachineConditions back = nlohmann::json(c).get<MachineConditions>();
+  CHECK(nlohmann::json(back) == nlohmann::json(c));
+  CHECK(MachineConditions{}.empty());
+  CHECK(conditions_text(c) ==
+        "governor performance,powersave, boost on, SMT on, load 3.50, 0.8 GiB of 15.6 GiB free, "
+        "virtual machine, container (docker)");
+}
+
+TEST_CASE("a quiet machine: performance governor without alternatives, boost off, no warnings") {
+  FakeRoot r;
+  const std::string cpu = "sys/devices/system/cpu/";
+  r.write(cpu + "smt/active", "0\n");
+  r.write(cpu + "cpu0/cpufreq/scaling_governor", "schedutil\n");
+  r.write(cpu + "cpu0/cpufreq/scaling_available_governors", "schedutil\n");  // cannot be set
+  r.write(cpu + "cpufreq/boost", "0\n");
+  r.write("proc/loadavg", "0.05 0.10 0.10 1/100 99\n");
+  r.write("proc/meminfo", "MemTotal: 8000000 kB\nMemAvailable: 7000000 kB\n");
+  r.write("proc/cpuinfo", "flags\t: fpu sse2\n");
+  const MachineConditions c = read_machine_conditions(r.path.string());
+  CHECK(c.smt == "off");
+  CHECK(c.boost == "off");
+  CHECK_FALSE(c.hypervisor);
+  CHECK(c.container.empty());
+  CHECK(machine_warnings(c, 2, 2).empty());
 }

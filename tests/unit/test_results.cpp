@@ -61,7 +61,7 @@ TEST_CASE("a store written by the previous release (schema 2) is migrated and re
   const fs::path copy = tmp.path / "store.sqlite";
   fs::copy_file(kData / "store-v2.sqlite", copy);
   ResultStore store(copy.string());
-  CHECK(store.schema_version() == 4);
+  CHECK(store.schema_version() == 5);
   const auto runs = store.runs();
   REQUIRE(runs.size() == 2);
   CHECK(runs[0].uuid.size() == 36);
