@@ -27,6 +27,7 @@ struct LineChart {
   std::optional<double> shade_from_x;  ///< shade x >= this (e.g. oversubscribed N)
   std::string shade_label;
   bool y_from_zero = true;
+  bool x_log_option = false;  ///< the report offers a log-scale x axis (bitrates of a ladder)
 };
 
 struct HeatMap {
@@ -47,7 +48,15 @@ struct Figure {
   std::string name;  ///< file stem, e.g. "rd-cityCC0-psnr"
   std::string title;
   std::variant<LineChart, BarChart, HeatMap> chart;
+  /// Figures with the same non-empty group are small multiples: the report draws them as
+  /// panels of one grid (the RD curves of one input, one panel per metric).
+  std::string group;
 };
+
+/// The data a figure draws, as CSV with a header row: `series,x,y,note` for a line chart (x and
+/// y named by their axis labels), `label,value` for bars, `x,y,value` for a heat map. Values
+/// are written with 17 significant digits, so they read back exactly.
+std::string figure_csv(const Figure& figure);
 
 /// SVG text of a line chart (640x400).
 std::string line_chart_svg(const LineChart& chart);

@@ -119,6 +119,7 @@ void write_figures(const std::string& dir, const std::vector<plot::Figure>& figu
     const std::string svg = plot::figure_svg(f);
     write_output((std::filesystem::path(dir) / (f.name + ".svg")).string(), svg);
     write_output((std::filesystem::path(dir) / (f.name + ".png")).string(), plot::svg_to_png(svg));
+    write_output((std::filesystem::path(dir) / (f.name + ".csv")).string(), plot::figure_csv(f));
   }
 }
 

@@ -51,7 +51,8 @@ void emit(const View& view, const OutputOptions& out);
 void write_output(const std::string& path, const std::string& text);
 
 /// Writes each figure into `dir` (created if needed) as NAME.svg and NAME.png (rasterised by
-/// FFmpeg's librsvg decoder), for papers. Throws InputError when the folder cannot be made.
+/// FFmpeg's librsvg decoder), for papers, and its data as NAME.csv. Throws InputError when the
+/// folder cannot be made.
 void write_figures(const std::string& dir, const std::vector<plot::Figure>& figures);
 
 /// A CLI11 check that the value is a finite number from lo to hi. (CLI::Range lets NaN through,

@@ -41,6 +41,22 @@ std::string esc(const std::string& s) {
   return o;
 }
 
+// Text for a data: URL (RFC 3986): unreserved characters as they are, every other byte as %XX,
+// so the URL holds no quote, '<', '&' or newline that HTML would read.
+std::string percent_encode(const std::string& text) {
+  std::string o;
+  o.reserve(text.size() * 2);
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',') {
+      o += static_cast<char>(c);
+    } else {
+      o += fmt::format("%{:02X}", c);
+    }
+  }
+  return o;
+}
+
 std::string slug(const std::string& s) {
   std::string o;
   for (char c : s) o += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
@@ -294,6 +310,7 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
       c.x_label = "bitrate (kbit/s)";
       c.y_label = figure.unit().empty() ? title : fmt::format("{} ({})", title, figure.unit());
       c.y_from_zero = false;
+      c.x_log_option = true;
       for (const auto& [label, pts] : labels) {
         plot::Series s;
         s.name = label;
@@ -307,7 +324,7 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
         if (!s.x.empty()) c.series.push_back(std::move(s));
       }
       if (c.series.empty()) continue;
-      figs.push_back({fmt::format("rd-{}-{}", slug(input), slug(key)), c.title, c});
+      figs.push_back({fmt::format("rd-{}-{}", slug(input), slug(key)), c.title, c, input});
     }
   }
   plot::BarChart ratio{"Compression ratio (raw / bitstream)", "x", {}, {}};
@@ -395,6 +412,13 @@ td.l,th.l{text-align:left}
 tr.failed td{color:#a00}
 tr.avg td{font-weight:bold}
 figure{margin:1em 0}
+section.multiples div.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:1em}
+section.multiples figure{margin:0;min-width:0}
+section.multiples div.chart{width:100%}
+div.static svg{max-width:100%;height:auto}
+tr.group-head th{background:#e4ecf4;text-align:left;cursor:default}
+tr.group-head span.n{font-weight:normal;color:#555}
+a.csv{font-size:11px;margin-left:.5em}
 figcaption{font-size:12px;color:#555}
 div.chart[data-error]{color:#a00;font-size:12px}
 p.warn{color:#a00;border:1px solid #a00;padding:.5em}
@@ -422,7 +446,8 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
   h += "</table>\n<details><summary>Resolved preset</summary><pre>" + esc(i.preset_yaml) +
        "</pre></details>\n";
 
-  h += "<h2>Results</h2>\n<p>Click a column header to sort.</p>\n<table id=\"results\"><thead><tr>";
+  h += "<h2>Results</h2>\n<p>Grouped by input; click a column header to sort within each "
+       "group.</p>\n<table id=\"results\"><thead><tr>";
   const std::vector<std::string> cols{"input",       "encoder",    "options",  "status",
                                       "bytes",       "ratio",      "kbit/s",   "PSNR/SNR",
                                       "SSIM/SI-SDR", "fps / x rt", "wall (s)", "repeats"};
@@ -430,34 +455,50 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
     h += fmt::format("<th class=\"{}\" onclick=\"sortTable({})\">{}</th>", c < 4 ? "l" : "", c,
                      esc(cols[c]));
   }
-  h += "</tr></thead><tbody>\n";
+  h += "</tr></thead>\n";
+  // One tbody per input, in the order the inputs first appear; its first row names it.
+  std::vector<std::string> inputs;
   for (const auto& j : d.run.jobs) {
-    const nlohmann::json& r = j.result;
-    const bool audio = is_audio(r);
-    const std::string status = job_status_name(j.status);
-    auto num = [&](double v, const char* f) {
-      if (std::isnan(v)) return std::string("");
-      if (std::isinf(v)) return std::string("inf");
-      return fmt::format(fmt::runtime(f), v);
-    };
-    h += fmt::format(
-        "<tr class=\"{}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>"
-        "<td class=\"l\" title=\"{}\">{}</td>",
-        status, esc(j.input), esc(j.encoder_label), esc(options_text(j.options)), esc(j.error),
-        esc(status));
-    h += fmt::format(
-        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></"
-        "tr>\n",
-        num(get(r, {"size", "bitstream_bytes"}), "{:.0f}"),
-        num(get(r, {"size", "compression_ratio"}), "{:.2f}"),
-        num(get(r, {"size", "bitrate_kbps"}), "{:.1f}"),
-        num(figure_value(r, primary_figure(result_type(r))), "{:.3f}"),
-        num(quality_of(r, audio ? "si_sdr" : "ssim"), "{:.4f}"),
-        num(audio ? get(r, {"speed", "realtime_factor"}) : get(r, {"speed", "encode_fps"}),
-            "{:.1f}"),
-        num(j.wall.median, "{:.3f}"), j.measurements.size());
+    if (std::find(inputs.begin(), inputs.end(), j.input) == inputs.end()) inputs.push_back(j.input);
   }
-  h += "</tbody></table>\n";
+  for (const auto& input : inputs) {
+    std::size_t n = 0;
+    for (const auto& j : d.run.jobs) n += j.input == input ? 1 : 0;
+    h += fmt::format(
+        "<tbody class=\"group\"><tr class=\"group-head\"><th class=\"l\" colspan=\"{}\">{} "
+        "<span class=\"n\">({} job{})</span></th></tr>\n",
+        cols.size(), esc(input), n, n == 1 ? "" : "s");
+    for (const auto& j : d.run.jobs) {
+      if (j.input != input) continue;
+      const nlohmann::json& r = j.result;
+      const bool audio = is_audio(r);
+      const std::string status = job_status_name(j.status);
+      auto num = [&](double v, const char* f) {
+        if (std::isnan(v)) return std::string("");
+        if (std::isinf(v)) return std::string("inf");
+        return fmt::format(fmt::runtime(f), v);
+      };
+      h += fmt::format(
+          "<tr class=\"{}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>"
+          "<td class=\"l\" title=\"{}\">{}</td>",
+          status, esc(j.input), esc(j.encoder_label), esc(options_text(j.options)), esc(j.error),
+          esc(status));
+      h += fmt::format(
+          "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</"
+          "td></"
+          "tr>\n",
+          num(get(r, {"size", "bitstream_bytes"}), "{:.0f}"),
+          num(get(r, {"size", "compression_ratio"}), "{:.2f}"),
+          num(get(r, {"size", "bitrate_kbps"}), "{:.1f}"),
+          num(figure_value(r, primary_figure(result_type(r))), "{:.3f}"),
+          num(quality_of(r, audio ? "si_sdr" : "ssim"), "{:.4f}"),
+          num(audio ? get(r, {"speed", "realtime_factor"}) : get(r, {"speed", "encode_fps"}),
+              "{:.1f}"),
+          num(j.wall.median, "{:.3f}"), j.measurements.size());
+    }
+    h += "</tbody>\n";
+  }
+  h += "</table>\n";
 
   h += bd_section(d);
 
@@ -473,14 +514,34 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
   // Each figure: a Vega-Lite view over a static SVG copy. The copy is what shows without
   // scripts, and it stays if a view fails to draw; a drawn view replaces it.
   nlohmann::json specs = nlohmann::json::array();
+  bool log_option = false;
+  for (const auto& f : figs) {
+    if (const auto* c = std::get_if<plot::LineChart>(&f.chart)) log_option |= c->x_log_option;
+  }
+  if (vb != nullptr && log_option) {
+    h += "<p><label><input type=\"checkbox\" id=\"lograte\"> log-scale bitrate axis</label></p>\n";
+  }
+  std::string open_group;
   for (std::size_t k = 0; k < figs.size(); ++k) {
     const auto& f = figs[k];
+    if (f.group != open_group) {
+      if (!open_group.empty()) h += "</div></section>\n";
+      if (!f.group.empty()) {
+        h += fmt::format(
+            "<section class=\"multiples\"><h3>{}: quality against bitrate</h3><div "
+            "class=\"grid\">\n",
+            esc(f.group));
+      }
+      open_group = f.group;
+    }
     specs.push_back(plot::figure_vega_lite(f));
     h += fmt::format(
         "<figure id=\"{}\"><div class=\"chart\" data-chart=\"{}\"></div><div "
-        "class=\"static\">{}</div><figcaption>{}</figcaption></figure>\n",
-        f.name, k, plot::figure_svg(f), esc(f.title));
+        "class=\"static\">{}</div><figcaption>{} <a class=\"csv\" download=\"{}.csv\" "
+        "href=\"data:text/csv;charset=utf-8,{}\">data (CSV)</a></figcaption></figure>\n",
+        f.name, k, plot::figure_svg(f), esc(f.title), f.name, percent_encode(plot::figure_csv(f)));
   }
+  if (!open_group.empty()) h += "</div></section>\n";
   if (vb != nullptr && !figs.empty()) {
     const std::string json_text = json_for_script(dump_json(specs));
     h += "<script type=\"application/json\" id=\"chart-specs\">" + json_text + "</script>\n";
@@ -499,16 +560,34 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
 (function(){
   const specs=JSON.parse(document.getElementById('chart-specs').textContent);
   const opts={renderer:'svg',actions:{export:true,source:false,compiled:false,editor:false}};
-  const views=Array.from(document.querySelectorAll('div.chart')).map(el=>
-    vegaEmbed(el,specs[+el.dataset.chart],opts).then(r=>{
+  // A log-scale x axis for the charts that offer one (bitrates of a ladder).
+  function logX(spec){
+    const s=JSON.parse(JSON.stringify(spec));
+    for(const l of s.layer||[]){const x=l.encoding&&l.encoding.x;
+      if(x&&x.field==='x'){x.scale=Object.assign({},x.scale,{type:'log',zero:false});}}
+    return s;}
+  function draw(el,log){
+    const spec=specs[+el.dataset.chart];
+    const use=log&&spec.usermeta&&spec.usermeta.x_log_option?logX(spec):spec;
+    return vegaEmbed(el,use,opts).then(r=>{
       const marks=el.querySelectorAll('g.mark-symbol path, g.mark-rect path, g.mark-line path').length;
       if(!marks)throw new Error('the view has no marks');
       el.dataset.drawn=String(marks);
-      el.nextElementSibling.remove();
+      el.dataset.xscale=use===spec?'linear':'log';
+      const copy=el.nextElementSibling;
+      if(copy&&copy.classList.contains('static'))copy.remove();
     }).catch(e=>{
       el.dataset.error=String(e&&e.message||e);
       el.textContent='interactive chart failed ('+el.dataset.error+'); static copy below';
-    }));
+    });}
+  const charts=Array.from(document.querySelectorAll('div.chart'));
+  const box=document.getElementById('lograte');
+  const views=charts.map(el=>draw(el,box&&box.checked));
+  if(box)box.addEventListener('change',()=>{
+    document.body.dataset.charts='drawing';
+    Promise.allSettled(charts.filter(el=>{const s=specs[+el.dataset.chart];
+      return s.usermeta&&s.usermeta.x_log_option;}).map(el=>draw(el,box.checked)))
+      .then(()=>{document.body.dataset.charts='done';});});
   Promise.allSettled(views).then(()=>{document.body.dataset.charts='done';});
 })();
 </script>
@@ -516,12 +595,15 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
   }
   h += R"(<script>
 function sortTable(col){
-  const table=document.getElementById('results');const body=table.tBodies[0];
-  const rows=Array.from(body.rows);const dir=table.dataset.col==String(col)&&table.dataset.dir=='asc'?'desc':'asc';
-  rows.sort((a,b)=>{const x=a.cells[col].textContent,y=b.cells[col].textContent;
-    const nx=parseFloat(x),ny=parseFloat(y);
-    const c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y);return dir=='asc'?c:-c;});
-  rows.forEach(r=>body.appendChild(r));table.dataset.col=col;table.dataset.dir=dir;}
+  const table=document.getElementById('results');
+  const dir=table.dataset.col==String(col)&&table.dataset.dir=='asc'?'desc':'asc';
+  for(const body of table.tBodies){
+    const rows=Array.from(body.rows).filter(r=>!r.classList.contains('group-head'));
+    rows.sort((a,b)=>{const x=a.cells[col].textContent,y=b.cells[col].textContent;
+      const nx=parseFloat(x),ny=parseFloat(y);
+      const c=(!isNaN(nx)&&!isNaN(ny))?nx-ny:x.localeCompare(y);return dir=='asc'?c:-c;});
+    rows.forEach(r=>body.appendChild(r));}
+  table.dataset.col=col;table.dataset.dir=dir;}
 </script>
 </body></html>
 )";

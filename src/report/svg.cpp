@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "codecbench/export.hpp"
 #include "codecbench/plot.hpp"
 
 namespace codecbench::plot {
@@ -240,6 +241,46 @@ std::string figure_svg(const Figure& f) {
   if (const auto* c = std::get_if<LineChart>(&f.chart)) return line_chart_svg(*c);
   if (const auto* c = std::get_if<BarChart>(&f.chart)) return bar_chart_svg(*c);
   return heat_map_svg(std::get<HeatMap>(f.chart));
+}
+
+}  // namespace codecbench::plot
+
+namespace codecbench::plot {
+namespace {
+
+std::string csv_number(double v) {
+  if (std::isnan(v)) return "";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return fmt::format("{:.17g}", v);
+}
+
+}  // namespace
+
+std::string figure_csv(const Figure& f) {
+  std::vector<std::vector<std::string>> rows;
+  if (const auto* c = std::get_if<LineChart>(&f.chart)) {
+    for (const Series& s : c->series) {
+      for (std::size_t k = 0; k < s.x.size() && k < s.y.size(); ++k) {
+        rows.push_back(
+            {s.name, csv_number(s.x[k]), csv_number(s.y[k]), k < s.notes.size() ? s.notes[k] : ""});
+      }
+    }
+    return to_csv({"series", c->x_label, c->y_label, "note"}, rows);
+  }
+  if (const auto* c = std::get_if<BarChart>(&f.chart)) {
+    for (std::size_t i = 0; i < c->labels.size() && i < c->values.size(); ++i) {
+      rows.push_back({c->labels[i], csv_number(c->values[i])});
+    }
+    return to_csv({"label", c->unit}, rows);
+  }
+  const auto& m = std::get<HeatMap>(f.chart);
+  for (std::size_t r = 0; r < m.y.size() && r < m.values.size(); ++r) {
+    for (std::size_t k = 0; k < m.x.size() && k < m.values[r].size(); ++k) {
+      if (!m.values[r][k]) continue;
+      rows.push_back({std::to_string(m.x[k]), std::to_string(m.y[r]), csv_number(*m.values[r][k])});
+    }
+  }
+  return to_csv({m.x_label, m.y_label, m.unit}, rows);
 }
 
 }  // namespace codecbench::plot

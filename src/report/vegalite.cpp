@@ -15,10 +15,16 @@ using nlohmann::json;
 constexpr const char* kSchema = "https://vega.github.io/schema/vega-lite/v6.json";
 constexpr const char* kNumber = ".8~g";  // tooltip format: 8 significant digits, no trailing 0s
 
+// Axis labels never overlap: a label that would touch its neighbour is left out ("greedy"),
+// and the end labels stay inside the plot ("labelFlush").
 json base(const std::string& title) {
   return {{"$schema", kSchema},
           {"title", {{"text", title}, {"anchor", "start"}}},
-          {"config", {{"font", "sans-serif"}, {"view", {{"stroke", "#888"}}}}}};
+          {"config",
+           {{"font", "sans-serif"},
+            {"view", {{"stroke", "#888"}}},
+            {"axis", {{"labelOverlap", "greedy"}, {"labelSeparation", 4}}},
+            {"axisX", {{"labelFlush", true}}}}}};
 }
 
 // Finite numbers only: JSON has no NaN, and a missing value is better left out than drawn at 0.
@@ -186,7 +192,25 @@ json heat_map_vega_lite(const HeatMap& m) {
 }
 
 json figure_vega_lite(const Figure& f) {
-  if (const auto* c = std::get_if<LineChart>(&f.chart)) return line_chart_vega_lite(*c);
+  if (const auto* c = std::get_if<LineChart>(&f.chart)) {
+    json spec = line_chart_vega_lite(*c);
+    if (!f.group.empty()) {
+      // A panel of a grid: as wide as its cell, shorter, the legend below, fewer ticks.
+      spec["width"] = "container";
+      spec["height"] = 240;
+      spec["autosize"] = {{"type", "fit-x"}, {"contains", "padding"}};
+      spec["title"]["fontSize"] = 12;
+      spec["title"]["limit"] = 0;
+      for (auto& layer : spec["layer"]) {
+        auto& enc = layer["encoding"];
+        if (enc.contains("color"))
+          enc["color"]["legend"] = {{"orient", "bottom"}, {"columns", 3}, {"labelLimit", 160}};
+        if (enc.contains("x") && enc["x"].contains("title")) enc["x"]["axis"]["tickCount"] = 5;
+      }
+    }
+    if (c->x_log_option) spec["usermeta"] = {{"x_log_option", true}};
+    return spec;
+  }
   if (const auto* c = std::get_if<BarChart>(&f.chart)) return bar_chart_vega_lite(*c);
   return heat_map_vega_lite(std::get<HeatMap>(f.chart));
 }

@@ -17,6 +17,41 @@ from harness import check, finish, golden, validate
 CB = os.environ["CODECBENCH"]
 
 
+# Appended to a copy of the report: waits for the charts, checks the axes' visible tick labels
+# for overlaps, ticks the log-scale box, checks again, and writes what it found into <body>.
+PROBE = """<script>
+(async function(){
+  const done=()=>new Promise(r=>{const t=()=>document.body.dataset.charts==='done'?r():setTimeout(t,20);t();});
+  let labels=0;
+  function overlaps(){
+    const bad=[];
+    document.querySelectorAll('div.chart').forEach(el=>{
+      el.querySelectorAll('g.role-axis').forEach(ax=>{
+        const boxes=Array.from(ax.querySelectorAll('g.role-axis-label text')).filter(t=>
+          t.getAttribute('opacity')!=='0'&&getComputedStyle(t).opacity!=='0'&&t.textContent)
+          .map(t=>t.getBoundingClientRect());
+        labels+=boxes.length;
+        for(let i=0;i<boxes.length;i++)for(let j=i+1;j<boxes.length;j++){
+          const a=boxes[i],b=boxes[j];
+          if(a.left<b.right-0.5&&b.left<a.right-0.5&&a.top<b.bottom-0.5&&b.top<a.bottom-0.5)
+            bad.push(el.dataset.chart);}});});
+    return bad;}
+  await done();
+  document.body.dataset.overlapLinear=JSON.stringify(overlaps());
+  document.body.dataset.rdTops=JSON.stringify(Array.from(document.querySelectorAll('section.multiples div.chart'))
+    .map(e=>Math.round(e.getBoundingClientRect().top)));
+  const box=document.getElementById('lograte');
+  box.checked=true;box.dispatchEvent(new Event('change'));
+  await done();
+  document.body.dataset.overlapLog=JSON.stringify(overlaps());
+  document.body.dataset.labels=JSON.stringify(labels);
+  document.body.dataset.xscales=JSON.stringify(Array.from(document.querySelectorAll('div.chart')).map(e=>e.dataset.xscale));
+  document.body.dataset.probe='done';
+})();
+</script>
+"""
+
+
 def run(*args):
     return subprocess.run([CB, *args], capture_output=True, text=True, timeout=300)
 
@@ -200,6 +235,35 @@ def main():
         check(charts == 8, f"report has 8 charts: {charts}")
         check(html.count('<div class="static"><svg') == charts, "each chart has a static SVG copy")
         check(html.count('<tr class="ok">') == 8, "report table has every job")
+        check(html.count('<tbody class="group">') == 1
+              and 'colspan="12">testsrc2 <span class="n">(8 jobs)</span>' in html,
+              "the table is grouped by input, with a head row naming it")
+        grids = re.findall(r'<section class="multiples"><h3>([^<]*)</h3><div class="grid">(.*?)</div></section>',
+                           html, re.S)
+        check(len(grids) == 1 and grids[0][0] == "testsrc2: quality against bitrate"
+              and grids[0][1].count("<figure id=\"rd-testsrc2-") == 3,
+              f"the RD curves of the input are small multiples in one grid, a panel per metric "
+              f"({[(g[0], g[1].count('<figure')) for g in grids]})")
+        # Each chart's data as CSV: the same numbers the chart draws.
+        links = re.findall(r'<figure id="([^"]+)">.*?<a class="csv" download="([^"]+)" '
+                           r'href="data:text/csv;charset=utf-8,([^"]*)">', html, re.S)
+        check(len(links) == charts and all(f + ".csv" == name for f, name, _ in links),
+              f"every chart links its data as NAME.csv ({len(links)} of {charts})")
+        from urllib.parse import unquote
+        if os.environ.get("CODECBENCH_VEGA") == "1" and links:
+            start = html.find('<script type="application/json" id="chart-specs">')
+            specs_ = json.loads(html[start:html.index("</script>", start)].split(">", 1)[1])
+            fig_id, _, data = links[0]
+            rows = list(csv.reader(io.StringIO(unquote(data))))
+            points = [v for v in specs_[0]["data"]["values"] if v.get("marker")]
+            check(fig_id.startswith("rd-") and rows[0] == ["series", "bitrate (kbit/s)", "PSNR (dB)", "note"]
+                  and len(rows) - 1 == len(points)
+                  and all(r[0] == p["series"] and float(r[1]) == p["x"] and float(r[2]) == p["y"]
+                          for r, p in zip(rows[1:], points)),
+                  f"the first chart's CSV holds exactly its points ({rows[:2]}, {len(points)} points)")
+            check(specs_[0].get("usermeta", {}).get("x_log_option") is True
+                  and html.count('id="lograte"') == 1,
+                  "RD charts offer a log-scale bitrate axis (a checkbox)")
         # The report's BD table (anchor: the first label, "high") agrees with `bdrate`.
         res = run("bdrate", "2", "--store", store, "--anchor", "high", "--test", "low",
                   "--metric", "psnr", "--json")
@@ -227,6 +291,8 @@ def main():
         check(not external, f"report needs no network: {external}")
         pngs = sorted(f for f in os.listdir(figs) if f.endswith(".png")) if os.path.isdir(figs) else []
         check(len(pngs) == charts and "sweep-1-speedup.png" in pngs, f"figures as PNG too: {pngs}")
+        csvs = sorted(f for f in os.listdir(figs) if f.endswith(".csv")) if os.path.isdir(figs) else []
+        check(len(csvs) == charts, f"and each figure's data as CSV: {csvs}")
         vega = os.environ.get("CODECBENCH_VEGA") == "1"
         if vega:
             start = html.find('<script type="application/json" id="chart-specs">')
@@ -257,6 +323,28 @@ def main():
                       and all(int(n) > 0 for n in drawn),
                       f"Chromium draws every Vega-Lite view: {len(drawn)} of {charts}, errors {errors}")
                 check(dom.count('<div class="static">') == 0, "drawn views replace the static copies")
+                # Interaction, as a reader would: tick labels must not overlap (linear, then with
+                # the log-scale box ticked), the RD panels sit side by side in their grid.
+                probe = html_path.replace(".html", "-probe.html")
+                with open(probe, "w") as f:
+                    end = html.rindex("</body>")
+                    f.write(html[:end] + PROBE + html[end:])
+                dom = subprocess.run(base_args + [f"--user-data-dir={tmp}/chrome3", "--dump-dom",
+                                                  "--window-size=1280,2000", "file://" + probe],
+                                     capture_output=True, text=True, timeout=180).stdout
+                got = {k: json.loads(v.replace("&quot;", '"')) for k, v in
+                       re.findall(r'data-(overlap-linear|overlap-log|xscales|rd-tops|labels)="([^"]*)"', dom)}
+                check('data-probe="done"' in dom, "the probe ran to its end")
+                check(got.get("labels", 0) > 20 and got.get("overlap-linear") == []
+                      and got.get("overlap-log") == [],
+                      f"no two tick labels of an axis overlap, linear or log ({got.get('labels')} labels; "
+                      f"{got.get('overlap-linear')}, {got.get('overlap-log')})")
+                xs = got.get("xscales", [])
+                check(xs[:3] == ["log", "log", "log"] and "log" not in xs[3:],
+                      f"ticking the box redraws the RD charts, and only them, on a log axis ({xs})")
+                tops = got.get("rd-tops", [])
+                check(len(tops) == 3 and max(tops) - min(tops) < 1,
+                      f"the three RD panels share a row of the grid at 1280 px ({tops})")
             else:
                 check(dom.count("<svg") >= charts, "Chromium shows every static chart")
             shot = os.path.join(tmp, "shot.png")
@@ -266,6 +354,9 @@ def main():
             check(os.path.exists(shot) and os.path.getsize(shot) > 50000, "Chromium screenshot")
             if os.environ.get("CODECBENCH_KEEP_SHOT"):
                 shutil.copy(shot, os.environ["CODECBENCH_KEEP_SHOT"])
+        elif os.environ.get("CODECBENCH_REQUIRE_BROWSER") == "1":
+            check(False, "headless Chromium is required here (CODECBENCH_REQUIRE_BROWSER=1, as in CI) "
+                  "and not installed: tools/bootstrap installs chromium-headless-shell")
         else:
             print("SKIP: headless Chromium is not installed (apt-get install chromium-headless-shell): "
                   "report not rendered")
