@@ -30,6 +30,93 @@ std::string sample_fmt_name(AVSampleFormat f) {
   return n != nullptr ? n : "none";
 }
 
+// Significant bits a sample format carries (a float's mantissa for flt and dbl).
+int sample_bits(AVSampleFormat f) {
+  switch (av_get_packed_sample_fmt(f)) {
+    case AV_SAMPLE_FMT_U8:
+      return 8;
+    case AV_SAMPLE_FMT_S16:
+      return 16;
+    case AV_SAMPLE_FMT_S32:
+      return 32;
+    case AV_SAMPLE_FMT_S64:
+      return 64;
+    case AV_SAMPLE_FMT_FLT:
+      return 24;
+    case AV_SAMPLE_FMT_DBL:
+      return 53;
+    default:
+      return 0;
+  }
+}
+
+bool is_float_format(AVSampleFormat f) {
+  const AVSampleFormat p = av_get_packed_sample_fmt(f);
+  return p == AV_SAMPLE_FMT_FLT || p == AV_SAMPLE_FMT_DBL;
+}
+
+}  // namespace
+
+AVSampleFormat pick_sample_format(const AVSampleFormat* supported, AVSampleFormat source) {
+  if (supported == nullptr || *supported == AV_SAMPLE_FMT_NONE) return source;
+  // The source's own format, else the one that keeps the most of it: the most significant
+  // bits (flac takes s16 and s32: a float source goes to s32, not s16), the source's
+  // planarity on a tie, the encoder's order after that.
+  AVSampleFormat best = AV_SAMPLE_FMT_NONE;
+  auto better = [&](AVSampleFormat f) {
+    if (best == AV_SAMPLE_FMT_NONE) return true;
+    const bool f_exact = sample_format_exact(source, f),
+               b_exact = sample_format_exact(source, best);
+    if (f_exact != b_exact) return f_exact;
+    if (sample_bits(f) != sample_bits(best)) {
+      // Exact either way: the smallest that is exact; else the most bits.
+      return f_exact ? sample_bits(f) < sample_bits(best) : sample_bits(f) > sample_bits(best);
+    }
+    return av_sample_fmt_is_planar(f) == av_sample_fmt_is_planar(source) &&
+           av_sample_fmt_is_planar(best) != av_sample_fmt_is_planar(source);
+  };
+  for (const AVSampleFormat* f = supported; *f != AV_SAMPLE_FMT_NONE; ++f) {
+    if (*f == source) return source;
+    if (better(*f)) best = *f;
+  }
+  return best;
+}
+
+bool sample_format_exact(AVSampleFormat from, AVSampleFormat to) {
+  if (av_get_packed_sample_fmt(from) == av_get_packed_sample_fmt(to)) return true;
+  const bool from_float = is_float_format(from), to_float = is_float_format(to);
+  if (from_float && !to_float) return false;  // rounding to integers
+  if (from_float && to_float) return sample_bits(to) >= sample_bits(from);
+  // From integers: u8 and wider signed integers hold all values of a narrower one; a float
+  // holds integers up to its mantissa.
+  return sample_bits(to) >= sample_bits(from);
+}
+
+const AVChannelLayout* pick_channel_layout(const AVChannelLayout* supported,
+                                           const AVChannelLayout& source) {
+  if (supported == nullptr || supported[0].nb_channels == 0) return nullptr;
+  // The source's layout, else one with as many channels, else the widest that has no more
+  // channels than the source (5.1 into an encoder of mono and stereo: stereo), else the
+  // narrowest wider one.
+  const AVChannelLayout* same_count = nullptr;
+  const AVChannelLayout* below = nullptr;
+  const AVChannelLayout* above = nullptr;
+  for (const AVChannelLayout* l = supported; l->nb_channels != 0; ++l) {
+    if (av_channel_layout_compare(l, &source) == 0) return l;
+    if (l->nb_channels == source.nb_channels) {
+      if (same_count == nullptr) same_count = l;
+    } else if (l->nb_channels < source.nb_channels) {
+      if (below == nullptr || l->nb_channels > below->nb_channels) below = l;
+    } else if (above == nullptr || l->nb_channels < above->nb_channels) {
+      above = l;
+    }
+  }
+  if (same_count != nullptr) return same_count;
+  return below != nullptr ? below : above;
+}
+
+namespace {
+
 // Owns an AVChannelLayout.
 struct Layout {
   AVChannelLayout l{};
@@ -128,7 +215,12 @@ class AudioJob {
     }
     const StreamInfo& info = source->info();
     Layout src_layout;
-    if (av_channel_layout_from_string(&src_layout.l, info.channel_layout.c_str()) < 0) {
+    // A layout the file leaves unspecified ("2 channels": a plain WAVEFORMATEX header) is the
+    // default layout for its channel count, as the ffmpeg CLI takes it; encoders refuse an
+    // unspecified one.
+    if (av_channel_layout_from_string(&src_layout.l, info.channel_layout.c_str()) < 0 ||
+        src_layout.l.order == AV_CHANNEL_ORDER_UNSPEC) {
+      av_channel_layout_uninit(&src_layout.l);
       av_channel_layout_default(&src_layout.l, info.channels);
     }
     r_.source_sample_fmt = sample_fmt_name(info.sample_fmt);
@@ -222,18 +314,7 @@ class AudioJob {
  private:
   // Sample format, rate and layout the encoder takes, as close to the source as it allows.
   void choose_format(const StreamInfo& info, const AVChannelLayout& src_layout) {
-    enc_fmt_ = info.sample_fmt;
-    if (codec_->sample_fmts != nullptr) {
-      enc_fmt_ = codec_->sample_fmts[0];
-      const AVSampleFormat packed = av_get_packed_sample_fmt(info.sample_fmt);
-      for (const AVSampleFormat* f = codec_->sample_fmts; *f != AV_SAMPLE_FMT_NONE; ++f) {
-        if (*f == info.sample_fmt) {
-          enc_fmt_ = *f;
-          break;
-        }
-        if (av_get_packed_sample_fmt(*f) == packed) enc_fmt_ = *f;
-      }
-    }
+    enc_fmt_ = pick_sample_format(codec_->sample_fmts, info.sample_fmt);
     r_.encoder_sample_fmt = sample_fmt_name(enc_fmt_);
     r_.sample_rate = info.sample_rate;
     if (codec_->supported_samplerates != nullptr) {
@@ -250,16 +331,7 @@ class AudioJob {
       r_.sample_rate = exact ? info.sample_rate : (above != 0 ? above : highest);
     }
     enc_layout_.set(src_layout);
-    if (codec_->ch_layouts != nullptr && codec_->ch_layouts[0].nb_channels != 0) {
-      const AVChannelLayout* pick = nullptr;
-      for (const AVChannelLayout* l = codec_->ch_layouts; l->nb_channels != 0; ++l) {
-        if (av_channel_layout_compare(l, &src_layout) == 0) {
-          pick = l;
-          break;
-        }
-        if (pick == nullptr && l->nb_channels == src_layout.nb_channels) pick = l;
-      }
-      if (pick == nullptr) pick = &codec_->ch_layouts[0];
+    if (const AVChannelLayout* pick = pick_channel_layout(codec_->ch_layouts, src_layout)) {
       enc_layout_.set(*pick);
     }
     r_.channels = enc_layout_.l.nb_channels;
@@ -276,6 +348,16 @@ class AudioJob {
     if (!r_.adjustment.empty()) {
       r_.adjustment +=
           fmt::format(" for {} (the reference is converted the same way)", codec_->name);
+    }
+    // A source the encoder cannot take exactly (float into flac's integers): said, since the
+    // reference keeps the source's values and the loss counts against the codec.
+    if (!sample_format_exact(info.sample_fmt, enc_fmt_)) {
+      r_.adjustment += fmt::format(
+          "{}{} samples rounded to {} for {}, which takes no {} (the "
+          "reference keeps {}: the rounding counts in the figures)",
+          r_.adjustment.empty() ? "" : "; ", sample_fmt_name(info.sample_fmt),
+          sample_fmt_name(enc_fmt_), codec_->name, sample_fmt_name(info.sample_fmt),
+          sample_fmt_name(info.sample_fmt));
     }
   }
 

@@ -98,4 +98,20 @@ void decode_packet(AVCodecContext* dec, const AVPacket* pkt, double& seconds,
 /// Runs an audio job (the encoder is an audio encoder).
 JobResult run_audio_job(const JobSpec& spec, const AVCodec* encoder);
 
+/// The sample format an audio encoder gets for a source format: the source's own when the
+/// encoder takes it, else the one that keeps the most of it (an exact one, the narrowest exact
+/// first; else the most significant bits), the source's planarity on a tie. `supported` is
+/// AVCodec::sample_fmts (null: any).
+AVSampleFormat pick_sample_format(const AVSampleFormat* supported, AVSampleFormat source);
+
+/// Whether every sample value of `from` is represented exactly in `to` (s16 -> s32 or flt:
+/// yes; flt -> s32: no, it is rounded).
+bool sample_format_exact(AVSampleFormat from, AVSampleFormat to);
+
+/// The channel layout an audio encoder gets for a source layout: the same, else one with as
+/// many channels, else the widest with fewer channels (5.1 -> stereo, not mono), else the
+/// narrowest wider one. Null when the encoder lists none (it takes any).
+const AVChannelLayout* pick_channel_layout(const AVChannelLayout* supported,
+                                           const AVChannelLayout& source);
+
 }  // namespace codecbench::detail

@@ -121,6 +121,44 @@ def audio_runs(tmp):
           "flac is lossless")
 
 
+def real_audio_files(tmp):
+    """Ordinary WAV files (issue 13): layouts a plain WAVEFORMATEX header leaves unspecified,
+    5.1 into an encoder of mono and stereo, float samples into an integer-only lossless coder."""
+    ffmpeg = os.environ.get("FFMPEG")
+    if not ffmpeg:
+        print("SKIP: no ffmpeg CLI to make the WAV files")
+        return
+    def make(name, *args):
+        path = os.path.join(tmp, name)
+        subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i",
+                        "sine=frequency=440:duration=1:sample_rate=48000", *args, path], check=True)
+        return path
+    for channels, layout in ((1, "mono"), (2, "stereo")):
+        wav = make(f"plain{channels}.wav", "-ac", str(channels))
+        res = run("transcode", wav, "-c", "aac", "--json")
+        check(res.returncode == 0, f"aac on a {channels}-channel WAV with no layout: exit 0 "
+              f"({res.stderr.strip()})")
+        if res.returncode == 0:
+            a = parsed(res)["audio"]
+            check(a["channel_layout"] == layout and a["adjustment"] == "",
+                  f"its unspecified layout is read as {layout}, as ffmpeg does, and nothing is "
+                  f"called remixed ({a['channel_layout']!r}, {a['adjustment']!r})")
+    wav = make("five1.wav", "-af", "pan=5.1|c0=c0|c1=c0|c2=c0|c3=c0|c4=c0|c5=c0")
+    res = run("transcode", wav, "-c", "libmp3lame", "--json")
+    a = parsed(res)["audio"] if res.returncode == 0 else {}
+    check(a.get("channel_layout") == "stereo" and "remixed 5.1 to stereo" in a.get("adjustment", ""),
+          f"5.1 into libmp3lame keeps two channels, not one, and says so ({a.get('channel_layout')}, "
+          f"{a.get('adjustment')!r})")
+    wav = make("float.wav", "-c:a", "pcm_f32le")
+    res = run("transcode", wav, "-c", "flac", "--json")
+    doc = parsed(res) if res.returncode == 0 else {}
+    snr = doc.get("quality", {}).get("snr", {}).get("db")
+    check(doc.get("formats", {}).get("encoder") == "s32" and (snr == "inf" or snr > 140)
+          and "rounded to s32" in doc.get("audio", {}).get("adjustment", ""),
+          f"flac from float samples gets s32, not s16 (SNR {snr}), and says the rounding "
+          f"({doc.get('formats')}, {doc.get('audio', {}).get('adjustment')!r})")
+
+
 def bad_inputs(tmp):
     empty = os.path.join(tmp, "empty.mp4")
     open(empty, "wb").close()
@@ -186,6 +224,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         good_runs(tmp)
         audio_runs(tmp)
+        real_audio_files(tmp)
         bad_inputs(tmp)
     return finish()
 

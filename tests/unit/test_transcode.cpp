@@ -4,6 +4,7 @@
 
 #include "codecbench/reference_cache.hpp"
 #include "codecbench/transcode.hpp"
+#include "src/media/job_common.hpp"
 
 using namespace codecbench;
 
@@ -92,4 +93,44 @@ TEST_CASE("an input over the cache budget is decoded again by each job") {
   CHECK(tiny.stats().bytes == 0);
   CHECK(r1.frames == 10);
   CHECK(psnr_average(r1) == psnr_average(r2));
+}
+
+TEST_CASE("audio formats: the encoder's format that keeps the most of the source") {
+  using detail::pick_sample_format;
+  using detail::sample_format_exact;
+  const AVSampleFormat flac[] = {AV_SAMPLE_FMT_S16, AV_SAMPLE_FMT_S32, AV_SAMPLE_FMT_NONE};
+  CHECK(pick_sample_format(flac, AV_SAMPLE_FMT_FLT) == AV_SAMPLE_FMT_S32);  // was s16
+  CHECK(pick_sample_format(flac, AV_SAMPLE_FMT_DBLP) == AV_SAMPLE_FMT_S32);
+  CHECK(pick_sample_format(flac, AV_SAMPLE_FMT_S16) == AV_SAMPLE_FMT_S16);
+  CHECK(pick_sample_format(flac, AV_SAMPLE_FMT_U8) == AV_SAMPLE_FMT_S16);  // narrowest exact
+  const AVSampleFormat lame[] = {AV_SAMPLE_FMT_S32P, AV_SAMPLE_FMT_FLTP, AV_SAMPLE_FMT_S16P,
+                                 AV_SAMPLE_FMT_NONE};
+  CHECK(pick_sample_format(lame, AV_SAMPLE_FMT_S16) == AV_SAMPLE_FMT_S16P);
+  CHECK(pick_sample_format(lame, AV_SAMPLE_FMT_FLT) == AV_SAMPLE_FMT_FLTP);
+  CHECK(pick_sample_format(nullptr, AV_SAMPLE_FMT_S16) == AV_SAMPLE_FMT_S16);
+  CHECK(sample_format_exact(AV_SAMPLE_FMT_S16, AV_SAMPLE_FMT_FLTP));
+  CHECK(sample_format_exact(AV_SAMPLE_FMT_FLT, AV_SAMPLE_FMT_DBL));
+  CHECK_FALSE(sample_format_exact(AV_SAMPLE_FMT_FLT, AV_SAMPLE_FMT_S32));
+  CHECK_FALSE(sample_format_exact(AV_SAMPLE_FMT_S32, AV_SAMPLE_FMT_FLT));  // 32 bits > 24
+  CHECK_FALSE(sample_format_exact(AV_SAMPLE_FMT_DBL, AV_SAMPLE_FMT_FLT));
+}
+
+TEST_CASE("audio layouts: the same, as many channels, else the widest below (5.1 -> stereo)") {
+  AVChannelLayout mono_stereo[3] = {};
+  av_channel_layout_default(&mono_stereo[0], 1);
+  av_channel_layout_default(&mono_stereo[1], 2);
+  AVChannelLayout five1{};
+  av_channel_layout_from_string(&five1, "5.1");
+  const AVChannelLayout* got = detail::pick_channel_layout(mono_stereo, five1);
+  REQUIRE(got != nullptr);
+  CHECK(got->nb_channels == 2);  // was mono, the first the encoder lists
+  AVChannelLayout mono{};
+  av_channel_layout_default(&mono, 1);
+  CHECK(detail::pick_channel_layout(mono_stereo, mono)->nb_channels == 1);
+  AVChannelLayout only_51[2] = {};
+  av_channel_layout_from_string(&only_51[0], "5.1");
+  CHECK(detail::pick_channel_layout(only_51, mono)->nb_channels == 6);  // the narrowest wider
+  CHECK(detail::pick_channel_layout(nullptr, mono) == nullptr);
+  av_channel_layout_uninit(&five1);
+  av_channel_layout_uninit(&only_51[0]);
 }
