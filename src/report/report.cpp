@@ -240,7 +240,7 @@ std::vector<plot::Figure> sweep_figures(const nlohmann::json& sw) {
         m.values[static_cast<std::size_t>(yi)][static_cast<std::size_t>(xi)] =
             c.value("throughput", 0.0);
     }
-    figs.push_back({"grid", m.title, m});
+    figs.push_back({"grid", m.title, m, ""});
     return figs;
   }
   const auto& points = sw.value("points", nlohmann::json::array());
@@ -279,18 +279,18 @@ std::vector<plot::Figure> sweep_figures(const nlohmann::json& sw) {
   }
   if (cores > 0 && cores + 0.5 <= n.back()) s.shade_from_x = cores + 0.5;
   s.shade_label = "oversubscribed";
-  figs.push_back({"speedup", s.title, s});
+  figs.push_back({"speedup", s.title, s, ""});
   plot::LineChart e = s;
   e.title = fmt::format("Efficiency: {}", what);
   e.y_label = "efficiency";
   e.series = {{"measured", n, eff, false, true, {}},
               {"ideal", {n.front(), n.back()}, {1.0, 1.0}, true, false, {}}};
-  figs.push_back({"efficiency", e.title, e});
+  figs.push_back({"efficiency", e.title, e, ""});
   plot::LineChart t = s;
   t.title = fmt::format("Throughput: {}", what);
   t.y_label = "work units per second";
   t.series = {{"measured", n, thr, false, true, {}}};
-  figs.push_back({"throughput", t.title, t});
+  figs.push_back({"throughput", t.title, t, ""});
   return figs;
 }
 
@@ -342,8 +342,8 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
                                  : get(r, {"speed", "encode_fps"}));
   }
   if (!ratio.values.empty()) {
-    figs.push_back({"compression-ratio", ratio.title, ratio});
-    figs.push_back({"encode-speed", speed.title, speed});
+    figs.push_back({"compression-ratio", ratio.title, ratio, ""});
+    figs.push_back({"encode-speed", speed.title, speed, ""});
   }
   int k = 0;
   for (const auto& sw : d.sweeps) {

@@ -159,8 +159,8 @@ json heat_map_vega_lite(const HeatMap& m) {
   }
   const double mid = rows.empty() ? 0 : (lo + hi) / 2;
   const json x = {{"field", "x"}, {"type", "ordinal"}, {"title", m.x_label}, {"sort", m.x}};
-  json y_sort = m.y;
-  std::reverse(y_sort.begin(), y_sort.end());  // smallest row at the bottom, as in the SVG
+  // Smallest row at the bottom, as in the SVG.
+  const json y_sort = std::vector<int>(m.y.rbegin(), m.y.rend());
   const json y = {{"field", "y"}, {"type", "ordinal"}, {"title", m.y_label}, {"sort", y_sort}};
   json spec = base(m.title);
   spec["width"] = 420;

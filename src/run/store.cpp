@@ -490,13 +490,15 @@ constexpr const char* kRunRowColumns =
 // The seven machine columns (host, cpu_model, physical_cores, logical_cores, tool_version,
 // git_revision, ffmpeg_version) from column `first` on.
 MachineInfo machine_at(Statement& s, int first) {
-  return {s.text(first),
-          s.text(first + 1),
-          static_cast<int>(s.integer(first + 2)),
-          static_cast<int>(s.integer(first + 3)),
-          s.text(first + 4),
-          s.text(first + 5),
-          s.text(first + 6)};
+  MachineInfo m;
+  m.host = s.text(first);
+  m.cpu_model = s.text(first + 1);
+  m.physical_cores = static_cast<int>(s.integer(first + 2));
+  m.logical_cores = static_cast<int>(s.integer(first + 3));
+  m.tool_version = s.text(first + 4);
+  m.git_revision = s.text(first + 5);
+  m.ffmpeg_version = s.text(first + 6);
+  return m;
 }
 
 // A job row of any version: v3 rows carry their record; older ones are rebuilt from columns.

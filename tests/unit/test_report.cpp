@@ -139,7 +139,7 @@ TEST_CASE(
     "static bar chart: long labels are cut between UTF-8 characters, kept whole in tooltips") {
   std::string label;
   for (int i = 0; i < 30; ++i) label += "\xc3\xa9";  // 30 x "é", 60 bytes
-  const plot::Figure f{"bars", "t", plot::BarChart{"t", "fps", {label}, {3.0}}};
+  const plot::Figure f{"bars", "t", plot::BarChart{"t", "fps", {label}, {3.0}}, ""};
   const std::string svg = plot::figure_svg(f);
   // Every byte sequence must be valid UTF-8: lead bytes followed by their continuation bytes.
   bool valid = true;
