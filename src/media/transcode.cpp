@@ -262,14 +262,25 @@ class Job {
       const int h = info.height / (mh * m) * (mh * m);
       if (w > 0 && h > 0 && std::make_pair(w, h) != sizes.back()) sizes.emplace_back(w, h);
     }
+    // MPEG-4 Part 2 stores its time base in 16 bits: a 15 fps AVI whose time base is
+    // 66667/1000000 is given to it as 15/1, as the ffmpeg CLI reduces it.
+    AVRational enc_rate = rate;
+    std::string rate_note;
+    if (c->id == AV_CODEC_ID_MPEG4 && (rate.num > 65535 || rate.den > 65535)) {
+      av_reduce(&enc_rate.num, &enc_rate.den, rate.num, rate.den, 65535);
+      rate_note = fmt::format(
+          "frame rate {}/{} given to {} as {}/{} (its time base has 16 bits; as the ffmpeg CLI "
+          "does)",
+          rate.num, rate.den, c->name, enc_rate.num, enc_rate.den);
+    }
     std::string first_error;
     for (const auto& [w, h] : sizes) {
       enc_ = av::make_codec_context(c);
       enc_->width = w;
       enc_->height = h;
       enc_->pix_fmt = fmt;
-      enc_->time_base = av_inv_q(rate);
-      enc_->framerate = rate;
+      enc_->time_base = av_inv_q(enc_rate);
+      enc_->framerate = enc_rate;
       enc_->sample_aspect_ratio = info.sample_aspect_ratio;
       enc_->thread_count = spec_.threads;
       enc_->thread_type = thread_type_;
@@ -279,11 +290,12 @@ class Job {
       if (ret >= 0) {
         r_.width = w;
         r_.height = h;
+        r_.adjustment = rate_note;
         if (w != info.width || h != info.height) {
-          r_.adjustment = fmt::format(
-              "cropped {}x{} to {}x{} (right/bottom edge): {} refused the source size in {}{}",
-              info.width, info.height, w, h, c->name, pix_fmt_name(fmt),
-              first_error.empty() ? "" : " (" + first_error + ")");
+          r_.adjustment += fmt::format(
+              "{}cropped {}x{} to {}x{} (right/bottom edge): {} refused the source size in {}{}",
+              rate_note.empty() ? "" : "; ", info.width, info.height, w, h, c->name,
+              pix_fmt_name(fmt), first_error.empty() ? "" : " (" + first_error + ")");
         }
         for (const auto& [k, v] : spec_.options) r_.options.emplace_back(k, v);
         r_.encoder_threads = enc_->thread_count;
@@ -294,8 +306,9 @@ class Job {
       }
       if (first_error.empty()) first_error = error;
       // Only refusals that may concern the size are worth another size; anything else is final.
+      // (libx265 reports an odd height in 4:2:0 as INVALIDDATA.)
       if (ret != AVERROR(EINVAL) && ret != AVERROR(ERANGE) && ret != AVERROR_EXTERNAL &&
-          ret != AVERROR(EPERM)) {
+          ret != AVERROR(EPERM) && ret != AVERROR_INVALIDDATA) {
         break;
       }
     }

@@ -159,6 +159,35 @@ def real_audio_files(tmp):
           f"({doc.get('formats')}, {doc.get('audio', {}).get('adjustment')!r})")
 
 
+def real_video_files(tmp):
+    """Ordinary video the ffmpeg CLI handles (issue 13): libx265 on an odd height (x265 says
+    INVALIDDATA, which the crop retry did not recognise), mpeg4 on a 15 fps AVI whose time base
+    is 66667/1000000 (over MPEG-4 Part 2's 16 bits)."""
+    res = run("transcode", CITY, "-c", "libx265", "--frames", "5", "--json")
+    check(res.returncode == 0, f"libx265 on 720x405 exits 0 ({res.stderr.strip()[-200:]})")
+    if res.returncode == 0:
+        v = parsed(res)["video"]
+        check(v["height"] == 404 and "cropped 720x405 to 720x404" in v["adjustment"],
+              f"cropped to an even height, and said ({v['adjustment']!r})")
+        check(res.stderr.strip() == "", f"no x265 banner on stderr ({res.stderr.strip()[:200]!r})")
+    ffmpeg = os.environ.get("FFMPEG")
+    if not ffmpeg:
+        print("SKIP: no ffmpeg CLI to make the AVI")
+        return
+    avi = os.path.join(tmp, "tb.avi")
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-f", "lavfi", "-i",
+                    "testsrc2=size=160x120:rate=1000000/66667:duration=1", "-c:v", "mjpeg", avi],
+                   check=True)
+    res = run("transcode", avi, "-c", "mpeg4", "--json")
+    check(res.returncode == 0, f"mpeg4 on an AVI with time base 66667/1000000 exits 0 "
+          f"({res.stderr.strip()[-200:]})")
+    if res.returncode == 0:
+        doc = parsed(res)
+        check(doc["video"]["frames"] == 15 and "given to mpeg4 as 15/1" in doc["video"]["adjustment"],
+              f"its rate reduced to 15/1 as the ffmpeg CLI does, and said "
+              f"({doc['video']['frames']} frames, {doc['video']['adjustment']!r})")
+
+
 def bad_inputs(tmp):
     empty = os.path.join(tmp, "empty.mp4")
     open(empty, "wb").close()
@@ -225,6 +254,7 @@ def main():
         good_runs(tmp)
         audio_runs(tmp)
         real_audio_files(tmp)
+        real_video_files(tmp)
         bad_inputs(tmp)
     return finish()
 
