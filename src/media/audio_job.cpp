@@ -293,7 +293,11 @@ class AudioJob {
     encode(nullptr);
     if (measuring_) {
       decode(nullptr);
+      flush_decoded();
       compare(names);
+      if (!decoded_as_.empty()) {
+        r_.adjustment += (r_.adjustment.empty() ? "" : "; ") + decoded_as_;
+      }
     }
     r_.kept_bytes = kept_.finish();
 
@@ -415,25 +419,38 @@ class AudioJob {
       StageTimer t(r_.metric_s);
       const auto fmt = static_cast<AVSampleFormat>(frame->format);
       if (r_.decoder_sample_fmt.empty()) r_.decoder_sample_fmt = sample_fmt_name(fmt);
-      if (frame->sample_rate != r_.sample_rate ||
-          frame->ch_layout.nb_channels != enc_layout_.l.nb_channels) {
-        throw Error(fmt::format("decoder '{}' returned {} Hz, {} channels; encoded {} Hz, {}",
-                                r_.decoder, frame->sample_rate, frame->ch_layout.nb_channels,
-                                r_.sample_rate, enc_layout_.l.nb_channels),
-                    ExitCode::kCodec);
-      }
-      if (fmt == AV_SAMPLE_FMT_FLTP) {
+      // A decoder may return another rate than was encoded (Opus always decodes at 48 kHz):
+      // the decoded signal is resampled back to the encoded rate and layout before measuring,
+      // and the result says so.
+      const bool other_rate = frame->sample_rate != r_.sample_rate ||
+                              frame->ch_layout.nb_channels != enc_layout_.l.nb_channels;
+      if (fmt == AV_SAMPLE_FMT_FLTP && !other_rate) {
         append(dec_samples_, *frame);
       } else {
         if (!from_decoder_) {
           from_decoder_ =
-              std::make_unique<Resampler>(frame->ch_layout, fmt, frame->sample_rate,
-                                          frame->ch_layout, AV_SAMPLE_FMT_FLTP, frame->sample_rate);
+              std::make_unique<Resampler>(frame->ch_layout, fmt, frame->sample_rate, enc_layout_.l,
+                                          AV_SAMPLE_FMT_FLTP, r_.sample_rate);
+          if (other_rate) {
+            decoded_as_ = fmt::format(
+                "{} decoded it at {} Hz, {} channel{}; resampled to {} Hz, "
+                "{} to measure",
+                r_.decoder, frame->sample_rate, frame->ch_layout.nb_channels,
+                frame->ch_layout.nb_channels == 1 ? "" : "s", r_.sample_rate,
+                layout_text(enc_layout_.l));
+          }
         }
         av::FramePtr f = (*from_decoder_)(frame.get());
         if (f) append(dec_samples_, *f);
       }
     }
+  }
+
+  // The decoded samples a resampler still holds, after the decoder's last frame.
+  void flush_decoded() {
+    if (!from_decoder_) return;
+    StageTimer t(r_.metric_s);
+    while (av::FramePtr f = (*from_decoder_)(nullptr)) append(dec_samples_, *f);
   }
 
   void compare(const std::vector<std::string>& names) {
@@ -491,6 +508,7 @@ class AudioJob {
   AudioChannels ref_;
   AudioChannels dec_samples_;
   std::unique_ptr<Resampler> from_decoder_;
+  std::string decoded_as_;  // how a decoder's other rate or layout was brought back, or ""
   std::int64_t next_pts_ = 0;
   bool measuring_ = true;
 };

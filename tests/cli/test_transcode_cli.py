@@ -124,6 +124,20 @@ def audio_runs(tmp):
 def real_audio_files(tmp):
     """Ordinary WAV files (issue 13): layouts a plain WAVEFORMATEX header leaves unspecified,
     5.1 into an encoder of mono and stereo, float samples into an integer-only lossless coder."""
+    # The Opus decoder returns 48 kHz whatever was encoded: resampled back, and said.
+    for rate in (8000, 16000):
+        res = run("transcode", f"lavfi:sine=frequency=440:duration=1:sample_rate={rate}", "-c",
+                  "libopus", "-o", "b=64k", "--json")
+        check(res.returncode == 0, f"libopus on a {rate} Hz source exits 0 ({res.stderr.strip()})")
+        if res.returncode == 0:
+            doc = parsed(res)
+            a = doc["audio"]
+            check(a["sample_rate"] == rate and a["alignment_lag"] == 0
+                  and "decoded it at 48000 Hz" in a["adjustment"]
+                  and doc["quality"]["snr"]["db"] > 35,
+                  f"measured at {rate} Hz after resampling the decoded 48 kHz back, aligned at the "
+                  f"known delay ({a['sample_rate']}, lag {a['alignment_lag']}, "
+                  f"SNR {doc['quality']['snr']['db']:.2f}, {a['adjustment']!r})")
     ffmpeg = os.environ.get("FFMPEG")
     if not ffmpeg:
         print("SKIP: no ffmpeg CLI to make the WAV files")
