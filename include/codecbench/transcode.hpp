@@ -72,7 +72,11 @@ struct JobResult {
   std::int64_t padded_samples = 0;  ///< silence added to complete the last encoder frame
   int encoder_delay = 0;            ///< priming samples removed (AVCodecContext.initial_padding)
   int alignment_lag = 0;            ///< extra lag found by cross-correlation (0 = aligned)
-  double realtime_factor = 0;       ///< audio duration / encode_s
+  /// Level of the decoded signal against the reference: 20 log10 of the least-squares gain
+  /// <ref, dec> / <ref, ref> over all channels (0 dB = same level; libmp3lame decodes about
+  /// -0.45 dB). SNR counts a level change as noise; SI-SDR does not. NaN when undefined.
+  double gain_db = 0;
+  double realtime_factor = 0;  ///< audio duration / encode_s
   // Threads
   int threads_requested = 1;
   int encoder_threads = 0;          ///< thread_count after avcodec_open2

@@ -51,9 +51,10 @@ TextTable report(const JobResult& r) {
                                     : r.encoder_pix_fmt,
                               opts, r.encoder_threads, r.encoder_thread_type));
   if (audio) {
-    line("alignment", fmt::format("removed {} priming samples, cross-correlation lag {}, "
-                                  "{} samples compared, {} padded",
-                                  r.encoder_delay, r.alignment_lag, r.samples, r.padded_samples));
+    line("alignment",
+         fmt::format("removed {} priming samples, cross-correlation lag {}, "
+                     "{} samples compared, {} padded; decoded level {:+.2f} dB",
+                     r.encoder_delay, r.alignment_lag, r.samples, r.padded_samples, r.gain_db));
   }
   if (!r.adjustment.empty()) line("adjusted", r.adjustment);
   line("size", fmt::format("{} bytes, ratio {:.2f}, {:.1f} kbit/s{}", r.bitstream_bytes,

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 #include "codecbench/audio_metrics.hpp"
 #include "codecbench/error.hpp"
@@ -490,6 +491,14 @@ class AudioJob {
           fmt::format("{}decoded audio is {} samples short of the reference",
                       r_.adjustment.empty() ? "" : "; ", ref_len - static_cast<std::int64_t>(n));
     }
+    double cross = 0, energy = 0;
+    for (std::size_t c = 0; c < ref_.size(); ++c) {
+      for (std::size_t k = 0; k < n; ++k) {
+        cross += static_cast<double>(ref_[c][k]) * dec_samples_[c][k];
+        energy += static_cast<double>(ref_[c][k]) * ref_[c][k];
+      }
+    }
+    r_.gain_db = energy > 0 && cross > 0 ? 20 * std::log10(cross / energy) : std::nan("");
     for (const auto& name : names) {
       r_.metrics.push_back(
           {name, find_audio_metric(name).compute(ref_, dec_samples_, r_.sample_rate), {}});

@@ -7,6 +7,7 @@
 #include <tbb/parallel_pipeline.h>
 
 #include <chrono>
+#include <cmath>
 #include <deque>
 #include <mutex>
 #include <set>
@@ -465,17 +466,19 @@ void to_json(nlohmann::json& j, const JobResult& r) {
                     {"encoder", r.encoder_sample_fmt},
                     {"decoder", r.decoder_sample_fmt},
                     {"metrics", "fltp"}};
-    j["audio"] = {{"source_sample_rate", r.source_sample_rate},
-                  {"sample_rate", r.sample_rate},
-                  {"channels", r.channels},
-                  {"channel_layout", r.channel_layout},
-                  {"adjustment", r.adjustment},
-                  {"frame_size", r.frame_size},
-                  {"samples", r.samples},
-                  {"padded_samples", r.padded_samples},
-                  {"encoder_delay", r.encoder_delay},
-                  {"alignment_lag", r.alignment_lag},
-                  {"duration_s", r.duration_s}};
+    j["audio"] = {
+        {"source_sample_rate", r.source_sample_rate},
+        {"sample_rate", r.sample_rate},
+        {"channels", r.channels},
+        {"channel_layout", r.channel_layout},
+        {"adjustment", r.adjustment},
+        {"frame_size", r.frame_size},
+        {"samples", r.samples},
+        {"padded_samples", r.padded_samples},
+        {"encoder_delay", r.encoder_delay},
+        {"alignment_lag", r.alignment_lag},
+        {"gain_db", std::isfinite(r.gain_db) ? nlohmann::json(r.gain_db) : nlohmann::json()},
+        {"duration_s", r.duration_s}};
     j["speed"]["realtime_factor"] = r.realtime_factor;
   } else {
     j["formats"] = {{"source", r.source_pix_fmt},
