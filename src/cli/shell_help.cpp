@@ -150,6 +150,36 @@ const char* words_kind(ValueKind k) {
   }
 }
 
+// "/runs/show"; "" for the tool itself.
+std::string path_of(const CommandInfo& c) { return c.path.empty() ? "" : "/" + join(c.path, "/"); }
+
+// Every command below the tool as one case pattern: "/codecs|/codecs/show|...".
+std::string path_pattern(const std::vector<CommandInfo>& cmds) {
+  std::vector<std::string> paths;
+  for (const auto& c : cmds) {
+    if (!c.path.empty()) paths.push_back(path_of(c));
+  }
+  return join(paths, "|");
+}
+
+// The case branches that complete an option's value, matched on "PATH PREVIOUS-WORD"; zsh
+// writes its patterns in parentheses.
+using ValueCompletion = std::string (*)(ValueKind, const std::vector<std::string>&);
+std::string option_value_cases(const std::vector<CommandInfo>& cmds, bool zsh,
+                               ValueCompletion value) {
+  std::string s;
+  for (const auto& c : cmds) {
+    for (const auto& o : c.options) {
+      if (o.kind == ValueKind::kNone) continue;
+      std::vector<std::string> pats;
+      for (const auto& n : o.names) pats.push_back(sh_quote(path_of(c) + " " + n));
+      const std::string pattern = zsh ? "(" + join(pats, "|") + ")" : join(pats, "|") + ")";
+      s += "    " + pattern + " " + value(o.kind, o.choices) + "; return ;;\n";
+    }
+  }
+  return s;
+}
+
 // ---- bash ----------------------------------------------------------------------------------
 
 std::string bash_value(ValueKind kind, const std::vector<std::string>& choices) {
@@ -178,28 +208,14 @@ std::string bash_script(const std::vector<CommandInfo>& cmds) {
       "  local path=\"\" i\n"
       "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
       "    case \"$path/${COMP_WORDS[i]}\" in\n";
-  std::vector<std::string> paths;
-  for (const auto& c : cmds) {
-    if (!c.path.empty()) paths.push_back("/" + join(c.path, "/"));
-  }
-  s += "      " + join(paths, "|") + ") path=\"$path/${COMP_WORDS[i]}\" ;;\n";
+  s += "      " + path_pattern(cmds) + ") path=\"$path/${COMP_WORDS[i]}\" ;;\n";
   s += "    esac\n  done\n";
   // Option values.
-  s += "  case \"$path $prev\" in\n";
-  for (const auto& c : cmds) {
-    const std::string p = c.path.empty() ? "" : "/" + join(c.path, "/");
-    for (const auto& o : c.options) {
-      if (o.kind == ValueKind::kNone) continue;
-      std::vector<std::string> pats;
-      for (const auto& n : o.names) pats.push_back(sh_quote(p + " " + n));
-      s += "    " + join(pats, "|") + ") " + bash_value(o.kind, o.choices) + "; return ;;\n";
-    }
-  }
-  s += "  esac\n";
+  s += "  case \"$path $prev\" in\n" + option_value_cases(cmds, false, bash_value) + "  esac\n";
   // Options, subcommands and positionals of the command reached.
   s += "  case \"$path\" in\n";
   for (const auto& c : cmds) {
-    const std::string p = c.path.empty() ? "" : "/" + join(c.path, "/");
+    const std::string p = path_of(c);
     std::vector<std::string> opts;
     for (const auto& o : c.options) opts.insert(opts.end(), o.names.begin(), o.names.end());
     std::vector<std::string> subs;
@@ -255,24 +271,11 @@ std::string zsh_script(const std::vector<CommandInfo>& cmds) {
       "  local -a opts subs\n"
       "  for ((i = 2; i < CURRENT; i++)); do\n"
       "    case \"$cmdpath/${words[i]}\" in\n";
-  std::vector<std::string> paths;
+  s += "      (" + path_pattern(cmds) + ") cmdpath=\"$cmdpath/${words[i]}\" ;;\n";
+  s += "    esac\n  done\n  case \"$cmdpath $prev\" in\n" +
+       option_value_cases(cmds, true, zsh_value) + "  esac\n  case \"$cmdpath\" in\n";
   for (const auto& c : cmds) {
-    if (!c.path.empty()) paths.push_back("/" + join(c.path, "/"));
-  }
-  s += "      (" + join(paths, "|") + ") cmdpath=\"$cmdpath/${words[i]}\" ;;\n";
-  s += "    esac\n  done\n  case \"$cmdpath $prev\" in\n";
-  for (const auto& c : cmds) {
-    const std::string p = c.path.empty() ? "" : "/" + join(c.path, "/");
-    for (const auto& o : c.options) {
-      if (o.kind == ValueKind::kNone) continue;
-      std::vector<std::string> pats;
-      for (const auto& n : o.names) pats.push_back(sh_quote(p + " " + n));
-      s += "    (" + join(pats, "|") + ") " + zsh_value(o.kind, o.choices) + "; return ;;\n";
-    }
-  }
-  s += "  esac\n  case \"$cmdpath\" in\n";
-  for (const auto& c : cmds) {
-    const std::string p = c.path.empty() ? "" : "/" + join(c.path, "/");
+    const std::string p = path_of(c);
     s += "    (" + sh_quote(p) + ")\n      opts=(";
     for (const auto& o : c.options) {
       for (const auto& n : o.names) s += " " + zsh_item(n, o.help);
@@ -313,13 +316,13 @@ std::string fish_script(const std::vector<CommandInfo>& cmds) {
       "        switch \"$path/$w\"\n";
   std::vector<std::string> paths;
   for (const auto& c : cmds) {
-    if (!c.path.empty()) paths.push_back(sh_quote("/" + join(c.path, "/")));
+    if (!c.path.empty()) paths.push_back(sh_quote(path_of(c)));
   }
   s += "            case " + join(paths, " ") + "\n                set path \"$path/$w\"\n";
   s += "        end\n    end\n    echo \"$path\"\nend\n";
   s += "complete -c codecbench -f\n";
   for (const auto& c : cmds) {
-    const std::string p = c.path.empty() ? "" : "/" + join(c.path, "/");
+    const std::string p = path_of(c);
     const std::string cond = "-n " + fish_quote("test (__codecbench_path) = '" + p + "'");
     for (const auto& [name, help] : c.subcommands) {
       s += "complete -c codecbench " + cond + " -a " + fish_quote(name) + " -d " +
