@@ -54,9 +54,10 @@ void guard_standard_fds() {
 
 int main(int argc, char** argv) {
   guard_standard_fds();
-  // SVT-AV1 prints its banner and configuration to stderr itself unless told otherwise;
-  // keep its errors only (a user's own SVT_LOG wins).
-  setenv("SVT_LOG", "1", 0);
+  // SVT-AV1 prints its banner, configuration and errors to stderr itself, outside FFmpeg's
+  // log: only fatal ones here (level 0). Its refusals still reach codecbench's one-line error
+  // through FFmpeg's wrapper ("bad parameter"); a user's own SVT_LOG wins.
+  setenv("SVT_LOG", "0", 0);
   CLI::App app{"codecbench: benchmark FFmpeg's codecs (size, quality, speed, scaling)"};
   app.require_subcommand(0, 1);
   bool show_version = false;
