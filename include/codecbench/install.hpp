@@ -31,9 +31,6 @@ struct DataDir {
 /// holds a presets/ folder.
 DataDir data_dir();
 
-/// "build tree", "installed", "prefix", "$CODECBENCH_DATA_DIR" or "none".
-const char* data_origin_name(DataOrigin origin) noexcept;
-
 /// The absolute path of the running executable ("" when /proc/self/exe cannot be read).
 std::string executable_path();
 

@@ -16,6 +16,7 @@
 #include "codecbench/config.hpp"
 #include "codecbench/error.hpp"
 #include "codecbench/files.hpp"
+#include "codecbench/install.hpp"
 #include "codecbench/merge.hpp"
 #include "codecbench/mpi_run.hpp"
 #include "codecbench/preset.hpp"
@@ -249,8 +250,7 @@ int slurm(SlurmSettings& s) {
   if (l.jobs.empty()) throw UsageError("the preset gives no jobs");
   const Preset& first = l.variants.front();
   SlurmLaunch& launch = s.launch;
-  std::error_code ec;
-  launch.codecbench = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  launch.codecbench = executable_path();
   launch.preset = std::filesystem::absolute(s.run.preset).lexically_normal().string();
   launch.overrides = s.run.overrides;
   launch.preset_name = first.name;

@@ -11,6 +11,7 @@
 
 #include "codecbench/batch.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/install.hpp"
 #include "codecbench/limits.hpp"
 #include "codecbench/mpi_run.hpp"
 #include "codecbench/plot.hpp"
@@ -120,9 +121,7 @@ std::function<double(int, int)> rank_runner(const SweepSettings& s) {
     std::filesystem::create_directories(*tmp, ec);
     std::vector<std::string> argv{s.mpirun};
     argv.insert(argv.end(), s.mpirun_args.begin(), s.mpirun_args.end());
-    argv.insert(argv.end(),
-                {"-n", std::to_string(ranks + 1),
-                 std::filesystem::read_symlink("/proc/self/exe", ec).string(), "run", s.preset});
+    argv.insert(argv.end(), {"-n", std::to_string(ranks + 1), executable_path(), "run", s.preset});
     argv.insert(argv.end(), s.overrides.begin(), s.overrides.end());
     argv.insert(argv.end(), {"--mpi", "--replicas", std::to_string(replicas), "--store",
                              *tmp + "/ranks.sqlite", "--quiet"});

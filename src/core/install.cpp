@@ -47,20 +47,4 @@ DataDir data_dir() {
   return {};
 }
 
-const char* data_origin_name(DataOrigin origin) noexcept {
-  switch (origin) {
-    case DataOrigin::kBuildTree:
-      return "build tree";
-    case DataOrigin::kInstalled:
-      return "installed";
-    case DataOrigin::kPrefix:
-      return "prefix";
-    case DataOrigin::kEnvironment:
-      return "$CODECBENCH_DATA_DIR";
-    case DataOrigin::kNone:
-      return "none";
-  }
-  return "none";
-}
-
 }  // namespace codecbench
