@@ -19,6 +19,7 @@ enum class ExitCode : int {
   kCodec = 4,         ///< FFmpeg refused an operation (encoder open, decode, filter graph)
   kJobsFailed = 5,    ///< a batch finished but some of its jobs failed
   kRegression = 6,    ///< `compare` found a regression (for gating CI)
+  kNotExact = 7,      ///< `decode --check-exact`: configurations decoded different frames
   kInterrupted = 130  ///< stopped by SIGINT; finished results were kept
 };
 

@@ -39,6 +39,9 @@ inline constexpr int kThreads = 1024;
 inline constexpr int kProbeJobs = 256;
 /// Largest text file read as data (`bdrate --points`, run documents, costs files), bytes.
 inline constexpr std::size_t kDataFileBytes = std::size_t{256} << 20;
+/// Most bytes of encoded packets `codecbench decode` holds in memory to time decoding alone
+/// (beyond it: --frames, or --include-read to decode as the file is read).
+inline constexpr std::size_t kDecodeBufferBytes = std::size_t{1} << 30;
 /// Longest `--grep` pattern (characters).
 inline constexpr std::size_t kPatternChars = 1000;
 /// Most files `codecbench presets` looks at in one folder of the search path.

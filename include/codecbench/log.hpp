@@ -4,6 +4,7 @@
 /// handler the application installs (or nowhere), and can be captured per thread, e.g. to quote
 /// the reason an encoder refused to open.
 
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <vector>
@@ -50,6 +51,31 @@ class LogCapture {
   int max_level_;
   LogCapture* previous_;
   std::vector<LogMessage> messages_;
+};
+
+/// Counts error-level FFmpeg messages of one component (an AVClass item name such as the
+/// decoder's name, "h264") from every thread while alive: a frame-threaded decoder reports the
+/// damage it conceals from its worker threads, where a LogCapture does not see it. Two watches
+/// of the same component at once both count each message.
+class LogErrorWatch {
+ public:
+  explicit LogErrorWatch(std::string component);
+  LogErrorWatch(const LogErrorWatch&) = delete;
+  LogErrorWatch& operator=(const LogErrorWatch&) = delete;
+  ~LogErrorWatch();
+
+  /// Error messages seen so far.
+  [[nodiscard]] std::size_t count() const;
+  /// The first one's text ("" when none).
+  [[nodiscard]] std::string first() const;
+  [[nodiscard]] const std::string& component() const noexcept { return component_; }
+  /// Adds a message (used by the router, which holds its lock).
+  void record(std::string text);
+
+ private:
+  std::string component_;
+  std::size_t count_ = 0;
+  std::string first_;
 };
 
 }  // namespace codecbench

@@ -24,6 +24,8 @@ using CommandRunner = std::function<int()>;
 void register_codecs(CLI::App& app, CommandRunner& runner);
 /// Registers `transcode`.
 void register_transcode(CLI::App& app, CommandRunner& runner);
+/// Registers `decode`.
+void register_decode(CLI::App& app, CommandRunner& runner);
 /// Registers `run` and `config`.
 void register_run(CLI::App& app, CommandRunner& runner);
 /// Registers `sweep`.

@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   codecbench::cli::CommandRunner runner;
   codecbench::cli::register_codecs(app, runner);
   codecbench::cli::register_transcode(app, runner);
+  codecbench::cli::register_decode(app, runner);
   codecbench::cli::register_run(app, runner);
   codecbench::cli::register_sweep(app, runner);
   codecbench::cli::register_bdrate(app, runner);

@@ -21,6 +21,8 @@ std::vector<std::pair<int, std::string>> exit_code_meanings() {
       {static_cast<int>(ExitCode::kJobsFailed), "a batch finished but some of its jobs failed"},
       {static_cast<int>(ExitCode::kRegression),
        "compare found a regression (slower with significance, larger, or lower quality)"},
+      {static_cast<int>(ExitCode::kNotExact),
+       "decode --check-exact found configurations that decoded different frames"},
       {static_cast<int>(ExitCode::kInterrupted),
        "interrupted by SIGINT; finished results were kept"},
   };

@@ -1,7 +1,11 @@
 #include <doctest/doctest.h>
+#include <unistd.h>
 
+#include <cmath>
+#include <filesystem>
 #include <thread>
 
+#include "codecbench/decode.hpp"
 #include "codecbench/reference_cache.hpp"
 #include "codecbench/transcode.hpp"
 #include "src/media/job_common.hpp"
@@ -133,4 +137,53 @@ TEST_CASE("audio layouts: the same, as many channels, else the widest below (5.1
   CHECK(detail::pick_channel_layout(nullptr, mono) == nullptr);
   av_channel_layout_uninit(&five1);
   av_channel_layout_uninit(&only_51[0]);
+}
+
+TEST_CASE("decode: frame hashes, a frame limit, and where two outputs differ") {
+  const std::string kept = (std::filesystem::temp_directory_path() /
+                            ("cb-decode-" + std::to_string(::getpid()) + ".mkv"))
+                               .string();
+  JobSpec job = small_job("mpeg4");
+  job.metrics = {"none"};
+  job.keep_path = kept;
+  run_job(job);
+
+  DecodeSpec spec;
+  spec.input = kept;
+  const DecodeResult all = run_decode(spec);
+  CHECK(all.decoder == "mpeg4");
+  CHECK(all.frames == 10);
+  CHECK(all.width == 176);
+  CHECK(all.pix_fmt == "yuv420p");
+  REQUIRE(all.frame_md5.size() == 10);
+  CHECK(all.frame_md5[0].size == 176 * 144 * 3 / 2);
+  CHECK(all.decoded_bytes == 10ULL * 176 * 144 * 3 / 2);
+  CHECK(all.output_md5.size() == 32);
+  CHECK(std::abs(all.fps - 10 / all.decode_s) < 1e-6);
+
+  spec.max_frames = 3;
+  const DecodeResult three = run_decode(spec);
+  REQUIRE(three.frames == 3);
+  for (int i = 0; i < 3; ++i) CHECK(three.frame_md5[i].md5 == all.frame_md5[i].md5);
+  // A prefix is reported as a count difference at the first missing frame.
+  const auto diff = compare_decodes(all, three);
+  CHECK_FALSE(diff.identical);
+  CHECK(diff.frame == 3);
+  CHECK(diff.expected_md5 == all.frame_md5[3].md5);
+  CHECK(diff.actual_md5.empty());
+  CHECK(compare_decodes(all, run_decode(DecodeSpec{kept})).identical);
+
+  DecodeResult changed = all;
+  changed.frame_md5[5].md5 = std::string(32, '0');
+  const auto d5 = compare_decodes(all, changed);
+  CHECK(d5.frame == 5);
+  CHECK(d5.reason.find("frame 5") != std::string::npos);
+  std::filesystem::remove(kept);
+}
+
+TEST_CASE("decode: the decoders of a codec, FFmpeg's default first") {
+  const auto h264 = decoders_for_codec("h264");
+  REQUIRE_FALSE(h264.empty());
+  CHECK(h264.front() == "h264");
+  CHECK(decoders_for_codec("no-such-codec").empty());
 }

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""CLI tests for `codecbench decode`: frame MD5s equal the ffmpeg CLI's framemd5 for every
+software decoder of every test stream, thread counts 1 and 2 (and frame against slice threads)
+decode identical frames, the scaling figures are re-derived from the measured times, test
+streams are made once and reused, and a decoder/stream mismatch, a stream with no decoder and
+a damaged stream each give one line and a documented exit code."""
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+from harness import check, finish, validate
+
+CB = os.environ["CODECBENCH"]
+FFMPEG = os.environ.get("FFMPEG") or shutil.which("ffmpeg")
+# The test streams persist in the build folder between test runs (they are made once).
+CACHE = os.path.join(os.environ.get("BUILD_ROOT", tempfile.gettempdir()), "test-cache")
+ENV = dict(os.environ, CODECBENCH_CACHE_DIR=CACHE)
+
+# Software decoders per test stream (hardware ones need their device).
+STREAMS = {
+    "libx264": ["h264"],
+    "libx265": ["hevc"],
+    "libvpx-vp9": ["vp9", "libvpx-vp9"],
+    "libaom-av1": ["libdav1d", "libaom-av1"],
+    "libsvtav1": ["libdav1d", "libaom-av1"],
+}
+
+
+def run(*args, env=ENV, timeout=300):
+    return subprocess.run([CB, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def one_line_error(res, code, words, what):
+    lines = res.stderr.strip().splitlines()
+    ok = res.returncode == code and len(lines) == 1 and lines[0].startswith("codecbench: error:")
+    ok = ok and all(w in lines[0] for w in words)
+    check(ok, f"{what}: exit {code}, one line naming {words} (got {res.returncode}: "
+              f"{res.stderr.strip()[:300]})")
+
+
+def ffmpeg_available(kind, name):
+    out = subprocess.run([FFMPEG, "-hide_banner", f"-{kind}"], capture_output=True,
+                         text=True).stdout
+    return any(line.split()[1:2] == [name] for line in out.splitlines() if line.startswith(" "))
+
+
+def ffmpeg_framemd5(path, decoder, threads=1, frames=None):
+    cmd = [FFMPEG, "-v", "error", "-threads", str(threads), "-c:v", decoder, "-i", path,
+           "-map", "0:v:0", "-fps_mode", "passthrough"]
+    if frames:
+        cmd += ["-frames:v", str(frames)]
+    out = subprocess.run(cmd + ["-f", "framemd5", "-"], capture_output=True, text=True,
+                         timeout=300)
+    return [ln.rsplit(",", 1)[1].strip() for ln in out.stdout.splitlines()
+            if ln and not ln.startswith("#")]
+
+
+def decode(*args):
+    res = run("decode", *args, "--json", "--per-frame")
+    if not check(res.returncode == 0, f"decode {' '.join(args)} exits 0 "
+                                      f"({res.stderr.strip()[-300:]})"):
+        return None
+    doc = json.loads(res.stdout)
+    validate(doc, "decode")
+    return doc
+
+
+def frames_of(config):
+    return [f["md5"] for f in config["repeats"][0]["frame_md5"]]
+
+
+def oracle_streams():
+    """Every test stream against the ffmpeg CLI, each software decoder, threads 1 and 2."""
+    for name, decoders in STREAMS.items():
+        if not ffmpeg_available("encoders", name):
+            print(f"skip: stream:{name}: this FFmpeg has no {name} encoder")
+            continue
+        for dec in decoders:
+            if not ffmpeg_available("decoders", dec):
+                print(f"skip: stream:{name} with {dec}: no such decoder here")
+                continue
+            doc = decode(f"stream:{name}", "-c", dec, "--threads", "1,2", "--check-exact")
+            if doc is None:
+                continue
+            one, two = doc["configurations"]
+            check(doc["identical"] is True and one["identical"] and two["identical"],
+                  f"stream:{name} {dec}: threads 1 and 2 decode identical frames")
+            ours = frames_of(one)
+            theirs = ffmpeg_framemd5(doc["input"], dec)
+            check(len(ours) > 100 and ours == theirs,
+                  f"stream:{name} {dec}: {len(ours)} frame MD5s equal ffmpeg -f framemd5's "
+                  f"({len(theirs)})")
+            check(frames_of(two) == theirs, f"stream:{name} {dec}: 2 threads too")
+
+
+def x264_checks():
+    doc = decode("stream:libx264", "--threads", "1,2", "--thread-type", "frame,slice",
+                 "--repeats", "3", "--check-exact")
+    if doc is None:
+        return
+    path = doc["input"]
+    configs = doc["configurations"]
+    check([(c["threads_requested"], c["thread_type_requested"]) for c in configs] ==
+          [(1, "frame"), (2, "frame"), (1, "slice"), (2, "slice")],
+          "configurations: thread types x thread counts, in order")
+    types = {c["thread_type_requested"]: c["decoder_thread_type"] for c in configs
+             if c["threads_requested"] == 2}
+    check(types == {"frame": "frame", "slice": "slice"},
+          f"2 threads run frame and slice threading as asked ({types})")
+    check(doc["identical"] and len({c["md5"] for c in configs}) == 1,
+          "frame and slice threads decode identical frames (4 slices per frame)")
+    whole = subprocess.run([FFMPEG, "-v", "error", "-i", path, "-fps_mode", "passthrough",
+                            "-f", "md5", "-"], capture_output=True, text=True).stdout.strip()
+    check(whole == "MD5=" + configs[0]["md5"], f"output MD5 equals ffmpeg -f md5 ({whole})")
+    # The figures are re-derived from the measured times.
+    for t in ("frame", "slice"):
+        one = next(c for c in configs if c["thread_type_requested"] == t and
+                   c["threads_requested"] == 1)
+        two = next(c for c in configs if c["thread_type_requested"] == t and
+                   c["threads_requested"] == 2)
+        t1 = statistics.median(r["decode_s"] for r in one["repeats"])
+        t2 = statistics.median(r["decode_s"] for r in two["repeats"])
+        check(abs(one["median_s"] - t1) < 1e-12 and abs(two["median_s"] - t2) < 1e-12,
+              f"{t}: medians of the repeats' decode_s")
+        check(abs(two["speedup"] - t1 / t2) < 1e-9 and abs(two["efficiency"] - t1 / t2 / 2) < 1e-9,
+              f"{t}: speedup T1/T2 = {t1 / t2:.3f}, efficiency half of it")
+        fit = next(s for s in doc["scaling"] if s["thread_type"] == t)
+        s = t1 / t2
+        f = (2 / s - 1)  # Amdahl with two points: S = 1 / (f + (1 - f) / 2)
+        check(abs(fit["amdahl_serial_fraction"]["value"] - f) < 1e-6,
+              f"{t}: Amdahl serial fraction {fit['amdahl_serial_fraction']['value']:.4f} = "
+              f"2/S - 1 = {f:.4f}")
+        rep = one["repeats"][0]
+        check(abs(rep["fps"] - rep["frames"] / rep["decode_s"]) < 1e-6 and
+              rep["frames"] == len(rep["frame_md5"]), f"{t}: fps = frames / decode_s")
+    check(doc["timing_includes_read"] is False and doc["read_s"] > 0,
+          "packets read into memory before timing")
+
+    # --frames: the first N frames, as ffmpeg -frames:v N gives them.
+    doc10 = decode(path, "--frames", "10")
+    if doc10:
+        check(frames_of(doc10["configurations"][0]) == ffmpeg_framemd5(path, "h264", frames=10),
+              "--frames 10: the first 10 frame MD5s equal ffmpeg's")
+    # --include-read times reading too; the frames are the same.
+    doc_r = decode(path, "--include-read", "--threads", "2")
+    if doc_r:
+        c = doc_r["configurations"][0]
+        check(doc_r["timing_includes_read"] is True and doc_r["read_s"] == 0 and
+              c["md5"] == configs[0]["md5"], "--include-read: same frames, read time inside")
+    # --no-md5: no hashes, no hashing time.
+    res = run("decode", path, "--no-md5", "--json")
+    d = json.loads(res.stdout) if res.returncode == 0 else {}
+    check(d.get("md5") is False and d["configurations"][0]["repeats"][0]["hash_s"] == 0 and
+          d["configurations"][0]["md5"] is None, "--no-md5: nothing hashed")
+    return path
+
+
+def cache_checks():
+    """A stream is made once, then reused (same file, untouched)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, CODECBENCH_CACHE_DIR=tmp)
+        first = run("decode", "stream:libx264", "--frames", "5", "--json", env=env)
+        check(first.returncode == 0 and "making test stream libx264" in first.stderr,
+              "first use makes the test stream (and says so)")
+        path = json.loads(first.stdout)["input"] if first.returncode == 0 else ""
+        stamp = os.stat(path).st_mtime_ns if path else 0
+        second = run("decode", "stream:libx264", "--frames", "5", "--json", env=env)
+        check(second.returncode == 0 and "making" not in second.stderr and
+              json.loads(second.stdout)["input"] == path and os.stat(path).st_mtime_ns == stamp,
+              "second use reuses the cached file")
+        check(path.startswith(os.path.join(tmp, "streams")) and path.endswith(".mkv") and
+              not [f for f in os.listdir(os.path.dirname(path)) if f.startswith(".")],
+              "kept under CACHE/streams, no partial file left")
+
+
+def bad_input(path):
+    with tempfile.TemporaryDirectory() as tmp:
+        one_line_error(run("decode", path, "-c", "vp9"), 2, ["'vp9'", "h264", "decoders: h264"],
+                       "a decoder of another codec")
+        one_line_error(run("decode", path, "-c", "h264x"), 2, ["h264x", "did you mean"],
+                       "an unknown decoder")
+        one_line_error(run("decode", path, "--no-md5", "--check-exact"), 2, ["--check-exact"],
+                       "--check-exact without MD5s")
+        one_line_error(run("decode", "stream:nope"), 2, ["stream:nope", "libx264"],
+                       "an unknown test stream")
+        nodec = os.path.join(tmp, "nodec.nut")
+        subprocess.run([FFMPEG, "-v", "quiet", "-y", "-f", "lavfi", "-i",
+                        "testsrc=s=320x200:d=0.2", "-c:v", "a64multi", nodec], check=True)
+        one_line_error(run("decode", nodec), 3, [nodec, "codec is unknown"],
+                       "a stream no decoder here reads")
+        wav = os.path.join(tmp, "a.wav")
+        subprocess.run([FFMPEG, "-v", "quiet", "-y", "-f", "lavfi", "-i", "sine=d=0.2", wav],
+                       check=True)
+        one_line_error(run("decode", wav), 3, [wav, "no video stream"], "an audio-only file")
+        one_line_error(run("decode", os.path.join(tmp, "none.mkv")), 3, ["none.mkv"],
+                       "a missing file")
+        # Noise over a third of the stream: concealed damage, with one thread or frame threads.
+        data = bytearray(open(path, "rb").read())
+        rng = random.Random(7)
+        for i in range(len(data) // 3, len(data) // 3 + 20000):
+            data[i] = rng.randrange(256)
+        damaged = os.path.join(tmp, "damaged.mkv")
+        open(damaged, "wb").write(bytes(data))
+        for threads in ("1", "2"):
+            one_line_error(run("decode", damaged, "--threads", threads), 3,
+                           [damaged, "damaged"], f"a damaged stream, {threads} thread(s)")
+        res = run("decode", damaged, "--threads", "2", "--allow-damaged", "--json")
+        rep = json.loads(res.stdout)["configurations"][0]["repeats"][0] if res.returncode == 0 \
+            else {}
+        check(res.returncode == 0 and rep["damaged_frames"] + rep["decoder_errors"] > 0,
+              "--allow-damaged decodes it and counts the damage")
+
+
+def main():
+    if not FFMPEG:
+        print("skip: no ffmpeg CLI to compare with")
+        return 77
+    path = x264_checks()
+    if path:
+        bad_input(path)
+    cache_checks()
+    oracle_streams()
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
