@@ -46,9 +46,9 @@ struct CommandInfo {
 // The kinds of values by option or positional name: the one table of domain knowledge the
 // generator needs beyond what CLI11 records.
 ValueKind kind_of(const std::string& name, const std::vector<std::string>& path) {
-  static const std::set<std::string> files = {"--store",  "--output", "--points",     "--costs",
-                                              "--stream", "--keep",   "--vmaf-model", "INPUT",
-                                              "INPUTS",   "OUT",      "RUN_A",        "RUN_B"};
+  static const std::set<std::string> files = {
+      "--store", "--output", "--points", "--costs", "--stream", "--keep", "--vmaf-model",
+      "INPUT",   "INPUTS",   "OUT",      "RUN_A",   "RUN_B",    "STREAM"};
   static const std::set<std::string> dirs = {"--plots", "--figures", "--dir"};
   if (files.count(name) != 0) return ValueKind::kFile;
   if (dirs.count(name) != 0) return ValueKind::kDir;
