@@ -123,14 +123,17 @@ ExactnessDifference compare_decodes(const DecodeResult& baseline, const DecodeRe
 /// One configuration's repeats and figures.
 struct DecodeSeries {
   DecodeConfig config;
-  std::vector<DecodeResult> repeats;
+  std::vector<DecodeResult> repeats;  ///< the timed decodes: no hashing in them
+  /// One more decode that hashes every frame (when the spec asks for MD5s; else empty): the
+  /// frames the configuration gives, and what hashing costs (its decode_s against median_s).
+  DecodeResult hashed;
   double median_s = 0;  ///< median decode_s
   double cv = 0;        ///< coefficient of variation of decode_s over the repeats
   double median_fps = 0;
   /// Against the lowest thread count of the same decoder and thread type: T(lowest)/T(N),
   /// and that over N/lowest; 0 where this is the lowest (or thread counts are auto).
   double speedup = 0, efficiency = 0;
-  /// This configuration's output against the first configuration's (every repeat checked).
+  /// This configuration's hashed decode against the first configuration's.
   ExactnessDifference exactness;
 };
 
@@ -146,13 +149,15 @@ struct DecodeBenchmark {
   DecodeSpec spec;
   int repeats = 1;
   std::vector<DecodeSeries> series;
-  bool identical = true;               ///< every repeat of every configuration gave the same frames
+  bool identical = true;               ///< every configuration decoded the same frames
   std::vector<DecodeScaling> scaling;  ///< groups with two or more thread counts above 0
 };
 
-/// Runs every configuration `repeats` times (run_decodes), checks each output against the
-/// first configuration's frame by frame (needs spec.md5), and derives speedups, efficiencies
-/// and an Amdahl fit per decoder and thread type from the measured times.
+/// Runs every configuration `repeats` times without hashing (run_decodes), so that the times
+/// are the decoder's alone; with spec.md5, decodes each configuration once more hashing every
+/// frame and checks it against the first configuration's frame by frame. Derives speedups,
+/// efficiencies and an Amdahl fit per decoder and thread type from the timed decodes.
+/// `progress` hears (done, total) over all decodes.
 DecodeBenchmark benchmark_decoders(const DecodeSpec& spec, const std::vector<DecodeConfig>& configs,
                                    int repeats, const std::function<void(int, int)>& progress = {});
 

@@ -71,7 +71,7 @@ def decode(*args):
 
 
 def frames_of(config):
-    return [f["md5"] for f in config["repeats"][0]["frame_md5"]]
+    return [f["md5"] for f in config["hashed"]["frame_md5"]]
 
 
 def oracle_streams():
@@ -137,7 +137,11 @@ def x264_checks():
               f"2/S - 1 = {f:.4f}")
         rep = one["repeats"][0]
         check(abs(rep["fps"] - rep["frames"] / rep["decode_s"]) < 1e-6 and
-              rep["frames"] == len(rep["frame_md5"]), f"{t}: fps = frames / decode_s")
+              rep["frames"] == len(one["hashed"]["frame_md5"]) and rep["md5"] is None and
+              rep["hash_s"] == 0, f"{t}: fps = frames / decode_s; the timed decodes hash nothing")
+        h = one["hashed"]
+        check(h["hash_s"] > 0 and h["md5"] == one["md5"],
+              f"{t}: one more decode hashed the frames ({h['hash_s']:.3f} s of hashing)")
     check(doc["timing_includes_read"] is False and doc["read_s"] > 0,
           "packets read into memory before timing")
 
@@ -155,8 +159,9 @@ def x264_checks():
     # --no-md5: no hashes, no hashing time.
     res = run("decode", path, "--no-md5", "--json")
     d = json.loads(res.stdout) if res.returncode == 0 else {}
-    check(d.get("md5") is False and d["configurations"][0]["repeats"][0]["hash_s"] == 0 and
-          d["configurations"][0]["md5"] is None, "--no-md5: nothing hashed")
+    check(d.get("md5") is False and d["configurations"][0]["hashed"] is None and
+          d["configurations"][0]["md5"] is None and len(d["configurations"][0]["repeats"]) == 1,
+          "--no-md5: nothing hashed, one timed decode")
     return path
 
 
@@ -209,7 +214,7 @@ def bad_input(path):
         for threads in ("1", "2"):
             one_line_error(run("decode", damaged, "--threads", threads), 3,
                            [damaged, "damaged"], f"a damaged stream, {threads} thread(s)")
-        res = run("decode", damaged, "--threads", "2", "--allow-damaged", "--json")
+            res = run("decode", damaged, "--threads", "2", "--allow-damaged", "--json")
         rep = json.loads(res.stdout)["configurations"][0]["repeats"][0] if res.returncode == 0 \
             else {}
         check(res.returncode == 0 and rep["damaged_frames"] + rep["decoder_errors"] > 0,
