@@ -86,11 +86,14 @@ struct JobResult {
   // Sizes
   std::uint64_t packets = 0;
   std::uint64_t bitstream_bytes = 0;  ///< sum of packet sizes
-  std::uint64_t kept_bytes = 0;       ///< size of the kept file (0 when not kept)
-  std::uint64_t raw_bytes = 0;        ///< size of the raw reference frames in the source format
-  double compression_ratio = 0;       ///< raw_bytes / bitstream_bytes
-  double bitrate_kbps = 0;            ///< bitstream bits / duration / 1000
-  double bits_per_pixel = 0;          ///< bitstream bits / (width height frames)
+  /// MD5 of every packet's bytes in encoding order: equal for two runs exactly when the
+  /// encoder produced the same bitstream (check_determinism).
+  std::string bitstream_md5;
+  std::uint64_t kept_bytes = 0;  ///< size of the kept file (0 when not kept)
+  std::uint64_t raw_bytes = 0;   ///< size of the raw reference frames in the source format
+  double compression_ratio = 0;  ///< raw_bytes / bitstream_bytes
+  double bitrate_kbps = 0;       ///< bitstream bits / duration / 1000
+  double bits_per_pixel = 0;     ///< bitstream bits / (width height frames)
   // Quality
   std::vector<MetricResult> metrics;
   // Speed
@@ -106,6 +109,20 @@ struct JobResult {
 
 /// Version of the job JSON document (docs/json.md).
 inline constexpr int kJobSchemaVersion = 1;
+
+/// Whether an encoder gives the same bitstream twice with the same options and threads.
+struct DeterminismCheck {
+  bool deterministic = true;
+  std::vector<std::string> md5;      ///< each run's bitstream MD5
+  std::vector<std::uint64_t> bytes;  ///< each run's bitstream size
+  int threads = 0;                   ///< encoder thread_count after opening
+  std::string thread_type;           ///< the encoder's active threading
+};
+
+/// Encodes `spec` `runs` more times (at least 2 in all with `first`; metrics off) and compares
+/// the bitstreams with `first`'s. Not deterministic is a finding, not an error: multi-threaded
+/// encoders may legitimately differ run to run.
+DeterminismCheck check_determinism(const JobSpec& spec, const JobResult& first, int runs = 1);
 
 /// Runs one job. Throws UsageError (unknown encoder, unused option), InputError (bad input)
 /// or FFmpegError/Error (the encoder refused, frame counts differ) naming the cause.

@@ -17,6 +17,7 @@ struct TranscodeSettings {
   JobSpec job;
   std::vector<std::string> options;
   std::string metrics;
+  bool check_determinism = false;
   OutputOptions out;
 };
 
@@ -96,6 +97,22 @@ int run(TranscodeSettings& s) {
   row.erase("per_frame");
   v.records.push_back(std::move(row));
   v.table = report(r);
+  if (s.check_determinism) {
+    const DeterminismCheck d = check_determinism(s.job, r);
+    v.document["determinism"] = {
+        {"deterministic", d.deterministic}, {"runs", d.md5.size()},
+        {"bitstream_md5", d.md5},           {"bitstream_bytes", d.bytes},
+        {"encoder_threads", d.threads},     {"encoder_thread_type", d.thread_type}};
+    v.records.front()["deterministic"] = d.deterministic;
+    std::string sizes;
+    for (const auto b : d.bytes) sizes += (sizes.empty() ? "" : ", ") + std::to_string(b);
+    v.table.rows.push_back(
+        {"determinism",
+         d.deterministic
+             ? fmt::format("the same bitstream in {} runs (md5 {})", d.md5.size(), d.md5.front())
+             : fmt::format("NOT deterministic with {} {} threads: {} runs gave {} bytes", d.threads,
+                           d.thread_type, d.md5.size(), sizes)});
+  }
   emit(v, s.out);
   return 0;
 }
@@ -137,6 +154,9 @@ void register_transcode(CLI::App& app, CommandRunner& runner) {
       fmt::format("Comma-separated metrics: {}; or none (default video: {}; audio: {})",
                   metric_names_text(), names(MediaType::kVideo), names(MediaType::kAudio)));
   cmd->add_flag("--per-frame", s->job.per_frame, "Include every frame's metric values in JSON");
+  cmd->add_flag("--check-determinism", s->check_determinism,
+                "Encode once more and say whether the bitstream is identical (a finding, not "
+                "an error)");
   cmd->add_option("--keep", s->job.keep_path,
                   "Write the encoded stream to FILE (container from its name)");
   add_output_options(cmd, s->out);

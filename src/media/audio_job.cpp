@@ -312,6 +312,7 @@ class AudioJob {
     }
     r_.bitrate_kbps = 8.0 * static_cast<double>(r_.bitstream_bytes) / r_.duration_s / 1000.0;
     r_.realtime_factor = r_.encode_s > 0 ? r_.duration_s / r_.encode_s : 0;
+    r_.bitstream_md5 = bitstream_hash_.hex();
     finish_timing(r_, before, start);
     return std::move(r_);
   }
@@ -403,6 +404,7 @@ class AudioJob {
                  frame != nullptr ? fmt::format("audio at sample {}", frame->pts) : "the flush",
                  [&](AVPacket* pkt) {
                    r_.bitstream_bytes += static_cast<std::uint64_t>(pkt->size);
+                   bitstream_hash_.update(pkt->data, static_cast<std::size_t>(pkt->size));
                    ++r_.packets;
                    if (measuring_) decode(pkt);
                    kept_.write(pkt, enc_->time_base);
@@ -508,6 +510,7 @@ class AudioJob {
   const JobSpec& spec_;
   const AVCodec* codec_;
   JobResult r_;
+  Md5 bitstream_hash_;
   AVSampleFormat enc_fmt_ = AV_SAMPLE_FMT_NONE;
   Layout enc_layout_;
   av::CodecContextPtr enc_;

@@ -22,35 +22,10 @@
 #include "codecbench/log.hpp"
 #include "job_common.hpp"
 
-extern "C" {
-#include <libavutil/md5.h>
-}
-
 namespace codecbench {
 namespace {
 
 using detail::Clock;
-
-struct Md5Deleter {
-  void operator()(AVMD5* p) const noexcept { av_free(p); }
-};
-using Md5Ptr = std::unique_ptr<AVMD5, Md5Deleter>;
-
-Md5Ptr make_md5() {
-  Md5Ptr m(av_md5_alloc());
-  if (!m) throw FFmpegError(AVERROR(ENOMEM), "MD5 context");
-  av_md5_init(m.get());
-  return m;
-}
-
-std::string md5_hex(AVMD5* m) {
-  std::array<std::uint8_t, 16> digest{};
-  av_md5_final(m, digest.data());
-  std::string hex;
-  hex.reserve(32);
-  for (const auto b : digest) hex += fmt::format("{:02x}", b);
-  return hex;
-}
 
 // The stream to decode: its parameters and, unless read during the decode, its packets.
 struct StreamData {
@@ -180,7 +155,7 @@ bool reset_vm_hwm() {
 
 class FrameHasher {
  public:
-  explicit FrameHasher(bool keep) : keep_(keep), all_(make_md5()), one_(make_md5()) {}
+  explicit FrameHasher(bool keep) : keep_(keep) {}
 
   // Hashes the frame's bytes packed with alignment 1 (the rawvideo encoder's packet).
   void add(const AVFrame* f, DecodeResult& r) {
@@ -194,18 +169,17 @@ class FrameHasher {
     av::check_av(av_image_copy_to_buffer(buffer_.data(), size, f->data, f->linesize, fmt, f->width,
                                          f->height, 1),
                  "packing a decoded frame");
-    av_md5_update(all_.get(), buffer_.data(), static_cast<std::size_t>(size));
+    all_.update(buffer_.data(), buffer_.size());
     if (keep_) {
-      av_md5_init(one_.get());
-      av_md5_update(one_.get(), buffer_.data(), static_cast<std::size_t>(size));
-      r.frame_md5.push_back({f->pts, size, md5_hex(one_.get())});
+      one_.update(buffer_.data(), buffer_.size());
+      r.frame_md5.push_back({f->pts, size, one_.hex()});
     }
   }
-  std::string finish() { return md5_hex(all_.get()); }
+  std::string finish() { return all_.hex(); }
 
  private:
   bool keep_;
-  Md5Ptr all_, one_;
+  detail::Md5 all_, one_;
   std::vector<std::uint8_t> buffer_;
 };
 

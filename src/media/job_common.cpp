@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -11,6 +12,10 @@
 #include "codecbench/catalog.hpp"
 #include "codecbench/error.hpp"
 #include "codecbench/log.hpp"
+
+extern "C" {
+#include <libavutil/md5.h>
+}
 
 namespace codecbench::detail {
 
@@ -269,6 +274,30 @@ void decode_packet(AVCodecContext* dec, const AVPacket* pkt, double& seconds,
     av::check_av(ret, fmt::format("decoder '{}'", dec->codec->name));
     on_frame(std::move(frame));
   }
+}
+
+Md5::Md5() : md5_(av_md5_alloc()) {
+  if (md5_ == nullptr) throw FFmpegError(AVERROR(ENOMEM), "MD5 context");
+  av_md5_init(md5_);
+}
+
+Md5::~Md5() { av_free(md5_); }
+
+void Md5::reset() { av_md5_init(md5_); }
+
+void Md5::update(const std::uint8_t* data, std::size_t size) { av_md5_update(md5_, data, size); }
+
+std::string Md5::hex() {
+  std::array<std::uint8_t, 16> digest{};
+  av_md5_final(md5_, digest.data());
+  av_md5_init(md5_);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (std::size_t i = 0; i < digest.size(); ++i) {
+    out[2 * i] = kHex[digest[i] >> 4];
+    out[2 * i + 1] = kHex[digest[i] & 15];
+  }
+  return out;
 }
 
 }  // namespace codecbench::detail

@@ -3,11 +3,17 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 
 #include "codecbench/av.hpp"
 #include "codecbench/transcode.hpp"
+
+extern "C" {
+struct AVMD5;
+}
 
 namespace codecbench::detail {
 
@@ -113,5 +119,22 @@ bool sample_format_exact(AVSampleFormat from, AVSampleFormat to);
 /// narrowest wider one. Null when the encoder lists none (it takes any).
 const AVChannelLayout* pick_channel_layout(const AVChannelLayout* supported,
                                            const AVChannelLayout& source);
+
+/// MD5 over a sequence of byte ranges (FFmpeg's av_md5), as 32 hex digits.
+class Md5 {
+ public:
+  Md5();
+  Md5(const Md5&) = delete;
+  Md5& operator=(const Md5&) = delete;
+  ~Md5();
+  /// Starts again.
+  void reset();
+  void update(const std::uint8_t* data, std::size_t size);
+  /// The digest of everything since the last reset; resets.
+  std::string hex();
+
+ private:
+  ::AVMD5* md5_;
+};
 
 }  // namespace codecbench::detail

@@ -6,9 +6,11 @@
 #include <fmt/core.h>
 #include <tbb/parallel_pipeline.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <set>
 
@@ -246,6 +248,7 @@ class Job {
     r_.bitrate_kbps = bits / r_.duration_s / 1000.0;
     r_.bits_per_pixel = bits / (static_cast<double>(r_.width) * r_.height * r_.frames);
     r_.encode_fps = r_.encode_s > 0 ? static_cast<double>(r_.frames) / r_.encode_s : 0;
+    r_.bitstream_md5 = bitstream_hash_.hex();
     detail::finish_timing(r_, before, start);
     return std::move(r_);
   }
@@ -331,6 +334,7 @@ class Job {
                          frame != nullptr ? fmt::format("frame {}", frame->pts) : "the flush",
                          [&](AVPacket* pkt) {
                            r_.bitstream_bytes += static_cast<std::uint64_t>(pkt->size);
+                           bitstream_hash_.update(pkt->data, static_cast<std::size_t>(pkt->size));
                            ++r_.packets;
                            if (measuring()) decode(pkt);
                            kept_.write(pkt, enc_->time_base);
@@ -378,6 +382,7 @@ class Job {
 
   const JobSpec& spec_;
   JobResult r_;
+  detail::Md5 bitstream_hash_;
   int thread_type_ = 0;
   AVPixelFormat metric_fmt_ = AV_PIX_FMT_NONE;
   av::CodecContextPtr enc_;
@@ -446,6 +451,7 @@ void to_json(nlohmann::json& j, const JobResult& r) {
        {"size",
         {{"packets", r.packets},
          {"bitstream_bytes", r.bitstream_bytes},
+         {"bitstream_md5", r.bitstream_md5},
          {"kept_bytes", r.kept_bytes},
          {"raw_bytes", r.raw_bytes},
          {"compression_ratio", r.compression_ratio},
@@ -496,6 +502,40 @@ void to_json(nlohmann::json& j, const JobResult& r) {
     j["size"]["bits_per_pixel"] = r.bits_per_pixel;
   }
   if (!per_frame.empty()) j["per_frame"] = std::move(per_frame);
+}
+
+DeterminismCheck check_determinism(const JobSpec& spec, const JobResult& first, int runs) {
+  DeterminismCheck c;
+  c.threads = first.encoder_threads;
+  c.thread_type = first.encoder_thread_type;
+  c.md5.push_back(first.bitstream_md5);
+  c.bytes.push_back(first.bitstream_bytes);
+  JobSpec again = spec;
+  again.metrics = {"none"};
+  again.per_frame = false;
+  // A kept stream changes the bitstream (headers go to extradata for most containers), so the
+  // runs again keep one, in the same container, and remove it.
+  std::filesystem::path scratch;
+  if (!spec.keep_path.empty()) {
+    const std::filesystem::path kept(spec.keep_path);
+    scratch = kept.parent_path() /
+              ("." + kept.stem().string() + ".determinism" + kept.extension().string());
+    again.keep_path = scratch.string();
+  }
+  for (int i = 0; i < std::max(1, runs); ++i) {
+    JobResult r;
+    try {
+      r = run_job(again);
+    } catch (...) {
+      if (!scratch.empty()) std::filesystem::remove(scratch);
+      throw;
+    }
+    if (!scratch.empty()) std::filesystem::remove(scratch);
+    c.md5.push_back(r.bitstream_md5);
+    c.bytes.push_back(r.bitstream_bytes);
+    if (r.bitstream_md5 != first.bitstream_md5) c.deterministic = false;
+  }
+  return c;
 }
 
 }  // namespace codecbench

@@ -45,6 +45,21 @@ def good_runs(tmp):
     check(abs(size["bitrate_kbps"] - size["bitstream_bytes"] * 8 / 1.0 / 1000) < 1e-6,
           "bitrate = bits / duration")
     check(size["kept_bytes"] == os.path.getsize(kept), "kept_bytes is the kept file's size")
+    # --check-determinism: a one-thread mpeg4 encode gives the same bitstream twice.
+    nut = os.path.join(tmp, "det.nut")  # NUT stores packets as the encoder gave them
+    res = run("transcode", "lavfi:testsrc2=size=160x120:rate=25:duration=0.4", "-c", "mpeg4",
+              "--threads", "1", "--check-determinism", "--keep", nut, "--json")
+    ddoc = json.loads(res.stdout) if res.returncode == 0 else {}
+    det = ddoc.get("determinism", {})
+    check(det.get("deterministic") is True and det.get("runs") == 2 and
+          len(set(det.get("bitstream_md5", []))) == 1 and
+          det["bitstream_md5"][0] == ddoc["size"]["bitstream_md5"],
+          "--check-determinism: mpeg4 on one thread gives the same bitstream twice")
+    if os.environ.get("FFMPEG") and ddoc:
+        copied = subprocess.run([os.environ["FFMPEG"], "-v", "error", "-i", nut, "-c", "copy",
+                                 "-f", "md5", "-"], capture_output=True, text=True).stdout.strip()
+        check(copied == "MD5=" + ddoc["size"]["bitstream_md5"],
+              f"bitstream_md5 is ffmpeg -c copy -f md5 of the kept stream ({copied})")
     check(doc["options"] == {"crf": "30", "preset": "ultrafast"}, "options recorded")
     check(doc["threads"]["requested"] == 1 and doc["threads"]["encoder"] == 1, "threads recorded")
     check(doc["formats"] == {"source": "yuv420p", "encoder": "yuv420p", "decoder": "yuv420p",
