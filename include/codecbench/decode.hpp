@@ -166,6 +166,10 @@ DecodeBenchmark benchmark_decoders(const DecodeSpec& spec, const std::vector<Dec
 /// JSON document holds every repeat (frame hashes with `per_frame`) and the fits.
 View decode_view(const DecodeBenchmark& b, bool per_frame);
 
+/// The codec of a file's video stream (`stream_index`, or the best one) as its descriptor name;
+/// "" when the file cannot be read or has no video stream.
+std::string video_codec_of(const std::string& path, int stream_index = -1);
+
 /// The decoders of `codec_name` this FFmpeg has (the default first), e.g. h264: h264,
 /// h264_v4l2m2m, h264_qsv, h264_cuvid.
 std::vector<std::string> decoders_for_codec(const std::string& codec_name);

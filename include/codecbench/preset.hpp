@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "codecbench/config.hpp"
+#include "codecbench/decode.hpp"
 #include "codecbench/run_record.hpp"
 #include "codecbench/transcode.hpp"
 
@@ -35,6 +36,19 @@ struct PresetEncoder {
   /// Option axes: every combination of their values is a job (a CRF or bitrate ladder).
   std::vector<std::pair<std::string, std::vector<std::string>>> axes;
   int threads = -1;  ///< -1: the preset's `threads`
+  /// `decode_after: true`: after each job, decode the stream it made (default decoder, the
+  /// job's threads) and record the decoder's speed and output MD5 in the job's result.
+  bool decode_after = false;
+};
+
+/// One decoder configuration of a preset (`decoders.LABEL`): decode jobs run it on every
+/// input whose codec it decodes (every file input when `decoder` is empty).
+struct PresetDecoder {
+  std::string label;                      ///< the map key
+  std::string decoder;                    ///< implementation; "" = FFmpeg's default for the codec
+  std::vector<int> threads;               ///< one job per count; empty: the preset's `threads`
+  std::vector<std::string> thread_types;  ///< one job per type; empty: FFmpeg's default
+  bool md5 = true;                        ///< hash the output (one more, untimed decode)
 };
 
 /// Where results go.
@@ -61,11 +75,12 @@ struct Preset {
   std::string description;
   std::vector<PresetInput> inputs;
   std::vector<PresetEncoder> encoders;
-  int threads = 1;                   ///< codec threads per job (0 = FFmpeg's auto)
-  int jobs = 1;                      ///< concurrent jobs
-  int repeats = 1;                   ///< measured runs per job
-  int warmup = 0;                    ///< unmeasured runs per job before them
-  std::vector<std::string> metrics;  ///< empty: the defaults per media type
+  std::vector<PresetDecoder> decoders;  ///< decode jobs (`decoders:`), after the encode jobs
+  int threads = 1;                      ///< codec threads per job (0 = FFmpeg's auto)
+  int jobs = 1;                         ///< concurrent jobs
+  int repeats = 1;                      ///< measured runs per job
+  int warmup = 0;                       ///< unmeasured runs per job before them
+  std::vector<std::string> metrics;     ///< empty: the defaults per media type
   PresetOutput output;
   PresetLauncher launcher;
   std::uint64_t reference_budget_mib = 1024;  ///< decoded references shared within this budget
@@ -76,13 +91,28 @@ struct Preset {
 /// line and key path: unknown keys (with the closest valid key), wrong types, missing fields.
 Preset preset_from_tree(const config::NodePtr& resolved, const std::string& default_name);
 
+/// What a job does.
+enum class JobKind {
+  kEncode,  ///< encode, decode and measure (run_job)
+  kDecode,  ///< decode an encoded stream and time the decoder (run_decode)
+};
+
+/// "encode" or "decode".
+const char* job_kind_name(JobKind kind) noexcept;
+
 /// One job of a batch: a plain, serialisable value with a machine-independent key.
 struct BatchJob {
   std::string key;            ///< job_key() of the job: the same on every machine
   std::string input;          ///< PresetInput::name
-  std::string encoder_label;  ///< PresetEncoder::label
+  std::string encoder_label;  ///< PresetEncoder::label (PresetDecoder::label for decode jobs)
   std::string variant;        ///< multirun overrides, "" for none
-  JobSpec spec;               ///< what run_job() gets
+  JobKind kind = JobKind::kEncode;
+  /// What run_job() gets. Decode jobs use its input and threads (thread_type too).
+  JobSpec spec;
+  /// Encode jobs: decode the stream afterwards (PresetEncoder::decode_after).
+  bool decode_after = false;
+  /// Decode jobs: what run_decode() gets (input, decoder, threads, thread type, md5).
+  DecodeSpec decode;
 };
 
 /// Cores a run of the preset keeps busy at once: jobs x threads (threads 0, FFmpeg's auto,
@@ -109,6 +139,10 @@ std::string input_identity(const PresetInput& input);
 /// input identity and its trim and stream, the encoder, its options sorted by name, the codec
 /// threads and the metric names (sorted; the media type's defaults when none are named).
 std::string job_identity_text(const std::string& input_identity, const JobSpec& spec);
+
+/// The identity text of a decode job: a version line, the input identity and stream, the
+/// decoder ("" = default), its threads and thread type, and whether the output is hashed.
+std::string decode_identity_text(const std::string& input_identity, const DecodeSpec& spec);
 
 /// stable_hash(job_identity_text(...)): 16 hex digits.
 std::string job_key(const std::string& input_identity, const JobSpec& spec);

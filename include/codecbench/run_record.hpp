@@ -78,11 +78,14 @@ struct Measurement {
 
 /// One job of a run.
 struct JobRecord {
-  std::string key;            ///< machine-independent job key (docs/presets.md, "Job identity")
-  int index = 0;              ///< position in the run's job list (the order of `run --dry-run`)
-  std::string input;          ///< the input's name
+  std::string key;    ///< machine-independent job key (docs/presets.md, "Job identity")
+  int index = 0;      ///< position in the run's job list (the order of `run --dry-run`)
+  std::string input;  ///< the input's name
+  /// "encode" (encode, decode, measure) or "decode" (a decode job: encoder_label is the
+  /// decoder's label, encoder the decoder used, and the timings are the decoder's).
+  std::string kind = "encode";
   std::string encoder_label;  ///< the preset's label for the encoder configuration
-  std::string encoder;        ///< libavcodec encoder name
+  std::string encoder;        ///< libavcodec encoder name (decoder name for decode jobs)
   std::vector<std::pair<std::string, std::string>> options;  ///< encoder options, in order
   std::string variant;  ///< multirun overrides that made the job ("" for none)
   int threads = 1;      ///< codec threads (0 = FFmpeg's auto)
@@ -90,10 +93,10 @@ struct JobRecord {
   std::string error;                      ///< why it failed ("" otherwise)
   std::vector<Measurement> measurements;  ///< one per measured repeat
   TimingStats wall;                       ///< job wall time over the repeats
-  TimingStats encode;                     ///< time inside the encoder over the repeats
-  bool noisy = false;                     ///< wall-time CV above 5%: more repeats advised
-  std::string finished;                   ///< ISO 8601 time the job ended ("" when not run)
-  MachineInfo machine;                    ///< where it ran
+  TimingStats encode;    ///< time inside the encoder (decode jobs: the decoder) over the repeats
+  bool noisy = false;    ///< wall-time CV above 5%: more repeats advised
+  std::string finished;  ///< ISO 8601 time the job ended ("" when not run)
+  MachineInfo machine;   ///< where it ran
   std::string scheduler_job;  ///< the batch scheduler's job id it ran under ($SLURM_JOB_ID), or ""
   /// The job result document (transcode --json, docs/json.md) of the median repeat; null
   /// when the job has none (failed, skipped, not run).

@@ -136,17 +136,25 @@ int dry_run(const RunSettings& s, const std::vector<BatchJob>& jobs) {
   for (const auto& j : jobs) {
     nlohmann::json o = nlohmann::json::array();
     for (const auto& [k, val] : j.spec.options) o.push_back({k, val});
+    const bool decode = j.kind == JobKind::kDecode;
     const nlohmann::json rec = {{"key", j.key},
+                                {"kind", job_kind_name(j.kind)},
                                 {"input", j.input},
                                 {"encoder_label", j.encoder_label},
-                                {"encoder", j.spec.encoder},
+                                {"encoder", decode ? j.decode.decoder : j.spec.encoder},
                                 {"options", o},
                                 {"variant", j.variant},
                                 {"threads", j.spec.threads}};
     v.document.push_back(rec);
     v.records.push_back(rec);
-    v.table.rows.push_back(
-        {j.key, j.input, j.encoder_label, options_text(j.spec.options), j.variant});
+    std::string opts = options_text(j.spec.options);
+    if (decode) {
+      opts = fmt::format("decode threads={}{}", j.decode.threads,
+                         j.decode.thread_type.empty() ? "" : " type=" + j.decode.thread_type);
+    } else if (j.decode_after) {
+      opts += (opts.empty() ? "" : " ") + std::string("+decode");
+    }
+    v.table.rows.push_back({j.key, j.input, j.encoder_label, opts, j.variant});
   }
   emit(v, s.out);
   if (!s.out.quiet) std::fprintf(stderr, "%zu jobs\n", jobs.size());

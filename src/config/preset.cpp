@@ -13,6 +13,7 @@
 #include "codecbench/fingerprint.hpp"
 #include "codecbench/limits.hpp"
 #include "codecbench/metrics.hpp"
+#include "codecbench/test_streams.hpp"
 
 namespace codecbench {
 namespace {
@@ -118,7 +119,8 @@ std::string input_name(const std::string& uri) {
 // A relative file path written in a preset file is relative to that file's folder; one from
 // the command line (or a test's in-memory preset) to the working folder.
 std::string resolve_path(const std::string& value, const config::Location& loc) {
-  if (value.empty() || value.rfind("lavfi:", 0) == 0 || value.find("://") != std::string::npos)
+  if (value.empty() || value.rfind("lavfi:", 0) == 0 || value.rfind("stream:", 0) == 0 ||
+      value.find("://") != std::string::npos)
     return value;
   const std::filesystem::path p(value);
   if (p.is_absolute() || loc.file.empty() || loc.file.front() == '<') return value;
@@ -168,7 +170,10 @@ PresetInput parse_input(const NodePtr& n, const std::string& path) {
   }
   if (in.source.uri.empty()) throw ConfigError(n->loc, fmt::format("{}: empty input", path));
   if (in.name.empty()) in.name = input_name(in.source.uri);
-  if (in.type == MediaType::kUnknown) in.type = source_media_type(in.source.uri);
+  if (in.type == MediaType::kUnknown) {
+    in.type = in.source.uri.rfind("stream:", 0) == 0 ? MediaType::kVideo
+                                                     : source_media_type(in.source.uri);
+  }
   return in;
 }
 
@@ -180,7 +185,7 @@ PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const st
     return e;
   }
   need_map(n, path);
-  check_keys(n, path, {"codec", "options", "axes", "threads"});
+  check_keys(n, path, {"codec", "options", "axes", "threads", "decode_after"});
   const NodePtr codec = n->get("codec");
   if (!codec)
     throw ConfigError(n->loc, fmt::format("{}: missing 'codec' (a libavcodec encoder name)", path));
@@ -207,7 +212,60 @@ PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const st
   }
   if (auto t = n->get("threads"))
     e.threads = static_cast<int>(get_int(t, path + ".threads", 0, limits::kThreads));
+  if (auto v = n->get("decode_after")) {
+    if (v->kind != Node::Kind::kBool) wrong_type(v, path + ".decode_after", "true or false");
+    e.decode_after = v->b;
+  }
   return e;
+}
+
+PresetDecoder parse_decoder(const std::string& label, const NodePtr& n, const std::string& path) {
+  PresetDecoder d;
+  d.label = label;
+  if (n->kind == Node::Kind::kString) {
+    d.decoder = n->s;
+  } else if (n->kind != Node::Kind::kNull) {
+    need_map(n, path);
+    check_keys(n, path, {"decoder", "threads", "thread_type", "md5"});
+    if (auto v = n->get("decoder")) d.decoder = get_string(v, path + ".decoder");
+    if (auto v = n->get("threads")) {
+      if (v->kind == Node::Kind::kList) {
+        if (v->list.empty()) wrong_type(v, path + ".threads", "a thread count or a list of them");
+        for (std::size_t i = 0; i < v->list.size(); ++i) {
+          d.threads.push_back(static_cast<int>(
+              get_int(v->list[i], fmt::format("{}.threads.{}", path, i), 0, limits::kThreads)));
+        }
+      } else {
+        d.threads.push_back(static_cast<int>(get_int(v, path + ".threads", 0, limits::kThreads)));
+      }
+    }
+    if (auto v = n->get("thread_type")) {
+      std::vector<NodePtr> items = v->kind == Node::Kind::kList ? v->list : std::vector<NodePtr>{v};
+      for (std::size_t i = 0; i < items.size(); ++i) {
+        const std::string p = v->kind == Node::Kind::kList
+                                  ? fmt::format("{}.thread_type.{}", path, i)
+                                  : path + ".thread_type";
+        const std::string t = get_string(items[i], p);
+        if (t != "frame" && t != "slice" && t != "frame+slice" && t != "default") {
+          throw ConfigError(
+              items[i]->loc,
+              fmt::format("{}: '{}' is not frame, slice, frame+slice or default", p, t));
+        }
+        d.thread_types.push_back(t == "default" ? "" : t);
+      }
+    }
+    if (auto v = n->get("md5")) {
+      if (v->kind != Node::Kind::kBool) wrong_type(v, path + ".md5", "true or false");
+      d.md5 = v->b;
+    }
+  }
+  if (!d.decoder.empty() && avcodec_find_decoder_by_name(d.decoder.c_str()) == nullptr) {
+    std::string hint;
+    for (const auto& c : suggest_codec_names(d.decoder)) hint += (hint.empty() ? "" : ", ") + c;
+    throw ConfigError(n->loc, fmt::format("{}: no decoder '{}' in this FFmpeg{}", path, d.decoder,
+                                          hint.empty() ? "" : " (did you mean: " + hint + "?)"));
+  }
+  return d;
 }
 
 void parse_launcher(const NodePtr& n, PresetLauncher& l) {
@@ -232,10 +290,10 @@ void parse_launcher(const NodePtr& n, PresetLauncher& l) {
 
 Preset preset_from_tree(const NodePtr& root, const std::string& default_name) {
   need_map(root, "<preset>");
-  check_keys(
-      root, "",
-      {"name", "description", "paths", "vars", "inputs", "encoders", "threads", "jobs", "repeats",
-       "warmup", "metrics", "output", "launcher", "reference_budget_mib", "sweep", "hydra"});
+  check_keys(root, "",
+             {"name", "description", "paths", "vars", "inputs", "encoders", "decoders", "threads",
+              "jobs", "repeats", "warmup", "metrics", "output", "launcher", "reference_budget_mib",
+              "sweep", "hydra"});
   Preset p;
   p.name = default_name;
   if (auto v = root->get("name")) p.name = get_string(v, "name");
@@ -251,12 +309,24 @@ Preset preset_from_tree(const NodePtr& root, const std::string& default_name) {
     p.inputs.push_back(parse_input(inputs->list[i], fmt::format("inputs.{}", i)));
   }
   const NodePtr encoders = root->get("encoders");
-  if (!encoders)
-    throw ConfigError(root->loc, "missing 'encoders': a map LABEL: {codec: ..., options: {...}}");
-  need_map(encoders, "encoders");
-  if (encoders->map.empty()) throw ConfigError(encoders->loc, "encoders: at least one encoder");
-  for (const auto& [label, e] : encoders->map)
-    p.encoders.push_back(parse_encoder(label, e, "encoders." + label));
+  const NodePtr decoders = root->get("decoders");
+  if (!encoders && !decoders) {
+    throw ConfigError(root->loc,
+                      "missing 'encoders': a map LABEL: {codec: ..., options: {...}} (or "
+                      "'decoders': LABEL: {decoder: ..., threads: ...} for decode jobs)");
+  }
+  if (encoders) {
+    need_map(encoders, "encoders");
+    if (encoders->map.empty()) throw ConfigError(encoders->loc, "encoders: at least one encoder");
+    for (const auto& [label, e] : encoders->map)
+      p.encoders.push_back(parse_encoder(label, e, "encoders." + label));
+  }
+  if (decoders) {
+    need_map(decoders, "decoders");
+    if (decoders->map.empty()) throw ConfigError(decoders->loc, "decoders: at least one decoder");
+    for (const auto& [label, d] : decoders->map)
+      p.decoders.push_back(parse_decoder(label, d, "decoders." + label));
+  }
   if (auto v = root->get("threads"))
     p.threads = static_cast<int>(get_int(v, "threads", 0, limits::kThreads));
   if (auto v = root->get("jobs"))
@@ -322,6 +392,21 @@ std::string job_identity_text(const std::string& input_identity, const JobSpec& 
   return text;
 }
 
+const char* job_kind_name(JobKind kind) noexcept {
+  return kind == JobKind::kDecode ? "decode" : "encode";
+}
+
+std::string decode_identity_text(const std::string& input_identity, const DecodeSpec& spec) {
+  std::string text = "codecbench decode job 1\n";
+  text += fmt::format("input {}\n", input_identity);
+  text += fmt::format("stream {} frames {}\n", spec.stream_index, spec.max_frames);
+  text += fmt::format("decoder {}\n", spec.decoder);
+  text += fmt::format("threads {}\n", spec.threads);
+  text += fmt::format("thread_type {}\n", spec.thread_type);
+  text += fmt::format("md5 {}\n", spec.md5 ? 1 : 0);
+  return text;
+}
+
 std::string job_key(const std::string& input_identity, const JobSpec& spec) {
   return stable_hash(job_identity_text(input_identity, spec));
 }
@@ -340,7 +425,11 @@ std::vector<BatchJob> expand_jobs(const Preset& p) {
   std::vector<BatchJob> jobs;
   std::string variant;
   for (const auto& v : p.variant) variant += (variant.empty() ? "" : " ") + v;
-  for (const auto& in : p.inputs) {
+  std::vector<std::size_t> decoder_jobs(p.decoders.size(), 0);
+  for (const auto& given : p.inputs) {
+    // A test stream (stream:NAME) is made once and cached; the job reads the cached file.
+    PresetInput in = given;
+    in.source.uri = resolve_stream_input(in.source.uri);
     const std::string identity = input_identity(in);
     for (const auto& e : p.encoders) {
       // Video encoders get video inputs, audio encoders audio ones (files offer both).
@@ -395,9 +484,67 @@ std::vector<BatchJob> expand_jobs(const Preset& p) {
         }
         j.spec.threads = e.threads >= 0 ? e.threads : p.threads;
         j.spec.metrics = p.metrics;
-        j.key = job_key(identity, j.spec);
+        j.decode_after = e.decode_after;
+        // decode_after changes what the job measures; without it the key is as before.
+        j.key = e.decode_after
+                    ? stable_hash(job_identity_text(identity, j.spec) + "decode_after 1\n")
+                    : job_key(identity, j.spec);
         jobs.push_back(std::move(j));
       }
+    }
+    // Decode jobs: every decoder configuration on each encoded file input it can decode.
+    const bool file = in.source.uri.rfind("lavfi:", 0) != 0 &&
+                      in.source.uri.find("://") == std::string::npos &&
+                      in.type != MediaType::kAudio;
+    const std::string codec = file && !p.decoders.empty()
+                                  ? video_codec_of(in.source.uri, in.source.stream_index)
+                                  : std::string();
+    for (std::size_t di = 0; di < p.decoders.size() && !codec.empty(); ++di) {
+      const PresetDecoder& d = p.decoders[di];
+      if (!d.decoder.empty()) {
+        const AVCodec* c = avcodec_find_decoder_by_name(d.decoder.c_str());
+        if (c == nullptr || codec != avcodec_get_name(c->id)) continue;
+      }
+      const std::vector<int> counts = d.threads.empty() ? std::vector<int>{p.threads} : d.threads;
+      const std::vector<std::string> types =
+          d.thread_types.empty() ? std::vector<std::string>{""} : d.thread_types;
+      for (const auto& type : types) {
+        for (const int n : counts) {
+          if (jobs.size() + 1 > limits::kJobsPerRun) {
+            throw InputError(fmt::format(
+                "the preset has more than {} jobs (the jobs per run limit)", limits::kJobsPerRun));
+          }
+          BatchJob j;
+          j.kind = JobKind::kDecode;
+          j.input = in.name;
+          j.encoder_label = d.label;
+          j.variant = variant;
+          j.spec.input = in.source;
+          j.spec.threads = n;
+          j.spec.thread_type = type;
+          j.decode.input = in.source.uri;
+          j.decode.stream_index = in.source.stream_index;
+          j.decode.max_frames = in.source.max_frames;
+          j.decode.decoder = d.decoder;
+          j.decode.threads = n;
+          j.decode.thread_type = type;
+          j.decode.md5 = d.md5;
+          j.decode.keep_frame_md5 = false;
+          j.decode.allow_damaged = in.source.allow_damaged;
+          j.key = stable_hash(decode_identity_text(identity, j.decode));
+          jobs.push_back(std::move(j));
+          ++decoder_jobs[di];
+        }
+      }
+    }
+  }
+  for (std::size_t di = 0; di < p.decoders.size(); ++di) {
+    if (decoder_jobs[di] == 0) {
+      const auto& d = p.decoders[di];
+      throw InputError(fmt::format(
+          "decoders.{}: no input is a stream {} decodes (decode jobs read encoded files or "
+          "stream:NAME test streams)",
+          d.label, d.decoder.empty() ? "this FFmpeg" : "'" + d.decoder + "'"));
     }
   }
   return jobs;

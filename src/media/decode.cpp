@@ -387,6 +387,16 @@ std::vector<std::string> decoders_for_codec(const std::string& codec_name) {
   return out;
 }
 
+std::string video_codec_of(const std::string& path, int stream_index) {
+  try {
+    const auto fmt = open_file(path);
+    const int s = pick_stream(fmt.get(), path, stream_index);
+    return avcodec_get_name(fmt->streams[s]->codecpar->codec_id);
+  } catch (const Error&) {
+    return "";
+  }
+}
+
 DecodeResult run_decode(const DecodeSpec& spec) {
   const DecodeConfig config{spec.decoder, spec.threads, spec.thread_type};
   StreamData d = open_stream(spec, {config});

@@ -1,6 +1,7 @@
 #include "codecbench/batch.hpp"
 
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -9,6 +10,8 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <tuple>
 
 #include "codecbench/audio_metrics.hpp"
 #include "codecbench/catalog.hpp"
@@ -22,10 +25,13 @@ JobRecord job_record(const BatchJob& job, const std::vector<JobResult>& repeats,
                      const MachineInfo& machine) {
   JobRecord r;
   r.key = job.key;
+  r.kind = job_kind_name(job.kind);
   r.input = job.input;
   r.encoder_label = job.encoder_label;
-  r.encoder = job.spec.encoder;
+  r.encoder = job.kind == JobKind::kDecode ? job.decode.decoder : job.spec.encoder;
   r.options = job.spec.options;
+  if (job.kind == JobKind::kDecode && !job.decode.thread_type.empty())
+    r.options = {{"thread_type", job.decode.thread_type}};
   r.variant = job.variant;
   r.threads = job.spec.threads;
   r.machine = machine;
@@ -52,6 +58,61 @@ JobRecord job_record(const BatchJob& job, const std::vector<JobResult>& repeats,
 }
 
 namespace {
+
+nlohmann::json decode_result_json(const std::vector<DecodeResult>& repeats,
+                                  const DecodeResult* hashed) {
+  if (repeats.empty()) return nullptr;
+  std::vector<double> times;
+  for (const auto& d : repeats) times.push_back(d.decode_s);
+  const double median = TimingStats::of(times).median;
+  const DecodeResult* best = &repeats.front();
+  for (const auto& d : repeats) {
+    if (std::fabs(d.decode_s - median) < std::fabs(best->decode_s - median)) best = &d;
+  }
+  nlohmann::json j = *best;
+  j["kind"] = "decode";
+  j["repeats"] = repeats.size();
+  if (hashed != nullptr) {
+    j["md5"] = hashed->output_md5;
+    j["hash_s"] = hashed->hash_s;
+    j["hashed_s"] = hashed->decode_s;
+  }
+  return j;
+}
+
+JobRecord decode_job_record(const BatchJob& job, const std::vector<DecodeResult>& repeats,
+                            const DecodeResult* hashed, const MachineInfo& machine) {
+  JobRecord r = job_record(job, {}, machine);
+  std::vector<double> times;
+  for (const auto& d : repeats) {
+    r.measurements.push_back({d.decode_s, 0, d.decode_s, 0, d.cpu_user_s + d.cpu_sys_s,
+                              static_cast<std::int64_t>(d.peak_rss_kib)});
+    times.push_back(d.decode_s);
+  }
+  r.wall = TimingStats::of(times);
+  r.encode = r.wall;
+  r.noisy = repeats.size() > 1 && r.wall.cv > 0.05;
+  if (!repeats.empty()) r.encoder = repeats.front().decoder;
+  r.result = decode_result_json(repeats, hashed);
+  return r;
+}
+
+// Timed decodes (no hashing), then one hashed decode when asked.
+std::pair<std::vector<DecodeResult>, std::optional<DecodeResult>> measure_decode(
+    const DecodeSpec& spec, int warmup, int repeats) {
+  DecodeSpec timed = spec;
+  timed.md5 = false;
+  std::vector<DecodeResult> out;
+  for (int w = 0; w < warmup; ++w) (void)run_decode(timed);
+  for (int k = 0; k < repeats; ++k) out.push_back(run_decode(timed));
+  std::optional<DecodeResult> hashed;
+  if (spec.md5) {
+    DecodeSpec h = spec;
+    h.keep_frame_md5 = false;
+    hashed = run_decode(h);
+  }
+  return {std::move(out), std::move(hashed)};
+}
 
 std::vector<std::string> oversubscription(const Preset& settings,
                                           const std::vector<BatchJob>& jobs) {
@@ -145,22 +206,58 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
       if (options.on_event)
         options.on_event({BatchEvent::Kind::kStarted, &job, nullptr, done, failed, jobs.size()});
     }
+    if (job.kind == JobKind::kDecode) {
+      try {
+        auto [timed, hashed] = measure_decode(job.decode, settings.warmup, settings.repeats);
+        return finish(i, decode_job_record(job, timed, hashed ? &*hashed : nullptr, machine));
+      } catch (const std::exception& e) {
+        JobRecord r = unmeasured(job, JobStatus::kFailed, machine);
+        r.error = e.what();
+        return finish(i, std::move(r));
+      }
+    }
     JobSpec spec = job.spec;
     spec.references = &references;
     if (!settings.output.keep_dir.empty()) {
       spec.keep_path =
           (std::filesystem::path(settings.output.keep_dir) / (job.key + ".mkv")).string();
     }
+    // decode_after needs the stream: kept in the keep folder, else in a scratch file.
+    std::filesystem::path scratch;
+    if (job.decode_after && spec.keep_path.empty()) {
+      scratch = std::filesystem::temp_directory_path() /
+                fmt::format("codecbench-{}-{}.mkv", ::getpid(), job.key);
+      spec.keep_path = scratch.string();
+    }
+    struct Remove {
+      std::filesystem::path p;
+      ~Remove() {
+        std::error_code ec;
+        if (!p.empty()) std::filesystem::remove(p, ec);
+      }
+    } remove_scratch{scratch};
     std::vector<JobResult> repeats;
+    std::vector<DecodeResult> decodes;
+    std::optional<DecodeResult> hashed;
     try {
       for (int w = 0; w < settings.warmup; ++w) (void)run_job_in_arena(spec);
       for (int k = 0; k < settings.repeats; ++k) repeats.push_back(run_job_in_arena(spec));
+      if (job.decode_after) {
+        DecodeSpec d;
+        d.input = spec.keep_path;
+        d.threads = spec.threads;
+        d.thread_type = spec.thread_type;
+        std::tie(decodes, hashed) = measure_decode(d, settings.warmup, settings.repeats);
+      }
     } catch (const std::exception& e) {
       JobRecord r = unmeasured(job, JobStatus::kFailed, machine);
       r.error = e.what();
       return finish(i, std::move(r));
     }
-    finish(i, job_record(job, repeats, machine));
+    JobRecord record = job_record(job, repeats, machine);
+    if (job.decode_after)
+      record.result["decode"] = decode_result_json(decodes, hashed ? &*hashed : nullptr);
+    finish(i, std::move(record));
   };
   for_each_job(jobs.size(), settings.jobs, run_one);
   summary.interrupted = (options.stop != nullptr && options.stop->load()) || sink_failed;
@@ -190,6 +287,7 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
 
 void check_jobs(const std::vector<BatchJob>& jobs) {
   for (const auto& j : jobs) {
+    if (j.kind == JobKind::kDecode) continue;  // decoders are checked when the preset is read
     const AVCodec* c = avcodec_find_encoder_by_name(j.spec.encoder.c_str());
     if (c == nullptr) {
       std::string hint;

@@ -1,6 +1,8 @@
 // Run comparison and the regression rule.
 #include "codecbench/compare.hpp"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -40,7 +42,11 @@ JobComparison compare_job(const JobRecord& ja, const JobRecord& jb, const Compar
   c.key = jb.key;
   c.input = jb.input;
   c.encoder_label = jb.encoder_label;
-  c.options = options_text(jb.options);
+  c.options =
+      jb.kind == "decode"
+          ? fmt::format("decode {}threads={}",
+                        options_text(jb.options) + (jb.options.empty() ? "" : " "), jb.threads)
+          : options_text(jb.options);
   c.wall_a_s = ja.wall.median;
   c.wall_b_s = jb.wall.median;
   c.speed_change_pct = c.wall_a_s > 0 ? (c.wall_b_s / c.wall_a_s - 1) * 100 : 0;
@@ -63,8 +69,17 @@ JobComparison compare_job(const JobRecord& ja, const JobRecord& jb, const Compar
   // "Worse" follows the figure's direction (all of today's primary figures: higher is better).
   const double worse = f.output->better == Better::kHigher ? -c.quality_change : c.quality_change;
   if (worse > rule.quality_threshold) c.flags.emplace_back("WORSE QUALITY");
+  // A decode job (same stream, decoder and threads: the same key) must decode the same frames.
+  auto md5 = [](const JobRecord& j) {
+    const auto& r = j.result;
+    return j.kind == "decode" && r.is_object() && r.contains("md5") && r["md5"].is_string()
+               ? r["md5"].get<std::string>()
+               : std::string();
+  };
+  if (!md5(ja).empty() && !md5(jb).empty() && md5(ja) != md5(jb))
+    c.flags.emplace_back("FRAMES DIFFER");
   c.regression = std::any_of(c.flags.begin(), c.flags.end(), [](const std::string& x) {
-    return x == "SLOWER" || x == "LARGER" || x == "WORSE QUALITY";
+    return x == "SLOWER" || x == "LARGER" || x == "WORSE QUALITY" || x == "FRAMES DIFFER";
   });
   return c;
 }

@@ -234,6 +234,7 @@ void to_json(nlohmann::json& j, const JobRecord& r) {
   j = {{"key", r.key},
        {"index", r.index},
        {"input", r.input},
+       {"kind", r.kind},
        {"encoder_label", r.encoder_label},
        {"encoder", r.encoder},
        {"options", options},
@@ -256,6 +257,9 @@ void from_json(const nlohmann::json& j, JobRecord& r) {
   r.key = need(j, "key", "a job").get<std::string>();
   r.index = j.value("index", 0);
   r.input = j.value("input", "");
+  r.kind = j.value("kind", "encode");
+  if (r.kind != "encode" && r.kind != "decode")
+    throw InputError(fmt::format("not a codecbench run document: job kind '{}'", r.kind));
   r.encoder_label = j.value("encoder_label", "");
   r.encoder = j.value("encoder", "");
   r.options.clear();

@@ -328,6 +328,7 @@ JobRecord without_result(const JobRecord& r) {
   m.key = r.key;
   m.index = r.index;
   m.input = r.input;
+  m.kind = r.kind;
   m.encoder_label = r.encoder_label;
   m.encoder = r.encoder;
   m.options = r.options;

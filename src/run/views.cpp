@@ -21,11 +21,42 @@ double field(const nlohmann::json& r, const char* object, const char* key) {
   return v.is_number() ? v.get<double>() : std::nan("");
 }
 
+double number_at(const nlohmann::json& r, const char* key) {
+  if (!r.is_object() || !r.contains(key) || !r[key].is_number()) return std::nan("");
+  return r[key].get<double>();
+}
+
+std::string time_cell(const JobRecord& j, bool& noisy) {
+  std::string t = fmt::format("{:.3f} s", j.wall.median);
+  if (j.measurements.size() > 1) t += fmt::format(" ±{:.0f}%", 100 * j.wall.cv);
+  if (j.noisy) {
+    t += "!";
+    noisy = true;
+  }
+  return t;
+}
+
 std::vector<std::string> job_row(const JobRecord& j, bool& noisy) {
-  std::vector<std::string> row{j.input, j.encoder_label, options_text(j.options)};
+  const bool decode = j.kind == "decode";
+  std::vector<std::string> row{
+      j.input, j.encoder_label,
+      decode ? fmt::format("decode {}threads={}",
+                           options_text(j.options) + (j.options.empty() ? "" : " "), j.threads)
+             : options_text(j.options)};
   if (!j.variant.empty()) row[2] += " [" + j.variant + "]";
   const nlohmann::json& r = j.result;
-  if (j.status == JobStatus::kOk && r.is_object()) {
+  if (decode && j.status == JobStatus::kOk && r.is_object()) {
+    // A decode job: the stream's size and rate; no quality; the decoder's speed.
+    const double bytes = number_at(r, "stream_bytes");
+    const double seconds = number_at(r, "duration_s");
+    row.push_back(fmt::format("{:.1f} KiB", bytes / 1024.0));
+    row.emplace_back("-");
+    row.push_back(number(seconds > 0 ? 8 * bytes / seconds / 1000 : std::nan(""), "{:.0f}"));
+    row.emplace_back("-");
+    row.emplace_back("-");
+    row.push_back(number(number_at(r, "fps"), "{:.1f}"));
+    row.push_back(time_cell(j, noisy));
+  } else if (j.status == JobStatus::kOk && r.is_object()) {
     const bool audio = is_audio(r);
     row.push_back(fmt::format("{:.1f} KiB", field(r, "size", "bitstream_bytes") / 1024.0));
     row.push_back(number(field(r, "size", "compression_ratio"), "{:.1f}"));
@@ -34,13 +65,7 @@ std::vector<std::string> job_row(const JobRecord& j, bool& noisy) {
     row.push_back(number(quality_of(r, audio ? "si_sdr" : "ssim"), audio ? "{:.2f}" : "{:.4f}"));
     row.push_back(audio ? number(field(r, "speed", "realtime_factor"), "{:.0f}x")
                         : number(field(r, "speed", "encode_fps"), "{:.1f}"));
-    std::string t = fmt::format("{:.3f} s", j.wall.median);
-    if (j.measurements.size() > 1) t += fmt::format(" ±{:.0f}%", 100 * j.wall.cv);
-    if (j.noisy) {
-      t += "!";
-      noisy = true;
-    }
-    row.push_back(t);
+    row.push_back(time_cell(j, noisy));
   } else {
     for (int i = 0; i < 7; ++i) row.emplace_back("-");
   }

@@ -221,6 +221,79 @@ def bad_input(path):
               "--allow-damaged decodes it and counts the damage")
 
 
+def preset_checks():
+    """Decode jobs in a preset: stored, exported, compared; decode_after on an encoder."""
+    with tempfile.TemporaryDirectory() as tmp:
+        preset = os.path.join(tmp, "p.yaml")
+        city = os.path.join(os.environ["SOURCE_ROOT"], "samples", "cityCC0.mpg")
+        open(preset, "w").write(f"""
+inputs: [stream:libx264, {{uri: {city}, name: city, frames: 20}}]
+encoders:
+  x264: {{codec: libx264, options: {{preset: ultrafast}}, decode_after: true}}
+decoders:
+  h264: {{decoder: h264, threads: [1, 2], thread_type: [frame, slice]}}
+repeats: 2
+output: {{store: {tmp}/s.sqlite, keep_dir: {tmp}/kept}}
+""")
+        res = run("run", preset, "--json", "-q")
+        if not check(res.returncode == 0, f"a preset with decoders runs ({res.stderr.strip()[-300:]})"):
+            return
+        doc = json.loads(res.stdout)
+        validate(doc, "run")
+        jobs = doc["jobs"]
+        dec = [j for j in jobs if j["kind"] == "decode"]
+        enc = [j for j in jobs if j["kind"] == "encode"]
+        # city is MPEG-2: the h264 decoder does not apply to it; stream:libx264 gets all four.
+        check(len(dec) == 4 and all(j["input"] == "stream:libx264" for j in dec) and
+              len(enc) == 2, f"4 decode jobs on the H.264 stream, 2 encode jobs ({len(dec)}, {len(enc)})")
+        stream = dec[0]["result"]["input"]
+        whole = subprocess.run([FFMPEG, "-v", "error", "-i", stream, "-fps_mode", "passthrough",
+                                "-f", "md5", "-"], capture_output=True, text=True).stdout.strip()
+        check(all("MD5=" + j["result"]["md5"] == whole for j in dec),
+              f"every decode job's output MD5 is ffmpeg -f md5's ({whole})")
+        check(all(len(j["measurements"]) == 2 and j["encoder"] == "h264" and
+                  abs(j["wall_s"]["median"] - statistics.median(m["decode_s"] for m in j["measurements"])) < 1e-12
+                  for j in dec), "decode jobs: 2 timed repeats, median of their decode times")
+        check(sorted((j["threads"], dict(j["options"]).get("thread_type")) for j in dec) ==
+              [(1, "frame"), (1, "slice"), (2, "frame"), (2, "slice")], "threads x thread types")
+        city_job = next(j for j in enc if j["input"] == "city")
+        kept = os.path.join(tmp, "kept", city_job["key"] + ".mkv")
+        after = city_job["result"].get("decode", {})
+        kept_md5 = subprocess.run([FFMPEG, "-v", "error", "-i", kept, "-fps_mode", "passthrough",
+                                   "-f", "md5", "-"], capture_output=True, text=True).stdout.strip()
+        check(after.get("frames") == 20 and "MD5=" + after.get("md5", "") == kept_md5,
+              f"decode_after: the kept stream's 20 frames, MD5 as ffmpeg's ({kept_md5})")
+        # Stored and read back the same; compare flags a decoder whose frames changed.
+        res2 = run("run", preset, "--json", "-q")
+        b = json.loads(res2.stdout)
+        first = os.path.join(tmp, "a.json")
+        json.dump(doc, open(first, "w"))
+        second = os.path.join(tmp, "b.json")
+        json.dump(b, open(second, "w"))
+        same = run("compare", first, second, "--json")
+        check(same.returncode in (0, 6) and "FRAMES DIFFER" not in same.stdout,
+              "compare: the same decoders decode the same frames run to run")
+        for j in b["jobs"]:
+            if j["kind"] == "decode":
+                j["result"]["md5"] = "0" * 32
+                break
+        json.dump(b, open(second, "w"))
+        changed = run("compare", first, second, "--json")
+        flags = [f for c in json.loads(changed.stdout).get("jobs", []) for f in c.get("flags", [])] \
+            if changed.stdout.strip() else []
+        check(changed.returncode == 6 and "FRAMES DIFFER" in flags,
+              f"compare: a changed output MD5 is FRAMES DIFFER, exit 6 ({changed.returncode})")
+        shown = run("runs", "show", "1", "--store", os.path.join(tmp, "s.sqlite"), "--json")
+        stored = json.loads(shown.stdout) if shown.returncode == 0 else {}
+        check([j["kind"] for j in stored.get("jobs", [])] == [j["kind"] for j in jobs],
+              "job kinds survive the store")
+        bad = os.path.join(tmp, "bad.yaml")
+        open(bad, "w").write(f"inputs: [{city}]\ndecoders: {{d: {{decoder: libdav1d}}}}\n"
+                             f"output: {{store: {tmp}/bad.sqlite}}\n")
+        one_line_error(run("run", bad), 3, ["decoders.d", "libdav1d"],
+                       "a decoder that decodes no input")
+
+
 def main():
     if not FFMPEG:
         print("skip: no ffmpeg CLI to compare with")
@@ -229,6 +302,7 @@ def main():
     if path:
         bad_input(path)
     cache_checks()
+    preset_checks()
     oracle_streams()
     return finish()
 
