@@ -51,8 +51,10 @@ struct SweepResult {
   std::optional<FitResult> fit;           ///< Amdahl f (strong) or Gustafson s (weak)
   std::vector<SweepCell> grid;            ///< level grid
   std::optional<SweepCell> best;          ///< level grid: the highest throughput
-  std::vector<std::string> thread_types;  ///< encoder threading seen (frame, slice, other)
-  std::vector<std::string> warnings;      ///< noisy points, outliers
+  std::vector<std::string> thread_types;  ///< codec threading seen (frame, slice, other)
+  /// What the swept jobs do: "encode", "decode" (a preset's decoders) or "mixed".
+  std::string workload = "encode";
+  std::vector<std::string> warnings;  ///< noisy points, outliers
 };
 
 /// Progress: a line of text per finished run.

@@ -84,7 +84,7 @@ struct Point {
 std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const ReportData& d) {
   std::map<std::string, std::map<std::string, std::vector<Point>>> out;
   for (const auto& j : d.run.jobs) {
-    if (j.status != JobStatus::kOk || !j.result.is_object()) continue;
+    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == "decode") continue;
     Point p;
     p.rate = bitrate_of(j.result);
     p.audio = is_audio(j.result);
@@ -117,7 +117,7 @@ std::string bd_section(const ReportData& d) {
   std::map<std::string, std::map<std::string, int>> points;  // input -> label -> jobs
   bool any_audio = false, any_video = false;
   for (const auto& j : d.run.jobs) {
-    if (j.status != JobStatus::kOk || !j.result.is_object()) continue;
+    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == "decode") continue;
     const auto& r = j.result;
     const bool audio = is_audio(r);
     (audio ? any_audio : any_video) = true;
@@ -220,9 +220,12 @@ std::vector<plot::Figure> sweep_figures(const nlohmann::json& sw) {
   std::vector<plot::Figure> figs;
   const bool strong = sw.value("mode", "strong") == "strong";
   const std::string level = sw.value("level", "codec");
-  const std::string what = level == "codec"   ? "codec threads"
-                           : level == "ranks" ? "MPI ranks"
-                                              : "concurrent jobs";
+  const std::string workload = sw.value("workload", "encode");
+  const std::string what = level == "codec" && workload == "decode"   ? "decoder threads"
+                           : level == "codec" && workload == "encode" ? "encoder threads"
+                           : level == "codec"                         ? "codec threads"
+                           : level == "ranks"                         ? "MPI ranks"
+                                                                      : "concurrent jobs";
   if (level == "grid") {
     plot::HeatMap m;
     m.title = "Throughput by codec threads and concurrent jobs";
@@ -330,7 +333,7 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
   plot::BarChart ratio{"Compression ratio (raw / bitstream)", "x", {}, {}};
   plot::BarChart speed{"Encoding speed", "fps (audio: x realtime)", {}, {}};
   for (const auto& j : d.run.jobs) {
-    if (j.status != JobStatus::kOk || !j.result.is_object()) continue;
+    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == "decode") continue;
     const auto& r = j.result;
     const std::string label =
         fmt::format("{} {} {}", j.input, j.encoder_label, options_text(j.options));
@@ -345,6 +348,14 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
     figs.push_back({"compression-ratio", ratio.title, ratio, ""});
     figs.push_back({"encode-speed", speed.title, speed, ""});
   }
+  plot::BarChart decoding{"Decoding speed", "fps", {}, {}};
+  for (const auto& j : d.run.jobs) {
+    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind != "decode") continue;
+    decoding.labels.push_back(fmt::format("{} {} threads={}{}", j.input, j.encoder_label, j.threads,
+                                          j.options.empty() ? "" : " " + j.options.front().second));
+    decoding.values.push_back(get(j.result, {"fps"}));
+  }
+  if (!decoding.values.empty()) figs.push_back({"decode-speed", decoding.title, decoding, ""});
   int k = 0;
   for (const auto& sw : d.sweeps) {
     ++k;
@@ -478,11 +489,26 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
         if (std::isinf(v)) return std::string("inf");
         return fmt::format(fmt::runtime(f), v);
       };
+      const bool decode = j.kind == "decode";
+      const std::string opts =
+          decode ? fmt::format("decode {}threads={}",
+                               options_text(j.options) + (j.options.empty() ? "" : " "), j.threads)
+                 : options_text(j.options);
       h += fmt::format(
           "<tr class=\"{}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>"
           "<td class=\"l\" title=\"{}\">{}</td>",
-          status, esc(j.input), esc(j.encoder_label), esc(options_text(j.options)), esc(j.error),
-          esc(status));
+          status, esc(j.input), esc(j.encoder_label), esc(opts), esc(j.error), esc(status));
+      if (decode) {
+        // A decode job: the stream's size and rate, no quality, the decoder's fps.
+        const double bytes = get(r, {"stream_bytes"});
+        const double seconds = get(r, {"duration_s"});
+        h += fmt::format(
+            "<td>{}</td><td></td><td>{}</td><td></td><td></td><td>{}</td><td>{}</td><td>{}</td>"
+            "</tr>\n",
+            num(bytes, "{:.0f}"), num(seconds > 0 ? 8 * bytes / seconds / 1000 : NAN, "{:.1f}"),
+            num(get(r, {"fps"}), "{:.1f}"), num(j.wall.median, "{:.3f}"), j.measurements.size());
+        continue;
+      }
       h += fmt::format(
           "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</"
           "td></"

@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "codecbench/decode.hpp"
 #include "codecbench/error.hpp"
 #include "codecbench/executor.hpp"
 #include "codecbench/limits.hpp"
@@ -50,11 +51,26 @@ RunOutcome run_workload(const std::vector<BatchJob>& jobs, int threads, int conc
   std::vector<JobResult> results(jobs.size());
   std::vector<std::string> errors(jobs.size());
   const auto start = Clock::now();
+  std::vector<DecodeResult> decodes(jobs.size());
   for_each_job(jobs.size(), concurrency, [&](std::size_t i) {
-    JobSpec spec = jobs[i].spec;
-    spec.threads = threads;
-    spec.references = &references;
     try {
+      if (jobs[i].kind == JobKind::kDecode) {
+        // A decode job: the decoder with N threads, timed alone (no hashing).
+        DecodeSpec d = jobs[i].decode;
+        d.threads = threads;
+        d.md5 = false;
+        decodes[i] = run_decode(d);
+        if (d.max_frames > 0 && decodes[i].frames < d.max_frames) {
+          throw UsageError(fmt::format(
+              "weak scaling needs {} frames of {}, which has {}: trim the input (frames:) so "
+              "that N times it fits the stream",
+              d.max_frames, jobs[i].input, decodes[i].frames));
+        }
+        return;
+      }
+      JobSpec spec = jobs[i].spec;
+      spec.threads = threads;
+      spec.references = &references;
       results[i] = run_job_in_arena(spec);
     } catch (const std::exception& e) {
       errors[i] = e.what();
@@ -68,9 +84,22 @@ RunOutcome run_workload(const std::vector<BatchJob>& jobs, int threads, int conc
                               options_text(jobs[i].spec.options), jobs[i].input, errors[i]));
     }
   }
-  for (const auto& r : results) {
-    out.work += work_of(r);
-    out.thread_types.insert(r.encoder_thread_type);
+  // Decode jobs one at a time: the decoders' own time (packets in memory, no hashing), as
+  // `codecbench decode` reports it, not opening and reading the streams.
+  const bool all_decode = std::all_of(jobs.begin(), jobs.end(),
+                                      [](const BatchJob& j) { return j.kind == JobKind::kDecode; });
+  if (all_decode && concurrency == 1) {
+    out.seconds = 0;
+    for (const auto& d : decodes) out.seconds += d.decode_s;
+  }
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    if (jobs[i].kind == JobKind::kDecode) {
+      out.work += static_cast<double>(decodes[i].frames);
+      out.thread_types.insert(decodes[i].decoder_thread_type);
+    } else {
+      out.work += work_of(results[i]);
+      out.thread_types.insert(results[i].encoder_thread_type);
+    }
   }
   return out;
 }
@@ -80,6 +109,16 @@ std::vector<BatchJob> scaled_inputs(const std::vector<BatchJob>& jobs, int n) {
   std::vector<BatchJob> out = jobs;
   for (auto& j : out) {
     auto& in = j.spec.input;
+    if (j.kind == JobKind::kDecode) {
+      if (j.decode.max_frames <= 0) {
+        throw UsageError(fmt::format(
+            "weak scaling at the codec level decodes N times the frames: give input '{}' a "
+            "frames: trim in the preset",
+            j.input));
+      }
+      j.decode.max_frames *= n;
+      continue;
+    }
     if (in.max_frames > 0) {
       in.max_frames *= n;
     } else if (in.duration_s > 0) {
@@ -156,6 +195,11 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
   }
   SweepResult r;
   r.spec = spec;
+  const auto decodes = std::count_if(jobs.begin(), jobs.end(),
+                                     [](const BatchJob& j) { return j.kind == JobKind::kDecode; });
+  r.workload = decodes == 0                                          ? "encode"
+               : decodes == static_cast<std::ptrdiff_t>(jobs.size()) ? "decode"
+                                                                     : "mixed";
   r.spec.counts = spec.counts;
   std::sort(r.spec.counts.begin(), r.spec.counts.end());
   r.spec.counts.erase(std::unique(r.spec.counts.begin(), r.spec.counts.end()), r.spec.counts.end());
@@ -245,6 +289,7 @@ void to_json(nlohmann::json& j, const SweepResult& r) {
        {"physical_cores", r.physical_cores},
        {"logical_cores", r.logical_cores},
        {"encoder_thread_types", r.thread_types},
+       {"workload", r.workload},
        {"warnings", r.warnings}};
   auto points = nlohmann::json::array();
   for (std::size_t i = 0; i < r.points.size(); ++i) {
