@@ -287,6 +287,33 @@ output: {{store: {tmp}/s.sqlite, keep_dir: {tmp}/kept}}
         stored = json.loads(shown.stdout) if shown.returncode == 0 else {}
         check([j["kind"] for j in stored.get("jobs", [])] == [j["kind"] for j in jobs],
               "job kinds survive the store")
+        # The report: decode jobs in the table and a decoding-speed chart, no RD curves.
+        html = os.path.join(tmp, "r.html")
+        rep = run("report", "1", "--store", os.path.join(tmp, "s.sqlite"), "-o", html,
+                  "--figures", os.path.join(tmp, "figs"))
+        check(rep.returncode == 0 and "Decoding speed" in open(html).read() and
+              os.path.exists(os.path.join(tmp, "figs", "decode-speed.csv")),
+              "the report charts decoding speed")
+
+        # A sweep of decode jobs: the decoder's threads; figures from the measured times.
+        sweep = os.path.join(tmp, "sw.yaml")
+        open(sweep, "w").write(f"""
+inputs: [{{uri: "stream:libx264", frames: 40}}]
+decoders: {{h264: {{decoder: h264, thread_type: frame}}}}
+output: {{store: {tmp}/sw.sqlite}}
+""")
+        res = run("sweep", sweep, "--threads", "1,2", "--repeats", "3", "--warmup", "0",
+                  "--json", "-q")
+        if check(res.returncode == 0, f"sweep of decode jobs exits 0 ({res.stderr.strip()[-200:]})"):
+            sw = json.loads(res.stdout)
+            validate(sw, "sweep")
+            p1, p2 = sw["points"]
+            t1, t2 = statistics.median(p1["times_s"]), statistics.median(p2["times_s"])
+            check(sw["workload"] == "decode" and sw["encoder_thread_types"] == ["frame", "none"] and
+                  p1["work"] == 40 and abs(p2["speedup"] - t1 / t2) < 1e-9,
+                  f"sweep: workload decode, 40 frames, speedup T1/T2 = {t1 / t2:.3f} "
+                  f"({sw['encoder_thread_types']})")
+
         bad = os.path.join(tmp, "bad.yaml")
         open(bad, "w").write(f"inputs: [{city}]\ndecoders: {{d: {{decoder: libdav1d}}}}\n"
                              f"output: {{store: {tmp}/bad.sqlite}}\n")
