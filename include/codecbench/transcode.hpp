@@ -119,6 +119,14 @@ struct DeterminismCheck {
   std::string thread_type;           ///< the encoder's active threading
 };
 
+/// The same question answered from runs already made (a batch job's repeats): every run's
+/// bitstream against the first's.
+DeterminismCheck determinism_of(const std::vector<JobResult>& runs);
+
+/// {deterministic, runs, bitstream_md5: [...], bitstream_bytes: [...], encoder_threads,
+/// encoder_thread_type}.
+void to_json(nlohmann::json& j, const DeterminismCheck& d);
+
 /// Encodes `spec` `runs` more times (at least 2 in all with `first`; metrics off) and compares
 /// the bitstreams with `first`'s. Not deterministic is a finding, not an error: multi-threaded
 /// encoders may legitimately differ run to run.

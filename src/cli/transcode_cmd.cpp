@@ -99,10 +99,7 @@ int run(TranscodeSettings& s) {
   v.table = report(r);
   if (s.check_determinism) {
     const DeterminismCheck d = check_determinism(s.job, r);
-    v.document["determinism"] = {
-        {"deterministic", d.deterministic}, {"runs", d.md5.size()},
-        {"bitstream_md5", d.md5},           {"bitstream_bytes", d.bytes},
-        {"encoder_threads", d.threads},     {"encoder_thread_type", d.thread_type}};
+    v.document["determinism"] = d;
     v.records.front()["deterministic"] = d.deterministic;
     std::string sizes;
     for (const auto b : d.bytes) sizes += (sizes.empty() ? "" : ", ") + std::to_string(b);

@@ -504,6 +504,25 @@ void to_json(nlohmann::json& j, const JobResult& r) {
   if (!per_frame.empty()) j["per_frame"] = std::move(per_frame);
 }
 
+DeterminismCheck determinism_of(const std::vector<JobResult>& runs) {
+  DeterminismCheck c;
+  if (runs.empty()) return c;
+  c.threads = runs.front().encoder_threads;
+  c.thread_type = runs.front().encoder_thread_type;
+  for (const auto& r : runs) {
+    c.md5.push_back(r.bitstream_md5);
+    c.bytes.push_back(r.bitstream_bytes);
+    if (r.bitstream_md5 != runs.front().bitstream_md5) c.deterministic = false;
+  }
+  return c;
+}
+
+void to_json(nlohmann::json& j, const DeterminismCheck& d) {
+  j = {{"deterministic", d.deterministic}, {"runs", d.md5.size()},
+       {"bitstream_md5", d.md5},           {"bitstream_bytes", d.bytes},
+       {"encoder_threads", d.threads},     {"encoder_thread_type", d.thread_type}};
+}
+
 DeterminismCheck check_determinism(const JobSpec& spec, const JobResult& first, int runs) {
   DeterminismCheck c;
   c.threads = first.encoder_threads;

@@ -54,6 +54,8 @@ JobRecord job_record(const BatchJob& job, const std::vector<JobResult>& repeats,
       best = &m;
   }
   if (best != nullptr) r.result = *best;
+  // Repeats answer whether the encoder is deterministic at no extra cost.
+  if (repeats.size() >= 2) r.result["determinism"] = determinism_of(repeats);
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <cmath>
+#include <set>
 
 #include "codecbench/results.hpp"
 
@@ -91,6 +92,18 @@ View run_view(const RunRecord& run) {
     rec["run_id"] = run.id;
     if (rec["result"].is_object()) rec["result"].erase("per_frame");
     v.records.push_back(std::move(rec));
+  }
+  for (const auto& j : run.jobs) {
+    const auto& r = j.result;
+    if (!r.is_object() || !r.contains("determinism") || !r["determinism"].is_object()) continue;
+    const auto& d = r["determinism"];
+    if (d.value("deterministic", true)) continue;
+    std::set<std::string> distinct;
+    for (const auto& m : d.value("bitstream_md5", std::vector<std::string>{})) distinct.insert(m);
+    v.notes.push_back(fmt::format(
+        "not deterministic: {} {} on {} ({} {} threads): {} different bitstreams in {} repeats",
+        j.encoder_label, options_text(j.options), j.input, d.value("encoder_threads", 0),
+        d.value("encoder_thread_type", ""), distinct.size(), d.value("runs", 0)));
   }
   if (noisy) {
     v.notes.emplace_back(

@@ -263,6 +263,10 @@ output: {{store: {tmp}/s.sqlite, keep_dir: {tmp}/kept}}
                                    "-f", "md5", "-"], capture_output=True, text=True).stdout.strip()
         check(after.get("frames") == 20 and "MD5=" + after.get("md5", "") == kept_md5,
               f"decode_after: the kept stream's 20 frames, MD5 as ffmpeg's ({kept_md5})")
+        det = city_job["result"].get("determinism", {})
+        check(det.get("runs") == 2 and det.get("deterministic") is True and
+              det["bitstream_md5"] == [city_job["result"]["size"]["bitstream_md5"]] * 2,
+              "two repeats of a one-thread encoder: determinism recorded, one bitstream")
         # Stored and read back the same; compare flags a decoder whose frames changed.
         res2 = run("run", preset, "--json", "-q")
         b = json.loads(res2.stdout)
