@@ -25,9 +25,21 @@ struct SweepSpec {
   SweepLevel level = SweepLevel::kCodec;
   int repeats = 3;  ///< measured runs per point
   int warmup = 1;   ///< unmeasured runs per point first
+  /// Codec level: decode every decode job once more at each N hashing its frames, and check
+  /// them against the smallest N's (docs/scaling.md). Needs strong mode.
+  bool check_exact = false;
   /// Level ranks: runs the job list once over `ranks` worker processes (MPI) with the list
   /// replicated `replicas` times, and returns its wall time in seconds. The CLI runs mpirun.
   std::function<double(int ranks, int replicas)> run_ranks;
+};
+
+/// A decode job's frames at one thread count against the smallest count's (check_exact).
+struct SweepExactness {
+  std::string job;        ///< "LABEL on INPUT"
+  int n = 0;              ///< decoder threads
+  std::string md5;        ///< output MD5 at n
+  bool identical = true;  ///< the same frames as at the smallest N
+  std::string reason;     ///< where they differ ("" when identical)
 };
 
 /// One grid cell (level grid): codec threads x concurrent jobs.
@@ -54,7 +66,8 @@ struct SweepResult {
   std::vector<std::string> thread_types;  ///< codec threading seen (frame, slice, other)
   /// What the swept jobs do: "encode", "decode" (a preset's decoders) or "mixed".
   std::string workload = "encode";
-  std::vector<std::string> warnings;  ///< noisy points, outliers
+  std::vector<std::string> warnings;      ///< noisy points, outliers
+  std::vector<SweepExactness> exactness;  ///< check_exact: one per decode job and N
 };
 
 /// Progress: a line of text per finished run.

@@ -35,6 +35,7 @@ struct SweepSettings {
   std::string mode = "strong";
   std::string level = "codec";
   int repeats = 3;
+  bool check_exact = false;  // decode jobs: the same frames at every thread count
   int warmup = 1;
   std::string plots;
   std::string store;
@@ -158,6 +159,7 @@ int run(const SweepSettings& s) {
   }
   spec.repeats = s.repeats;
   spec.warmup = s.warmup;
+  spec.check_exact = s.check_exact;
   const PresetBundle b = load_bundle(s.preset, s.overrides, false);
   check_jobs(b.jobs);
   const MachineInfo here = MachineInfo::this_machine();
@@ -193,8 +195,20 @@ int run(const SweepSettings& s) {
     v.records.push_back(std::move(item));
   }
   fill_table(r, v);
+  bool exact = true;
+  for (const auto& e : r.exactness) {
+    if (!e.identical) {
+      exact = false;
+      v.notes.push_back(fmt::format("frames differ: {}: {}", e.job, e.reason));
+    }
+  }
+  if (s.check_exact && exact) {
+    v.notes.push_back(
+        fmt::format("every decode job decoded identical frames at every thread count ({} checks)",
+                    r.exactness.size()));
+  }
   emit(v, s.out);
-  return 0;
+  return exact ? 0 : static_cast<int>(ExitCode::kNotExact);
 }
 
 }  // namespace
@@ -217,6 +231,9 @@ void register_sweep(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--mpirun-arg", s->mpirun_args,
                   "Level ranks: an argument for the launcher, e.g. --mpirun-arg=--oversubscribe "
                   "(repeatable)");
+  cmd->add_flag("--check-exact", s->check_exact,
+                "Decode jobs: hash every thread count's frames once more and exit 7 when they "
+                "differ from the smallest count's");
   cmd->add_option("--repeats", s->repeats, "Measured runs per point")
       ->capture_default_str()
       ->check(bounded(1, 10000));

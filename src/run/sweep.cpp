@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -232,6 +233,39 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
     return s;
   };
 
+  // check_exact: each decode job's frames at N against the smallest N's.
+  std::map<std::size_t, DecodeResult> baseline;
+  auto check_frames = [&](const std::vector<BatchJob>& work, int n) {
+    for (std::size_t i = 0; i < work.size(); ++i) {
+      if (work[i].kind != JobKind::kDecode) continue;
+      DecodeSpec d = work[i].decode;
+      d.threads = n;
+      d.md5 = true;
+      d.keep_frame_md5 = true;
+      DecodeResult h = run_decode(d);
+      SweepExactness e;
+      e.job = fmt::format("{} on {}", work[i].encoder_label, work[i].input);
+      e.n = n;
+      e.md5 = h.output_md5;
+      const auto base = baseline.find(i);
+      if (base == baseline.end()) {
+        baseline.emplace(i, std::move(h));
+      } else {
+        const ExactnessDifference diff = compare_decodes(base->second, h);
+        e.identical = diff.identical;
+        if (!diff.identical) {
+          e.reason = fmt::format("{} threads against {}: {}", n, base->second.threads_requested,
+                                 diff.reason);
+        }
+      }
+      r.exactness.push_back(std::move(e));
+    }
+  };
+  if (spec.check_exact && (spec.level != SweepLevel::kCodec || spec.mode != ScalingMode::kStrong))
+    throw UsageError(
+        "--check-exact compares decoders' frames across thread counts: it needs "
+        "--level codec and --mode strong");
+
   if (spec.level == SweepLevel::kGrid) {
     const int budget = r.spec.counts.back();
     for (int t : r.spec.counts) {
@@ -263,6 +297,7 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
       }
       double units = 0;
       ScalingSample s = measure(work, threads, concurrency, fmt::format("N={}", n), units);
+      if (spec.check_exact) check_frames(work, n);
       s.n = n;
       r.samples.push_back(s);
       r.work.push_back(units);
@@ -291,6 +326,17 @@ void to_json(nlohmann::json& j, const SweepResult& r) {
        {"encoder_thread_types", r.thread_types},
        {"workload", r.workload},
        {"warnings", r.warnings}};
+  if (r.spec.check_exact) {
+    auto ex = nlohmann::json::array();
+    for (const auto& e : r.exactness) {
+      ex.push_back({{"job", e.job},
+                    {"threads", e.n},
+                    {"md5", e.md5},
+                    {"identical", e.identical},
+                    {"reason", e.reason}});
+    }
+    j["exactness"] = ex;
+  }
   auto points = nlohmann::json::array();
   for (std::size_t i = 0; i < r.points.size(); ++i) {
     const ScalingPoint& p = r.points[i];

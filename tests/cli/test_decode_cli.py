@@ -307,7 +307,7 @@ decoders: {{h264: {{decoder: h264, thread_type: frame}}}}
 output: {{store: {tmp}/sw.sqlite}}
 """)
         res = run("sweep", sweep, "--threads", "1,2", "--repeats", "3", "--warmup", "0",
-                  "--json", "-q")
+                  "--check-exact", "--json", "-q")
         if check(res.returncode == 0, f"sweep of decode jobs exits 0 ({res.stderr.strip()[-200:]})"):
             sw = json.loads(res.stdout)
             validate(sw, "sweep")
@@ -317,6 +317,13 @@ output: {{store: {tmp}/sw.sqlite}}
                   p1["work"] == 40 and abs(p2["speedup"] - t1 / t2) < 1e-9,
                   f"sweep: workload decode, 40 frames, speedup T1/T2 = {t1 / t2:.3f} "
                   f"({sw['encoder_thread_types']})")
+            ex = sw.get("exactness", [])
+            first40 = subprocess.run(
+                [FFMPEG, "-v", "error", "-i", stream, "-frames:v", "40", "-fps_mode", "passthrough",
+                 "-f", "md5", "-"], capture_output=True, text=True).stdout.strip()
+            check([e["threads"] for e in ex] == [1, 2] and all(e["identical"] for e in ex) and
+                  all("MD5=" + e["md5"] == first40 for e in ex),
+                  f"sweep --check-exact: 1 and 2 threads decode the same 40 frames as ffmpeg ({first40})")
 
         bad = os.path.join(tmp, "bad.yaml")
         open(bad, "w").write(f"inputs: [{city}]\ndecoders: {{d: {{decoder: libdav1d}}}}\n"
