@@ -5,6 +5,7 @@
 /// (`grid`), in strong or weak mode, with warmup and repeats per point.
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,10 @@ struct SweepResult {
   std::string workload = "encode";
   std::vector<std::string> warnings;      ///< noisy points, outliers
   std::vector<SweepExactness> exactness;  ///< check_exact: one per decode job and N
+  /// A codec-level sweep of a preset with both encoders and decoders: this result is the
+  /// encode jobs' and this the decode jobs', measured apart so that their scaling can be read
+  /// side by side (null otherwise).
+  std::shared_ptr<SweepResult> decoders;
 };
 
 /// Progress: a line of text per finished run.

@@ -102,9 +102,25 @@ void fill_table(const SweepResult& r, View& v) {
   }
   if (r.fit) {
     v.notes.push_back(fmt::format(
-        "{} fit: {} = {:.3f} (95% bootstrap interval {:.3f} .. {:.3f}; rmse {:.3f})",
+        "{}{} fit: {} = {:.3f} (95% bootstrap interval {:.3f} .. {:.3f}; rmse {:.3f})",
+        r.workload == "decode" ? "decoders: " : (r.decoders ? "encoders: " : ""),
         strong ? "Amdahl" : "Gustafson", strong ? "serial fraction f" : "serial fraction s",
         r.fit->value, r.fit->low, r.fit->high, r.fit->rmse));
+  }
+  if (r.decoders) {
+    // Encoders and decoders measured apart: the decoders' rows follow, marked.
+    View d;
+    fill_table(*r.decoders, d);
+    if (!t.rows.empty()) {
+      t.header.insert(t.header.begin(), "jobs");
+      t.right.insert(t.right.begin(), false);
+      for (auto& row : t.rows) row.insert(row.begin(), "encoders");
+      for (auto& row : d.table.rows) {
+        row.insert(row.begin(), "decoders");
+        t.rows.push_back(std::move(row));
+      }
+    }
+    for (auto& n : d.notes) v.notes.push_back(std::move(n));
   }
 }
 
@@ -196,7 +212,8 @@ int run(const SweepSettings& s) {
   }
   fill_table(r, v);
   bool exact = true;
-  for (const auto& e : r.exactness) {
+  const auto& checks = r.decoders ? r.decoders->exactness : r.exactness;
+  for (const auto& e : checks) {
     if (!e.identical) {
       exact = false;
       v.notes.push_back(fmt::format("frames differ: {}: {}", e.job, e.reason));
@@ -205,7 +222,7 @@ int run(const SweepSettings& s) {
   if (s.check_exact && exact) {
     v.notes.push_back(
         fmt::format("every decode job decoded identical frames at every thread count ({} checks)",
-                    r.exactness.size()));
+                    checks.size()));
   }
   emit(v, s.out);
   return exact ? 0 : static_cast<int>(ExitCode::kNotExact);

@@ -359,7 +359,15 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
   int k = 0;
   for (const auto& sw : d.sweeps) {
     ++k;
-    for (auto& f : sweep_figures(sw)) {
+    // A sweep of encoders and decoders: the decoders' charts follow the encoders', side by side.
+    auto figures = sweep_figures(sw);
+    if (sw.contains("decoders") && sw["decoders"].is_object()) {
+      for (auto& f : sweep_figures(sw["decoders"])) {
+        f.name = "decoders-" + f.name;
+        figures.push_back(std::move(f));
+      }
+    }
+    for (auto& f : figures) {
       f.name = fmt::format("sweep-{}-{}", k, f.name);
       f.title = fmt::format("Sweep {} ({}): {}", k, sw.value("level", ""), f.title);
       std::visit([&](auto& c) { c.title = f.title; }, f.chart);

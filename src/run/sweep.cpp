@@ -194,6 +194,16 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
       throw UsageError(fmt::format("--threads: {} is above the limit of {}", n, limits::kThreads));
     }
   }
+  if (spec.level == SweepLevel::kCodec) {
+    // Encoders and decoders apart: each gets its own points and fit.
+    std::vector<BatchJob> enc, dec;
+    for (const auto& j : jobs) (j.kind == JobKind::kDecode ? dec : enc).push_back(j);
+    if (!enc.empty() && !dec.empty()) {
+      SweepResult r = run_sweep(enc, spec, progress);
+      r.decoders = std::make_shared<SweepResult>(run_sweep(dec, spec, progress));
+      return r;
+    }
+  }
   SweepResult r;
   r.spec = spec;
   const auto decodes = std::count_if(jobs.begin(), jobs.end(),
@@ -326,6 +336,7 @@ void to_json(nlohmann::json& j, const SweepResult& r) {
        {"encoder_thread_types", r.thread_types},
        {"workload", r.workload},
        {"warnings", r.warnings}};
+  if (r.decoders) j["decoders"] = *r.decoders;
   if (r.spec.check_exact) {
     auto ex = nlohmann::json::array();
     for (const auto& e : r.exactness) {

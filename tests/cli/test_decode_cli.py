@@ -325,6 +325,26 @@ output: {{store: {tmp}/sw.sqlite}}
                   all("MD5=" + e["md5"] == first40 for e in ex),
                   f"sweep --check-exact: 1 and 2 threads decode the same 40 frames as ffmpeg ({first40})")
 
+        # Encoders and decoders in one preset: swept apart, side by side.
+        mixed = os.path.join(tmp, "mix.yaml")
+        open(mixed, "w").write(f"""
+inputs: [{{uri: "stream:libx264", frames: 20}}]
+encoders: {{x264: {{codec: libx264, options: {{preset: ultrafast}}}}}}
+decoders: {{h264: {{decoder: h264}}}}
+metrics: [none]
+output: {{store: {tmp}/mix.sqlite}}
+""")
+        res = run("sweep", mixed, "--threads", "1,2", "--repeats", "2", "--warmup", "0",
+                  "--json", "-q")
+        if check(res.returncode == 0, f"sweep of encoders and decoders ({res.stderr.strip()[-200:]})"):
+            sw = json.loads(res.stdout)
+            validate(sw, "sweep")
+            dec = sw.get("decoders", {})
+            check(sw["workload"] == "encode" and dec.get("workload") == "decode" and
+                  len(dec.get("points", [])) == 2 and len(sw["points"]) == 2 and
+                  "fit" in dec and "fit" in sw,
+                  "encoders and decoders swept apart, each with its points and fit")
+
         bad = os.path.join(tmp, "bad.yaml")
         open(bad, "w").write(f"inputs: [{city}]\ndecoders: {{d: {{decoder: libdav1d}}}}\n"
                              f"output: {{store: {tmp}/bad.sqlite}}\n")
