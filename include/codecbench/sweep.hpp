@@ -5,7 +5,6 @@
 /// (`grid`), in strong or weak mode, with warmup and repeats per point.
 
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,10 +68,13 @@ struct SweepResult {
   std::string workload = "encode";
   std::vector<std::string> warnings;      ///< noisy points, outliers
   std::vector<SweepExactness> exactness;  ///< check_exact: one per decode job and N
-  /// A codec-level sweep of a preset with both encoders and decoders: this result is the
-  /// encode jobs' and this the decode jobs', measured apart so that their scaling can be read
-  /// side by side (null otherwise).
-  std::shared_ptr<SweepResult> decoders;
+  /// Decode workloads: the decoders' thread type ("default" for FFmpeg's), "" otherwise.
+  std::string thread_type;
+  /// A codec-level sweep whose preset has encoders and decoders, or decoders of several thread
+  /// types: each is measured apart, so that their scaling can be read side by side. This result
+  /// holds the encode jobs (or the first thread type's decode jobs), `decoders` one sweep per
+  /// (further) thread type of decode jobs; empty otherwise.
+  std::vector<SweepResult> decoders;
 };
 
 /// Progress: a line of text per finished run.

@@ -103,24 +103,29 @@ void fill_table(const SweepResult& r, View& v) {
   if (r.fit) {
     v.notes.push_back(fmt::format(
         "{}{} fit: {} = {:.3f} (95% bootstrap interval {:.3f} .. {:.3f}; rmse {:.3f})",
-        r.workload == "decode" ? "decoders: " : (r.decoders ? "encoders: " : ""),
+        r.workload == "decode" ? fmt::format("decoders ({} threads): ", r.thread_type)
+        : r.decoders.empty()   ? std::string()
+                               : std::string("encoders: "),
         strong ? "Amdahl" : "Gustafson", strong ? "serial fraction f" : "serial fraction s",
         r.fit->value, r.fit->low, r.fit->high, r.fit->rmse));
   }
-  if (r.decoders) {
-    // Encoders and decoders measured apart: the decoders' rows follow, marked.
-    View d;
-    fill_table(*r.decoders, d);
-    if (!t.rows.empty()) {
-      t.header.insert(t.header.begin(), "jobs");
-      t.right.insert(t.right.begin(), false);
-      for (auto& row : t.rows) row.insert(row.begin(), "encoders");
+  if (!r.decoders.empty()) {
+    // Measured apart: each group's rows follow, marked.
+    auto label = [](const SweepResult& x) {
+      return x.workload == "decode" ? "decoders " + x.thread_type : std::string("encoders");
+    };
+    t.header.insert(t.header.begin(), "jobs");
+    t.right.insert(t.right.begin(), false);
+    for (auto& row : t.rows) row.insert(row.begin(), label(r));
+    for (const auto& part : r.decoders) {
+      View d;
+      fill_table(part, d);
       for (auto& row : d.table.rows) {
-        row.insert(row.begin(), "decoders");
+        row.insert(row.begin(), label(part));
         t.rows.push_back(std::move(row));
       }
+      for (auto& n : d.notes) v.notes.push_back(std::move(n));
     }
-    for (auto& n : d.notes) v.notes.push_back(std::move(n));
   }
 }
 
@@ -212,7 +217,9 @@ int run(const SweepSettings& s) {
   }
   fill_table(r, v);
   bool exact = true;
-  const auto& checks = r.decoders ? r.decoders->exactness : r.exactness;
+  std::vector<SweepExactness> checks = r.exactness;
+  for (const auto& part : r.decoders)
+    checks.insert(checks.end(), part.exactness.begin(), part.exactness.end());
   for (const auto& e : checks) {
     if (!e.identical) {
       exact = false;

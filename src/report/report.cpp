@@ -267,7 +267,9 @@ std::vector<plot::Figure> sweep_figures(const nlohmann::json& sw) {
   }
   const int cores = sw.value("physical_cores", 0);
   plot::LineChart s;
-  s.title = fmt::format("{} scaling: {}", strong ? "Strong" : "Weak", what);
+  s.title = fmt::format(
+      "{} scaling: {}{}", strong ? "Strong" : "Weak", what,
+      sw.contains("thread_type") ? fmt::format(" ({})", sw["thread_type"].get<std::string>()) : "");
   s.x_label = fmt::format("N ({})", what);
   s.y_label = strong ? "speedup T(1)/T(N)" : "scaled speedup N T(1)/T(N)";
   s.series = {{"measured", n, speedup, false, true, {}}, {"ideal", dense, ideal, true, false, {}}};
@@ -361,9 +363,12 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
     ++k;
     // A sweep of encoders and decoders: the decoders' charts follow the encoders', side by side.
     auto figures = sweep_figures(sw);
-    if (sw.contains("decoders") && sw["decoders"].is_object()) {
-      for (auto& f : sweep_figures(sw["decoders"])) {
-        f.name = "decoders-" + f.name;
+    for (const auto& part : sw.value("decoders", nlohmann::json::array())) {
+      for (auto& f : sweep_figures(part)) {
+        const std::string type = part.value("thread_type", "default");
+        f.name = fmt::format("decoders-{}-{}", slug(type), f.name);
+        f.title += fmt::format(" ({} threads)", type);
+        std::visit([&](auto& c) { c.title = f.title; }, f.chart);
         figures.push_back(std::move(f));
       }
     }

@@ -195,12 +195,25 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
     }
   }
   if (spec.level == SweepLevel::kCodec) {
-    // Encoders and decoders apart: each gets its own points and fit.
-    std::vector<BatchJob> enc, dec;
-    for (const auto& j : jobs) (j.kind == JobKind::kDecode ? dec : enc).push_back(j);
-    if (!enc.empty() && !dec.empty()) {
-      SweepResult r = run_sweep(enc, spec, progress);
-      r.decoders = std::make_shared<SweepResult>(run_sweep(dec, spec, progress));
+    // Encoders apart from decoders, and decoders by thread type: each its own points and fit.
+    std::vector<BatchJob> enc;
+    std::vector<std::pair<std::string, std::vector<BatchJob>>> dec;  // by thread type, in order
+    for (const auto& j : jobs) {
+      if (j.kind != JobKind::kDecode) {
+        enc.push_back(j);
+        continue;
+      }
+      auto it = std::find_if(dec.begin(), dec.end(),
+                             [&](const auto& g) { return g.first == j.decode.thread_type; });
+      if (it == dec.end()) it = dec.insert(dec.end(), {j.decode.thread_type, {}});
+      it->second.push_back(j);
+    }
+    const std::size_t groups = (enc.empty() ? 0 : 1) + dec.size();
+    if (groups > 1) {
+      auto next = dec.begin();
+      SweepResult r = run_sweep(enc.empty() ? (next++)->second : enc, spec, progress);
+      for (; next != dec.end(); ++next)
+        r.decoders.push_back(run_sweep(next->second, spec, progress));
       return r;
     }
   }
@@ -208,6 +221,10 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
   r.spec = spec;
   const auto decodes = std::count_if(jobs.begin(), jobs.end(),
                                      [](const BatchJob& j) { return j.kind == JobKind::kDecode; });
+  if (decodes > 0 && decodes == static_cast<std::ptrdiff_t>(jobs.size())) {
+    r.thread_type =
+        jobs.front().decode.thread_type.empty() ? "default" : jobs.front().decode.thread_type;
+  }
   r.workload = decodes == 0                                          ? "encode"
                : decodes == static_cast<std::ptrdiff_t>(jobs.size()) ? "decode"
                                                                      : "mixed";
@@ -336,7 +353,8 @@ void to_json(nlohmann::json& j, const SweepResult& r) {
        {"encoder_thread_types", r.thread_types},
        {"workload", r.workload},
        {"warnings", r.warnings}};
-  if (r.decoders) j["decoders"] = *r.decoders;
+  if (!r.thread_type.empty()) j["thread_type"] = r.thread_type;
+  if (!r.decoders.empty()) j["decoders"] = r.decoders;
   if (r.spec.check_exact) {
     auto ex = nlohmann::json::array();
     for (const auto& e : r.exactness) {

@@ -339,11 +339,28 @@ output: {{store: {tmp}/mix.sqlite}}
         if check(res.returncode == 0, f"sweep of encoders and decoders ({res.stderr.strip()[-200:]})"):
             sw = json.loads(res.stdout)
             validate(sw, "sweep")
-            dec = sw.get("decoders", {})
+            dec = (sw.get("decoders") or [{}])[0]
             check(sw["workload"] == "encode" and dec.get("workload") == "decode" and
                   len(dec.get("points", [])) == 2 and len(sw["points"]) == 2 and
                   "fit" in dec and "fit" in sw,
                   "encoders and decoders swept apart, each with its points and fit")
+
+        # Decoders of two thread types: one sweep each, with its own fit.
+        types = os.path.join(tmp, "types.yaml")
+        open(types, "w").write(f"""
+inputs: [{{uri: "stream:libx264", frames: 20}}]
+decoders: {{h264: {{decoder: h264, thread_type: [frame, slice]}}}}
+output: {{store: {tmp}/types.sqlite}}
+""")
+        res = run("sweep", types, "--threads", "1,2", "--repeats", "2", "--warmup", "0",
+                  "--json", "-q")
+        if check(res.returncode == 0, f"sweep per thread type ({res.stderr.strip()[-200:]})"):
+            sw = json.loads(res.stdout)
+            validate(sw, "sweep")
+            parts = [sw] + sw.get("decoders", [])
+            check([p.get("thread_type") for p in parts] == ["frame", "slice"] and
+                  all("fit" in p and len(p["points"]) == 2 for p in parts),
+                  "frame and slice threads swept apart, each with its fit")
 
         bad = os.path.join(tmp, "bad.yaml")
         open(bad, "w").write(f"inputs: [{city}]\ndecoders: {{d: {{decoder: libdav1d}}}}\n"
