@@ -130,6 +130,10 @@ struct RunRecord {
 /// Options as "k=v k=v" text.
 std::string options_text(const std::vector<std::pair<std::string, std::string>>& options);
 
+/// What a job's row shows as its options: its options' text; for a decode job
+/// "decode [thread_type=T ]threads=N".
+std::string job_options_text(const JobRecord& job);
+
 /// JSON text of a document. Bytes that are not UTF-8 (a file name, an option, an encoder's
 /// message) are written as U+FFFD instead of failing after the work is done; indent -1 gives
 /// one line.

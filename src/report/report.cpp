@@ -503,10 +503,7 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
         return fmt::format(fmt::runtime(f), v);
       };
       const bool decode = j.kind == "decode";
-      const std::string opts =
-          decode ? fmt::format("decode {}threads={}",
-                               options_text(j.options) + (j.options.empty() ? "" : " "), j.threads)
-                 : options_text(j.options);
+      const std::string opts = job_options_text(j);
       h += fmt::format(
           "<tr class=\"{}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>"
           "<td class=\"l\" title=\"{}\">{}</td>",

@@ -42,11 +42,7 @@ JobComparison compare_job(const JobRecord& ja, const JobRecord& jb, const Compar
   c.key = jb.key;
   c.input = jb.input;
   c.encoder_label = jb.encoder_label;
-  c.options =
-      jb.kind == "decode"
-          ? fmt::format("decode {}threads={}",
-                        options_text(jb.options) + (jb.options.empty() ? "" : " "), jb.threads)
-          : options_text(jb.options);
+  c.options = job_options_text(jb);
   c.wall_a_s = ja.wall.median;
   c.wall_b_s = jb.wall.median;
   c.speed_change_pct = c.wall_a_s > 0 ? (c.wall_b_s / c.wall_a_s - 1) * 100 : 0;

@@ -144,6 +144,12 @@ std::size_t RunRecord::count(JobStatus status) const {
       jobs.begin(), jobs.end(), [&](const JobRecord& j) { return j.status == status; }));
 }
 
+std::string job_options_text(const JobRecord& job) {
+  if (job.kind != "decode") return options_text(job.options);
+  const std::string opts = options_text(job.options);
+  return fmt::format("decode {}threads={}", opts.empty() ? "" : opts + " ", job.threads);
+}
+
 std::string options_text(const std::vector<std::pair<std::string, std::string>>& options) {
   std::string out;
   for (const auto& [k, v] : options) out += fmt::format("{}{}={}", out.empty() ? "" : " ", k, v);

@@ -39,11 +39,7 @@ std::string time_cell(const JobRecord& j, bool& noisy) {
 
 std::vector<std::string> job_row(const JobRecord& j, bool& noisy) {
   const bool decode = j.kind == "decode";
-  std::vector<std::string> row{
-      j.input, j.encoder_label,
-      decode ? fmt::format("decode {}threads={}",
-                           options_text(j.options) + (j.options.empty() ? "" : " "), j.threads)
-             : options_text(j.options)};
+  std::vector<std::string> row{j.input, j.encoder_label, job_options_text(j)};
   if (!j.variant.empty()) row[2] += " [" + j.variant + "]";
   const nlohmann::json& r = j.result;
   if (decode && j.status == JobStatus::kOk && r.is_object()) {
