@@ -5,7 +5,9 @@
 /// libaom-av1 with tile columns; libsvtav1) and cached under cache_dir()/streams, so
 /// `codecbench decode stream:libx264` and decode presets work on a fresh clone. A stream's file
 /// name carries a hash of its recipe, the sample's fingerprint and the libavcodec version, so a
-/// changed recipe or library makes a new stream and never reuses a stale one.
+/// changed recipe or library makes a new stream and never reuses a stale one. Streams are encoded
+/// with one thread (libx264 with frame threads is not bit-deterministic); in a preset a stream
+/// input is identified by that file name, so job keys agree across nodes.
 
 #include <functional>
 #include <string>

@@ -185,7 +185,7 @@ PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const st
     return e;
   }
   need_map(n, path);
-  check_keys(n, path, {"codec", "options", "axes", "threads", "decode_after"});
+  check_keys(n, path, {"codec", "options", "axes", "threads", "decode_after", "pix_fmt"});
   const NodePtr codec = n->get("codec");
   if (!codec)
     throw ConfigError(n->loc, fmt::format("{}: missing 'codec' (a libavcodec encoder name)", path));
@@ -212,6 +212,23 @@ PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const st
   }
   if (auto t = n->get("threads"))
     e.threads = static_cast<int>(get_int(t, path + ".threads", 0, limits::kThreads));
+  if (auto v = n->get("pix_fmt")) {
+    // The encoder's pixel format: the job converts its frames to it (an option of the job).
+    const std::string f = get_string(v, path + ".pix_fmt");
+    if (av_get_pix_fmt(f.c_str()) == AV_PIX_FMT_NONE) {
+      throw ConfigError(v->loc, fmt::format("{}.pix_fmt: '{}' is not a pixel format FFmpeg knows "
+                                            "(ffmpeg -pix_fmts)",
+                                            path, f));
+    }
+    auto it = std::find_if(e.options.begin(), e.options.end(), [](const auto& o) {
+      return o.first == "pixel_format" || o.first == "pix_fmt";
+    });
+    if (it != e.options.end()) {
+      throw ConfigError(v->loc,
+                        fmt::format("{}.pix_fmt: the options already set {}", path, it->first));
+    }
+    e.options.emplace_back("pixel_format", f);
+  }
   if (auto v = n->get("decode_after")) {
     if (v->kind != Node::Kind::kBool) wrong_type(v, path + ".decode_after", "true or false");
     e.decode_after = v->b;
@@ -430,7 +447,13 @@ std::vector<BatchJob> expand_jobs(const Preset& p) {
     // A test stream (stream:NAME) is made once and cached; the job reads the cached file.
     PresetInput in = given;
     in.source.uri = resolve_stream_input(in.source.uri);
-    const std::string identity = input_identity(in);
+    // A test stream is named by its recipe (the cached file's name carries the hash of the
+    // recipe, the sample and libavcodec), not its bytes: an encoder with threads need not give
+    // the same bytes on every node, and the job must have the same key everywhere.
+    const std::string identity =
+        given.source.uri.rfind("stream:", 0) == 0
+            ? "stream:" + std::filesystem::path(in.source.uri).stem().string()
+            : input_identity(in);
     for (const auto& e : p.encoders) {
       // Video encoders get video inputs, audio encoders audio ones (files offer both).
       if (const AVCodec* c = avcodec_find_encoder_by_name(e.codec.c_str())) {

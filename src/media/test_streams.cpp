@@ -80,7 +80,7 @@ std::string test_stream_path(const std::string& name,
     throw InputError(fmt::format(
         "stream:{}: no cache folder to keep it in (set CODECBENCH_CACHE_DIR or HOME)", name));
   }
-  std::string identity = fmt::format("test-stream v1\n{}\n{}\n{}\n", recipe->encoder,
+  std::string identity = fmt::format("test-stream v2\n{}\n{}\n{}\n", recipe->encoder,
                                      file_fingerprint(sample), LIBAVCODEC_IDENT);
   for (const auto& [k, v] : recipe->options) identity += k + "=" + v + "\n";
   const std::filesystem::path dir = std::filesystem::path(cache) / "streams";
@@ -99,7 +99,7 @@ std::string test_stream_path(const std::string& name,
   job.input.uri = sample;
   job.encoder = recipe->encoder;
   job.options = recipe->options;
-  job.threads = 0;
+  job.threads = 1;  // one thread: the same bytes on every run (frame threads may differ)
   job.metrics = {"none"};
   job.keep_path = file.string();  // written beside it and renamed when complete
   run_job(job);

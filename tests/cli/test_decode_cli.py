@@ -4,6 +4,7 @@ software decoder of every test stream, thread counts 1 and 2 (and frame against 
 decode identical frames, the scaling figures are re-derived from the measured times, test
 streams are made once and reused, and a decoder/stream mismatch, a stream with no decoder and
 a damaged stream each give one line and a documented exit code."""
+import filecmp
 import json
 import os
 import random
@@ -181,6 +182,24 @@ def cache_checks():
         check(path.startswith(os.path.join(tmp, "streams")) and path.endswith(".mkv") and
               not [f for f in os.listdir(os.path.dirname(path)) if f.startswith(".")],
               "kept under CACHE/streams, no partial file left")
+        # Two caches (two nodes): the same job keys for a preset on stream:libx264.
+        preset = os.path.join(tmp, "keys.yaml")
+        open(preset, "w").write("inputs: [stream:libx264]\ndecoders: {h264: h264}\n"
+                                "encoders: {m: {codec: mpeg4}}\n")
+        with tempfile.TemporaryDirectory() as other:
+            keys = []
+            for cache in (tmp, other):
+                res = run("run", preset, "--dry-run", "--json", "-q",
+                          env=dict(os.environ, CODECBENCH_CACHE_DIR=cache))
+                keys.append([j["key"] for j in json.loads(res.stdout)] if res.returncode == 0
+                            else None)
+            made = os.listdir(os.path.join(other, "streams"))
+            check(keys[0] is not None and keys[0] == keys[1] and len(keys[0]) == 2 and
+                  made == [os.path.basename(path)],
+                  "a stream made in another cache has the same file name and job keys")
+            check(made == [os.path.basename(path)] and
+                  filecmp.cmp(path, os.path.join(other, "streams", made[0]), shallow=False),
+                  "made twice with one thread: the same bytes")
 
 
 def bad_input(path):
