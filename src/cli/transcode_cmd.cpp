@@ -18,6 +18,7 @@ struct TranscodeSettings {
   std::vector<std::string> options;
   std::string metrics;
   bool check_determinism = false;
+  std::string pix_fmt;  // --pix-fmt: the option pixel_format
   OutputOptions out;
 };
 
@@ -80,6 +81,7 @@ int run(TranscodeSettings& s) {
     }
     s.job.options.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
+  if (!s.pix_fmt.empty()) s.job.options.emplace_back("pixel_format", s.pix_fmt);
   s.job.metrics.clear();
   std::size_t start = 0;
   while (start <= s.metrics.size()) {
@@ -126,6 +128,8 @@ void register_transcode(CLI::App& app, CommandRunner& runner) {
       ->required();
   cmd->add_option("-c,--encoder", s->job.encoder, "libavcodec encoder name")->required();
   cmd->add_option("-o,--option", s->options, "Encoder option key=value (repeatable)");
+  cmd->add_option("--pix-fmt", s->pix_fmt,
+                  "Encoder pixel format: the frames are converted to it (as -o pixel_format=F)");
   cmd->add_option("--threads", s->job.threads, "Encoder/decoder thread_count (0 = auto)")
       ->capture_default_str()
       ->check(bounded(0, limits::kThreads));

@@ -179,12 +179,40 @@ void quiet_self_logging(const AVCodec* codec, av::Dictionary& opts, int shown_le
 
 }  // namespace
 
+namespace {
+bool is_pix_fmt_option(const std::string& key) { return key == "pixel_format" || key == "pix_fmt"; }
+}  // namespace
+
+AVPixelFormat requested_pix_fmt(const JobSpec& spec, const AVCodec* codec) {
+  AVPixelFormat wanted = AV_PIX_FMT_NONE;
+  for (const auto& [k, v] : spec.options) {
+    if (!is_pix_fmt_option(k)) continue;
+    wanted = av_get_pix_fmt(v.c_str());
+    if (wanted == AV_PIX_FMT_NONE) {
+      throw UsageError(
+          fmt::format("{}={}: not a pixel format FFmpeg knows (ffmpeg -pix_fmts)", k, v));
+    }
+  }
+  if (wanted == AV_PIX_FMT_NONE || codec->pix_fmts == nullptr) return wanted;
+  std::string known;
+  for (const AVPixelFormat* p = codec->pix_fmts; *p != AV_PIX_FMT_NONE; ++p) {
+    if (*p == wanted) return wanted;
+    known += (known.empty() ? "" : ", ") + std::string(av_get_pix_fmt_name(*p));
+  }
+  throw UsageError(fmt::format("encoder '{}' does not take pixel format {} (it takes: {})",
+                               codec->name, av_get_pix_fmt_name(wanted), known));
+}
+
 int open_with_options(AVCodecContext* ctx, const AVCodec* codec, const JobSpec& spec,
                       std::string& error) {
   const int shown_level = routed_log_level();
   LogCapture capture(AV_LOG_ERROR);
   av::Dictionary opts;
-  for (const auto& [k, v] : spec.options) opts.set(k, v);
+  for (const auto& [k, v] : spec.options) {
+    // The job converts its frames to the asked pixel format (requested_pix_fmt).
+    if (codec->type == AVMEDIA_TYPE_VIDEO && is_pix_fmt_option(k)) continue;
+    opts.set(k, v);
+  }
   quiet_self_logging(codec, opts, shown_level);
   const int ret = avcodec_open2(ctx, codec, opts.address());
   if (ret < 0) {

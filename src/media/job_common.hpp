@@ -79,6 +79,12 @@ class KeptStream {
   bool started_ = false;
 };
 
+/// The encoder's pixel format the job's options ask for (`pixel_format` or `pix_fmt`, the
+/// generic AVCodecContext option): AV_PIX_FMT_NONE when none. UsageError for an unknown format,
+/// or one the encoder does not take (naming those it does). The job converts its frames to it;
+/// open_with_options does not pass the option on (FFmpeg would only relabel the frames).
+AVPixelFormat requested_pix_fmt(const JobSpec& spec, const AVCodec* codec);
+
 /// Sets the common encoder options, opens it with `options`, and throws UsageError naming
 /// any option the encoder did not consume. Returns the avcodec_open2 result (< 0: refused,
 /// with `error` set to FFmpeg's messages).

@@ -106,9 +106,12 @@ class Job {
 
     // Metrics compare in the source's format when FFmpeg's filters accept it.
     metric_fmt_ = planar_metric_format(info.pix_fmt) ? info.pix_fmt : AV_PIX_FMT_YUV444P;
-    AVPixelFormat enc_fmt = metric_fmt_;
-    if (enc_codec->pix_fmts != nullptr) {
-      enc_fmt = avcodec_find_best_pix_fmt_of_list(enc_codec->pix_fmts, metric_fmt_, 0, nullptr);
+    AVPixelFormat enc_fmt = detail::requested_pix_fmt(spec_, enc_codec);
+    if (enc_fmt == AV_PIX_FMT_NONE) {
+      enc_fmt = metric_fmt_;
+      if (enc_codec->pix_fmts != nullptr) {
+        enc_fmt = avcodec_find_best_pix_fmt_of_list(enc_codec->pix_fmts, metric_fmt_, 0, nullptr);
+      }
     }
     const AVPixFmtDescriptor* enc_desc = av_pix_fmt_desc_get(enc_fmt);
     if (enc_desc == nullptr || (enc_desc->flags & AV_PIX_FMT_FLAG_HWACCEL) != 0) {

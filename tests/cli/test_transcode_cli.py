@@ -293,6 +293,40 @@ def bad_inputs(tmp):
               f"{label}: one line with {words}: {lines}")
 
 
+def pixel_formats(tmp):
+    """-o pixel_format / --pix-fmt / pix_fmt: converts the frames (issue 13: it used to relabel
+    4:4:4 frames as 4:2:0, and PSNR fell by 8 dB)."""
+    src = "testsrc2=size=320x240:rate=25:duration=1,format=yuv444p"
+    kept = os.path.join(tmp, "p420.mkv")
+    for flag in (["-o", "pixel_format=yuv420p"], ["--pix-fmt", "yuv420p"]):
+        res = run("transcode", "lavfi:" + src, "-c", "libx264", "-o", "crf=18", "-o",
+                  "preset=ultrafast", *flag, "--keep", kept, "--json")
+        if not check(res.returncode == 0, f"{' '.join(flag)} exits 0 ({res.stderr.strip()})"):
+            continue
+        doc = parsed(res)
+        check(doc["formats"]["source"] == "yuv444p" and doc["formats"]["encoder"] == "yuv420p"
+              and doc["formats"]["metrics"] == "yuv444p", f"{flag[-1]}: 4:4:4 source, 4:2:0 encoder")
+        if os.environ.get("FFMPEG"):
+            out = subprocess.run([os.environ["FFMPEG"], "-v", "info", "-i", kept, "-f", "lavfi",
+                                  "-i", src, "-lavfi", "[1:v]format=yuv420p[r];[0:v][r]psnr",
+                                  "-f", "null", "-"], capture_output=True, text=True).stderr
+            y = float(out.split("PSNR y:")[1].split()[0]) if "PSNR y:" in out else 0
+            check(abs(doc["quality"]["psnr"]["y"] - y) < 1e-5,
+                  f"{flag[-1]}: PSNR-Y {doc['quality']['psnr']['y']:.6f} equals ffmpeg's {y}")
+    res = run("transcode", "lavfi:" + src, "-c", "libx264", "--pix-fmt", "rgb24")
+    check(res.returncode == 2 and "does not take pixel format rgb24" in res.stderr,
+          "a pixel format the encoder does not take: exit 2, naming those it does")
+    res = run("transcode", "lavfi:" + src, "-c", "libx264", "-o", "pix_fmt=nope")
+    check(res.returncode == 2 and "nope" in res.stderr, "an unknown pixel format: exit 2")
+    preset = os.path.join(tmp, "pf.yaml")
+    open(preset, "w").write("inputs: [lavfi:testsrc2=duration=1]\n"
+                            "encoders: {x: {codec: libx264, pix_fmt: yuv422p}}\n")
+    res = run("run", preset, "--dry-run", "--json", "-q")
+    jobs = json.loads(res.stdout) if res.returncode == 0 else []
+    check(len(jobs) == 1 and ["pixel_format", "yuv422p"] in jobs[0]["options"],
+          "a preset's pix_fmt: becomes the job's pixel_format option")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         good_runs(tmp)
@@ -300,6 +334,7 @@ def main():
         real_audio_files(tmp)
         real_video_files(tmp)
         bad_inputs(tmp)
+        pixel_formats(tmp)
     return finish()
 
 
