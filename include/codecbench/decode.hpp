@@ -30,6 +30,10 @@ struct DecodeSpec {
   /// packet is read into memory first and only decoding is timed.
   bool include_read = false;
   bool allow_damaged = false;  ///< count concealed frames instead of failing
+  /// Reset the process's peak-RSS mark before decoding, so that peak_rss_kib is this decode's.
+  /// It is the process's mark: leave it off when other jobs run in the process at once (their
+  /// own peak figures would be lowered).
+  bool reset_peak_rss = true;
 };
 
 /// One decoded frame as FFmpeg's framemd5 muxer lists it: the frame's bytes as the rawvideo

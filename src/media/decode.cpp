@@ -234,7 +234,7 @@ DecodeResult decode_once(StreamData& d, const DecodeSpec& spec, const DecodeConf
   LogErrorWatch decoder_errors(codec->name);
   LogCapture read_capture(AV_LOG_ERROR);  // the demuxer's, with include_read
   if (!d.read_errors.empty()) damaged("(" + d.read_errors + ")");
-  r.peak_rss_reset = reset_vm_hwm();
+  r.peak_rss_reset = spec.reset_peak_rss && reset_vm_hwm();
   const auto before = detail::RusageSnapshot::now();
   const auto start = Clock::now();
   // One packet to send: from memory, or read from the file (nullptr at its end).

@@ -210,7 +210,9 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
     }
     if (job.kind == JobKind::kDecode) {
       try {
-        auto [timed, hashed] = measure_decode(job.decode, settings.warmup, settings.repeats);
+        DecodeSpec d = job.decode;
+        d.reset_peak_rss = settings.jobs == 1;  // the process's mark: only when alone
+        auto [timed, hashed] = measure_decode(d, settings.warmup, settings.repeats);
         return finish(i, decode_job_record(job, timed, hashed ? &*hashed : nullptr, machine));
       } catch (const std::exception& e) {
         JobRecord r = unmeasured(job, JobStatus::kFailed, machine);
@@ -246,6 +248,7 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
       for (int k = 0; k < settings.repeats; ++k) repeats.push_back(run_job_in_arena(spec));
       if (job.decode_after) {
         DecodeSpec d;
+        d.reset_peak_rss = settings.jobs == 1;
         d.input = spec.keep_path;
         d.threads = spec.threads;
         d.thread_type = spec.thread_type;

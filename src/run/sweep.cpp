@@ -60,6 +60,7 @@ RunOutcome run_workload(const std::vector<BatchJob>& jobs, int threads, int conc
         DecodeSpec d = jobs[i].decode;
         d.threads = threads;
         d.md5 = false;
+        d.reset_peak_rss = false;  // other jobs may run at once; no peak is reported here
         decodes[i] = run_decode(d);
         if (d.max_frames > 0 && decodes[i].frames < d.max_frames) {
           throw UsageError(fmt::format(
