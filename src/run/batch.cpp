@@ -21,6 +21,24 @@
 
 namespace codecbench {
 
+namespace {
+
+// The repeat whose time is closest to the median of all (what a record's result is); null for
+// none.
+template <class T, class Time>
+const T* median_repeat(const std::vector<T>& repeats, Time time) {
+  std::vector<double> times;
+  for (const auto& x : repeats) times.push_back(time(x));
+  const double median = TimingStats::of(times).median;
+  const T* best = nullptr;
+  for (const auto& x : repeats) {
+    if (best == nullptr || std::fabs(time(x) - median) < std::fabs(time(*best) - median)) best = &x;
+  }
+  return best;
+}
+
+}  // namespace
+
 JobRecord job_record(const BatchJob& job, const std::vector<JobResult>& repeats,
                      const MachineInfo& machine) {
   JobRecord r;
@@ -47,13 +65,8 @@ JobRecord job_record(const BatchJob& job, const std::vector<JobResult>& repeats,
   r.wall = TimingStats::of(wall);
   r.encode = TimingStats::of(enc);
   r.noisy = repeats.size() > 1 && r.wall.cv > 0.05;
-  const JobResult* best = nullptr;
-  for (const auto& m : repeats) {
-    if (best == nullptr ||
-        std::fabs(m.wall_s - r.wall.median) < std::fabs(best->wall_s - r.wall.median))
-      best = &m;
-  }
-  if (best != nullptr) r.result = *best;
+  if (const JobResult* best = median_repeat(repeats, [](const JobResult& m) { return m.wall_s; }))
+    r.result = *best;
   // Repeats answer whether the encoder is deterministic at no extra cost.
   if (repeats.size() >= 2) r.result["determinism"] = determinism_of(repeats);
   return r;
@@ -63,14 +76,9 @@ namespace {
 
 nlohmann::json decode_result_json(const std::vector<DecodeResult>& repeats,
                                   const DecodeResult* hashed) {
-  if (repeats.empty()) return nullptr;
-  std::vector<double> times;
-  for (const auto& d : repeats) times.push_back(d.decode_s);
-  const double median = TimingStats::of(times).median;
-  const DecodeResult* best = &repeats.front();
-  for (const auto& d : repeats) {
-    if (std::fabs(d.decode_s - median) < std::fabs(best->decode_s - median)) best = &d;
-  }
+  const DecodeResult* best =
+      median_repeat(repeats, [](const DecodeResult& d) { return d.decode_s; });
+  if (best == nullptr) return nullptr;
   nlohmann::json j = *best;
   j["kind"] = "decode";
   j["repeats"] = repeats.size();

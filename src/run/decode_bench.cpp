@@ -5,23 +5,14 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <numeric>
 #include <tuple>
 
 #include "codecbench/decode.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/run_record.hpp"
 
 namespace codecbench {
 namespace {
-
-double cv_of(const std::vector<double>& v) {
-  if (v.size() < 2) return 0;
-  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  double ss = 0;
-  for (const double x : v) ss += (x - mean) * (x - mean);
-  const double sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
-  return mean > 0 ? sd / mean : 0;
-}
 
 std::string config_text(const DecodeConfig& c, const std::string& decoder) {
   return fmt::format("{} threads={} type={}", decoder, c.threads,
@@ -62,9 +53,10 @@ DecodeBenchmark benchmark_decoders(const DecodeSpec& spec, const std::vector<Dec
       times.push_back(r.decode_s);
       fps.push_back(r.fps);
     }
-    series.median_s = median_of(times);
+    const TimingStats stats = TimingStats::of(times);
+    series.median_s = stats.median;
     series.median_fps = median_of(fps);
-    series.cv = cv_of(times);
+    series.cv = stats.cv;
     if (spec.md5) {
       series.hashed = hashed[c];
       auto diff = compare_decodes(hashed.front(), series.hashed);
