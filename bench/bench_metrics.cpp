@@ -31,7 +31,7 @@ void run_metric(benchmark::State& state, const char* name) {
   const int w = 1280, h = 720;
   auto a = frame(w, h, 1);
   auto b = frame(w, h, 2);
-  auto m = codecbench::find_video_metric(name).create(AV_PIX_FMT_YUV420P, w, h);
+  auto m = codecbench::find_video_metric(name).create(AV_PIX_FMT_YUV420P, w, h, {});
   for (auto _ : state) benchmark::DoNotOptimize(m->add(*a, *b));
   state.SetItemsProcessed(state.iterations());
   state.counters["fps"] =

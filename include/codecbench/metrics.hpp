@@ -23,6 +23,9 @@ namespace codecbench {
 /// Named values, in a stable order (e.g. {"y", 41.2}, {"u", 44.0}, ...).
 using MetricValues = std::vector<std::pair<std::string, double>>;
 
+/// A metric's option values, as given ("model", "neg"): key, value; in order.
+using MetricOptionValues = std::vector<std::pair<std::string, std::string>>;
+
 /// Planar float audio samples: one vector per channel, all the same length.
 using AudioChannels = std::vector<std::vector<float>>;
 
@@ -35,6 +38,11 @@ class VideoMetric {
   virtual MetricValues add(const AVFrame& reference, const AVFrame& distorted) = 0;
   /// Whole-run values, averaged as the FFmpeg filter averages them.
   [[nodiscard]] virtual MetricValues summary() const = 0;
+  /// True when a frame's values are known only later (VMAF's motion needs the next frame):
+  /// add() then returns nothing and frame_values() gives every frame's at the end.
+  [[nodiscard]] virtual bool defers_frames() const { return false; }
+  /// Every frame's values, in order, when defers_frames().
+  [[nodiscard]] virtual std::vector<MetricValues> frame_values() const { return {}; }
 };
 
 /// Which way a figure improves.
@@ -50,7 +58,7 @@ struct MetricOutput {
   bool charted = false;        ///< an RD curve and a BD-rate column in the report
 };
 
-/// One option a metric takes (none of today's metrics has any; VMAF's model will).
+/// One option a metric takes (VMAF's model, pooling, ...), given as "name:key=value:...".
 struct MetricOption {
   std::string name;
   std::string default_value;
@@ -73,8 +81,11 @@ struct MetricDescriptor {
   // Video metrics
   /// Pixel formats the metric works on (planar YUV, gray, GBR; 8 to 16 bits).
   std::function<bool(AVPixelFormat)> supports;
-  /// New accumulator for frames of this format and size.
-  std::function<std::unique_ptr<VideoMetric>(AVPixelFormat, int width, int height)> create;
+  /// New accumulator for frames of this format and size, with the options given (checked
+  /// against `options`; absent ones take their defaults).
+  std::function<std::unique_ptr<VideoMetric>(AVPixelFormat, int width, int height,
+                                             const MetricOptionValues& options)>
+      create;
   /// Smallest width and height the metric is defined for, pixels.
   int min_size = 1;
 
@@ -93,7 +104,25 @@ using VideoMetricKind = MetricDescriptor;
 /// Every registered metric, video first, in registry order.
 const std::vector<MetricDescriptor>& metric_registry();
 
-/// Registry lookup; throws UsageError naming the known metrics (and the closest one).
+/// A metric as a job names it: "vmaf" or "vmaf:model=neg:pool=harmonic_mean".
+struct MetricSpec {
+  std::string name;            ///< the registry name (result key)
+  MetricOptionValues options;  ///< as given, checked against the descriptor's options
+};
+
+/// Parses "NAME[:KEY=VALUE]..."; UsageError for an unknown metric or option, or a metric
+/// without options given some.
+MetricSpec parse_metric_spec(const std::string& text);
+
+/// `metrics` (a job's list; empty = the video defaults) with `key=value` set on `metric`'s
+/// spec, the metric added when absent: what `--vmaf-model FILE` does. UsageError for a list of
+/// "none" or an unknown option.
+std::vector<std::string> with_metric_option(std::vector<std::string> metrics,
+                                            const std::string& metric, const std::string& key,
+                                            const std::string& value);
+
+/// Registry lookup of a name or a spec with options ("vmaf:model=neg"); throws UsageError
+/// naming the known metrics (and the closest one).
 const MetricDescriptor& find_metric(const std::string& name);
 
 /// Lookup restricted to one media type: UsageError when `name` is unknown or of the other type.

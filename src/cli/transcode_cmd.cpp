@@ -17,6 +17,7 @@ struct TranscodeSettings {
   JobSpec job;
   std::vector<std::string> options;
   std::string metrics;
+  std::string vmaf_model;
   bool check_determinism = false;
   std::string pix_fmt;  // --pix-fmt: the option pixel_format
   OutputOptions out;
@@ -91,6 +92,9 @@ int run(TranscodeSettings& s) {
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
+  if (!s.vmaf_model.empty()) {
+    s.job.metrics = with_metric_option(s.job.metrics, "vmaf", "model", s.vmaf_model);
+  }
   const JobResult r = run_job(s.job);
   View v;
   v.document = r;
@@ -154,6 +158,9 @@ void register_transcode(CLI::App& app, CommandRunner& runner) {
       "--metrics", s->metrics,
       fmt::format("Comma-separated metrics: {}; or none (default video: {}; audio: {})",
                   metric_names_text(), names(MediaType::kVideo), names(MediaType::kAudio)));
+  cmd->add_option("--vmaf-model", s->vmaf_model,
+                  "VMAF model: a model .json file or a shipped model's name (default, neg, 4k); "
+                  "adds vmaf to the metrics when they lack it");
   cmd->add_flag("--per-frame", s->job.per_frame, "Include every frame's metric values in JSON");
   cmd->add_flag("--check-determinism", s->check_determinism,
                 "Encode once more and say whether the bitstream is identical (a finding, not "

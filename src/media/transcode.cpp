@@ -84,7 +84,15 @@ class Job {
     metric_names_ = spec_.metrics;
     const bool none = metric_names_.size() == 1 && metric_names_[0] == "none";
     if (none) metric_names_.clear();
-    for (const auto& m : metric_names_) (void)find_video_metric(m);
+    std::vector<std::string> seen;
+    for (const auto& m : metric_names_) {
+      (void)find_video_metric(m);
+      const std::string base = parse_metric_spec(m).name;
+      if (std::find(seen.begin(), seen.end(), base) != seen.end()) {
+        throw UsageError(fmt::format("metric '{}' is named twice in one job", base));
+      }
+      seen.push_back(base);
+    }
     r_.encoder = enc_codec->name;
     r_.codec = avcodec_get_name(enc_codec->id);
 
@@ -142,8 +150,14 @@ class Job {
     }
     std::vector<std::unique_ptr<VideoMetric>> metrics;
     for (const auto& name : metric_names_) {
-      metrics.push_back(find_video_metric(name).create(metric_fmt_, r_.width, r_.height));
-      r_.metrics.push_back({name, {}, {}});
+      const MetricSpec ms = parse_metric_spec(name);
+      const MetricDescriptor& d = find_video_metric(ms.name);
+      if (!d.supports(metric_fmt_)) {
+        throw UsageError(fmt::format("metric {} does not measure {} frames", ms.name,
+                                     pix_fmt_name(metric_fmt_)));
+      }
+      metrics.push_back(d.create(metric_fmt_, r_.width, r_.height, ms.options));
+      r_.metrics.push_back({ms.name, {}, {}});
     }
     metrics_ = &metrics;
     const Converter to_metric(r_.width, r_.height, info.pix_fmt, metric_fmt_);
@@ -240,7 +254,12 @@ class Job {
                               spec_.encoder, index, decoded_));
     }
     r_.kept_bytes = kept_.finish();
-    for (std::size_t i = 0; i < metrics.size(); ++i) r_.metrics[i].summary = metrics[i]->summary();
+    for (std::size_t i = 0; i < metrics.size(); ++i) {
+      r_.metrics[i].summary = metrics[i]->summary();
+      if (spec_.per_frame && metrics[i]->defers_frames()) {
+        r_.metrics[i].frames = metrics[i]->frame_values();
+      }
+    }
 
     r_.duration_s = static_cast<double>(r_.frames) / r_.frame_rate;
     if (r_.bitstream_bytes > 0) {
@@ -376,7 +395,9 @@ class Job {
       const av::FramePtr dist = (*from_decoder_)(*decoded);
       for (std::size_t i = 0; i < metrics_->size(); ++i) {
         MetricValues v = (*metrics_)[i]->add(*ref, *dist);
-        if (spec_.per_frame) r_.metrics[i].frames.push_back(std::move(v));
+        if (spec_.per_frame && !(*metrics_)[i]->defers_frames()) {
+          r_.metrics[i].frames.push_back(std::move(v));
+        }
       }
     }
   }

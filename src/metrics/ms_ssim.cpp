@@ -218,7 +218,8 @@ MetricDescriptor ms_ssim_descriptor() {
   d.measured_by_default = false;
   d.cost = 12;
   d.supports = planar_metric_format;
-  d.create = [](AVPixelFormat fmt, int w, int h) -> std::unique_ptr<VideoMetric> {
+  d.create = [](AVPixelFormat fmt, int w, int h,
+                const MetricOptionValues&) -> std::unique_ptr<VideoMetric> {
     return std::make_unique<MsSsim>(fmt, w, h);
   };
   d.min_size = 176;

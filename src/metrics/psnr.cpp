@@ -122,7 +122,8 @@ MetricDescriptor psnr_descriptor() {
   d.measured_by_default = true;
   d.cost = 1;
   d.supports = planar_metric_format;
-  d.create = [](AVPixelFormat fmt, int w, int h) -> std::unique_ptr<VideoMetric> {
+  d.create = [](AVPixelFormat fmt, int w, int h,
+                const MetricOptionValues&) -> std::unique_ptr<VideoMetric> {
     return std::make_unique<Psnr>(fmt, w, h);
   };
   d.min_size = 1;

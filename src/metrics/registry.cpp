@@ -15,6 +15,7 @@ namespace detail {
 MetricDescriptor psnr_descriptor();
 MetricDescriptor ssim_descriptor();
 MetricDescriptor ms_ssim_descriptor();
+MetricDescriptor vmaf_descriptor();
 std::vector<MetricDescriptor> audio_descriptors();
 
 PlaneLayout::PlaneLayout(AVPixelFormat fmt, int w, int h) {
@@ -77,6 +78,7 @@ const std::vector<MetricDescriptor>& metric_registry() {
         detail::psnr_descriptor(),
         detail::ssim_descriptor(),
         detail::ms_ssim_descriptor(),
+        detail::vmaf_descriptor(),
     };
     for (auto& a : detail::audio_descriptors()) r.push_back(std::move(a));
     return r;
@@ -92,7 +94,68 @@ std::string metric_names_text(MediaType type) {
   return out;
 }
 
+namespace {
+const MetricDescriptor& find_by_name(const std::string& name);
+}
+
+MetricSpec parse_metric_spec(const std::string& text) {
+  MetricSpec spec;
+  const auto colon = text.find(':');
+  spec.name = text.substr(0, colon);
+  const MetricDescriptor& d = find_by_name(spec.name);
+  std::size_t start = colon == std::string::npos ? text.size() : colon + 1;
+  while (start < text.size()) {
+    const auto next = text.find(':', start);
+    const std::string item = text.substr(start, next - start);
+    start = next == std::string::npos ? text.size() : next + 1;
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw UsageError(fmt::format("metric '{}': option '{}' is not KEY=VALUE", text, item));
+    }
+    const std::string key = item.substr(0, eq);
+    const bool known = std::any_of(d.options.begin(), d.options.end(),
+                                   [&](const MetricOption& o) { return o.name == key; });
+    if (!known) {
+      std::string names;
+      for (const auto& o : d.options) names += (names.empty() ? "" : ", ") + o.name;
+      throw UsageError(fmt::format("metric '{}' has no option '{}' ({})", spec.name, key,
+                                   names.empty() ? "it takes none" : "its options: " + names));
+    }
+    spec.options.emplace_back(key, item.substr(eq + 1));
+  }
+  return spec;
+}
+
 const MetricDescriptor& find_metric(const std::string& name) {
+  return find_by_name(parse_metric_spec(name).name);
+}
+
+std::vector<std::string> with_metric_option(std::vector<std::string> metrics,
+                                            const std::string& metric, const std::string& key,
+                                            const std::string& value) {
+  if (metrics.size() == 1 && metrics[0] == "none") {
+    throw UsageError(fmt::format("{} {} given, but the metrics are 'none'", metric, key));
+  }
+  if (metrics.empty()) metrics = default_metric_names(MediaType::kVideo);
+  const std::string item = fmt::format("{}={}", key, value);
+  for (auto& m : metrics) {
+    const MetricSpec spec = parse_metric_spec(m);
+    if (spec.name != metric) continue;
+    std::string rebuilt = spec.name;
+    for (const auto& [k, v] : spec.options) {
+      if (k != key) rebuilt += fmt::format(":{}={}", k, v);
+    }
+    m = rebuilt + ":" + item;
+    (void)parse_metric_spec(m);
+    return metrics;
+  }
+  metrics.push_back(metric + ":" + item);
+  (void)parse_metric_spec(metrics.back());
+  return metrics;
+}
+
+namespace {
+const MetricDescriptor& find_by_name(const std::string& name) {
   for (const auto& m : metric_registry()) {
     if (m.name == name) return m;
   }
@@ -109,6 +172,7 @@ const MetricDescriptor& find_metric(const std::string& name) {
   throw UsageError(
       fmt::format("unknown metric '{}'{} (known: {})", name, hint, metric_names_text()));
 }
+}  // namespace
 
 const MetricDescriptor& find_metric(const std::string& name, MediaType type) {
   const MetricDescriptor& m = find_metric(name);

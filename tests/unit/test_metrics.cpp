@@ -78,7 +78,7 @@ TEST_CASE("PSNR of a constant error: MSE 4 on every plane gives 10 log10(255^2/4
       }
     }
   }
-  auto m = find_video_metric("psnr").create(AV_PIX_FMT_YUV420P, 64, 48);
+  auto m = find_video_metric("psnr").create(AV_PIX_FMT_YUV420P, 64, 48, {});
   const MetricValues f = m->add(*a, *b);
   const double expected = 10 * std::log10(255.0 * 255.0 / 4.0);  // 42.1102...
   CHECK(value(f, "y") == doctest::Approx(expected).epsilon(1e-12));
@@ -96,7 +96,7 @@ TEST_CASE("PSNR run average is the PSNR of the mean MSE, weighted 4:1:1 for yuv4
         f.data[p][y * f.linesize[p] + x] = static_cast<uint8_t>(v);
     }
   };
-  auto m = find_video_metric("psnr").create(AV_PIX_FMT_YUV420P, 32, 32);
+  auto m = find_video_metric("psnr").create(AV_PIX_FMT_YUV420P, 32, 32, {});
   // Frame 1: luma error 3 (MSE 9), chroma exact. Frame 2: luma exact, U error 6 (MSE 36).
   for (int p = 0; p < 3; ++p) {
     fill(*a, p, 50);
@@ -131,13 +131,13 @@ TEST_CASE("SSIM kernel equals the definition computed directly, and 1 for identi
         }
       }
     }
-    auto m = find_video_metric("ssim").create(AV_PIX_FMT_YUV420P, w, h);
+    auto m = find_video_metric("ssim").create(AV_PIX_FMT_YUV420P, w, h, {});
     const MetricValues f = m->add(*a, *b);
     for (int p = 0; p < 3; ++p) {
       const std::string key(1, "yuv"[p]);
       CHECK(value(f, key) == doctest::Approx(reference_ssim(*a, *b, p)).epsilon(1e-6));
     }
-    auto same = find_video_metric("ssim").create(AV_PIX_FMT_YUV420P, w, h);
+    auto same = find_video_metric("ssim").create(AV_PIX_FMT_YUV420P, w, h, {});
     CHECK(value(same->add(*a, *a), "all") == doctest::Approx(1.0).epsilon(1e-7));
   }
 }
@@ -224,12 +224,12 @@ TEST_CASE("MS-SSIM kernel equals the definition computed directly") {
       vb[y * w + x] = d;
     }
   }
-  auto m = find_video_metric("ms_ssim").create(AV_PIX_FMT_GRAY8, w, h);
+  auto m = find_video_metric("ms_ssim").create(AV_PIX_FMT_GRAY8, w, h, {});
   const double ours = value(m->add(*a, *b), "y");
   const double expected = reference_ms_ssim(va, vb, w, h);
   CHECK(ours == doctest::Approx(expected).epsilon(1e-5));
   CHECK(ours < 0.99);
-  auto same = find_video_metric("ms_ssim").create(AV_PIX_FMT_GRAY8, w, h);
+  auto same = find_video_metric("ms_ssim").create(AV_PIX_FMT_GRAY8, w, h, {});
   CHECK(value(same->add(*a, *a), "y") == doctest::Approx(1.0).epsilon(1e-6));
   CHECK(find_video_metric("ms_ssim").min_size == 176);
 }

@@ -1,0 +1,234 @@
+// VMAF's pieces on inputs whose answers can be worked out by hand, the SVM on a hand-made
+// model, the shipped model against a frame libvmaf scored, pooling, and the metric's options.
+// Agreement with libvmaf on real streams is tests/oracle/test_vmaf_oracle.py.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <random>
+
+#include "codecbench/error.hpp"
+#include "codecbench/metrics.hpp"
+#include "codecbench/vmaf.hpp"
+
+using namespace codecbench;
+
+namespace {
+
+const std::string kModels = std::string(CODECBENCH_SOURCE_ROOT) + "/models/";
+
+// `s` with the first `from` replaced by `to`.
+std::string sub(std::string s, const std::string& from, const std::string& to) {
+  const auto at = s.find(from);
+  REQUIRE(at != std::string::npos);
+  return s.replace(at, from.size(), to);
+}
+
+vmaf::Plane texture(int w, int h, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-60.0f, 60.0f);
+  vmaf::Plane p(w, h);
+  for (auto& v : p.px) v = u(rng);
+  return p;
+}
+
+vmaf::Plane transform(const vmaf::Plane& in, float gain, float offset) {
+  vmaf::Plane out = in;
+  for (auto& v : out.px) v = v * gain + offset;
+  return out;
+}
+
+// A one-feature model: f(x) = 1.0 exp(-0.5 (x - 0.5)^2) - 0.5 exp(-0.5 (x - 1)^2) - 0.1.
+std::string tiny_model(const std::string& extra = "") {
+  return R"({"model_dict": {"model_type": "LIBSVMNUSVR", "norm_type": "none",
+    "feature_names": ["VMAF_feature_adm2_score"], )" +
+         extra + R"("model": "svm_type nu_svr\nkernel_type rbf\ngamma 0.5\nnr_class 2\n)" +
+         R"(total_sv 2\nrho 0.1\nSV\n1 1:0.5 \n-0.5 1:1.0 \n"}})";
+}
+
+}  // namespace
+
+TEST_CASE("VIF and ADM are 1 for a brightness offset, below 1 for lost contrast") {
+  const vmaf::Plane ref = texture(96, 80, 1);
+  // An offset changes no local variance or wavelet detail: nothing is lost.
+  const vmaf::Plane brighter = transform(ref, 1.0f, 10.0f);
+  const vmaf::VifScores v = vmaf::vif(ref, brighter);
+  for (int s = 0; s < 4; ++s) CHECK(v.scale(s) == doctest::Approx(1.0).epsilon(1e-5));
+  CHECK(vmaf::adm(ref, brighter).adm2(96, 80) == doctest::Approx(1.0).epsilon(1e-5));
+  // Halving the contrast loses information at every scale and detail at every level.
+  const vmaf::Plane flat = transform(ref, 0.5f, 0.0f);
+  const vmaf::VifScores lost = vmaf::vif(ref, flat);
+  for (int s = 0; s < 4; ++s) CHECK(lost.scale(s) < 0.9);
+  CHECK(vmaf::adm(ref, flat).adm2(96, 80) < 0.9);
+}
+
+TEST_CASE("VIF's enhancement gain: limit 1 (NEG) scores a contrast boost lower") {
+  const vmaf::Plane ref = texture(96, 80, 2);
+  const vmaf::Plane boosted = transform(ref, 1.3f, 0.0f);
+  vmaf::FeatureOptions neg;
+  neg.vif_enhn_gain_limit = 1.0;
+  neg.adm_enhn_gain_limit = 1.0;
+  const vmaf::VifScores free = vmaf::vif(ref, boosted);
+  const vmaf::VifScores capped = vmaf::vif(ref, boosted, neg);
+  CHECK(free.scale(0) > 1.0);  // an enhancement scores above 1 without a limit
+  CHECK(capped.scale(0) <= 1.0 + 1e-6);
+  CHECK(vmaf::adm(ref, boosted, neg).adm2(96, 80) <= vmaf::adm(ref, boosted).adm2(96, 80));
+}
+
+TEST_CASE("motion is the mean absolute difference of blurred frames") {
+  const vmaf::Plane a = texture(64, 48, 3);
+  // The blur's taps sum to 1, so a uniform shift of 3 survives it: motion 3.
+  const vmaf::Plane b = transform(a, 1.0f, 3.0f);
+  CHECK(vmaf::motion_sad(vmaf::motion_blur(a), vmaf::motion_blur(b)) ==
+        doctest::Approx(3.0).epsilon(1e-5));
+  CHECK(vmaf::motion_sad(vmaf::motion_blur(a), vmaf::motion_blur(a)) == 0.0);
+  // A constant plane stays constant under the blur, borders included.
+  const vmaf::Plane c = transform(a, 0.0f, 7.0f);
+  const vmaf::Plane bc = vmaf::motion_blur(c);
+  CHECK(bc.at(0, 0) == doctest::Approx(7.0f).epsilon(1e-6));
+  CHECK(bc.at(63, 47) == doctest::Approx(7.0f).epsilon(1e-6));
+}
+
+TEST_CASE("SVM regression on a hand-made model") {
+  const vmaf::Model m = vmaf::parse_model(tiny_model(), "tiny.json");
+  CHECK(m.features == std::vector<std::string>{"adm2"});
+  CHECK(m.sv.size() == 2);
+  vmaf::Features f;
+  f.adm2 = 0.7;
+  const double want = 1.0 * std::exp(-0.5 * 0.04) - 0.5 * std::exp(-0.5 * 0.09) - 0.1;
+  CHECK(vmaf::predict(m, f) == doctest::Approx(want).epsilon(1e-12));
+
+  // Feature and score rescaling, then the clip.
+  const vmaf::Model r = vmaf::parse_model(
+      sub(tiny_model(
+              R"("slopes": [0.01, 2.0], "intercepts": [-0.5, -0.3], "score_clip": [0, 100],)"),
+          R"("norm_type": "none")", R"("norm_type": "linear_rescale")"),
+      "rescaled.json");
+  const double x = 2.0 * 0.7 - 0.3;  // the rescaled feature
+  const double y =
+      std::exp(-0.5 * (x - 0.5) * (x - 0.5)) - 0.5 * std::exp(-0.5 * (x - 1) * (x - 1)) - 0.1;
+  CHECK(vmaf::predict(r, f) == doctest::Approx((y + 0.5) / 0.01).epsilon(1e-12));
+  f.adm2 = 5.0;  // far from both vectors: only -rho is left, (-0.1 + 0.5) / 0.01
+  CHECK(vmaf::predict(r, f) == doctest::Approx(40.0).epsilon(1e-6));
+}
+
+TEST_CASE("the shipped default model scores a frame as libvmaf did") {
+  const vmaf::Model m = vmaf::load_model(kModels + "vmaf_float_v0.6.1.json");
+  CHECK(m.features.size() == 6);
+  CHECK(m.sv.size() == 211);
+  CHECK(m.clip);
+  // Frame 0 of testsrc2 352x288 after libx264 crf 38: libvmaf 1.3.7's features (5 decimals)
+  // and its score 71.71101.
+  vmaf::Features f;
+  f.adm2 = 0.94596;
+  f.motion2 = 0.0;
+  f.vif = {0.58987, 0.80718, 0.85771, 0.89197};
+  CHECK(vmaf::predict(m, f) == doctest::Approx(71.71101).epsilon(2e-4));
+  // The phone transform raises it (out_gte_in) and keeps it within the clip.
+  const double phone = vmaf::predict(m, f, true);
+  CHECK(phone > 71.72);
+  CHECK(phone <= 100.0);
+  // The NEG model carries its gain limits.
+  const vmaf::Model neg = vmaf::load_model(kModels + "vmaf_float_v0.6.1neg.json");
+  CHECK(neg.feature_options.vif_enhn_gain_limit == 1.0);
+  CHECK(neg.feature_options.adm_enhn_gain_limit == 1.0);
+  CHECK(m.feature_options.vif_enhn_gain_limit == 100.0);
+}
+
+TEST_CASE("model files of another form are refused, naming the file") {
+  auto refused = [](const std::string& text, const std::string& part) {
+    try {
+      (void)vmaf::parse_model(text, "m.json");
+      return false;
+    } catch (const InputError& e) {
+      const std::string what = e.what();
+      return what.find("m.json") != std::string::npos && what.find(part) != std::string::npos;
+    }
+  };
+  CHECK(refused("(dp0\nS'param_dict'", "not JSON"));
+  CHECK(refused(R"({"param_dict": {}})", "model_dict"));
+  CHECK(refused(sub(tiny_model(), "LIBSVMNUSVR", "BOOTSTRAP_LIBSVMNUSVR"), "model_type"));
+  CHECK(refused(sub(tiny_model(), "adm2_score", "psnr_score"), "feature 'psnr'"));
+  CHECK(refused(sub(tiny_model(), "kernel_type rbf", "kernel_type linear"), "kernel_type"));
+  CHECK(refused(sub(tiny_model(), "1 1:0.5", "1 7:0.5"), "index 7"));
+  CHECK_THROWS_AS(vmaf::load_model("/nonexistent/model.json"), InputError);
+}
+
+TEST_CASE("pooling: mean, harmonic mean, minimum, low percentiles, bootstrap interval") {
+  const std::vector<double> s = {10, 20, 30, 40};
+  const vmaf::Pooled p = vmaf::pool(s);
+  CHECK(p.mean == 25.0);
+  CHECK(p.harmonic_mean ==
+        doctest::Approx(4.0 / (1.0 / 11 + 1.0 / 21 + 1.0 / 31 + 1.0 / 41) - 1.0));
+  CHECK(p.min == 10.0);
+  CHECK(p.p1 == doctest::Approx(10.3));  // rank 0.03 between 10 and 20
+  CHECK(p.p5 == doctest::Approx(11.5));
+  CHECK(vmaf::pool_by(p, "harmonic_mean") == p.harmonic_mean);
+  CHECK_THROWS_AS(vmaf::pool_by(p, "median"), UsageError);
+  const auto ci = vmaf::bootstrap_interval(s, "mean");
+  CHECK(ci[0] < 25.0);
+  CHECK(ci[1] > 25.0);
+  CHECK(ci[0] >= 10.0);
+  CHECK(ci[1] <= 40.0);
+  CHECK(vmaf::bootstrap_interval(s, "mean") == ci);  // fixed seed
+  const auto same = vmaf::bootstrap_interval({50, 50, 50}, "min");
+  CHECK(same[0] == 50.0);
+  CHECK(same[1] == 50.0);
+}
+
+TEST_CASE("metric specs: vmaf takes options, others refuse them") {
+  const MetricSpec s = parse_metric_spec("vmaf:model=neg:pool=harmonic_mean");
+  CHECK(s.name == "vmaf");
+  REQUIRE(s.options.size() == 2);
+  CHECK(s.options[0] == std::pair<std::string, std::string>{"model", "neg"});
+  CHECK(s.options[1].second == "harmonic_mean");
+  CHECK(find_metric("vmaf:phone=true").name == "vmaf");
+  CHECK_THROWS_AS(parse_metric_spec("vmaf:modle=neg"), UsageError);
+  CHECK_THROWS_AS(parse_metric_spec("vmaf:model"), UsageError);
+  CHECK_THROWS_AS(parse_metric_spec("psnr:model=neg"), UsageError);
+  CHECK_THROWS_AS(find_metric("vmaf:pool=x", MediaType::kAudio), UsageError);
+}
+
+TEST_CASE("the vmaf metric: identical frames score the model's top, per-frame values at the end") {
+  setenv("CODECBENCH_DATA_DIR", CODECBENCH_SOURCE_ROOT, 1);
+  const int w = 64, h = 48;
+  auto frame = [&](unsigned seed) {
+    auto f = av::make_frame();
+    f->format = AV_PIX_FMT_GRAY8;
+    f->width = w;
+    f->height = h;
+    REQUIRE(av_frame_get_buffer(f.get(), 0) >= 0);
+    std::mt19937 rng(seed);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) f->data[0][y * f->linesize[0] + x] = static_cast<uint8_t>(rng());
+    return f;
+  };
+  const MetricDescriptor& d = find_video_metric("vmaf");
+  CHECK_FALSE(d.supports(AV_PIX_FMT_GBRP));
+  auto m = d.create(AV_PIX_FMT_GRAY8, w, h, {{"pool", "min"}});
+  const auto a = frame(1), b = frame(2), c = frame(3);
+  CHECK(m->add(*a, *a).empty());
+  CHECK(m->add(*b, *b).empty());
+  CHECK(m->add(*c, *c).empty());
+  REQUIRE(m->defers_frames());
+  const auto frames = m->frame_values();
+  REQUIRE(frames.size() == 3);
+  auto value = [](const MetricValues& v, const std::string& k) {
+    for (const auto& [n, x] : v)
+      if (n == k) return x;
+    FAIL("no " << k);
+    return 0.0;
+  };
+  CHECK(value(frames[0], "motion2") == 0.0);
+  CHECK(value(frames[1], "motion2") > 0.0);
+  for (const auto& f : frames) {
+    CHECK(value(f, "adm2") == doctest::Approx(1.0));
+    CHECK(value(f, "vif_scale0") == doctest::Approx(1.0));
+  }
+  const MetricValues sum = m->summary();
+  CHECK(value(sum, "score") == value(sum, "min"));
+  CHECK(value(sum, "mean") > 90.0);
+  CHECK_THROWS_AS(d.create(AV_PIX_FMT_GRAY8, w, h, {{"model", "nosuch"}}), UsageError);
+  CHECK_THROWS_AS(d.create(AV_PIX_FMT_GRAY8, w, h, {{"pool", "median"}}), UsageError);
+  CHECK_THROWS_AS(d.create(AV_PIX_FMT_GRAY8, w, h, {{"phone", "maybe"}}), UsageError);
+}
