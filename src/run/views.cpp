@@ -3,6 +3,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -79,9 +80,25 @@ View run_view(const RunRecord& run) {
   v.table.header = {"input",    "encoder",     "options",  "size",       "ratio", "kbit/s",
                     "PSNR/SNR", "SSIM/SI-SDR", "fps/x rt", "time (med)", "status"};
   v.table.right = {false, false, false, true, true, true, true, true, true, true, false};
+  // A VMAF column when any job measured VMAF (its pooled score).
+  const bool vmaf = std::any_of(run.jobs.begin(), run.jobs.end(), [](const JobRecord& j) {
+    return j.result.is_object() && j.result.contains("quality") &&
+           j.result["quality"].is_object() && j.result["quality"].contains("vmaf");
+  });
+  if (vmaf) {
+    v.table.header.insert(v.table.header.begin() + 8, "VMAF");
+    v.table.right.insert(v.table.right.begin() + 8, true);
+  }
   bool noisy = false;
   for (const auto& j : run.jobs) {
     v.table.rows.push_back(job_row(j, noisy));
+    if (vmaf) {
+      const bool measured =
+          j.status == JobStatus::kOk && j.result.is_object() && j.kind != "decode";
+      v.table.rows.back().insert(
+          v.table.rows.back().begin() + 8,
+          measured ? number(quality_of(j.result, "vmaf"), "{:.2f}") : std::string("-"));
+    }
     v.table.highlight.push_back(j.status == JobStatus::kFailed);
     nlohmann::json rec = j;
     rec["run_uuid"] = run.uuid;

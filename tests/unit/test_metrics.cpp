@@ -148,7 +148,8 @@ TEST_CASE("metric registry: formats and unknown names") {
   CHECK(planar_metric_format(AV_PIX_FMT_GBRP));
   CHECK_FALSE(planar_metric_format(AV_PIX_FMT_NV12));
   CHECK_FALSE(planar_metric_format(AV_PIX_FMT_RGB24));
-  CHECK_THROWS_AS(find_video_metric("vmaf"), UsageError);
+  CHECK_THROWS_AS(find_video_metric("cambi"), UsageError);
+  CHECK_THROWS_AS(find_video_metric("vmaf:model=x:pool"), UsageError);
 }
 
 namespace {
