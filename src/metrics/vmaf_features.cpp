@@ -103,42 +103,56 @@ void vif_scale(const Plane& ref, const Plane& dist, const std::vector<float>& g,
   const auto limit = static_cast<float>(gain_limit);
   std::vector<double> row_num(static_cast<std::size_t>(h)), row_den(static_cast<std::size_t>(h));
   tbb::parallel_for(tbb::blocked_range<int>(0, h, 8), [&](const auto& range) {
+    // Row buffers: the vertical pass into padded rows (mirrored borders), then the
+    // horizontal pass; both loop over taps outside and pixels inside, so they vectorise and
+    // add the taps in the same order as a per-pixel loop would.
     const auto n = static_cast<std::size_t>(w);
-    std::vector<float> t1(n), t2(n), t11(n), t22(n), t12(n);
+    const auto padded = n + 2 * static_cast<std::size_t>(r);
+    std::array<std::vector<float>, 5> pad, out;
+    for (auto& v : pad) v.resize(padded);
+    for (auto& v : out) v.resize(n);
     for (int y = range.begin(); y < range.end(); ++y) {
-      int rows[32];
-      for (int k = 0; k < taps; ++k) rows[k] = reflect_dup(y - r + k, h);
-      for (int x = 0; x < w; ++x) {
-        float a1 = 0, a2 = 0, a11 = 0, a22 = 0, a12 = 0;
+      for (auto& v : pad) std::fill(v.begin(), v.end(), 0.0f);
+      float* t1 = pad[0].data() + r;
+      float* t2 = pad[1].data() + r;
+      float* t11 = pad[2].data() + r;
+      float* t22 = pad[3].data() + r;
+      float* t12 = pad[4].data() + r;
+      for (int k = 0; k < taps; ++k) {
+        const float c = g[static_cast<std::size_t>(k)];
+        const std::size_t row = static_cast<std::size_t>(reflect_dup(y - r + k, h)) * n;
+        const float* rp = ref.px.data() + row;
+        const float* dp = dist.px.data() + row;
+        for (std::size_t x = 0; x < n; ++x) {
+          const float p = rp[x], q = dp[x];
+          t1[x] += c * p;
+          t2[x] += c * q;
+          t11[x] += c * (p * p);
+          t22[x] += c * (q * q);
+          t12[x] += c * (p * q);
+        }
+      }
+      for (auto& v : pad) {
+        for (int i = 1; i <= r; ++i) {
+          v[static_cast<std::size_t>(r - i)] = v[static_cast<std::size_t>(r + reflect_dup(-i, w))];
+          v[static_cast<std::size_t>(r + w - 1 + i)] =
+              v[static_cast<std::size_t>(r + reflect_dup(w - 1 + i, w))];
+        }
+      }
+      for (std::size_t q = 0; q < 5; ++q) {
+        float* o = out[q].data();
+        const float* in = pad[q].data();
+        std::fill(o, o + n, 0.0f);
         for (int k = 0; k < taps; ++k) {
           const float c = g[static_cast<std::size_t>(k)];
-          const float p = ref.at(x, rows[k]);
-          const float q = dist.at(x, rows[k]);
-          a1 += c * p;
-          a2 += c * q;
-          a11 += c * (p * p);
-          a22 += c * (q * q);
-          a12 += c * (p * q);
+          const float* src = in + k;
+          for (std::size_t x = 0; x < n; ++x) o[x] += c * src[x];
         }
-        const auto i = static_cast<std::size_t>(x);
-        t1[i] = a1;
-        t2[i] = a2;
-        t11[i] = a11;
-        t22[i] = a22;
-        t12[i] = a12;
       }
       double sum_num = 0, sum_den = 0;
-      for (int x = 0; x < w; ++x) {
-        float mu1 = 0, mu2 = 0, xx = 0, yy = 0, xy = 0;
-        for (int k = 0; k < taps; ++k) {
-          const float c = g[static_cast<std::size_t>(k)];
-          const auto i = static_cast<std::size_t>(reflect_dup(x - r + k, w));
-          mu1 += c * t1[i];
-          mu2 += c * t2[i];
-          xx += c * t11[i];
-          yy += c * t22[i];
-          xy += c * t12[i];
-        }
+      for (std::size_t x = 0; x < n; ++x) {
+        const float mu1 = out[0][x], mu2 = out[1][x], xx = out[2][x], yy = out[3][x],
+                    xy = out[4][x];
         float s1 = std::max(xx - mu1 * mu1, 0.0f);
         const float s2 = std::max(yy - mu2 * mu2, 0.0f);
         const float s12 = xy - mu1 * mu2;
