@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <numbers>
 
 #include "codecbench/vmaf.hpp"
@@ -64,29 +66,193 @@ std::vector<float> gaussian(int taps) {
 // Taps of VIF's window at a scale: 2^(4 - scale) + 1 (17, 9, 5, 3).
 int vif_taps(int scale) { return (1 << (4 - scale)) + 1; }
 
+// ---- Row kernels ----
+// The filters run tap by tap over whole rows (taps outside, pixels inside), so the compiler
+// vectorises them; GCC builds each kernel twice, for AVX2 and for the baseline, and picks one
+// at load time (target_clones). No FMA: the products round as in the baseline build, so
+// results do not depend on the CPU. Taps are added in index order, as a per-pixel loop would.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define CODECBENCH_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CODECBENCH_SIMD_CLONES
+#endif
+
+// out[x] += c * src[x]
+CODECBENCH_SIMD_CLONES void axpy(float c, const float* __restrict src, std::size_t n,
+                                 float* __restrict out) {
+  for (std::size_t x = 0; x < n; ++x) out[x] += c * src[x];
+}
+
+// Eight floats as one GCC/Clang vector: explicit SIMD that each clone lowers to its own
+// instruction set (two SSE registers in the baseline build, one AVX2 register in the other).
+using v8 = float __attribute__((vector_size(32)));
+// Unaligned load and store (by reference: no vector passes through a call boundary, so the
+// baseline build keeps its ABI).
+#define CODECBENCH_LOAD8(v, p) std::memcpy(&(v), (p), sizeof(v8))
+#define CODECBENCH_STORE8(p, v) std::memcpy((p), &(v), sizeof(v8))
+
+// VIF's vertical pass for one row: the five window sums (means of ref and dist, of their
+// squares, of their product) over the rows at offsets `off` (one per tap), accumulated in
+// registers eight pixels at a time; each lane adds the taps in index order, as the scalar tail.
+CODECBENCH_SIMD_CLONES void vif_vertical(const float* __restrict ref, const float* __restrict dist,
+                                         const std::size_t* __restrict off,
+                                         const float* __restrict g, int taps, std::size_t n,
+                                         float* __restrict t1, float* __restrict t2,
+                                         float* __restrict t11, float* __restrict t22,
+                                         float* __restrict t12) {
+  std::size_t x = 0;
+  for (; x + 8 <= n; x += 8) {
+    v8 a1 = {}, a2 = {}, a11 = {}, a22 = {}, a12 = {};
+    for (int k = 0; k < taps; ++k) {
+      const float c = g[k];
+      v8 p, q;
+      CODECBENCH_LOAD8(p, ref + off[k] + x);
+      CODECBENCH_LOAD8(q, dist + off[k] + x);
+      a1 += c * p;
+      a2 += c * q;
+      a11 += c * (p * p);
+      a22 += c * (q * q);
+      a12 += c * (p * q);
+    }
+    CODECBENCH_STORE8(t1 + x, a1);
+    CODECBENCH_STORE8(t2 + x, a2);
+    CODECBENCH_STORE8(t11 + x, a11);
+    CODECBENCH_STORE8(t22 + x, a22);
+    CODECBENCH_STORE8(t12 + x, a12);
+  }
+  for (; x < n; ++x) {
+    float a1 = 0, a2 = 0, a11 = 0, a22 = 0, a12 = 0;
+    for (int k = 0; k < taps; ++k) {
+      const float c = g[k];
+      const float p = ref[off[k] + x], q = dist[off[k] + x];
+      a1 += c * p;
+      a2 += c * q;
+      a11 += c * (p * p);
+      a22 += c * (q * q);
+      a12 += c * (p * q);
+    }
+    t1[x] = a1;
+    t2[x] = a2;
+    t11[x] = a11;
+    t22[x] = a22;
+    t12[x] = a12;
+  }
+}
+
+// Horizontal pass on a row padded with `taps / 2` mirrored samples on each side.
+CODECBENCH_SIMD_CLONES void hfilter(const float* __restrict padded, const float* __restrict g,
+                                    int taps, std::size_t n, float* __restrict out) {
+  std::size_t x = 0;
+  for (; x + 8 <= n; x += 8) {
+    v8 acc = {};
+    for (int k = 0; k < taps; ++k) {
+      v8 v;
+      CODECBENCH_LOAD8(v, padded + x + static_cast<std::size_t>(k));
+      acc += g[k] * v;
+    }
+    CODECBENCH_STORE8(out + x, acc);
+  }
+  for (; x < n; ++x) {
+    float acc = 0;
+    for (int k = 0; k < taps; ++k) acc += g[k] * padded[x + static_cast<std::size_t>(k)];
+    out[x] = acc;
+  }
+}
+
+// log2 of x >= 1 (a finite float), vectorisable: x = 2^e m with m in [sqrt(1/2), sqrt(2)), and
+// log2(m) = (2 / ln 2) atanh(t), t = (m - 1) / (m + 1), |t| < 0.172, from the series
+// t + t^3/3 + ... + t^9/9 (truncation error below 4e-10).
+__attribute__((always_inline)) inline float log2_vec(float x) {
+  std::uint32_t bits = 0;
+  std::memcpy(&bits, &x, sizeof bits);
+  float e = static_cast<float>(static_cast<int>(bits >> 23) - 127);
+  const std::uint32_t mbits = (bits & 0x007fffffu) | 0x3f800000u;
+  float m = 0;
+  std::memcpy(&m, &mbits, sizeof m);
+  const bool big = m > 1.41421356f;
+  m = big ? 0.5f * m : m;
+  e = big ? e + 1.0f : e;
+  const float t = (m - 1.0f) / (m + 1.0f);
+  const float t2 = t * t;
+  const float series =
+      t *
+      (1.0f + t2 * (1.0f / 3.0f + t2 * (1.0f / 5.0f + t2 * (1.0f / 7.0f + t2 * (1.0f / 9.0f)))));
+  return e + 2.8853900817779268f * series;  // 2 / ln 2
+}
+
+// VIF's information ratio per pixel (Sheikh and Bovik 2006, as libvmaf states it): numerator
+// and denominator terms from the window means, variances and covariance; selects instead of
+// branches, so that it vectorises.
+CODECBENCH_SIMD_CLONES void vif_terms(const float* __restrict mu1, const float* __restrict mu2,
+                                      const float* __restrict xx, const float* __restrict yy,
+                                      const float* __restrict xy, std::size_t n, float limit,
+                                      float* __restrict num, float* __restrict den) {
+  constexpr float kSigmaNsq = 2.0f;
+  constexpr float kEps = 1.0e-10f;
+  const float sigma_max_inv = kSigmaNsq * kSigmaNsq / (255.0f * 255.0f);
+  for (std::size_t x = 0; x < n; ++x) {
+    float s1 = std::max(xx[x] - mu1[x] * mu1[x], 0.0f);
+    const float s2 = std::max(yy[x] - mu2[x] * mu2[x], 0.0f);
+    const float s12 = xy[x] - mu1[x] * mu2[x];
+    float gain = s12 / (s1 + kEps);
+    float sv = s2 - gain * s12;
+    const bool flat_ref = s1 < kEps;
+    gain = flat_ref ? 0.0f : gain;
+    sv = flat_ref ? s2 : sv;
+    s1 = flat_ref ? 0.0f : s1;
+    const bool flat_dist = s2 < kEps;
+    gain = flat_dist ? 0.0f : gain;
+    sv = flat_dist ? 0.0f : sv;
+    const bool negative = gain < 0.0f;
+    sv = negative ? s2 : sv;
+    gain = negative ? 0.0f : gain;
+    sv = std::max(sv, kEps);
+    gain = std::min(gain, limit);
+    float nv = log2_vec(1.0f + gain * gain * s1 / (sv + kSigmaNsq));
+    float dv = log2_vec(1.0f + s1 / kSigmaNsq);
+    nv = s12 < 0.0f ? 0.0f : nv;
+    const bool low = s1 < kSigmaNsq;
+    nv = low ? 1.0f - s2 * sigma_max_inv : nv;
+    dv = low ? 1.0f : dv;
+    num[x] = nv;
+    den[x] = dv;
+  }
+}
+
+// Fills the `r` samples on each side of a padded row (`v` holds r + n + r) by mirroring.
+void pad_row(std::vector<float>& v, int r, int n) {
+  for (int i = 1; i <= r; ++i) {
+    v[static_cast<std::size_t>(r - i)] = v[static_cast<std::size_t>(r + reflect_dup(-i, n))];
+    v[static_cast<std::size_t>(r + n - 1 + i)] =
+        v[static_cast<std::size_t>(r + reflect_dup(n - 1 + i, n))];
+  }
+}
+
+// Row y of `in` blurred by `g` (vertical, then horizontal pass) into `out` (in.width values);
+// `pad` is scratch.
+void blur_row(const Plane& in, const std::vector<float>& g, int y, std::vector<float>& pad,
+              float* out) {
+  const int w = in.width, h = in.height, taps = static_cast<int>(g.size()), r = taps / 2;
+  const auto n = static_cast<std::size_t>(w);
+  pad.assign(n + 2 * static_cast<std::size_t>(r), 0.0f);
+  for (int k = 0; k < taps; ++k) {
+    const std::size_t row = static_cast<std::size_t>(reflect_dup(y - r + k, h)) * n;
+    axpy(g[static_cast<std::size_t>(k)], in.px.data() + row, n, pad.data() + r);
+  }
+  pad_row(pad, r, w);
+  hfilter(pad.data(), g.data(), taps, n, out);
+}
+
 // Blurs `in` with `g` (vertical pass, then horizontal) and keeps every second sample of every
 // second row: the next VIF scale.
 Plane blur_decimate(const Plane& in, const std::vector<float>& g) {
-  const int w = in.width, h = in.height, taps = static_cast<int>(g.size()), r = taps / 2;
+  const int w = in.width, h = in.height;
   Plane out(w / 2, h / 2);
   tbb::parallel_for(tbb::blocked_range<int>(0, out.height, 16), [&](const auto& range) {
-    std::vector<float> tmp(static_cast<std::size_t>(w));
+    std::vector<float> pad, row(static_cast<std::size_t>(w));
     for (int oy = range.begin(); oy < range.end(); ++oy) {
-      const int y = 2 * oy;
-      for (int x = 0; x < w; ++x) {
-        float acc = 0;
-        for (int k = 0; k < taps; ++k)
-          acc += g[static_cast<std::size_t>(k)] * in.at(x, reflect_dup(y - r + k, h));
-        tmp[static_cast<std::size_t>(x)] = acc;
-      }
-      for (int ox = 0; ox < out.width; ++ox) {
-        const int x = 2 * ox;
-        float acc = 0;
-        for (int k = 0; k < taps; ++k)
-          acc += g[static_cast<std::size_t>(k)] *
-                 tmp[static_cast<std::size_t>(reflect_dup(x - r + k, w))];
-        out.at(ox, oy) = acc;
-      }
+      blur_row(in, g, 2 * oy, pad, row.data());
+      for (int ox = 0; ox < out.width; ++ox) out.at(ox, oy) = row[static_cast<std::size_t>(2 * ox)];
     }
   });
   return out;
@@ -97,91 +263,35 @@ Plane blur_decimate(const Plane& in, const std::vector<float>& g) {
 void vif_scale(const Plane& ref, const Plane& dist, const std::vector<float>& g, double gain_limit,
                double& num, double& den) {
   const int w = ref.width, h = ref.height, taps = static_cast<int>(g.size()), r = taps / 2;
-  constexpr float kSigmaNsq = 2.0f;
-  constexpr float kEps = 1.0e-10f;
-  const float sigma_max_inv = kSigmaNsq * kSigmaNsq / (255.0f * 255.0f);
   const auto limit = static_cast<float>(gain_limit);
   std::vector<double> row_num(static_cast<std::size_t>(h)), row_den(static_cast<std::size_t>(h));
   tbb::parallel_for(tbb::blocked_range<int>(0, h, 8), [&](const auto& range) {
     // Row buffers: the vertical pass into padded rows (mirrored borders), then the
-    // horizontal pass; both loop over taps outside and pixels inside, so they vectorise and
-    // add the taps in the same order as a per-pixel loop would.
+    // horizontal pass.
     const auto n = static_cast<std::size_t>(w);
     const auto padded = n + 2 * static_cast<std::size_t>(r);
     std::array<std::vector<float>, 5> pad, out;
     for (auto& v : pad) v.resize(padded);
     for (auto& v : out) v.resize(n);
+    std::vector<float> terms_num(n), terms_den(n);
+    std::vector<std::size_t> off(static_cast<std::size_t>(taps));
     for (int y = range.begin(); y < range.end(); ++y) {
-      for (auto& v : pad) std::fill(v.begin(), v.end(), 0.0f);
-      float* t1 = pad[0].data() + r;
-      float* t2 = pad[1].data() + r;
-      float* t11 = pad[2].data() + r;
-      float* t22 = pad[3].data() + r;
-      float* t12 = pad[4].data() + r;
       for (int k = 0; k < taps; ++k) {
-        const float c = g[static_cast<std::size_t>(k)];
-        const std::size_t row = static_cast<std::size_t>(reflect_dup(y - r + k, h)) * n;
-        const float* rp = ref.px.data() + row;
-        const float* dp = dist.px.data() + row;
-        for (std::size_t x = 0; x < n; ++x) {
-          const float p = rp[x], q = dp[x];
-          t1[x] += c * p;
-          t2[x] += c * q;
-          t11[x] += c * (p * p);
-          t22[x] += c * (q * q);
-          t12[x] += c * (p * q);
-        }
+        off[static_cast<std::size_t>(k)] = static_cast<std::size_t>(reflect_dup(y - r + k, h)) * n;
       }
-      for (auto& v : pad) {
-        for (int i = 1; i <= r; ++i) {
-          v[static_cast<std::size_t>(r - i)] = v[static_cast<std::size_t>(r + reflect_dup(-i, w))];
-          v[static_cast<std::size_t>(r + w - 1 + i)] =
-              v[static_cast<std::size_t>(r + reflect_dup(w - 1 + i, w))];
-        }
-      }
+      const auto rr = static_cast<std::size_t>(r);
+      vif_vertical(ref.px.data(), dist.px.data(), off.data(), g.data(), taps, n, pad[0].data() + rr,
+                   pad[1].data() + rr, pad[2].data() + rr, pad[3].data() + rr, pad[4].data() + rr);
       for (std::size_t q = 0; q < 5; ++q) {
-        float* o = out[q].data();
-        const float* in = pad[q].data();
-        std::fill(o, o + n, 0.0f);
-        for (int k = 0; k < taps; ++k) {
-          const float c = g[static_cast<std::size_t>(k)];
-          const float* src = in + k;
-          for (std::size_t x = 0; x < n; ++x) o[x] += c * src[x];
-        }
+        pad_row(pad[q], r, w);
+        hfilter(pad[q].data(), g.data(), taps, n, out[q].data());
       }
+      vif_terms(out[0].data(), out[1].data(), out[2].data(), out[3].data(), out[4].data(), n, limit,
+                terms_num.data(), terms_den.data());
       double sum_num = 0, sum_den = 0;
       for (std::size_t x = 0; x < n; ++x) {
-        const float mu1 = out[0][x], mu2 = out[1][x], xx = out[2][x], yy = out[3][x],
-                    xy = out[4][x];
-        float s1 = std::max(xx - mu1 * mu1, 0.0f);
-        const float s2 = std::max(yy - mu2 * mu2, 0.0f);
-        const float s12 = xy - mu1 * mu2;
-        float gain = s12 / (s1 + kEps);
-        float sv = s2 - gain * s12;
-        if (s1 < kEps) {
-          gain = 0;
-          sv = s2;
-          s1 = 0;
-        }
-        if (s2 < kEps) {
-          gain = 0;
-          sv = 0;
-        }
-        if (gain < 0) {
-          sv = s2;
-          gain = 0;
-        }
-        sv = std::max(sv, kEps);
-        gain = std::min(gain, limit);
-        float nv = std::log2(1.0f + gain * gain * s1 / (sv + kSigmaNsq));
-        float dv = std::log2(1.0f + s1 / kSigmaNsq);
-        if (s12 < 0) nv = 0;
-        if (s1 < kSigmaNsq) {
-          nv = 1.0f - s2 * sigma_max_inv;
-          dv = 1.0f;
-        }
-        sum_num += nv;
-        sum_den += dv;
+        sum_num += terms_num[x];
+        sum_den += terms_den[x];
       }
       row_num[static_cast<std::size_t>(y)] = sum_num;
       row_den[static_cast<std::size_t>(y)] = sum_den;
@@ -207,43 +317,57 @@ constexpr float kLo[4] = {0.482962913144690f, 0.836516303737469f, 0.224143868041
 constexpr float kHi[4] = {-0.129409522550921f, -0.224143868041857f, 0.836516303737469f,
                           -0.482962913144690f};
 
+// Vertical db2 pass of one output row from its four source rows: low and high pass.
+CODECBENCH_SIMD_CLONES void dwt_vertical(const float* __restrict r0, const float* __restrict r1,
+                                         const float* __restrict r2, const float* __restrict r3,
+                                         std::size_t n, float* __restrict lo,
+                                         float* __restrict hi) {
+  for (std::size_t x = 0; x < n; ++x) {
+    lo[x] = kLo[0] * r0[x] + kLo[1] * r1[x] + kLo[2] * r2[x] + kLo[3] * r3[x];
+    hi[x] = kHi[0] * r0[x] + kHi[1] * r1[x] + kHi[2] * r2[x] + kHi[3] * r3[x];
+  }
+}
+
+// Horizontal db2 pass with decimation: output j reads samples 2j-1 .. 2j+2, given split into
+// the two phases of the mirrored row (see dwt2) so that the loop is unit-stride.
+CODECBENCH_SIMD_CLONES void dwt_horizontal(const float* __restrict e, const float* __restrict o,
+                                           std::size_t n, float* __restrict low,
+                                           float* __restrict high) {
+  for (std::size_t j = 0; j < n; ++j) {
+    low[j] = kLo[0] * e[j] + kLo[1] * o[j] + kLo[2] * e[j + 1] + kLo[3] * o[j + 1];
+    high[j] = kHi[0] * e[j] + kHi[1] * o[j] + kHi[2] * e[j + 1] + kHi[3] * o[j + 1];
+  }
+}
+
 Bands dwt2(const Plane& src) {
   const int w = src.width, h = src.height;
   const int w2 = (w + 1) / 2, h2 = (h + 1) / 2;
   Bands b{Plane(w2, h2), Plane(w2, h2), Plane(w2, h2), Plane(w2, h2)};
-  std::vector<int> cols(static_cast<std::size_t>(w2) * 4);
-  for (int j = 0; j < w2; ++j)
-    for (int k = 0; k < 4; ++k)
-      cols[static_cast<std::size_t>(j * 4 + k)] = reflect_dup(2 * j - 1 + k, w);
+  // Output column j reads source columns 2j-1 .. 2j+2 (mirrored): with m = 2j - 1 + k, the
+  // padded index m + 1 = 2j + k splits into even phase e[j + k/2] and odd phase o[j + k/2].
+  std::vector<int> src_col(static_cast<std::size_t>(2 * w2 + 2));
+  for (int m = -1; m <= 2 * w2; ++m) src_col[static_cast<std::size_t>(m + 1)] = reflect_dup(m, w);
+  const auto n = static_cast<std::size_t>(w);
+  const auto n2 = static_cast<std::size_t>(w2);
   tbb::parallel_for(tbb::blocked_range<int>(0, h2, 16), [&](const auto& range) {
-    std::vector<float> lo(static_cast<std::size_t>(w)), hi(static_cast<std::size_t>(w));
+    std::vector<float> lo(n), hi(n), e(n2 + 1), o(n2 + 1);
+    auto phases = [&](const std::vector<float>& row) {
+      for (std::size_t q = 0; q <= n2; ++q) {
+        e[q] = row[static_cast<std::size_t>(src_col[2 * q])];
+        o[q] = row[static_cast<std::size_t>(src_col[2 * q + 1])];
+      }
+    };
     for (int i = range.begin(); i < range.end(); ++i) {
-      int rows[4];
-      for (int k = 0; k < 4; ++k) rows[k] = reflect_dup(2 * i - 1 + k, h);
-      for (int x = 0; x < w; ++x) {
-        float l = 0, hh = 0;
-        for (int k = 0; k < 4; ++k) {
-          const float s = src.at(x, rows[k]);
-          l += kLo[k] * s;
-          hh += kHi[k] * s;
-        }
-        lo[static_cast<std::size_t>(x)] = l;
-        hi[static_cast<std::size_t>(x)] = hh;
+      const float* r[4];
+      for (int k = 0; k < 4; ++k) {
+        r[k] = src.px.data() + static_cast<std::size_t>(reflect_dup(2 * i - 1 + k, h)) * n;
       }
-      for (int j = 0; j < w2; ++j) {
-        float aa = 0, vv = 0, hv = 0, dd = 0;
-        for (int k = 0; k < 4; ++k) {
-          const auto c = static_cast<std::size_t>(cols[static_cast<std::size_t>(j * 4 + k)]);
-          aa += kLo[k] * lo[c];
-          vv += kHi[k] * lo[c];
-          hv += kLo[k] * hi[c];
-          dd += kHi[k] * hi[c];
-        }
-        b.a.at(j, i) = aa;
-        b.v.at(j, i) = vv;
-        b.h.at(j, i) = hv;
-        b.d.at(j, i) = dd;
-      }
+      dwt_vertical(r[0], r[1], r[2], r[3], n, lo.data(), hi.data());
+      const std::size_t at = static_cast<std::size_t>(i) * n2;
+      phases(lo);
+      dwt_horizontal(e.data(), o.data(), n2, b.a.px.data() + at, b.v.px.data() + at);
+      phases(hi);
+      dwt_horizontal(e.data(), o.data(), n2, b.h.px.data() + at, b.d.px.data() + at);
     }
   });
   return b;
@@ -279,65 +403,96 @@ Region pooling_region(int w, int h) {
 
 double minkowski3(double sum_cubes) { return std::cbrt(sum_cubes); }
 
+// Decoupling (Li et al. 2011) of n coefficients of one orientation: the distorted coefficient
+// t splits into the part that restores the reference's detail (r) and the additive impairment
+// (a = t - r). `same` marks where the (h, v) directions of reference and distortion are within
+// one degree: there all of t counts as restored (libvmaf 1.x), or at most the gain limit's
+// multiple of r when a limit is set. Writes |factor r| and the impairment's masking weight
+// |factor a| / 30 (accumulated over orientations into `mask`).
+CODECBENCH_SIMD_CLONES void decouple(const float* __restrict o, const float* __restrict t,
+                                     const float* __restrict same, std::size_t n, float factor,
+                                     float limit, bool unlimited, float* __restrict rest,
+                                     float* __restrict mask) {
+  // Written as selects without branches so that it vectorises.
+  const float lim = unlimited ? 0.0f : limit;
+  const float use_t = unlimited ? 1.0f : 0.0f;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float ti = t[i];
+    const float k = std::min(std::max(ti / (o[i] + 1e-30f), 0.0f), 1.0f);
+    const float r = k * o[i];
+    const float rl = r * lim;
+    float c = r > 0.0f ? std::min(rl, ti) : r;
+    c = r < 0.0f ? std::max(rl, ti) : c;
+    c = use_t > 0.0f ? ti : c;
+    const float rr = same[i] > 0.0f ? c : r;
+    rest[i] = std::fabs(factor * rr);
+    mask[i] += (1.0f / 30.0f) * std::fabs(factor * (ti - rr));
+  }
+}
+
+// The angle test of the decoupling for n coefficients.
+CODECBENCH_SIMD_CLONES void same_direction(const float* __restrict oh, const float* __restrict ov,
+                                           const float* __restrict th, const float* __restrict tv,
+                                           std::size_t n, float cos1_sq, float* __restrict same) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float dot = oh[i] * th[i] + ov[i] * tv[i];
+    const float om = oh[i] * oh[i] + ov[i] * ov[i];
+    const float tm = th[i] * th[i] + tv[i] * tv[i];
+    same[i] = (dot >= 0.0f && dot * dot >= cos1_sq * om * tm) ? 1.0f : 0.0f;
+  }
+}
+
+// max(rest - thr, 0)^3 per pixel of one row.
+CODECBENCH_SIMD_CLONES void masked_cubes(const float* __restrict rest, const float* __restrict thr,
+                                         std::size_t n, float* __restrict out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const float v = std::max(rest[i] - thr[i], 0.0f);
+    out[i] = v * v * v;
+  }
+}
+
 void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit, double& num,
                double& den) {
   const int w = ref.h.width, h = ref.h.height;
   const float f1 = csf_factor(scale, 1), f2 = csf_factor(scale, 2);
+  const float factor[3] = {f1, f1, f2};
   const Region g = pooling_region(w, h);
   const double noise = std::cbrt((g.right - g.left) * (g.bottom - g.top) / 32.0);
+  const auto n = static_cast<std::size_t>(w);
 
-  // Decoupling (Li et al. 2011): the distorted coefficient splits into the part that restores
-  // the reference's detail (r) and the additive impairment (a = t - r).
-  const std::size_t n = ref.h.px.size();
-  std::array<std::vector<float>, 3> rest, csf_a, csf_f;
-  for (int o = 0; o < 3; ++o) {
-    rest[static_cast<std::size_t>(o)].resize(n);
-    csf_a[static_cast<std::size_t>(o)].resize(n);
-    csf_f[static_cast<std::size_t>(o)].resize(n);
-  }
+  // Per pixel: the restored detail |factor r| per orientation, and the masking weight T, the
+  // impairment's |factor a| / 30 summed over the three orientations.
+  const std::size_t size = ref.h.px.size();
+  std::array<std::vector<float>, 3> rest;
+  for (auto& r : rest) r.resize(size);
+  std::vector<float> mask(size, 0.0f);
   const auto cos1_sq =
       static_cast<float>(std::cos(std::numbers::pi / 180.0) * std::cos(std::numbers::pi / 180.0));
   const auto limit = static_cast<float>(gain_limit);
   const bool unlimited = gain_limit >= 100.0;
-  const float factor[3] = {f1, f1, f2};
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 4096), [&](const auto& range) {
-    for (std::size_t i = range.begin(); i < range.end(); ++i) {
-      const float o[3] = {ref.h.px[i], ref.v.px[i], ref.d.px[i]};
-      const float t[3] = {dist.h.px[i], dist.v.px[i], dist.d.px[i]};
-      // Angle between (oh, ov) and (th, tv) under one degree, without atan.
-      const float dot = o[0] * t[0] + o[1] * t[1];
-      const float om = o[0] * o[0] + o[1] * o[1];
-      const float tm = t[0] * t[0] + t[1] * t[1];
-      const bool same_angle = dot >= 0 && dot * dot >= cos1_sq * om * tm;
+  const Plane* ob[3] = {&ref.h, &ref.v, &ref.d};
+  const Plane* tb[3] = {&dist.h, &dist.v, &dist.d};
+  tbb::parallel_for(tbb::blocked_range<int>(0, h, 16), [&](const auto& range) {
+    std::vector<float> same(n);
+    for (int y = range.begin(); y < range.end(); ++y) {
+      const std::size_t at = static_cast<std::size_t>(y) * n;
+      same_direction(ref.h.px.data() + at, ref.v.px.data() + at, dist.h.px.data() + at,
+                     dist.v.px.data() + at, n, cos1_sq, same.data());
       for (std::size_t b = 0; b < 3; ++b) {
-        const float k = std::clamp(t[b] / (o[b] + 1e-30f), 0.0f, 1.0f);
-        float r = k * o[b];
-        if (same_angle) {
-          if (unlimited) {
-            r = t[b];
-          } else if (r > 0) {
-            r = std::min(r * limit, t[b]);
-          } else if (r < 0) {
-            r = std::max(r * limit, t[b]);
-          }
-        }
-        rest[b][i] = r;
-        const float a = factor[b] * (t[b] - r);
-        csf_a[b][i] = a;
-        csf_f[b][i] = (1.0f / 30.0f) * std::fabs(a);
+        decouple(ob[b]->px.data() + at, tb[b]->px.data() + at, same.data(), n, factor[b], limit,
+                 unlimited, rest[b].data() + at, mask.data() + at);
       }
     }
   });
 
   // Denominator: the reference's contrast-weighted detail.
-  const Plane* rb[3] = {&ref.h, &ref.v, &ref.d};
   std::array<double, 3> den_acc{};
   for (std::size_t b = 0; b < 3; ++b) {
     double acc = 0;
     for (int y = g.top; y < g.bottom; ++y) {
       double row = 0;
       for (int x = g.left; x < g.right; ++x) {
-        const double v = std::fabs(factor[b] * rb[b]->at(x, y));
+        const double v = std::fabs(factor[b] * ob[b]->at(x, y));
         row += v * v * v;
       }
       acc += row;
@@ -347,40 +502,36 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
   den = 0;
   for (double a : den_acc) den += minkowski3(a) + noise;
 
-  // Numerator: restored detail above the masking threshold that the impairment's 3x3
-  // neighbourhood sets (centre counted twice), in all three orientations together.
-  auto mi = [](int i, int size) { return i < 0 ? 1 : (i >= size ? size - 1 : i); };
+  // Numerator: restored detail above the masking threshold, which is the 3x3 sum of T around
+  // the pixel with its centre counted twice (the neighbourhood mirrored at the edges: -1 -> 1,
+  // n -> n - 1), in all three orientations together.
+  auto mirror = [](int i, int size) {
+    return std::min(i < 0 ? 1 : (i >= size ? size - 1 : i), size - 1);
+  };
+  const int cols = g.right - g.left;
   std::vector<std::array<double, 3>> rows(static_cast<std::size_t>(std::max(0, g.bottom - g.top)));
   tbb::parallel_for(tbb::blocked_range<int>(g.top, g.bottom, 8), [&](const auto& range) {
+    std::vector<float> vsum(n + 2), thr(static_cast<std::size_t>(std::max(cols, 0)));
+    std::vector<float> cubes(thr.size());
     for (int y = range.begin(); y < range.end(); ++y) {
-      std::array<double, 3> acc{};
-      int ys[3];
-      for (int k = 0; k < 3; ++k) ys[k] = std::min(mi(y - 1 + k, h), h - 1);
+      const float* r0 = mask.data() + static_cast<std::size_t>(mirror(y - 1, h)) * n;
+      const float* r1 = mask.data() + static_cast<std::size_t>(y) * n;
+      const float* r2 = mask.data() + static_cast<std::size_t>(mirror(y + 1, h)) * n;
+      // vsum[x + 1] = column sums of the three rows; vsum[0] and vsum[n + 1] mirrored.
+      for (std::size_t x = 0; x < n; ++x) vsum[x + 1] = r0[x] + r1[x] + r2[x];
+      vsum[0] = vsum[static_cast<std::size_t>(mirror(-1, w)) + 1];
+      vsum[n + 1] = vsum[static_cast<std::size_t>(mirror(w, w)) + 1];
       for (int x = g.left; x < g.right; ++x) {
-        int xs[3];
-        for (int k = 0; k < 3; ++k) xs[k] = std::min(mi(x - 1 + k, w), w - 1);
-        float thr = 0;
-        for (std::size_t b = 0; b < 3; ++b) {
-          float sum = 0;
-          for (int dy = 0; dy < 3; ++dy) {
-            for (int dx = 0; dx < 3; ++dx) {
-              const auto idx = static_cast<std::size_t>(ys[dy]) * static_cast<std::size_t>(w) +
-                               static_cast<std::size_t>(xs[dx]);
-              if (dy == 1 && dx == 1) {
-                sum += (1.0f / 15.0f) * std::fabs(csf_a[b][idx]);
-              } else {
-                sum += csf_f[b][idx];
-              }
-            }
-          }
-          thr += sum;
-        }
-        const auto idx =
-            static_cast<std::size_t>(y) * static_cast<std::size_t>(w) + static_cast<std::size_t>(x);
-        for (std::size_t b = 0; b < 3; ++b) {
-          const float v = std::max(std::fabs(factor[b] * rest[b][idx]) - thr, 0.0f);
-          acc[b] += static_cast<double>(v) * v * v;
-        }
+        const auto i = static_cast<std::size_t>(x);
+        thr[static_cast<std::size_t>(x - g.left)] = vsum[i] + vsum[i + 1] + vsum[i + 2] + r1[i];
+      }
+      std::array<double, 3> acc{};
+      const std::size_t at = static_cast<std::size_t>(y) * n + static_cast<std::size_t>(g.left);
+      for (std::size_t b = 0; b < 3; ++b) {
+        masked_cubes(rest[b].data() + at, thr.data(), static_cast<std::size_t>(cols), cubes.data());
+        double sum = 0;
+        for (int x = 0; x < cols; ++x) sum += cubes[static_cast<std::size_t>(x)];
+        acc[b] = sum;
       }
       rows[static_cast<std::size_t>(y - g.top)] = acc;
     }
@@ -396,15 +547,21 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
 
 VifScores vif(const Plane& ref, const Plane& dist, const FeatureOptions& options) {
   VifScores out;
-  Plane r = ref, d = dist;
+  Plane r, d;  // the current scale below full size
+  const Plane* cr = &ref;
+  const Plane* cd = &dist;
   for (int s = 0; s < 4; ++s) {
     const std::vector<float> g = gaussian(vif_taps(s));
     if (s > 0) {
-      r = blur_decimate(r, g);
-      d = blur_decimate(d, g);
+      Plane nr = blur_decimate(*cr, g);
+      Plane nd = blur_decimate(*cd, g);
+      r = std::move(nr);
+      d = std::move(nd);
+      cr = &r;
+      cd = &d;
     }
     const auto i = static_cast<std::size_t>(s);
-    vif_scale(r, d, g, options.vif_enhn_gain_limit, out.num[i], out.den[i]);
+    vif_scale(*cr, *cd, g, options.vif_enhn_gain_limit, out.num[i], out.den[i]);
   }
   return out;
 }
@@ -428,22 +585,11 @@ Plane motion_blur(const Plane& in) {
                                      0.054488685f};
   const int w = in.width, h = in.height;
   Plane out(w, h);
+  const std::vector<float> g(std::begin(kTaps), std::end(kTaps));
   tbb::parallel_for(tbb::blocked_range<int>(0, h, 16), [&](const auto& range) {
-    std::vector<float> tmp(static_cast<std::size_t>(w));
+    std::vector<float> pad;
     for (int y = range.begin(); y < range.end(); ++y) {
-      int rows[5];
-      for (int k = 0; k < 5; ++k) rows[k] = reflect_dup(y - 2 + k, h);
-      for (int x = 0; x < w; ++x) {
-        float acc = 0;
-        for (int k = 0; k < 5; ++k) acc += kTaps[k] * in.at(x, rows[k]);
-        tmp[static_cast<std::size_t>(x)] = acc;
-      }
-      for (int x = 0; x < w; ++x) {
-        float acc = 0;
-        for (int k = 0; k < 5; ++k)
-          acc += kTaps[k] * tmp[static_cast<std::size_t>(reflect_dup(x - 2 + k, w))];
-        out.at(x, y) = acc;
-      }
+      blur_row(in, g, y, pad, &out.at(0, y));
     }
   });
   return out;
