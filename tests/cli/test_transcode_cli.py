@@ -282,6 +282,8 @@ def bad_inputs(tmp):
          ["cityCC0.mpg", "not a VMAF model"]),
         ([CITY, "-c", "libx264", "--frames", "2", "--metrics", "psnr,vmaf,vmaf:pool=min"], 2,
          ["vmaf", "twice"]),
+        (["lavfi:sine=duration=0.2", "-c", "aac", "--metrics", "vmaf"], 2,
+         ["vmaf", "measures video, not audio"]),
         ([CITY, "-c", "aac"], 3, ["cityCC0.mpg", "no audio stream"]),
         (["lavfi:testsrc2=size=160x120:duration=0.2", "-c", "mpeg4", "--metrics", "ms_ssim"], 2,
          ["ms_ssim", "176x176", "160x120"]),
