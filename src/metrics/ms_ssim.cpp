@@ -15,6 +15,7 @@
 
 #include "codecbench/metrics.hpp"
 #include "planes.hpp"
+#include "simd.hpp"
 
 namespace codecbench::detail {
 namespace {
@@ -44,20 +45,30 @@ struct Image {
   }
 };
 
+// Grows `v` to at least `n` elements, never shrinks it: a buffer reused across frames and
+// scales is zero-filled once, not every time a larger scale follows a smaller one.
+void ensure(std::vector<float>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+// The luma plane as floats into `img` (whose buffer is reused from frame to frame).
 template <typename T>
-Image luma(const AVFrame& f, int w, int h) {
-  Image img{w, h, std::vector<float>(static_cast<std::size_t>(w) * static_cast<std::size_t>(h))};
+void luma(const AVFrame& f, int w, int h, Image& img) {
+  img.w = w;
+  img.h = h;
+  ensure(img.px, static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
   for (int y = 0; y < h; ++y) {
     const T* row = reinterpret_cast<const T*>(f.data[0] + y * f.linesize[0]);
     for (int x = 0; x < w; ++x)
       img.px[static_cast<std::size_t>(y * w + x)] = static_cast<float>(row[x]);
   }
-  return img;
 }
 
-Image half(const Image& in) {
-  Image out{in.w / 2, in.h / 2, {}};
-  out.px.resize(static_cast<std::size_t>(out.w) * static_cast<std::size_t>(out.h));
+// 2x2 averages of `in` into `out` (buffer reused).
+void half(const Image& in, Image& out) {
+  out.w = in.w / 2;
+  out.h = in.h / 2;
+  ensure(out.px, static_cast<std::size_t>(out.w) * static_cast<std::size_t>(out.h));
   for (int y = 0; y < out.h; ++y) {
     for (int x = 0; x < out.w; ++x) {
       out.px[static_cast<std::size_t>(y * out.w + x)] =
@@ -65,93 +76,162 @@ Image half(const Image& in) {
                    in.at(2 * x + 1, 2 * y + 1));
     }
   }
-  return out;
 }
 
-// Mean contrast-structure and mean SSIM of one scale. The separable filter runs tap-major
-// over contiguous rows (so the compiler vectorises it) in float; moments are combined in double.
-std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1, double c2) {
-  static const std::array<double, kTaps> g = gaussian();
+// out[x] = sum_k g[k] in[x + k] for x < n: one horizontal window per output, accumulated in
+// registers eight outputs at a time, taps added in index order from zero.
+CODECBENCH_SIMD_CLONES void hconv(const float* __restrict in, const float* __restrict g, int taps,
+                                  std::size_t n, float* __restrict out) {
+  std::size_t x = 0;
+  // Four independent accumulators (32 outputs) hide the add latency; each lane still adds its
+  // taps in order, so the values equal the one-at-a-time loop's.
+  for (; x + 32 <= n; x += 32) {
+    v8 a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    for (int k = 0; k < taps; ++k) {
+      const float* p = in + x + static_cast<std::size_t>(k);
+      v8 v0, v1, v2, v3;
+      CODECBENCH_LOAD8(v0, p);
+      CODECBENCH_LOAD8(v1, p + 8);
+      CODECBENCH_LOAD8(v2, p + 16);
+      CODECBENCH_LOAD8(v3, p + 24);
+      a0 += g[k] * v0;
+      a1 += g[k] * v1;
+      a2 += g[k] * v2;
+      a3 += g[k] * v3;
+    }
+    CODECBENCH_STORE8(out + x, a0);
+    CODECBENCH_STORE8(out + x + 8, a1);
+    CODECBENCH_STORE8(out + x + 16, a2);
+    CODECBENCH_STORE8(out + x + 24, a3);
+  }
+  for (; x + 8 <= n; x += 8) {
+    v8 acc = {};
+    for (int k = 0; k < taps; ++k) {
+      v8 v;
+      CODECBENCH_LOAD8(v, in + x + static_cast<std::size_t>(k));
+      acc += g[k] * v;
+    }
+    CODECBENCH_STORE8(out + x, acc);
+  }
+  for (; x < n; ++x) {
+    float acc = 0;
+    for (int k = 0; k < taps; ++k) acc += g[k] * in[x + static_cast<std::size_t>(k)];
+    out[x] = acc;
+  }
+}
+
+// The vertical window over rows `stride` apart, for the five moment planes at once:
+// out_q[x] = sum_k g[k] plane_q[k * stride + x], taps in index order from zero.
+CODECBENCH_SIMD_CLONES void vconv5(const float* const* __restrict planes, std::size_t stride,
+                                   const float* __restrict g, int taps, std::size_t n,
+                                   float* const* __restrict out) {
+  for (std::size_t q = 0; q < 5; ++q) {
+    const float* in = planes[q];
+    float* o = out[q];
+    std::size_t x = 0;
+    for (; x + 32 <= n; x += 32) {  // four accumulators, as in hconv
+      v8 a0 = {}, a1 = {}, a2 = {}, a3 = {};
+      for (int k = 0; k < taps; ++k) {
+        const float* p = in + static_cast<std::size_t>(k) * stride + x;
+        v8 v0, v1, v2, v3;
+        CODECBENCH_LOAD8(v0, p);
+        CODECBENCH_LOAD8(v1, p + 8);
+        CODECBENCH_LOAD8(v2, p + 16);
+        CODECBENCH_LOAD8(v3, p + 24);
+        a0 += g[k] * v0;
+        a1 += g[k] * v1;
+        a2 += g[k] * v2;
+        a3 += g[k] * v3;
+      }
+      CODECBENCH_STORE8(o + x, a0);
+      CODECBENCH_STORE8(o + x + 8, a1);
+      CODECBENCH_STORE8(o + x + 16, a2);
+      CODECBENCH_STORE8(o + x + 24, a3);
+    }
+    for (; x + 8 <= n; x += 8) {
+      v8 acc = {};
+      for (int k = 0; k < taps; ++k) {
+        v8 v;
+        CODECBENCH_LOAD8(v, in + static_cast<std::size_t>(k) * stride + x);
+        acc += g[k] * v;
+      }
+      CODECBENCH_STORE8(o + x, acc);
+    }
+    for (; x < n; ++x) {
+      float acc = 0;
+      for (int k = 0; k < taps; ++k) acc += g[k] * in[static_cast<std::size_t>(k) * stride + x];
+      o[x] = acc;
+    }
+  }
+}
+
+// Contrast-structure and SSIM per pixel from the window moments, in double.
+CODECBENCH_SIMD_CLONES void ssim_terms(const float* __restrict mua, const float* __restrict mub,
+                                       const float* __restrict eaa, const float* __restrict ebb,
+                                       const float* __restrict eab, std::size_t n, double c1,
+                                       double c2, double* __restrict cs_out,
+                                       double* __restrict ssim_out) {
+  for (std::size_t x = 0; x < n; ++x) {
+    const double m1 = mua[x], m2 = mub[x];
+    const double va = eaa[x] - m1 * m1, vb = ebb[x] - m2 * m2, cov = eab[x] - m1 * m2;
+    const double cs = (2 * cov + c2) / (va + vb + c2);
+    const double l = (2 * m1 * m2 + c1) / (m1 * m1 + m2 * m2 + c1);
+    cs_out[x] = cs;
+    ssim_out[x] = l * cs;
+  }
+}
+
+// Mean contrast-structure and mean SSIM of one scale: the horizontal pass of the five moments
+// (a, b, a^2, b^2, ab) per row, then the vertical pass per output row, both in float with taps
+// added in order; the terms in double, summed in row order.
+// `m` holds the five horizontal moment planes; its buffers are reused from call to call, so a
+// run allocates them once (per-frame allocations of this size cost page faults, not just time).
+std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1, double c2,
+                                      std::array<std::vector<float>, 5>& m) {
+  static const std::array<float, kTaps> g = [] {
+    std::array<float, kTaps> f{};
+    const std::array<double, kTaps> d = gaussian();
+    for (std::size_t i = 0; i < kTaps; ++i) f[i] = static_cast<float>(d[i]);
+    return f;
+  }();
   const int ow = a.w - kTaps + 1;
   const int oh = a.h - kTaps + 1;
   const auto uow = static_cast<std::size_t>(ow);
-  // Horizontal pass: five moments per pixel, rows of width ow.
+  const auto uw = static_cast<std::size_t>(a.w);
+  // Horizontal pass: five moment planes of width ow.
   const std::size_t hsize = uow * static_cast<std::size_t>(a.h);
-  std::vector<float> ma(hsize, 0.0F), mb(hsize, 0.0F), maa(hsize, 0.0F), mbb(hsize, 0.0F),
-      mab(hsize, 0.0F);
+  for (auto& v : m) ensure(v, hsize);
   tbb::parallel_for(tbb::blocked_range<int>(0, a.h, 16), [&](const tbb::blocked_range<int>& r) {
-    std::vector<float> sq_a(static_cast<std::size_t>(a.w)), sq_b(static_cast<std::size_t>(a.w)),
-        prod(static_cast<std::size_t>(a.w));
+    std::vector<float> sq_a(uw), sq_b(uw), prod(uw);
     for (int y = r.begin(); y < r.end(); ++y) {
-      const float* ra = &a.px[static_cast<std::size_t>(y) * static_cast<std::size_t>(a.w)];
-      const float* rb = &b.px[static_cast<std::size_t>(y) * static_cast<std::size_t>(b.w)];
-      for (int x = 0; x < a.w; ++x) {
-        sq_a[static_cast<std::size_t>(x)] = ra[x] * ra[x];
-        sq_b[static_cast<std::size_t>(x)] = rb[x] * rb[x];
-        prod[static_cast<std::size_t>(x)] = ra[x] * rb[x];
+      const float* ra = &a.px[static_cast<std::size_t>(y) * uw];
+      const float* rb = &b.px[static_cast<std::size_t>(y) * uw];
+      for (std::size_t x = 0; x < uw; ++x) {
+        sq_a[x] = ra[x] * ra[x];
+        sq_b[x] = rb[x] * rb[x];
+        prod[x] = ra[x] * rb[x];
       }
       const std::size_t o = static_cast<std::size_t>(y) * uow;
-      // __restrict__: the five outputs and inputs never overlap, which lets the loop vectorise.
-      float* __restrict__ oa = &ma[o];
-      float* __restrict__ ob = &mb[o];
-      float* __restrict__ oaa = &maa[o];
-      float* __restrict__ obb = &mbb[o];
-      float* __restrict__ oab = &mab[o];
-      for (int k = 0; k < kTaps; ++k) {
-        const auto wk = static_cast<float>(g[static_cast<std::size_t>(k)]);
-        const float* __restrict__ pa = ra + k;
-        const float* __restrict__ pb = rb + k;
-        const float* __restrict__ paa = sq_a.data() + k;
-        const float* __restrict__ pbb = sq_b.data() + k;
-        const float* __restrict__ pab = prod.data() + k;
-        for (int x = 0; x < ow; ++x) {
-          oa[x] += wk * pa[x];
-          ob[x] += wk * pb[x];
-          oaa[x] += wk * paa[x];
-          obb[x] += wk * pbb[x];
-          oab[x] += wk * pab[x];
-        }
-      }
+      const float* in[5] = {ra, rb, sq_a.data(), sq_b.data(), prod.data()};
+      for (std::size_t q = 0; q < 5; ++q) hconv(in[q], g.data(), kTaps, uow, &m[q][o]);
     }
   });
   std::vector<double> row_cs(static_cast<std::size_t>(oh)), row_ssim(static_cast<std::size_t>(oh));
   tbb::parallel_for(tbb::blocked_range<int>(0, oh, 8), [&](const tbb::blocked_range<int>& r) {
-    std::vector<float> mua(uow), mub(uow), eaa(uow), ebb(uow), eab(uow);
+    std::array<std::vector<float>, 5> e;
+    for (auto& v : e) v.resize(uow);
+    std::vector<double> cs(uow), ss(uow);
     for (int y = r.begin(); y < r.end(); ++y) {
-      std::fill(mua.begin(), mua.end(), 0.0F);
-      std::fill(mub.begin(), mub.end(), 0.0F);
-      std::fill(eaa.begin(), eaa.end(), 0.0F);
-      std::fill(ebb.begin(), ebb.end(), 0.0F);
-      std::fill(eab.begin(), eab.end(), 0.0F);
-      for (int k = 0; k < kTaps; ++k) {
-        const auto wk = static_cast<float>(g[static_cast<std::size_t>(k)]);
-        const std::size_t o = static_cast<std::size_t>(y + k) * uow;
-        float* __restrict__ d1 = mua.data();
-        float* __restrict__ d2 = mub.data();
-        float* __restrict__ d3 = eaa.data();
-        float* __restrict__ d4 = ebb.data();
-        float* __restrict__ d5 = eab.data();
-        const float* __restrict__ s1 = &ma[o];
-        const float* __restrict__ s2 = &mb[o];
-        const float* __restrict__ s3 = &maa[o];
-        const float* __restrict__ s4 = &mbb[o];
-        const float* __restrict__ s5 = &mab[o];
-        for (std::size_t x = 0; x < uow; ++x) {
-          d1[x] += wk * s1[x];
-          d2[x] += wk * s2[x];
-          d3[x] += wk * s3[x];
-          d4[x] += wk * s4[x];
-          d5[x] += wk * s5[x];
-        }
-      }
+      const std::size_t o = static_cast<std::size_t>(y) * uow;
+      const float* planes[5] = {&m[0][o], &m[1][o], &m[2][o], &m[3][o], &m[4][o]};
+      float* out[5] = {e[0].data(), e[1].data(), e[2].data(), e[3].data(), e[4].data()};
+      vconv5(planes, uow, g.data(), kTaps, uow, out);
+      ssim_terms(e[0].data(), e[1].data(), e[2].data(), e[3].data(), e[4].data(), uow, c1, c2,
+                 cs.data(), ss.data());
       double cs_sum = 0, ssim_sum = 0;
       for (std::size_t x = 0; x < uow; ++x) {
-        const double m1 = mua[x], m2 = mub[x];
-        const double va = eaa[x] - m1 * m1, vb = ebb[x] - m2 * m2, cov = eab[x] - m1 * m2;
-        const double cs = (2 * cov + c2) / (va + vb + c2);
-        const double l = (2 * m1 * m2 + c1) / (m1 * m1 + m2 * m2 + c1);
-        cs_sum += cs;
-        ssim_sum += l * cs;
+        cs_sum += cs[x];
+        ssim_sum += ss[x];
       }
       row_cs[static_cast<std::size_t>(y)] = cs_sum;
       row_ssim[static_cast<std::size_t>(y)] = ssim_sum;
@@ -176,16 +256,23 @@ class MsSsim final : public VideoMetric {
 
   MetricValues add(const AVFrame& ref, const AVFrame& dist) override {
     const int w = layout_.width[0], h = layout_.height[0];
-    Image a = layout_.depth > 8 ? luma<std::uint16_t>(ref, w, h) : luma<std::uint8_t>(ref, w, h);
-    Image b = layout_.depth > 8 ? luma<std::uint16_t>(dist, w, h) : luma<std::uint8_t>(dist, w, h);
+    if (layout_.depth > 8) {
+      luma<std::uint16_t>(ref, w, h, a_[0]);
+      luma<std::uint16_t>(dist, w, h, b_[0]);
+    } else {
+      luma<std::uint8_t>(ref, w, h, a_[0]);
+      luma<std::uint8_t>(dist, w, h, b_[0]);
+    }
     double value = 1.0;
+    std::size_t cur = 0;
     for (int s = 0; s < kScales; ++s) {
-      const auto [cs, ssim] = scale_terms(a, b, c1_, c2_);
+      const auto [cs, ssim] = scale_terms(a_[cur], b_[cur], c1_, c2_, moments_);
       const double term = s + 1 < kScales ? cs : ssim;
       value *= std::pow(std::max(term, 0.0), kWeights[static_cast<std::size_t>(s)]);
       if (s + 1 < kScales) {
-        a = half(a);
-        b = half(b);
+        half(a_[cur], a_[1 - cur]);
+        half(b_[cur], b_[1 - cur]);
+        cur = 1 - cur;
       }
     }
     sum_ += value;
@@ -202,6 +289,9 @@ class MsSsim final : public VideoMetric {
   double c1_ = 0, c2_ = 0;
   double sum_ = 0;
   std::uint64_t frames_ = 0;
+  // Buffers reused from frame to frame: the scales of both images (ping-pong) and the moments.
+  std::array<Image, 2> a_, b_;
+  std::array<std::vector<float>, 5> moments_;
 };
 
 }  // namespace

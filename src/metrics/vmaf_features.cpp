@@ -15,8 +15,11 @@
 #include <numbers>
 
 #include "codecbench/vmaf.hpp"
+#include "simd.hpp"
 
 namespace codecbench::vmaf {
+
+using detail::v8;
 
 Plane::Plane(int w, int h)
     : width(w), height(h), px(static_cast<std::size_t>(w) * static_cast<std::size_t>(h)) {}
@@ -67,29 +70,14 @@ std::vector<float> gaussian(int taps) {
 int vif_taps(int scale) { return (1 << (4 - scale)) + 1; }
 
 // ---- Row kernels ----
-// The filters run tap by tap over whole rows (taps outside, pixels inside), so the compiler
-// vectorises them; GCC builds each kernel twice, for AVX2 and for the baseline, and picks one
-// at load time (target_clones). No FMA: the products round as in the baseline build, so
-// results do not depend on the CPU. Taps are added in index order, as a per-pixel loop would.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define CODECBENCH_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define CODECBENCH_SIMD_CLONES
-#endif
+// The filters run eight pixels at a time (simd.hpp) or tap by tap over whole rows, built for
+// AVX2 and for the baseline (CODECBENCH_SIMD_CLONES). Taps are added in index order.
 
 // out[x] += c * src[x]
 CODECBENCH_SIMD_CLONES void axpy(float c, const float* __restrict src, std::size_t n,
                                  float* __restrict out) {
   for (std::size_t x = 0; x < n; ++x) out[x] += c * src[x];
 }
-
-// Eight floats as one GCC/Clang vector: explicit SIMD that each clone lowers to its own
-// instruction set (two SSE registers in the baseline build, one AVX2 register in the other).
-using v8 = float __attribute__((vector_size(32)));
-// Unaligned load and store (by reference: no vector passes through a call boundary, so the
-// baseline build keeps its ABI).
-#define CODECBENCH_LOAD8(v, p) std::memcpy(&(v), (p), sizeof(v8))
-#define CODECBENCH_STORE8(p, v) std::memcpy((p), &(v), sizeof(v8))
 
 // VIF's vertical pass for one row: the five window sums (means of ref and dist, of their
 // squares, of their product) over the rows at offsets `off` (one per tap), accumulated in
