@@ -73,10 +73,36 @@ int vif_taps(int scale) { return (1 << (4 - scale)) + 1; }
 // The filters run eight pixels at a time (simd.hpp) or tap by tap over whole rows, built for
 // AVX2 and for the baseline (CODECBENCH_SIMD_CLONES). Taps are added in index order.
 
-// out[x] += c * src[x]
-CODECBENCH_SIMD_CLONES void axpy(float c, const float* __restrict src, std::size_t n,
-                                 float* __restrict out) {
-  for (std::size_t x = 0; x < n; ++x) out[x] += c * src[x];
+// Vertical window for one row: out[x] = sum_k g[k] in[off[k] + x], eight (and 32) outputs
+// per step accumulated in registers, taps in index order.
+CODECBENCH_SIMD_CLONES void vconv(const float* __restrict in, const std::size_t* __restrict off,
+                                  const float* __restrict g, int taps, std::size_t n,
+                                  float* __restrict out) {
+  std::size_t x = 0;
+  for (; x + 32 <= n; x += 32) {
+    v8 a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    for (int k = 0; k < taps; ++k) {
+      const float* p = in + off[k] + x;
+      v8 v0, v1, v2, v3;
+      CODECBENCH_LOAD8(v0, p);
+      CODECBENCH_LOAD8(v1, p + 8);
+      CODECBENCH_LOAD8(v2, p + 16);
+      CODECBENCH_LOAD8(v3, p + 24);
+      a0 += g[k] * v0;
+      a1 += g[k] * v1;
+      a2 += g[k] * v2;
+      a3 += g[k] * v3;
+    }
+    CODECBENCH_STORE8(out + x, a0);
+    CODECBENCH_STORE8(out + x + 8, a1);
+    CODECBENCH_STORE8(out + x + 16, a2);
+    CODECBENCH_STORE8(out + x + 24, a3);
+  }
+  for (; x < n; ++x) {
+    float acc = 0;
+    for (int k = 0; k < taps; ++k) acc += g[k] * in[off[k] + x];
+    out[x] = acc;
+  }
 }
 
 // VIF's vertical pass for one row: the five window sums (means of ref and dist, of their
@@ -138,20 +164,37 @@ CODECBENCH_SIMD_CLONES void hfilter(const float* __restrict padded, const float*
   // Four independent accumulators (32 outputs) hide the add latency; per lane the arithmetic is
   // that of the one-register loop below.
   for (; x + 32 <= n; x += 32) {
-    v8 acc[4];
-    for (std::size_t j = 0; j < 4; ++j) {
-      CODECBENCH_LOAD8(acc[j], padded + x + 8 * j + rr);
-      acc[j] *= g[r];
-    }
+    const float* p = padded + x;
+    v8 a0, a1, a2, a3;  // named, not an array: an array stays in memory
+    CODECBENCH_LOAD8(a0, p + rr);
+    CODECBENCH_LOAD8(a1, p + 8 + rr);
+    CODECBENCH_LOAD8(a2, p + 16 + rr);
+    CODECBENCH_LOAD8(a3, p + 24 + rr);
+    a0 *= g[r];
+    a1 *= g[r];
+    a2 *= g[r];
+    a3 *= g[r];
     for (int k = 0; k < r; ++k) {
-      for (std::size_t j = 0; j < 4; ++j) {
-        v8 lo, hi;
-        CODECBENCH_LOAD8(lo, padded + x + 8 * j + static_cast<std::size_t>(k));
-        CODECBENCH_LOAD8(hi, padded + x + 8 * j + static_cast<std::size_t>(taps - 1 - k));
-        acc[j] += g[k] * (lo + hi);
-      }
+      const float* lo = p + static_cast<std::size_t>(k);
+      const float* hi = p + static_cast<std::size_t>(taps - 1 - k);
+      v8 l0, l1, l2, l3, h0, h1, h2, h3;
+      CODECBENCH_LOAD8(l0, lo);
+      CODECBENCH_LOAD8(l1, lo + 8);
+      CODECBENCH_LOAD8(l2, lo + 16);
+      CODECBENCH_LOAD8(l3, lo + 24);
+      CODECBENCH_LOAD8(h0, hi);
+      CODECBENCH_LOAD8(h1, hi + 8);
+      CODECBENCH_LOAD8(h2, hi + 16);
+      CODECBENCH_LOAD8(h3, hi + 24);
+      a0 += g[k] * (l0 + h0);
+      a1 += g[k] * (l1 + h1);
+      a2 += g[k] * (l2 + h2);
+      a3 += g[k] * (l3 + h3);
     }
-    for (std::size_t j = 0; j < 4; ++j) CODECBENCH_STORE8(out + x + 8 * j, acc[j]);
+    CODECBENCH_STORE8(out + x, a0);
+    CODECBENCH_STORE8(out + x + 8, a1);
+    CODECBENCH_STORE8(out + x + 16, a2);
+    CODECBENCH_STORE8(out + x + 24, a3);
   }
   for (; x + 8 <= n; x += 8) {
     v8 acc;
@@ -250,11 +293,10 @@ void blur_row(const Plane& in, const std::vector<float>& g, int y, std::vector<f
               float* out) {
   const int w = in.width, h = in.height, taps = static_cast<int>(g.size()), r = taps / 2;
   const auto n = static_cast<std::size_t>(w);
-  pad.assign(n + 2 * static_cast<std::size_t>(r), 0.0f);
-  for (int k = 0; k < taps; ++k) {
-    const std::size_t row = static_cast<std::size_t>(reflect_dup(y - r + k, h)) * n;
-    axpy(g[static_cast<std::size_t>(k)], in.px.data() + row, n, pad.data() + r);
-  }
+  pad.resize(n + 2 * static_cast<std::size_t>(r));
+  std::size_t off[32];
+  for (int k = 0; k < taps; ++k) off[k] = static_cast<std::size_t>(reflect_dup(y - r + k, h)) * n;
+  vconv(in.px.data(), off, g.data(), taps, n, pad.data() + r);
   pad_row(pad, r, w);
   hfilter(pad.data(), g.data(), taps, n, out);
 }
