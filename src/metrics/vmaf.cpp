@@ -34,15 +34,16 @@ bool flag(const MetricOptionValues& opts, const std::string& key) {
 
 // Luma as libvmaf's float extractors read it: 8-bit range, minus 128.
 template <typename T>
-vmaf::Plane luma(const AVFrame& f, int w, int h, int depth) {
-  vmaf::Plane p(w, h);
+void luma(const AVFrame& f, int w, int h, int depth, vmaf::Plane& p) {
+  p.width = w;
+  p.height = h;
+  p.px.resize(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));  // once per run
   const float scale = 1.0f / static_cast<float>(1 << (depth - 8));
   for (int y = 0; y < h; ++y) {
     const T* row =
         reinterpret_cast<const T*>(f.data[0] + static_cast<std::ptrdiff_t>(y) * f.linesize[0]);
     for (int x = 0; x < w; ++x) p.at(x, y) = static_cast<float>(row[x]) * scale - 128.0f;
   }
-  return p;
 }
 
 class Vmaf final : public VideoMetric {
@@ -61,10 +62,16 @@ class Vmaf final : public VideoMetric {
   }
 
   MetricValues add(const AVFrame& reference, const AVFrame& distorted) override {
-    const vmaf::Plane ref = depth_ > 8 ? luma<std::uint16_t>(reference, w_, h_, depth_)
-                                       : luma<std::uint8_t>(reference, w_, h_, depth_);
-    const vmaf::Plane dist = depth_ > 8 ? luma<std::uint16_t>(distorted, w_, h_, depth_)
-                                        : luma<std::uint8_t>(distorted, w_, h_, depth_);
+    // The luma planes are converted into buffers kept from frame to frame.
+    if (depth_ > 8) {
+      luma<std::uint16_t>(reference, w_, h_, depth_, ref_);
+      luma<std::uint16_t>(distorted, w_, h_, depth_, dist_);
+    } else {
+      luma<std::uint8_t>(reference, w_, h_, depth_, ref_);
+      luma<std::uint8_t>(distorted, w_, h_, depth_, dist_);
+    }
+    const vmaf::Plane& ref = ref_;
+    const vmaf::Plane& dist = dist_;
     vmaf::VifScores v;
     vmaf::AdmScores a;
     vmaf::Plane blurred;
@@ -149,6 +156,7 @@ class Vmaf final : public VideoMetric {
   bool phone_ = false;
   vmaf::FeatureOptions features_;
   std::optional<vmaf::Plane> prev_blur_;
+  vmaf::Plane ref_, dist_;
   std::vector<Frame> frames_;
   mutable std::vector<double> scores_;
   mutable bool done_ = false;
