@@ -6,6 +6,7 @@
 // contrast-structure term and scale 5 its mean SSIM; negative terms are clamped to 0 before
 // the fractional powers. The run's value is the mean of frame values.
 #include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -181,13 +182,26 @@ CODECBENCH_SIMD_CLONES void ssim_terms(const float* __restrict mua, const float*
   }
 }
 
-// Mean contrast-structure and mean SSIM of one scale: the horizontal pass of the five moments
-// (a, b, a^2, b^2, ab) per row, then the vertical pass per output row, both in float with taps
-// added in order; the terms in double, summed in row order.
-// `m` holds the five horizontal moment planes; its buffers are reused from call to call, so a
-// run allocates them once (per-frame allocations of this size cost page faults, not just time).
+// Scratch of one worker: a strip of the five horizontal moment rows, and row buffers.
+struct Strip {
+  std::array<std::vector<float>, 5> h;  // (rows + kTaps - 1) rows of width ow
+  std::vector<float> sq_a, sq_b, prod;
+  std::array<std::vector<float>, 5> e;
+  std::vector<double> cs, ss;
+};
+using StripScratch = tbb::enumerable_thread_specific<Strip>;
+
+// Output rows per strip: the horizontal moments of a strip and its 10 extra rows stay in the
+// worker's cache between the two passes (they used to be five whole planes written to memory
+// and read back); recomputing the 10 overlap rows costs 10/64 more horizontal work.
+constexpr int kStripRows = 64;
+
+// Mean contrast-structure and mean SSIM of one scale: per strip of output rows, the horizontal
+// pass of the five moments (a, b, a^2, b^2, ab) over the strip's input rows, then the vertical
+// pass per output row, both in float with taps added in order; the terms in double, summed in
+// row order. Every value is computed exactly as a whole-plane pass would compute it.
 std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1, double c2,
-                                      std::array<std::vector<float>, 5>& m) {
+                                      StripScratch& scratch) {
   static const std::array<float, kTaps> g = [] {
     std::array<float, kTaps> f{};
     const std::array<double, kTaps> d = gaussian();
@@ -198,43 +212,50 @@ std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1,
   const int oh = a.h - kTaps + 1;
   const auto uow = static_cast<std::size_t>(ow);
   const auto uw = static_cast<std::size_t>(a.w);
-  // Horizontal pass: five moment planes of width ow.
-  const std::size_t hsize = uow * static_cast<std::size_t>(a.h);
-  for (auto& v : m) ensure(v, hsize);
-  tbb::parallel_for(tbb::blocked_range<int>(0, a.h, 16), [&](const tbb::blocked_range<int>& r) {
-    std::vector<float> sq_a(uw), sq_b(uw), prod(uw);
-    for (int y = r.begin(); y < r.end(); ++y) {
-      const float* ra = &a.px[static_cast<std::size_t>(y) * uw];
-      const float* rb = &b.px[static_cast<std::size_t>(y) * uw];
-      for (std::size_t x = 0; x < uw; ++x) {
-        sq_a[x] = ra[x] * ra[x];
-        sq_b[x] = rb[x] * rb[x];
-        prod[x] = ra[x] * rb[x];
-      }
-      const std::size_t o = static_cast<std::size_t>(y) * uow;
-      const float* in[5] = {ra, rb, sq_a.data(), sq_b.data(), prod.data()};
-      for (std::size_t q = 0; q < 5; ++q) hconv(in[q], g.data(), kTaps, uow, &m[q][o]);
-    }
-  });
   std::vector<double> row_cs(static_cast<std::size_t>(oh)), row_ssim(static_cast<std::size_t>(oh));
-  tbb::parallel_for(tbb::blocked_range<int>(0, oh, 8), [&](const tbb::blocked_range<int>& r) {
-    std::array<std::vector<float>, 5> e;
-    for (auto& v : e) v.resize(uow);
-    std::vector<double> cs(uow), ss(uow);
-    for (int y = r.begin(); y < r.end(); ++y) {
-      const std::size_t o = static_cast<std::size_t>(y) * uow;
-      const float* planes[5] = {&m[0][o], &m[1][o], &m[2][o], &m[3][o], &m[4][o]};
-      float* out[5] = {e[0].data(), e[1].data(), e[2].data(), e[3].data(), e[4].data()};
-      vconv5(planes, uow, g.data(), kTaps, uow, out);
-      ssim_terms(e[0].data(), e[1].data(), e[2].data(), e[3].data(), e[4].data(), uow, c1, c2,
-                 cs.data(), ss.data());
-      double cs_sum = 0, ssim_sum = 0;
-      for (std::size_t x = 0; x < uow; ++x) {
-        cs_sum += cs[x];
-        ssim_sum += ss[x];
+  const int strips = (oh + kStripRows - 1) / kStripRows;
+  tbb::parallel_for(tbb::blocked_range<int>(0, strips, 1), [&](const tbb::blocked_range<int>& r) {
+    Strip& st = scratch.local();
+    const std::size_t rows = kStripRows + kTaps - 1;
+    for (auto& v : st.h) ensure(v, rows * uow);
+    ensure(st.sq_a, uw);
+    ensure(st.sq_b, uw);
+    ensure(st.prod, uw);
+    for (auto& v : st.e) ensure(v, uow);
+    if (st.cs.size() < uow) st.cs.resize(uow);
+    if (st.ss.size() < uow) st.ss.resize(uow);
+    for (int strip = r.begin(); strip < r.end(); ++strip) {
+      const int y0 = strip * kStripRows;
+      const int y1 = std::min(oh, y0 + kStripRows);
+      // Horizontal moments of input rows y0 .. y1 + kTaps - 2.
+      for (int y = y0; y < y1 + kTaps - 1; ++y) {
+        const float* ra = &a.px[static_cast<std::size_t>(y) * uw];
+        const float* rb = &b.px[static_cast<std::size_t>(y) * uw];
+        for (std::size_t x = 0; x < uw; ++x) {
+          st.sq_a[x] = ra[x] * ra[x];
+          st.sq_b[x] = rb[x] * rb[x];
+          st.prod[x] = ra[x] * rb[x];
+        }
+        const std::size_t o = static_cast<std::size_t>(y - y0) * uow;
+        const float* in[5] = {ra, rb, st.sq_a.data(), st.sq_b.data(), st.prod.data()};
+        for (std::size_t q = 0; q < 5; ++q) hconv(in[q], g.data(), kTaps, uow, &st.h[q][o]);
       }
-      row_cs[static_cast<std::size_t>(y)] = cs_sum;
-      row_ssim[static_cast<std::size_t>(y)] = ssim_sum;
+      for (int y = y0; y < y1; ++y) {
+        const std::size_t o = static_cast<std::size_t>(y - y0) * uow;
+        const float* planes[5] = {&st.h[0][o], &st.h[1][o], &st.h[2][o], &st.h[3][o], &st.h[4][o]};
+        float* out[5] = {st.e[0].data(), st.e[1].data(), st.e[2].data(), st.e[3].data(),
+                         st.e[4].data()};
+        vconv5(planes, uow, g.data(), kTaps, uow, out);
+        ssim_terms(st.e[0].data(), st.e[1].data(), st.e[2].data(), st.e[3].data(), st.e[4].data(),
+                   uow, c1, c2, st.cs.data(), st.ss.data());
+        double cs_sum = 0, ssim_sum = 0;
+        for (std::size_t x = 0; x < uow; ++x) {
+          cs_sum += st.cs[x];
+          ssim_sum += st.ss[x];
+        }
+        row_cs[static_cast<std::size_t>(y)] = cs_sum;
+        row_ssim[static_cast<std::size_t>(y)] = ssim_sum;
+      }
     }
   });
   double cs = 0, ssim = 0;
@@ -266,7 +287,7 @@ class MsSsim final : public VideoMetric {
     double value = 1.0;
     std::size_t cur = 0;
     for (int s = 0; s < kScales; ++s) {
-      const auto [cs, ssim] = scale_terms(a_[cur], b_[cur], c1_, c2_, moments_);
+      const auto [cs, ssim] = scale_terms(a_[cur], b_[cur], c1_, c2_, scratch_);
       const double term = s + 1 < kScales ? cs : ssim;
       value *= std::pow(std::max(term, 0.0), kWeights[static_cast<std::size_t>(s)]);
       if (s + 1 < kScales) {
@@ -291,7 +312,7 @@ class MsSsim final : public VideoMetric {
   std::uint64_t frames_ = 0;
   // Buffers reused from frame to frame: the scales of both images (ping-pong) and the moments.
   std::array<Image, 2> a_, b_;
-  std::array<std::vector<float>, 5> moments_;
+  StripScratch scratch_;
 };
 
 }  // namespace
