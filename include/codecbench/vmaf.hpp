@@ -74,6 +74,9 @@ AdmScores adm(const Plane& ref, const Plane& dist, const FeatureOptions& options
 /// The motion feature's blur: a 5-tap Gaussian (libvmaf's coefficients), separable, mirrored.
 Plane motion_blur(const Plane& in);
 
+/// The same into `out` (resized to `in`'s size; its buffer is reused when large enough).
+void motion_blur(const Plane& in, Plane& out);
+
 /// Mean absolute difference of two blurred planes of the same size.
 double motion_sad(const Plane& a, const Plane& b);
 

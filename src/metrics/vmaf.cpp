@@ -8,7 +8,7 @@
 #include <tbb/parallel_invoke.h>
 
 #include <algorithm>
-#include <optional>
+#include <array>
 
 #include "codecbench/error.hpp"
 #include "codecbench/metrics.hpp"
@@ -74,15 +74,16 @@ class Vmaf final : public VideoMetric {
     const vmaf::Plane& dist = dist_;
     vmaf::VifScores v;
     vmaf::AdmScores a;
-    vmaf::Plane blurred;
+    // Two blur buffers, kept for the run: this frame's and the previous one's.
+    vmaf::Plane& blurred = blur_[frames_.size() % 2];
+    const vmaf::Plane& previous = blur_[(frames_.size() + 1) % 2];
     tbb::parallel_invoke([&] { v = vmaf::vif(ref, dist, features_); },
                          [&] { a = vmaf::adm(ref, dist, features_); },
-                         [&] { blurred = vmaf::motion_blur(ref); });
+                         [&] { vmaf::motion_blur(ref, blurred); });
     Frame f;
     f.adm2 = a.adm2(w_, h_);
     for (int s = 0; s < 4; ++s) f.vif[static_cast<std::size_t>(s)] = v.scale(s);
-    f.motion = prev_blur_ ? vmaf::motion_sad(blurred, *prev_blur_) : 0.0;
-    prev_blur_ = std::move(blurred);
+    f.motion = frames_.empty() ? 0.0 : vmaf::motion_sad(blurred, previous);
     frames_.push_back(f);
     done_ = false;
     return {};  // final only when the next frame's motion is known: see frame_values()
@@ -155,7 +156,7 @@ class Vmaf final : public VideoMetric {
   std::string pool_;
   bool phone_ = false;
   vmaf::FeatureOptions features_;
-  std::optional<vmaf::Plane> prev_blur_;
+  std::array<vmaf::Plane, 2> blur_;
   vmaf::Plane ref_, dist_;
   std::vector<Frame> frames_;
   mutable std::vector<double> scores_;

@@ -639,18 +639,23 @@ AdmScores adm(const Plane& ref, const Plane& dist, const FeatureOptions& options
 }
 
 Plane motion_blur(const Plane& in) {
+  Plane out;
+  motion_blur(in, out);
+  return out;
+}
+
+void motion_blur(const Plane& in, Plane& out) {
   static constexpr float kTaps[5] = {0.054488685f, 0.244201342f, 0.402619947f, 0.244201342f,
                                      0.054488685f};
-  const int w = in.width, h = in.height;
-  Plane out(w, h);
+  const int h = in.height;
+  out.width = in.width;
+  out.height = in.height;
+  out.px.resize(in.px.size());
   const std::vector<float> g(std::begin(kTaps), std::end(kTaps));
   tbb::parallel_for(tbb::blocked_range<int>(0, h, 16), [&](const auto& range) {
     std::vector<float> pad;
-    for (int y = range.begin(); y < range.end(); ++y) {
-      blur_row(in, g, y, pad, &out.at(0, y));
-    }
+    for (int y = range.begin(); y < range.end(); ++y) blur_row(in, g, y, pad, &out.at(0, y));
   });
-  return out;
 }
 
 double motion_sad(const Plane& a, const Plane& b) {

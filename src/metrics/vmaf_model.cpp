@@ -319,10 +319,23 @@ std::array<double, 2> bootstrap_interval(const std::vector<double>& scores,
   std::uniform_int_distribution<std::size_t> pick(0, scores.size() - 1);
   std::vector<double> stats;
   stats.reserve(static_cast<std::size_t>(resamples));
+  (void)pool_by(Pooled{}, method);  // validates the name before the work
   std::vector<double> draw(scores.size());
+  const auto n = static_cast<double>(draw.size());
   for (int r = 0; r < resamples; ++r) {
     for (auto& d : draw) d = scores[pick(rng)];
-    stats.push_back(pool_by(pool(draw), method));
+    // Only the statistic asked for: a sum or a minimum is linear, a percentile a selection.
+    double v = 0;
+    if (method == "mean" || method == "harmonic_mean") {
+      double sum = 0;
+      for (double d : draw) sum += method == "mean" ? d : 1.0 / (d + 1.0);
+      v = method == "mean" ? sum / n : n / sum - 1.0;
+    } else if (method == "min") {
+      v = *std::min_element(draw.begin(), draw.end());
+    } else {
+      v = percentile(draw, method == "p1" ? 1 : 5);
+    }
+    stats.push_back(v);
   }
   return {percentile(stats, 2.5), percentile(stats, 97.5)};
 }
