@@ -79,93 +79,6 @@ void half(const Image& in, Image& out) {
   }
 }
 
-// out[x] = sum_k g[k] in[x + k] for x < n: one horizontal window per output, accumulated in
-// registers eight outputs at a time, taps added in index order from zero.
-CODECBENCH_SIMD_CLONES void hconv(const float* __restrict in, const float* __restrict g, int taps,
-                                  std::size_t n, float* __restrict out) {
-  std::size_t x = 0;
-  // Four independent accumulators (32 outputs) hide the add latency; each lane still adds its
-  // taps in order, so the values equal the one-at-a-time loop's.
-  for (; x + 32 <= n; x += 32) {
-    v8 a0 = {}, a1 = {}, a2 = {}, a3 = {};
-    for (int k = 0; k < taps; ++k) {
-      const float* p = in + x + static_cast<std::size_t>(k);
-      v8 v0, v1, v2, v3;
-      CODECBENCH_LOAD8(v0, p);
-      CODECBENCH_LOAD8(v1, p + 8);
-      CODECBENCH_LOAD8(v2, p + 16);
-      CODECBENCH_LOAD8(v3, p + 24);
-      a0 += g[k] * v0;
-      a1 += g[k] * v1;
-      a2 += g[k] * v2;
-      a3 += g[k] * v3;
-    }
-    CODECBENCH_STORE8(out + x, a0);
-    CODECBENCH_STORE8(out + x + 8, a1);
-    CODECBENCH_STORE8(out + x + 16, a2);
-    CODECBENCH_STORE8(out + x + 24, a3);
-  }
-  for (; x + 8 <= n; x += 8) {
-    v8 acc = {};
-    for (int k = 0; k < taps; ++k) {
-      v8 v;
-      CODECBENCH_LOAD8(v, in + x + static_cast<std::size_t>(k));
-      acc += g[k] * v;
-    }
-    CODECBENCH_STORE8(out + x, acc);
-  }
-  for (; x < n; ++x) {
-    float acc = 0;
-    for (int k = 0; k < taps; ++k) acc += g[k] * in[x + static_cast<std::size_t>(k)];
-    out[x] = acc;
-  }
-}
-
-// The vertical window over rows `stride` apart, for the five moment planes at once:
-// out_q[x] = sum_k g[k] plane_q[k * stride + x], taps in index order from zero.
-CODECBENCH_SIMD_CLONES void vconv5(const float* const* __restrict planes, std::size_t stride,
-                                   const float* __restrict g, int taps, std::size_t n,
-                                   float* const* __restrict out) {
-  for (std::size_t q = 0; q < 5; ++q) {
-    const float* in = planes[q];
-    float* o = out[q];
-    std::size_t x = 0;
-    for (; x + 32 <= n; x += 32) {  // four accumulators, as in hconv
-      v8 a0 = {}, a1 = {}, a2 = {}, a3 = {};
-      for (int k = 0; k < taps; ++k) {
-        const float* p = in + static_cast<std::size_t>(k) * stride + x;
-        v8 v0, v1, v2, v3;
-        CODECBENCH_LOAD8(v0, p);
-        CODECBENCH_LOAD8(v1, p + 8);
-        CODECBENCH_LOAD8(v2, p + 16);
-        CODECBENCH_LOAD8(v3, p + 24);
-        a0 += g[k] * v0;
-        a1 += g[k] * v1;
-        a2 += g[k] * v2;
-        a3 += g[k] * v3;
-      }
-      CODECBENCH_STORE8(o + x, a0);
-      CODECBENCH_STORE8(o + x + 8, a1);
-      CODECBENCH_STORE8(o + x + 16, a2);
-      CODECBENCH_STORE8(o + x + 24, a3);
-    }
-    for (; x + 8 <= n; x += 8) {
-      v8 acc = {};
-      for (int k = 0; k < taps; ++k) {
-        v8 v;
-        CODECBENCH_LOAD8(v, in + static_cast<std::size_t>(k) * stride + x);
-        acc += g[k] * v;
-      }
-      CODECBENCH_STORE8(o + x, acc);
-    }
-    for (; x < n; ++x) {
-      float acc = 0;
-      for (int k = 0; k < taps; ++k) acc += g[k] * in[static_cast<std::size_t>(k) * stride + x];
-      o[x] = acc;
-    }
-  }
-}
-
 // Contrast-structure and SSIM per pixel from the window moments, in double.
 CODECBENCH_SIMD_CLONES void ssim_terms(const float* __restrict mua, const float* __restrict mub,
                                        const float* __restrict eaa, const float* __restrict ebb,
@@ -212,6 +125,12 @@ std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1,
   const int oh = a.h - kTaps + 1;
   const auto uow = static_cast<std::size_t>(ow);
   const auto uw = static_cast<std::size_t>(a.w);
+  // Tap offsets of the horizontal window (k) and the vertical one (k rows of the strip).
+  std::array<std::size_t, kTaps> hoff{}, voff{};
+  for (std::size_t k = 0; k < kTaps; ++k) {
+    hoff[k] = k;
+    voff[k] = k * uow;
+  }
   std::vector<double> row_cs(static_cast<std::size_t>(oh)), row_ssim(static_cast<std::size_t>(oh));
   const int strips = (oh + kStripRows - 1) / kStripRows;
   tbb::parallel_for(tbb::blocked_range<int>(0, strips, 1), [&](const tbb::blocked_range<int>& r) {
@@ -238,14 +157,18 @@ std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1,
         }
         const std::size_t o = static_cast<std::size_t>(y - y0) * uow;
         const float* in[5] = {ra, rb, st.sq_a.data(), st.sq_b.data(), st.prod.data()};
-        for (std::size_t q = 0; q < 5; ++q) hconv(in[q], g.data(), kTaps, uow, &st.h[q][o]);
+        for (std::size_t q = 0; q < 5; ++q) {
+          window_sum(in[q], hoff.data(), g.data(), kTaps, uow, &st.h[q][o]);
+        }
       }
       for (int y = y0; y < y1; ++y) {
         const std::size_t o = static_cast<std::size_t>(y - y0) * uow;
         const float* planes[5] = {&st.h[0][o], &st.h[1][o], &st.h[2][o], &st.h[3][o], &st.h[4][o]};
         float* out[5] = {st.e[0].data(), st.e[1].data(), st.e[2].data(), st.e[3].data(),
                          st.e[4].data()};
-        vconv5(planes, uow, g.data(), kTaps, uow, out);
+        for (std::size_t q = 0; q < 5; ++q) {
+          window_sum(planes[q], voff.data(), g.data(), kTaps, uow, out[q]);
+        }
         ssim_terms(st.e[0].data(), st.e[1].data(), st.e[2].data(), st.e[3].data(), st.e[4].data(),
                    uow, c1, c2, st.cs.data(), st.ss.data());
         double cs_sum = 0, ssim_sum = 0;

@@ -6,6 +6,7 @@
 // round as in the baseline, so results do not depend on the CPU. Vector code stays inside
 // kernels (loads and stores through memcpy macros, never a vector argument), so the baseline
 // build's ABI is untouched.
+#include <cstddef>
 #include <cstring>
 
 // CODECBENCH_SIMD_BASELINE builds the baseline only: the unit tests' second build of the
@@ -27,3 +28,43 @@ using v8 = float __attribute__((vector_size(32)));
 /// Unaligned load and store of eight floats.
 #define CODECBENCH_LOAD8(v, p) std::memcpy(&(v), (p), sizeof(::codecbench::detail::v8))
 #define CODECBENCH_STORE8(p, v) std::memcpy((p), &(v), sizeof(::codecbench::detail::v8))
+
+namespace codecbench::detail {
+
+/// A window sum per output: out[x] = sum_k g[k] in[off[k] + x] for x < n (off[k] = k for a
+/// horizontal window, k * stride for a vertical one). 32 outputs per step in four registers,
+/// then one at a time; every output adds its taps in index order from zero, so the result does
+/// not depend on which path computed it. One copy per translation unit (static).
+[[maybe_unused]] CODECBENCH_SIMD_CLONES static void window_sum(const float* __restrict in,
+                                                               const std::size_t* __restrict off,
+                                                               const float* __restrict g, int taps,
+                                                               std::size_t n,
+                                                               float* __restrict out) {
+  std::size_t x = 0;
+  for (; x + 32 <= n; x += 32) {
+    v8 a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    for (int k = 0; k < taps; ++k) {
+      const float* p = in + off[k] + x;
+      v8 v0, v1, v2, v3;
+      CODECBENCH_LOAD8(v0, p);
+      CODECBENCH_LOAD8(v1, p + 8);
+      CODECBENCH_LOAD8(v2, p + 16);
+      CODECBENCH_LOAD8(v3, p + 24);
+      a0 += g[k] * v0;
+      a1 += g[k] * v1;
+      a2 += g[k] * v2;
+      a3 += g[k] * v3;
+    }
+    CODECBENCH_STORE8(out + x, a0);
+    CODECBENCH_STORE8(out + x + 8, a1);
+    CODECBENCH_STORE8(out + x + 16, a2);
+    CODECBENCH_STORE8(out + x + 24, a3);
+  }
+  for (; x < n; ++x) {
+    float acc = 0;
+    for (int k = 0; k < taps; ++k) acc += g[k] * in[off[k] + x];
+    out[x] = acc;
+  }
+}
+
+}  // namespace codecbench::detail

@@ -73,38 +73,6 @@ int vif_taps(int scale) { return (1 << (4 - scale)) + 1; }
 // The filters run eight pixels at a time (simd.hpp) or tap by tap over whole rows, built for
 // AVX2 and for the baseline (CODECBENCH_SIMD_CLONES). Taps are added in index order.
 
-// Vertical window for one row: out[x] = sum_k g[k] in[off[k] + x], eight (and 32) outputs
-// per step accumulated in registers, taps in index order.
-CODECBENCH_SIMD_CLONES void vconv(const float* __restrict in, const std::size_t* __restrict off,
-                                  const float* __restrict g, int taps, std::size_t n,
-                                  float* __restrict out) {
-  std::size_t x = 0;
-  for (; x + 32 <= n; x += 32) {
-    v8 a0 = {}, a1 = {}, a2 = {}, a3 = {};
-    for (int k = 0; k < taps; ++k) {
-      const float* p = in + off[k] + x;
-      v8 v0, v1, v2, v3;
-      CODECBENCH_LOAD8(v0, p);
-      CODECBENCH_LOAD8(v1, p + 8);
-      CODECBENCH_LOAD8(v2, p + 16);
-      CODECBENCH_LOAD8(v3, p + 24);
-      a0 += g[k] * v0;
-      a1 += g[k] * v1;
-      a2 += g[k] * v2;
-      a3 += g[k] * v3;
-    }
-    CODECBENCH_STORE8(out + x, a0);
-    CODECBENCH_STORE8(out + x + 8, a1);
-    CODECBENCH_STORE8(out + x + 16, a2);
-    CODECBENCH_STORE8(out + x + 24, a3);
-  }
-  for (; x < n; ++x) {
-    float acc = 0;
-    for (int k = 0; k < taps; ++k) acc += g[k] * in[off[k] + x];
-    out[x] = acc;
-  }
-}
-
 // VIF's vertical pass for one row: the five window sums (means of ref and dist, of their
 // squares, of their product) over the rows at offsets `off` (one per tap), accumulated in
 // registers eight pixels at a time; each lane adds the taps in index order, as the scalar tail.
@@ -296,7 +264,7 @@ void blur_row(const Plane& in, const std::vector<float>& g, int y, std::vector<f
   pad.resize(n + 2 * static_cast<std::size_t>(r));
   std::size_t off[32];
   for (int k = 0; k < taps; ++k) off[k] = static_cast<std::size_t>(reflect_dup(y - r + k, h)) * n;
-  vconv(in.px.data(), off, g.data(), taps, n, pad.data() + r);
+  detail::window_sum(in.px.data(), off, g.data(), taps, n, pad.data() + r);
   pad_row(pad, r, w);
   hfilter(pad.data(), g.data(), taps, n, out);
 }
