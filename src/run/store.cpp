@@ -185,13 +185,28 @@ ResultStore::ResultStore(const std::string& path) : path_(path) {
   sqlite3_busy_timeout(db_, 5000);
   try {
     // WAL with synchronous=NORMAL: a commit is not an fsync, yet a killed process loses no
-    // committed job (the OS has the WAL); only a power cut could lose the last few.
-    exec("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+    // committed job (the OS has the WAL); only a power cut could lose the last few. Switching
+    // a new file to WAL while another process creates the same store can fail at once with
+    // "database is locked" (SQLite does not always call the busy handler there): retried for
+    // up to 5 s, like every other lock wait.
+    auto retried = [&](const char* sql) {
+      for (int attempt = 0;; ++attempt) {
+        try {
+          exec(sql);
+          return;
+        } catch (const Error& e) {
+          const bool locked = std::string(e.what()).find("locked") != std::string::npos;
+          if (!locked || attempt >= 100) throw;
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+      }
+    };
+    retried("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
     // The version is read and the migrations run inside one write transaction: two processes
     // creating one new store at the same moment would otherwise both read "no version" and
     // the second would fail on the first's tables. BEGIN IMMEDIATE waits (busy_timeout) for
     // the other's migration to commit, then sees its version.
-    exec("BEGIN IMMEDIATE");
+    retried("BEGIN IMMEDIATE");
     try {
       // Another program's database (a preset set output.store to somebody's places.sqlite)
       // is refused, not given our tables.
