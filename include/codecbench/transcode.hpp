@@ -15,6 +15,34 @@
 
 namespace codecbench {
 
+/// Encoding at another size than the source's (resolution ladders, per-title hulls): the
+/// reference is scaled to this size before the encoder, and what the decoder returns is scaled
+/// back to the reference's size before any metric sees it, so quality is always measured at the
+/// reference's resolution (docs/metrics.md, "Scaled encodes").
+struct ScaleSpec {
+  int width = 0;   ///< encoded width; 0 = from `height` and the source's display aspect ratio
+  int height = 0;  ///< encoded height; 0 = from `width` likewise; both 0 = no scaling
+  /// swscale algorithm, used down to the encoded size and back up: bicubic (FFmpeg's scale
+  /// filter's default), bilinear, lanczos, spline, area, neighbor, gauss, sinc, fast_bilinear.
+  std::string scaler = "bicubic";
+  bool allow_upscale = false;  ///< a size larger than the source's is an error unless set
+
+  [[nodiscard]] bool active() const { return width > 0 || height > 0; }
+};
+
+/// Parses "WxH", "Wx" or "xH" (the missing side follows the aspect ratio) and "Hp" (= "xH").
+/// Throws UsageError naming the text when it is none of those or a side is not 2..16384.
+ScaleSpec parse_scale(const std::string& text);
+
+/// swscale's flag for a ScaleSpec::scaler name; UsageError listing the names otherwise.
+int scaler_flags(const std::string& name);
+
+/// The encoded size for a source of `width` x `height` with sample aspect ratio `sar`
+/// ({0,1} = square): a missing side follows the display aspect ratio, rounded to an even
+/// number as FFmpeg's `scale=-2:H` does. UsageError when larger than the source on either side
+/// and `allow_upscale` is not set.
+std::pair<int, int> scaled_size(const ScaleSpec& scale, int width, int height, AVRational sar);
+
 /// What to run.
 struct JobSpec {
   SourceSpec input;                                          ///< reference input and trim
@@ -27,6 +55,7 @@ struct JobSpec {
   std::vector<std::string> metrics;
   bool per_frame = false;  ///< keep every frame's metric values
   std::string keep_path;   ///< write the encoded stream to this file ("" = don't)
+  ScaleSpec scale;         ///< encode at another size (video; inactive = the source's)
   /// Shared decoded references (batch runs); null = decode the input for this job alone.
   ReferenceCache* references = nullptr;
 };
@@ -56,6 +85,11 @@ struct JobResult {
   int source_width = 0, source_height = 0;
   int width = 0, height = 0;  ///< encoded size (after a crop)
   std::string adjustment;     ///< what was changed to satisfy the encoder, "" if nothing
+  /// Scaled encodes (JobSpec::scale): the swscale algorithm, "" when the encode kept the
+  /// source's size. Metrics then compare at the source's size (the decoded frames are scaled
+  /// back up with the same algorithm).
+  std::string scaler;
+  int metric_width = 0, metric_height = 0;  ///< size the metrics compared
   double frame_rate = 0;      ///< frames per second
   std::int64_t frames = 0;    ///< frames encoded (= frames decoded and compared)
   double duration_s = 0;      ///< frames / frame_rate

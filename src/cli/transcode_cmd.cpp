@@ -20,6 +20,9 @@ struct TranscodeSettings {
   std::string vmaf_model;
   bool check_determinism = false;
   std::string pix_fmt;  // --pix-fmt: the option pixel_format
+  std::string scale;    // --scale WxH
+  std::string scaler;   // --scaler NAME
+  bool allow_upscale = false;
   OutputOptions out;
 };
 
@@ -59,6 +62,10 @@ TextTable report(const JobResult& r) {
                      "{} samples compared, {} padded; decoded level {:+.2f} dB",
                      r.encoder_delay, r.alignment_lag, r.samples, r.padded_samples, r.gain_db));
   }
+  if (!r.scaler.empty()) {
+    line("scaled", fmt::format("encoded at {}x{}, measured at {}x{} ({} both ways)", r.width,
+                               r.height, r.metric_width, r.metric_height, r.scaler));
+  }
   if (!r.adjustment.empty()) line("adjusted", r.adjustment);
   line("size", fmt::format("{} bytes, ratio {:.2f}, {:.1f} kbit/s{}", r.bitstream_bytes,
                            r.compression_ratio, r.bitrate_kbps,
@@ -83,6 +90,13 @@ int run(TranscodeSettings& s) {
     s.job.options.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
   if (!s.pix_fmt.empty()) s.job.options.emplace_back("pixel_format", s.pix_fmt);
+  if (!s.scale.empty()) s.job.scale = parse_scale(s.scale);
+  if (!s.scaler.empty()) {
+    if (s.scale.empty()) throw UsageError("--scaler: give the size with --scale too");
+    (void)scaler_flags(s.scaler);
+    s.job.scale.scaler = s.scaler;
+  }
+  s.job.scale.allow_upscale = s.allow_upscale;
   s.job.metrics.clear();
   std::size_t start = 0;
   while (start <= s.metrics.size()) {
@@ -134,6 +148,12 @@ void register_transcode(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("-o,--option", s->options, "Encoder option key=value (repeatable)");
   cmd->add_option("--pix-fmt", s->pix_fmt,
                   "Encoder pixel format: the frames are converted to it (as -o pixel_format=F)");
+  cmd->add_option("--scale", s->scale,
+                  "Encode at this size (WxH, Wx, xH or Hp); measured at the input's size");
+  cmd->add_option("--scaler", s->scaler,
+                  "swscale algorithm down and back up (default bicubic; bilinear, lanczos, "
+                  "spline, area, neighbor, gauss, sinc, fast_bilinear)");
+  cmd->add_flag("--allow-upscale", s->allow_upscale, "Accept a --scale larger than the input");
   cmd->add_option("--threads", s->job.threads, "Encoder/decoder thread_count (0 = auto)")
       ->capture_default_str()
       ->check(bounded(0, limits::kThreads));

@@ -405,6 +405,11 @@ std::string job_identity_text(const std::string& input_identity, const JobSpec& 
   text += fmt::format("encoder {}\n", spec.encoder);
   for (const auto& [k, v] : options) text += fmt::format("option {}={}\n", k, v);
   text += fmt::format("threads {}\n", spec.threads);
+  // Only scaled jobs carry the line, so the keys of every other job stay what they were.
+  if (spec.scale.active()) {
+    text += fmt::format("scale {}x{} {}\n", spec.scale.width, spec.scale.height,
+                        spec.scale.scaler);
+  }
   for (const auto& m : metrics) text += fmt::format("metric {}\n", m);
   return text;
 }

@@ -32,17 +32,21 @@ std::string pix_fmt_name(AVPixelFormat f) {
   return n != nullptr ? n : "none";
 }
 
-// Converts frames between pixel formats with swscale (same size); passes through otherwise.
+// Converts frames between pixel formats and sizes with swscale; passes through when neither
+// changes. Format-only conversions use bicubic (no resampling happens at equal sizes).
 class Converter {
  public:
-  Converter(int w, int h, AVPixelFormat from, AVPixelFormat to) : w_(w), h_(h), to_(to) {
-    if (from == to) return;
-    sws_.reset(sws_getContext(w, h, from, w, h, to,
-                              SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr,
+  Converter(int w, int h, AVPixelFormat from, AVPixelFormat to)
+      : Converter(w, h, from, w, h, to, SWS_BICUBIC) {}
+  Converter(int sw, int sh, AVPixelFormat from, int dw, int dh, AVPixelFormat to, int algorithm)
+      : sh_(sh), dw_(dw), dh_(dh), to_(to) {
+    if (from == to && sw == dw && sh == dh) return;
+    sws_.reset(sws_getContext(sw, sh, from, dw, dh, to,
+                              algorithm | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nullptr, nullptr,
                               nullptr));
     if (!sws_) {
-      throw Error(
-          fmt::format("swscale cannot convert {} to {}", pix_fmt_name(from), pix_fmt_name(to)));
+      throw Error(fmt::format("swscale cannot convert {} {}x{} to {} {}x{}", pix_fmt_name(from), sw,
+                              sh, pix_fmt_name(to), dw, dh));
     }
   }
 
@@ -54,16 +58,16 @@ class Converter {
     }
     auto out = av::make_frame();
     out->format = to_;
-    out->width = w_;
-    out->height = h_;
+    out->width = dw_;
+    out->height = dh_;
     av::check_av(av_frame_get_buffer(out.get(), 0), "allocating a converted frame");
-    sws_scale(sws_.get(), in.data, in.linesize, 0, h_, out->data, out->linesize);
+    sws_scale(sws_.get(), in.data, in.linesize, 0, sh_, out->data, out->linesize);
     av::check_av(av_frame_copy_props(out.get(), &in), "copying frame properties");
     return out;
   }
 
  private:
-  int w_, h_;
+  int sh_, dw_, dh_;
   AVPixelFormat to_;
   av::SwsPtr sws_;
 };
@@ -111,6 +115,11 @@ class Job {
     r_.source_height = info.height;
     const AVRational rate = info.frame_rate.num > 0 ? info.frame_rate : AVRational{25, 1};
     r_.frame_rate = av_q2d(rate);
+    if (spec_.scale.active()) {
+      scale_flags_ = scaler_flags(spec_.scale.scaler);
+      r_.scaler = spec_.scale.scaler;
+      target_ = scaled_size(spec_.scale, info.width, info.height, info.sample_aspect_ratio);
+    }
 
     // Metrics compare in the source's format when FFmpeg's filters accept it.
     metric_fmt_ = planar_metric_format(info.pix_fmt) ? info.pix_fmt : AV_PIX_FMT_YUV444P;
@@ -141,11 +150,16 @@ class Job {
     } else {
       kept_.start(enc_.get());
     }
+    // A scaled encode is measured at the source's size; a cropped one at the crop.
+    r_.metric_width = scaled() ? info.width : r_.width;
+    r_.metric_height = scaled() ? info.height : r_.height;
+    const int mw = r_.metric_width;
+    const int mh = r_.metric_height;
     for (const auto& name : metric_names_) {
       const int need = find_video_metric(name).min_size;
-      if (r_.width < need || r_.height < need) {
+      if (mw < need || mh < need) {
         throw UsageError(fmt::format("metric {} needs frames of at least {}x{} (these are {}x{})",
-                                     name, need, need, r_.width, r_.height));
+                                     name, need, need, mw, mh));
       }
     }
     std::vector<std::unique_ptr<VideoMetric>> metrics;
@@ -156,13 +170,13 @@ class Job {
         throw UsageError(fmt::format("metric {} does not measure {} frames", ms.name,
                                      pix_fmt_name(metric_fmt_)));
       }
-      metrics.push_back(d.create(metric_fmt_, r_.width, r_.height, ms.options));
+      metrics.push_back(d.create(metric_fmt_, mw, mh, ms.options));
       r_.metrics.push_back({ms.name, {}, {}});
     }
     metrics_ = &metrics;
-    const Converter to_metric(r_.width, r_.height, info.pix_fmt, metric_fmt_);
-    const Converter to_encoder(r_.width, r_.height, metric_fmt_, enc_fmt);
-    const int frame_bytes = av_image_get_buffer_size(info.pix_fmt, r_.width, r_.height, 1);
+    const Converter to_metric(mw, mh, info.pix_fmt, metric_fmt_);
+    const Converter to_encoder(mw, mh, metric_fmt_, r_.width, r_.height, enc_fmt, scale_flags_);
+    const int frame_bytes = av_image_get_buffer_size(info.pix_fmt, mw, mh, 1);
 
     // Three stages overlap on TBB: reading/converting frame n+1, encoding/decoding frame n and
     // measuring frame n-1 run at once; each stage is serial and in order, and at most
@@ -182,8 +196,8 @@ class Job {
             fmt::format("{}: frame {} changes size or format mid-stream", spec_.input.uri, index));
       }
       // A crop keeps the top-left corner: only the visible size changes.
-      src->width = r_.width;
-      src->height = r_.height;
+      src->width = mw;
+      src->height = mh;
       auto work = std::make_unique<Work>();
       av::FramePtr ref = to_metric(*src);
       work->enc_in = to_encoder(*ref);
@@ -280,12 +294,15 @@ class Job {
   // (libx264 rejects 720x405 in yuv420p), crops to the nearest size it accepts and says so.
   void open_encoder(const AVCodec* c, AVPixelFormat fmt, const StreamInfo& info, AVRational rate) {
     const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(fmt);
-    std::vector<std::pair<int, int>> sizes{{info.width, info.height}};
+    // A scaled encode tries the asked size, then the same rounded down to the multiples an
+    // encoder may need: it is scaled there instead (and measured at the source's size anyway).
+    const auto [want_w, want_h] = scaled() ? target_ : std::make_pair(info.width, info.height);
+    std::vector<std::pair<int, int>> sizes{{want_w, want_h}};
     const int mw = 1 << d->log2_chroma_w;
     const int mh = 1 << d->log2_chroma_h;
     for (int m : {1, 8, 16}) {
-      const int w = info.width / (mw * m) * (mw * m);
-      const int h = info.height / (mh * m) * (mh * m);
+      const int w = want_w / (mw * m) * (mw * m);
+      const int h = want_h / (mh * m) * (mh * m);
       if (w > 0 && h > 0 && std::make_pair(w, h) != sizes.back()) sizes.emplace_back(w, h);
     }
     // MPEG-4 Part 2 stores its time base in 16 bits: a 15 fps AVI whose time base is
@@ -308,6 +325,13 @@ class Job {
       enc_->time_base = av_inv_q(enc_rate);
       enc_->framerate = enc_rate;
       enc_->sample_aspect_ratio = info.sample_aspect_ratio;
+      if (scaled() && info.sample_aspect_ratio.num > 0) {
+        // The display aspect ratio stays the source's.
+        av_reduce(&enc_->sample_aspect_ratio.num, &enc_->sample_aspect_ratio.den,
+                  static_cast<std::int64_t>(info.sample_aspect_ratio.num) * info.width * h,
+                  static_cast<std::int64_t>(info.sample_aspect_ratio.den) * info.height * w,
+                  1 << 16);
+      }
       enc_->thread_count = spec_.threads;
       enc_->thread_type = thread_type_;
       if (kept_.needs_global_header()) enc_->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
@@ -317,7 +341,12 @@ class Job {
         r_.width = w;
         r_.height = h;
         r_.adjustment = rate_note;
-        if (w != info.width || h != info.height) {
+        if (scaled() && (w != want_w || h != want_h)) {
+          r_.adjustment +=
+              fmt::format("{}scaled to {}x{} instead of {}x{}: {} refused that size in {}{}",
+                          rate_note.empty() ? "" : "; ", w, h, want_w, want_h, c->name,
+                          pix_fmt_name(fmt), first_error.empty() ? "" : " (" + first_error + ")");
+        } else if (!scaled() && (w != info.width || h != info.height)) {
           r_.adjustment += fmt::format(
               "{}cropped {}x{} to {}x{} (right/bottom edge): {} refused the source size in {}{}",
               rate_note.empty() ? "" : "; ", info.width, info.height, w, h, c->name,
@@ -389,7 +418,8 @@ class Job {
       const auto dfmt = static_cast<AVPixelFormat>(decoded->format);
       if (r_.decoder_pix_fmt.empty()) r_.decoder_pix_fmt = pix_fmt_name(dfmt);
       if (!from_decoder_ || from_decoder_fmt_ != dfmt) {
-        from_decoder_ = std::make_unique<Converter>(r_.width, r_.height, dfmt, metric_fmt_);
+        from_decoder_ = std::make_unique<Converter>(r_.width, r_.height, dfmt, r_.metric_width,
+                                                    r_.metric_height, metric_fmt_, scale_flags_);
         from_decoder_fmt_ = dfmt;
       }
       const av::FramePtr dist = (*from_decoder_)(*decoded);
@@ -403,6 +433,7 @@ class Job {
   }
 
   [[nodiscard]] bool measuring() const { return !metric_names_.empty(); }
+  [[nodiscard]] bool scaled() const { return target_.first > 0; }
 
   const JobSpec& spec_;
   JobResult r_;
@@ -419,6 +450,8 @@ class Job {
   std::unique_ptr<Converter> from_decoder_;
   AVPixelFormat from_decoder_fmt_ = AV_PIX_FMT_NONE;
   std::int64_t decoded_ = 0;
+  std::pair<int, int> target_{0, 0};  ///< encoded size asked by JobSpec::scale; 0 = none
+  int scale_flags_ = SWS_BICUBIC;
 };
 
 nlohmann::json values_json(const MetricValues& v) {
@@ -520,9 +553,12 @@ void to_json(nlohmann::json& j, const JobResult& r) {
                   {"width", r.width},
                   {"height", r.height},
                   {"adjustment", r.adjustment},
+                  {"metric_width", r.metric_width},
+                  {"metric_height", r.metric_height},
                   {"frame_rate", r.frame_rate},
                   {"frames", r.frames},
                   {"duration_s", r.duration_s}};
+    if (!r.scaler.empty()) j["video"]["scaler"] = r.scaler;
     j["size"]["bits_per_pixel"] = r.bits_per_pixel;
   }
   if (!per_frame.empty()) j["per_frame"] = std::move(per_frame);

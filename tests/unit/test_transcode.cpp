@@ -189,3 +189,69 @@ TEST_CASE("decode: the decoders of a codec, FFmpeg's default first") {
   CHECK(h264.front() == "h264");
   CHECK(decoders_for_codec("no-such-codec").empty());
 }
+
+TEST_CASE("scale: parsing the asked size") {
+  auto s = parse_scale("1280x720");
+  CHECK(s.width == 1280);
+  CHECK(s.height == 720);
+  CHECK(s.scaler == "bicubic");
+  s = parse_scale("720p");
+  CHECK(s.width == 0);
+  CHECK(s.height == 720);
+  s = parse_scale("x480");
+  CHECK((s.width == 0 && s.height == 480));
+  s = parse_scale("640x");
+  CHECK((s.width == 640 && s.height == 0));
+  for (const char* bad :
+       {"", "x", "0x10", "1x10", "12", "axb", "10x20x30", "20000x100", "-2x100"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(parse_scale(bad), UsageError);
+  }
+  CHECK(scaler_flags("lanczos") == SWS_LANCZOS);
+  CHECK(scaler_flags("neighbor") == SWS_POINT);
+  CHECK_THROWS_WITH_AS(scaler_flags("cubic"), doctest::Contains("bicubic, bilinear"), UsageError);
+}
+
+TEST_CASE("scale: the missing side keeps the display aspect ratio, rounded to even") {
+  ScaleSpec s;
+  s.height = 360;
+  // 720x405 (16:9) to 360 lines: 640 wide; 1920x1080 to 480: 853.3 -> 854 as scale=-2:480.
+  CHECK(scaled_size(s, 720, 405, {0, 1}) == std::make_pair(640, 360));
+  s.height = 480;
+  CHECK(scaled_size(s, 1920, 1080, {1, 1}) == std::make_pair(854, 480));
+  // Anamorphic 720x576 with SAR 16:15 (4:3 display): the storage aspect ratio is kept, the
+  // encoder's SAR keeps the display's.
+  s.height = 288;
+  CHECK(scaled_size(s, 720, 576, {16, 15}) == std::make_pair(360, 288));
+  s = ScaleSpec{};
+  s.width = 320;
+  CHECK(scaled_size(s, 1280, 720, {0, 1}) == std::make_pair(320, 180));
+  // Larger than the source: only when asked.
+  s = parse_scale("1920x1080");
+  CHECK_THROWS_WITH_AS(scaled_size(s, 1280, 720, {0, 1}), doctest::Contains("--allow-upscale"),
+                       UsageError);
+  s.allow_upscale = true;
+  CHECK(scaled_size(s, 1280, 720, {0, 1}) == std::make_pair(1920, 1080));
+}
+
+TEST_CASE("scale: a scaled job measures at the source's size and loses more than a full one") {
+  JobSpec full = small_job("libx264");
+  full.options = {{"crf", "18"}};
+  full.metrics = {"psnr"};
+  JobSpec half = full;
+  half.scale = parse_scale("88x72");
+  const JobResult a = run_job(full);
+  const JobResult b = run_job(half);
+  CHECK(b.width == 88);
+  CHECK(b.height == 72);
+  CHECK(b.metric_width == 176);
+  CHECK(b.metric_height == 144);
+  CHECK(b.scaler == "bicubic");
+  CHECK(a.scaler.empty());
+  CHECK(a.metric_width == 176);
+  CHECK(b.frames == a.frames);
+  CHECK(b.bitstream_bytes < a.bitstream_bytes);
+  // Half the resolution of a sharp test pattern costs several dB at the same CRF.
+  CHECK(psnr_average(b) < psnr_average(a) - 3.0);
+  CHECK(b.bits_per_pixel > 0);
+}
