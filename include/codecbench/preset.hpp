@@ -39,6 +39,10 @@ struct PresetEncoder {
   /// `decode_after: true`: after each job, decode the stream it made (default decoder, the
   /// job's threads) and record the decoder's speed and output MD5 in the job's result.
   bool decode_after = false;
+  /// `scale:` one size or a list of them (an axis, varying slowest): each job encodes at that
+  /// size and is measured at the source's (transcode.hpp, ScaleSpec); "source" = unscaled.
+  /// Empty: the source's size only.
+  std::vector<ScaleSpec> scales;
 };
 
 /// One decoder configuration of a preset (`decoders.LABEL`): decode jobs run it on every

@@ -88,6 +88,9 @@ struct JobRecord {
   std::string encoder;        ///< libavcodec encoder name (decoder name for decode jobs)
   std::vector<std::pair<std::string, std::string>> options;  ///< encoder options, in order
   std::string variant;  ///< multirun overrides that made the job ("" for none)
+  /// A scaled encode's size label (scale_text in transcode.hpp: "360p", "640x360/lanczos"),
+  /// "" when the job encodes at the source's size. Written to JSON only when set.
+  std::string scale;
   int threads = 1;      ///< codec threads (0 = FFmpeg's auto)
   JobStatus status = JobStatus::kNotRun;
   std::string error;                      ///< why it failed ("" otherwise)
@@ -126,6 +129,10 @@ struct RunRecord {
   /// Counts of jobs by status.
   [[nodiscard]] std::size_t count(JobStatus status) const;
 };
+
+/// The RD curve a job's point belongs to: its encoder label, with "@SCALE" for a scaled
+/// encode ("x264@360p"), so each resolution of a ladder is its own curve.
+std::string curve_label(const JobRecord& job);
 
 /// Options as "k=v k=v" text.
 std::string options_text(const std::vector<std::pair<std::string, std::string>>& options);

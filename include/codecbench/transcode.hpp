@@ -34,6 +34,11 @@ struct ScaleSpec {
 /// Throws UsageError naming the text when it is none of those or a side is not 2..16384.
 ScaleSpec parse_scale(const std::string& text);
 
+/// The scale as a short label: "360p" (height only), "640x" (width only), "640x360"; with
+/// "/ALGO" when the scaler is not bicubic; "" when inactive. What run tables and RD-curve
+/// labels show.
+std::string scale_text(const ScaleSpec& scale);
+
 /// swscale's flag for a ScaleSpec::scaler name; UsageError listing the names otherwise.
 int scaler_flags(const std::string& name);
 

@@ -116,11 +116,12 @@ std::function<void(const BatchEvent&)> progress(bool quiet) {
                    std::string(static_cast<std::size_t>(bar), '#').c_str(),
                    std::string(static_cast<std::size_t>(20 - bar), '.').c_str(), e.done, e.total,
                    e.failed, elapsed, eta, e.job->encoder_label.c_str(),
-                   options_text(e.job->spec.options).c_str());
+                   e.result != nullptr ? job_options_text(*e.result).c_str()
+                                       : options_text(e.job->spec.options).c_str());
     } else if (e.kind == BatchEvent::Kind::kFinished) {
       const bool failed = e.result->status == JobStatus::kFailed;
       std::fprintf(stderr, "[%zu/%zu] %s %s on %s: %s%s\n", e.done, e.total,
-                   e.job->encoder_label.c_str(), options_text(e.job->spec.options).c_str(),
+                   e.job->encoder_label.c_str(), job_options_text(*e.result).c_str(),
                    e.job->input.c_str(), job_status_name(e.result->status),
                    failed ? (": " + e.result->error).c_str() : "");
     }
@@ -137,14 +138,15 @@ int dry_run(const RunSettings& s, const std::vector<BatchJob>& jobs) {
     nlohmann::json o = nlohmann::json::array();
     for (const auto& [k, val] : j.spec.options) o.push_back({k, val});
     const bool decode = j.kind == JobKind::kDecode;
-    const nlohmann::json rec = {{"key", j.key},
-                                {"kind", job_kind_name(j.kind)},
-                                {"input", j.input},
-                                {"encoder_label", j.encoder_label},
-                                {"encoder", decode ? j.decode.decoder : j.spec.encoder},
-                                {"options", o},
-                                {"variant", j.variant},
-                                {"threads", j.spec.threads}};
+    nlohmann::json rec = {{"key", j.key},
+                          {"kind", job_kind_name(j.kind)},
+                          {"input", j.input},
+                          {"encoder_label", j.encoder_label},
+                          {"encoder", decode ? j.decode.decoder : j.spec.encoder},
+                          {"options", o},
+                          {"variant", j.variant},
+                          {"threads", j.spec.threads}};
+    if (!decode && j.spec.scale.active()) rec["scale"] = scale_text(j.spec.scale);
     v.document.push_back(rec);
     v.records.push_back(rec);
     std::string opts = options_text(j.spec.options);
@@ -153,6 +155,9 @@ int dry_run(const RunSettings& s, const std::vector<BatchJob>& jobs) {
                          j.decode.thread_type.empty() ? "" : " type=" + j.decode.thread_type);
     } else if (j.decode_after) {
       opts += (opts.empty() ? "" : " ") + std::string("+decode");
+    }
+    if (!decode && j.spec.scale.active()) {
+      opts += (opts.empty() ? "scale=" : " scale=") + scale_text(j.spec.scale);
     }
     v.table.rows.push_back({j.key, j.input, j.encoder_label, opts, j.variant});
   }

@@ -110,7 +110,7 @@ std::vector<RdSample> rd_samples_of_run(const std::string& run_ref, const std::s
   for (const auto& j : run.jobs) {
     if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == "decode") continue;
     const double q = figure_value(j.result, figure);
-    if (std::isfinite(q)) samples.push_back({j.input, j.encoder_label, bitrate_of(j.result), q});
+    if (std::isfinite(q)) samples.push_back({j.input, curve_label(j), bitrate_of(j.result), q});
   }
   return samples;
 }

@@ -177,6 +177,54 @@ PresetInput parse_input(const NodePtr& n, const std::string& path) {
   return in;
 }
 
+// `scale:` (a size or a list), `scaler:` and `allow_upscale:` of an encoder.
+void parse_scales(const NodePtr& n, const std::string& path, PresetEncoder& e) {
+  std::string scaler = "bicubic";
+  bool allow_upscale = false;
+  if (auto v = n->get("scaler")) {
+    scaler = get_string(v, path + ".scaler");
+    try {
+      (void)scaler_flags(scaler);
+    } catch (const UsageError& err) {
+      throw ConfigError(v->loc, fmt::format("{}.scaler: {}", path, err.what()));
+    }
+  }
+  if (auto v = n->get("allow_upscale")) {
+    if (v->kind != Node::Kind::kBool) wrong_type(v, path + ".allow_upscale", "true or false");
+    allow_upscale = v->b;
+  }
+  auto s = n->get("scale");
+  if (!s) {
+    if (n->get("scaler") || n->get("allow_upscale")) {
+      throw ConfigError(n->loc, fmt::format("{}: scaler and allow_upscale need a scale", path));
+    }
+    return;
+  }
+  std::vector<NodePtr> items = s->kind == Node::Kind::kList ? s->list : std::vector<NodePtr>{s};
+  if (items.empty()) wrong_type(s, path + ".scale", "a size (1280x720, 720p) or a list of them");
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string p =
+        s->kind == Node::Kind::kList ? fmt::format("{}.scale.{}", path, i) : path + ".scale";
+    const std::string text = scalar(items[i], p);
+    ScaleSpec spec;
+    if (text != "source") {
+      try {
+        spec = parse_scale(text);
+      } catch (const UsageError& err) {
+        throw ConfigError(items[i]->loc, fmt::format("{}: {}", p, err.what()));
+      }
+    }
+    spec.scaler = scaler;
+    spec.allow_upscale = allow_upscale;
+    for (const auto& seen : e.scales) {
+      if (seen.width == spec.width && seen.height == spec.height) {
+        throw ConfigError(items[i]->loc, fmt::format("{}: '{}' is listed twice", p, text));
+      }
+    }
+    e.scales.push_back(spec);
+  }
+}
+
 PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const std::string& path) {
   PresetEncoder e;
   e.label = label;
@@ -185,7 +233,9 @@ PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const st
     return e;
   }
   need_map(n, path);
-  check_keys(n, path, {"codec", "options", "axes", "threads", "decode_after", "pix_fmt"});
+  check_keys(n, path,
+             {"codec", "options", "axes", "threads", "decode_after", "pix_fmt", "scale", "scaler",
+              "allow_upscale"});
   const NodePtr codec = n->get("codec");
   if (!codec)
     throw ConfigError(n->loc, fmt::format("{}: missing 'codec' (a libavcodec encoder name)", path));
@@ -233,6 +283,7 @@ PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const st
     if (v->kind != Node::Kind::kBool) wrong_type(v, path + ".decode_after", "true or false");
     e.decode_after = v->b;
   }
+  parse_scales(n, path, e);
   return e;
 }
 
@@ -407,8 +458,7 @@ std::string job_identity_text(const std::string& input_identity, const JobSpec& 
   text += fmt::format("threads {}\n", spec.threads);
   // Only scaled jobs carry the line, so the keys of every other job stay what they were.
   if (spec.scale.active()) {
-    text += fmt::format("scale {}x{} {}\n", spec.scale.width, spec.scale.height,
-                        spec.scale.scaler);
+    text += fmt::format("scale {}x{} {}\n", spec.scale.width, spec.scale.height, spec.scale.scaler);
   }
   for (const auto& m : metrics) text += fmt::format("metric {}\n", m);
   return text;
@@ -468,6 +518,7 @@ std::vector<BatchJob> expand_jobs(const Preset& p) {
       // Cartesian product of the axes, the first axis varying slowest; its size is checked
       // before it is built.
       std::size_t product = 1;
+      product *= std::max<std::size_t>(1, e.scales.size());
       for (const auto& [k, values] : e.axes) {
         product *= values.size();
         if (product > limits::kJobsPerRun) {
@@ -493,31 +544,36 @@ std::vector<BatchJob> expand_jobs(const Preset& p) {
         }
         combos = std::move(next);
       }
-      for (const auto& combo : combos) {
-        BatchJob j;
-        j.input = in.name;
-        j.encoder_label = e.label;
-        j.variant = variant;
-        j.spec.input = in.source;
-        j.spec.encoder = e.codec;
-        j.spec.options = e.options;
-        for (const auto& kv : combo) {
-          auto it = std::find_if(j.spec.options.begin(), j.spec.options.end(),
-                                 [&](const auto& o) { return o.first == kv.first; });
-          if (it != j.spec.options.end()) {
-            it->second = kv.second;
-          } else {
-            j.spec.options.push_back(kv);
+      const std::vector<ScaleSpec> scales =
+          e.scales.empty() ? std::vector<ScaleSpec>{ScaleSpec{}} : e.scales;
+      for (const auto& scale : scales) {
+        for (const auto& combo : combos) {
+          BatchJob j;
+          j.spec.scale = scale;
+          j.input = in.name;
+          j.encoder_label = e.label;
+          j.variant = variant;
+          j.spec.input = in.source;
+          j.spec.encoder = e.codec;
+          j.spec.options = e.options;
+          for (const auto& kv : combo) {
+            auto it = std::find_if(j.spec.options.begin(), j.spec.options.end(),
+                                   [&](const auto& o) { return o.first == kv.first; });
+            if (it != j.spec.options.end()) {
+              it->second = kv.second;
+            } else {
+              j.spec.options.push_back(kv);
+            }
           }
+          j.spec.threads = e.threads >= 0 ? e.threads : p.threads;
+          j.spec.metrics = p.metrics;
+          j.decode_after = e.decode_after;
+          // decode_after changes what the job measures; without it the key is as before.
+          j.key = e.decode_after
+                      ? stable_hash(job_identity_text(identity, j.spec) + "decode_after 1\n")
+                      : job_key(identity, j.spec);
+          jobs.push_back(std::move(j));
         }
-        j.spec.threads = e.threads >= 0 ? e.threads : p.threads;
-        j.spec.metrics = p.metrics;
-        j.decode_after = e.decode_after;
-        // decode_after changes what the job measures; without it the key is as before.
-        j.key = e.decode_after
-                    ? stable_hash(job_identity_text(identity, j.spec) + "decode_after 1\n")
-                    : job_key(identity, j.spec);
-        jobs.push_back(std::move(j));
       }
     }
     // Decode jobs: every decoder configuration on each encoded file input it can decode.

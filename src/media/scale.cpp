@@ -66,6 +66,15 @@ ScaleSpec parse_scale(const std::string& text) {
   return s;
 }
 
+std::string scale_text(const ScaleSpec& scale) {
+  if (!scale.active()) return "";
+  std::string t = scale.width == 0    ? fmt::format("{}p", scale.height)
+                  : scale.height == 0 ? fmt::format("{}x", scale.width)
+                                      : fmt::format("{}x{}", scale.width, scale.height);
+  if (scale.scaler != "bicubic") t += "/" + scale.scaler;
+  return t;
+}
+
 int scaler_flags(const std::string& name) {
   std::string known;
   for (const auto& s : kScalers) {

@@ -90,7 +90,7 @@ std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const
     p.audio = is_audio(j.result);
     p.options = options_text(j.options);
     for (const auto& f : charted_figures()) p.values[f.name()] = figure_value(j.result, f);
-    out[j.input][j.encoder_label].push_back(std::move(p));
+    out[j.input][curve_label(j)].push_back(std::move(p));
   }
   for (auto& [in, m] : out) {
     for (auto& [l, pts] : m) {
@@ -121,11 +121,11 @@ std::string bd_section(const ReportData& d) {
     const auto& r = j.result;
     const bool audio = is_audio(r);
     (audio ? any_audio : any_video) = true;
-    ++points[j.input][j.encoder_label];
+    ++points[j.input][curve_label(j)];
     for (const auto& [m, title] : kMetrics) {
       const double q =
           m == "primary" ? figure_value(r, primary_figure(result_type(r))) : quality_of(r, m);
-      if (std::isfinite(q)) samples[m].push_back({j.input, j.encoder_label, bitrate_of(r), q});
+      if (std::isfinite(q)) samples[m].push_back({j.input, curve_label(j), bitrate_of(r), q});
     }
   }
   const std::string primary = any_audio && any_video ? "PSNR/SNR" : any_audio ? "SNR" : "PSNR";

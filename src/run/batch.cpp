@@ -51,6 +51,7 @@ JobRecord job_record(const BatchJob& job, const std::vector<JobResult>& repeats,
   if (job.kind == JobKind::kDecode && !job.decode.thread_type.empty())
     r.options = {{"thread_type", job.decode.thread_type}};
   r.variant = job.variant;
+  if (job.kind == JobKind::kEncode) r.scale = scale_text(job.spec.scale);
   r.threads = job.spec.threads;
   r.machine = machine;
   r.status = JobStatus::kOk;

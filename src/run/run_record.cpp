@@ -145,9 +145,17 @@ std::size_t RunRecord::count(JobStatus status) const {
 }
 
 std::string job_options_text(const JobRecord& job) {
-  if (job.kind != "decode") return options_text(job.options);
+  if (job.kind != "decode") {
+    std::string t = options_text(job.options);
+    if (!job.scale.empty()) t += (t.empty() ? "scale=" : " scale=") + job.scale;
+    return t;
+  }
   const std::string opts = options_text(job.options);
   return fmt::format("decode {}threads={}", opts.empty() ? "" : opts + " ", job.threads);
+}
+
+std::string curve_label(const JobRecord& job) {
+  return job.scale.empty() ? job.encoder_label : job.encoder_label + "@" + job.scale;
 }
 
 std::string options_text(const std::vector<std::pair<std::string, std::string>>& options) {
@@ -257,6 +265,7 @@ void to_json(nlohmann::json& j, const JobRecord& r) {
        {"machine", r.machine},
        {"scheduler_job", r.scheduler_job},
        {"result", r.result}};
+  if (!r.scale.empty()) j["scale"] = r.scale;
 }
 
 void from_json(const nlohmann::json& j, JobRecord& r) {
@@ -273,6 +282,7 @@ void from_json(const nlohmann::json& j, JobRecord& r) {
     for (const auto& kv : j["options"]) r.options.emplace_back(kv.at(0), kv.at(1));
   }
   r.variant = j.value("variant", "");
+  r.scale = j.value("scale", "");
   r.threads = j.value("threads", 1);
   const std::string status = need(j, "status", "a job").get<std::string>();
   const auto parsed = parse_job_status(status);

@@ -348,6 +348,7 @@ JobRecord without_result(const JobRecord& r) {
   m.encoder = r.encoder;
   m.options = r.options;
   m.variant = r.variant;
+  m.scale = r.scale;
   m.threads = r.threads;
   m.status = r.status;
   m.error = r.error;

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "codecbench/config.hpp"
 #include "codecbench/preset.hpp"
@@ -222,6 +223,40 @@ TEST_CASE("a preset expands into jobs with stable keys; axes make a ladder") {
   CHECK(jobs[0].key != jobs[1].key);
   CHECK(expand_jobs(p)[2].key == jobs[2].key);
   CHECK(jobs[0].key.size() == 16);
+}
+
+TEST_CASE("scale: a list of sizes is an axis varying slowest; unscaled keys do not change") {
+  const std::string base =
+      "inputs: [lavfi:testsrc2=size=320x240:duration=1]\n"
+      "encoders:\n  x264: {codec: libx264, axes: {crf: [20, 30]}";
+  const Preset plain = preset_from_tree(resolved(base + "}\n"), "t");
+  const Preset p =
+      preset_from_tree(resolved(base + ", scale: [source, 120p, 160x90], scaler: lanczos}\n"), "t");
+  const auto a = expand_jobs(plain);
+  const auto jobs = expand_jobs(p);
+  REQUIRE(jobs.size() == 6);
+  CHECK(!jobs[0].spec.scale.active());
+  CHECK(jobs[0].key == a[0].key);  // "source" is the unscaled job, same key as before
+  CHECK(jobs[1].key == a[1].key);
+  CHECK(jobs[2].spec.scale.height == 120);
+  CHECK(jobs[2].spec.scale.width == 0);
+  CHECK(jobs[2].spec.scale.scaler == "lanczos");
+  CHECK(jobs[3].spec.options.back().second == "30");
+  CHECK(jobs[4].spec.scale.width == 160);
+  CHECK(scale_text(jobs[4].spec.scale) == "160x90/lanczos");
+  CHECK(scale_text(jobs[2].spec.scale) == "120p/lanczos");
+  std::set<std::string> keys;
+  for (const auto& j : jobs) keys.insert(j.key);
+  CHECK(keys.size() == 6);
+  auto check_error = [](const std::string& yaml, const std::string& expected) {
+    const std::string e = error_of([&] { preset_from_tree(resolved(yaml), "t"); });
+    CAPTURE(e);
+    CHECK(e.find(expected) != std::string::npos);
+  };
+  check_error(base + ", scale: 12q}\n", "encoders.x264.scale: scale '12q': expected WxH");
+  check_error(base + ", scale: [720p, 720p]}\n", "encoders.x264.scale.1: '720p' is listed twice");
+  check_error(base + ", scale: 720p, scaler: cubic}\n", "scaler 'cubic' is not one of");
+  check_error(base + ", scaler: lanczos}\n", "scaler and allow_upscale need a scale");
 }
 
 TEST_CASE("to_yaml writes a tree that parses back to the same values") {
