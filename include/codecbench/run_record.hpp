@@ -91,7 +91,7 @@ struct JobRecord {
   /// A scaled encode's size label (scale_text in transcode.hpp: "360p", "640x360/lanczos"),
   /// "" when the job encodes at the source's size. Written to JSON only when set.
   std::string scale;
-  int threads = 1;      ///< codec threads (0 = FFmpeg's auto)
+  int threads = 1;  ///< codec threads (0 = FFmpeg's auto)
   JobStatus status = JobStatus::kNotRun;
   std::string error;                      ///< why it failed ("" otherwise)
   std::vector<Measurement> measurements;  ///< one per measured repeat

@@ -95,9 +95,9 @@ struct JobResult {
   /// back up with the same algorithm).
   std::string scaler;
   int metric_width = 0, metric_height = 0;  ///< size the metrics compared
-  double frame_rate = 0;      ///< frames per second
-  std::int64_t frames = 0;    ///< frames encoded (= frames decoded and compared)
-  double duration_s = 0;      ///< frames / frame_rate
+  double frame_rate = 0;                    ///< frames per second
+  std::int64_t frames = 0;                  ///< frames encoded (= frames decoded and compared)
+  double duration_s = 0;                    ///< frames / frame_rate
   // Audio (type == audio)
   std::string source_sample_fmt;   ///< format the input decodes to
   std::string encoder_sample_fmt;  ///< format fed to the encoder
