@@ -28,6 +28,7 @@ struct BdSettings {
   std::string test;
   std::string metric;
   std::string interp = "pchip";
+  bool hull = false;
   OutputOptions out;
 };
 
@@ -49,8 +50,9 @@ int run(const BdSettings& s) {
   std::vector<RdSample> samples;
   if (s.points.empty()) {
     if (metric.empty()) metric = "psnr.y";
-    samples = rd_samples_of_run(s.run, s.store, metric, source);
+    samples = rd_samples_of_run(s.run, s.store, metric, source, s.hull);
   } else {
+    if (s.hull) throw UsageError("--hull needs a RUN (points files carry no resolutions)");
     if (metric.empty()) metric = "quality";
     source = s.points;
     samples = read_points(s.points);
@@ -90,6 +92,7 @@ int run(const BdSettings& s) {
   v.document = {{"schema_version", 1}, {"source", source},  {"anchor", s.anchor},
                 {"test", s.test},      {"metric", metric},  {"interpolation", interp_name},
                 {"inputs", rows},      {"average", average}};
+  if (s.hull) v.document["hull"] = true;
   // CSV and JSON Lines: one record per input, and the average when there are several.
   const nlohmann::json pair = {
       {"anchor", s.anchor}, {"test", s.test}, {"metric", metric}, {"interpolation", interp_name}};
@@ -172,6 +175,9 @@ void register_bdrate(CLI::App& app, CommandRunner& runner) {
       ->capture_default_str();
   cmd->add_option("--interp", s->interp, "pchip (default, JCT-VC CTC), cubic (VCEG-M33) or akima")
       ->capture_default_str();
+  cmd->add_flag("--hull", s->hull,
+                "Compare the encoders' per-title convex hulls across resolutions (a run with "
+                "encoders' scale: ladders), as AWCY's convex-hull BD-rate does");
   add_output_options(cmd, s->out);
   cmd->callback([s, &runner] { runner = [s] { return run(*s); }; });
 }

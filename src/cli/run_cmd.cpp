@@ -99,8 +99,11 @@ PresetBundle load(const RunSettings& s, bool expand = true) {
   return load_bundle(s.preset, s.overrides, s.multirun, expand);
 }
 
-// Progress on stderr: a redrawn bar on a terminal, a line per finished job otherwise.
-std::function<void(const BatchEvent&)> progress(bool quiet) {
+std::function<void(const BatchEvent&)> progress(bool quiet) { return batch_progress(quiet); }
+
+}  // namespace
+
+std::function<void(const BatchEvent&)> batch_progress(bool quiet) {
   if (quiet) return {};
   const bool tty = stderr_is_tty();
   const auto start = std::chrono::steady_clock::now();
@@ -128,6 +131,8 @@ std::function<void(const BatchEvent&)> progress(bool quiet) {
     std::fflush(stderr);
   };
 }
+
+namespace {
 
 int dry_run(const RunSettings& s, const std::vector<BatchJob>& jobs) {
   // The job list as it would run: checked, expanded, nothing encoded or stored.

@@ -12,6 +12,7 @@
 #include "codecbench/bdrate.hpp"
 #include "codecbench/compare.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/hull.hpp"
 #include "codecbench/merge.hpp"
 #include "codecbench/plot.hpp"
 #include "codecbench/report.hpp"
@@ -26,11 +27,9 @@
 namespace codecbench::cli {
 
 namespace {
-
 constexpr const char* kDefaultStore = "results/codecbench.sqlite";
+}  // namespace
 
-// A run from the store (an id) or from a file: a run document (`run --json`, `runs export
-// --json`) or a JSON Lines stream (`run --stream`).
 RunRecord load_run(const std::string& ref, const std::string& store_path, std::string& name) {
   if (std::filesystem::exists(ref) && !std::filesystem::is_directory(ref)) {
     name = ref;
@@ -53,6 +52,8 @@ RunRecord load_run(const std::string& ref, const std::string& store_path, std::s
   name = fmt::format("run {}", id);
   return store.load_run(id);
 }
+
+namespace {
 
 struct RunsSettings {
   std::string store = kDefaultStore;
@@ -101,10 +102,11 @@ int compare(CompareSettings s) {
 }  // namespace
 
 std::vector<RdSample> rd_samples_of_run(const std::string& run_ref, const std::string& store_path,
-                                        const std::string& metric, std::string& name) {
+                                        const std::string& metric, std::string& name, bool hull) {
   std::string ref = run_ref;
   if (ref.empty()) ref = std::to_string(ResultStore(store_path).latest_run());
   const RunRecord run = load_run(ref, store_path, name);
+  if (hull) return hull_samples(run_hulls(run, metric));
   const QualityFigure figure = parse_figure(metric);
   std::vector<RdSample> samples;
   for (const auto& j : run.jobs) {
