@@ -157,15 +157,8 @@ class FileSource final : public TrimmedSource {
     info_.time_base = s->time_base;
     // Times are measured from the stream's start, also after a seek.
     if (s->start_time != AV_NOPTS_VALUE) origin_ = s->start_time;
-    if (spec_.start_s > 0) {
-      const std::int64_t origin = s->start_time != AV_NOPTS_VALUE ? s->start_time : 0;
-      const auto target = origin + static_cast<std::int64_t>(spec_.start_s / av_q2d(s->time_base));
-      // Seek to the keyframe before the start; frames before it are decoded and dropped.
-      if (av_seek_frame(fmt_.get(), stream_, target, AVSEEK_FLAG_BACKWARD) >= 0) {
-        avcodec_flush_buffers(dec_.get());
-      }
-    }
     pkt_ = av::make_packet();
+    if (spec_.start_s > 0) seek_before_start(s);
     prime();
     // Stream properties from the first decoded frame (the decoder knows them by now).
     info_.width = dec_->width;
@@ -181,6 +174,7 @@ class FileSource final : public TrimmedSource {
 
  private:
   av::FramePtr raw_next() override {
+    if (peeked_) return std::move(peeked_);
     auto frame = av::make_frame();
     for (;;) {
       const int ret = avcodec_receive_frame(dec_.get(), frame.get());
@@ -225,9 +219,41 @@ class FileSource final : public TrimmedSource {
     }
   }
 
+  // Seeks to a point at or before the requested start; the frames before the start are then
+  // decoded and dropped (pull), so the first frame kept is exactly the first at or after it.
+  // Demuxers seek by timestamp approximately (MPEG program streams land a few frames after the
+  // target), so the first frame after each seek is checked, and the seek goes further back
+  // until it lands early enough, in the end to the stream's start.
+  void seek_before_start(const AVStream* s) {
+    const std::int64_t origin = s->start_time != AV_NOPTS_VALUE ? s->start_time : 0;
+    const double tb = av_q2d(s->time_base);
+    for (const double margin : {0.0, 1.0, 4.0, 16.0, -1.0}) {
+      const double at = margin < 0 ? 0.0 : std::max(0.0, spec_.start_s - margin);
+      const auto target = origin + static_cast<std::int64_t>(at / tb);
+      if (av_seek_frame(fmt_.get(), stream_, target, AVSEEK_FLAG_BACKWARD) < 0) {
+        // A stream that cannot seek is read from where it is (the start).
+        if (margin >= 0) continue;
+        return;
+      }
+      avcodec_flush_buffers(dec_.get());
+      eof_ = false;
+      peeked_.reset();
+      av::FramePtr f = raw_next();
+      if (!f) return;
+      const std::int64_t pts =
+          f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
+      peeked_ = std::move(f);
+      if (at == 0.0 || pts == AV_NOPTS_VALUE ||
+          static_cast<double>(pts - origin) * tb <= spec_.start_s + 1e-9) {
+        return;
+      }
+    }
+  }
+
   av::InputFormatPtr fmt_;
   av::CodecContextPtr dec_;
   av::PacketPtr pkt_;
+  av::FramePtr peeked_;  ///< a frame seek_before_start decoded to check where it landed
   int stream_ = -1;
   bool eof_ = false;
   std::int64_t decoded_ = 0;

@@ -117,6 +117,7 @@ def main():
             check(doc["size"]["kept_bytes"] > doc["size"]["bitstream_bytes"] * 0.9,
                   f"{label}: kept file holds the stream")
         check_scaled(tmp)
+        check_exact_start(tmp)
     return finish()
 
 
@@ -173,6 +174,34 @@ def check_scaled(tmp):
         check(len(ours) == frames and ours == theirs,
               f"{label}: the {w}x{h} frames fed to the encoder are FFmpeg's scale filter's "
               f"({sum(a == b for a, b in zip(ours, theirs))} of {frames} frames identical)")
+
+
+def check_exact_start(tmp):
+    """--start on an MPEG program stream (whose demuxer seeks a few frames late: the ffmpeg CLI's
+    -ss then starts late too) keeps exactly the frames at or after the start: those of a decode
+    of the whole clip (ffmpeg's framemd5, time base 1/25 from the stream's start) whose time is
+    in [start, start + duration)."""
+    res = subprocess.run([FFMPEG, "-v", "error", "-i", CITY, "-f", "framemd5", "-"],
+                         capture_output=True, text=True, timeout=300)
+    whole = []
+    for line in res.stdout.splitlines():
+        if line and not line.startswith("#"):
+            cells = [c.strip() for c in line.split(",")]
+            whole.append((int(cells[1]) / 25.0, cells[-1]))
+    for start in [1.07, 3.6, 6.13]:
+        kept = os.path.join(tmp, f"start{start}.mkv")
+        res = subprocess.run([CB, "transcode", CITY, "-c", "ffv1", "--start", str(start),
+                              "--duration", "0.4", "--keep", kept, "--metrics", "none", "--json"],
+                             capture_output=True, text=True, timeout=300)
+        if res.returncode != 0:
+            check(False, f"--start {start}: exit {res.returncode}: {res.stderr.strip()}")
+            continue
+        ours = framemd5([FFMPEG, "-v", "error", "-i", kept])
+        want = [md5 for t, md5 in whole if start - 1e-9 <= t < start + 0.4 - 1e-9]
+        check(len(want) == 10 and ours == want,
+              f"--start {start} --duration 0.4: {len(ours)} frames, exactly those from "
+              f"{start} s of the whole decode ({sum(a == b for a, b in zip(ours, want))} of "
+              f"{len(want)} identical)")
 
 
 if __name__ == "__main__":
