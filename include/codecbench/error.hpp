@@ -20,6 +20,7 @@ enum class ExitCode : int {
   kJobsFailed = 5,    ///< a batch finished but some of its jobs failed
   kRegression = 6,    ///< `compare` found a regression (for gating CI)
   kNotExact = 7,      ///< `decode --check-exact`: configurations decoded different frames
+  kNotMet = 8,        ///< `search`: no value of the range meets the target (probes kept)
   kInterrupted = 130  ///< stopped by SIGINT; finished results were kept
 };
 

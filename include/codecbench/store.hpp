@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -57,6 +58,9 @@ class ResultStore {
   void finish_run(const RunRecord& run);
   /// Keys of the jobs finished successfully in earlier runs of the same resolved preset.
   std::set<std::string> completed_keys(const std::string& preset_hash);
+  /// The newest job with this key that finished ok, in any run, with its result; nullopt when
+  /// the store has none (what a repeated search reuses instead of encoding again).
+  std::optional<JobRecord> find_job(const std::string& key);
   /// Every run, oldest first.
   std::vector<RunRow> runs();
   /// The run with this id and all its jobs, as one record (throws InputError when absent).

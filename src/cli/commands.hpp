@@ -52,6 +52,8 @@ void register_doctor(CLI::App& app, CommandRunner& runner);
 /// Prints on stderr each noise source of the machine for a run that keeps `cores_wanted` cores
 /// busy, unless quiet or $CODECBENCH_MACHINE_WARNINGS is 0.
 void warn_about_machine(const MachineInfo& machine, int cores_wanted, bool quiet);
+/// Registers `search`.
+void register_search(CLI::App& app, CommandRunner& runner);
 /// Registers `hull`.
 void register_hull(CLI::App& app, CommandRunner& runner);
 /// Registers `runs` and `compare`.

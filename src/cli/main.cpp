@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   codecbench::cli::register_sweep(app, runner);
   codecbench::cli::register_bdrate(app, runner);
   codecbench::cli::register_hull(app, runner);
+  codecbench::cli::register_search(app, runner);
   codecbench::cli::register_store_commands(app, runner);
   codecbench::cli::register_presets(app, runner);
   codecbench::cli::register_doctor(app, runner);

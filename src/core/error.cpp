@@ -23,6 +23,8 @@ std::vector<std::pair<int, std::string>> exit_code_meanings() {
        "compare found a regression (slower with significance, larger, or lower quality)"},
       {static_cast<int>(ExitCode::kNotExact),
        "decode --check-exact found configurations that decoded different frames"},
+      {static_cast<int>(ExitCode::kNotMet),
+       "search found no value in the range that meets the target; the probes were kept"},
       {static_cast<int>(ExitCode::kInterrupted),
        "interrupted by SIGINT; finished results were kept"},
   };

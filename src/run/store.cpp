@@ -454,11 +454,13 @@ void ResultStore::record_jobs(std::int64_t run_id,
 
 void ResultStore::finish_run(const RunRecord& r) {
   std::lock_guard lock(mutex_);
-  Statement s(db_,
-              "UPDATE runs SET finished = ?, status = ?, jobs_failed = ?, wall_s = ?, owner = NULL "
-              "WHERE id = ?");
+  Statement s(
+      db_,
+      "UPDATE runs SET finished = ?, status = ?, jobs_failed = ?, wall_s = ?, owner = NULL, "
+      "jobs_total = MAX(IFNULL(jobs_total, 0), ?) WHERE id = ?");
   s.bind(1, r.finished).bind(2, std::string(run_status_name(r.status)));
-  s.bind(3, static_cast<int>(r.count(JobStatus::kFailed))).bind(4, r.wall_s).bind(5, r.id);
+  s.bind(3, static_cast<int>(r.count(JobStatus::kFailed))).bind(4, r.wall_s);
+  s.bind(5, r.jobs_total).bind(6, r.id);
   s.step();
   release_reserve();
 }
@@ -544,6 +546,22 @@ JobRecord job_from_row(Statement& s) {
 }
 
 }  // namespace
+
+std::optional<JobRecord> ResultStore::find_job(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  Statement s(db_,
+              "SELECT IFNULL(record_json,''), job_key, IFNULL(input,''), IFNULL(encoder_label,''), "
+              "IFNULL(encoder,''), IFNULL(options,''), IFNULL(variant,''), status, "
+              "IFNULL(error,''), IFNULL(threads,0), IFNULL(noisy,0), IFNULL(finished,''), "
+              "IFNULL(host,''), IFNULL(cpu_model,''), IFNULL(physical_cores,0), "
+              "IFNULL(logical_cores,0), IFNULL(tool_version,''), IFNULL(git_revision,''), "
+              "IFNULL(ffmpeg_version,''), IFNULL(result_json,''), id FROM jobs "
+              "WHERE job_key = ? AND status = 'ok' AND result_json IS NOT NULL "
+              "ORDER BY id DESC LIMIT 1");
+  s.bind(1, key);
+  if (!s.step()) return std::nullopt;
+  return job_from_row(s);
+}
 
 RunRecord ResultStore::load_run(std::int64_t id) {
   std::lock_guard lock(mutex_);

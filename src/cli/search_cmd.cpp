@@ -1,0 +1,303 @@
+// `codecbench search INPUT -c ENC --param crf --range 10:51 --target vmaf=95`: the value of an
+// encoder parameter that meets a quality target with the smallest size (search.hpp), every
+// probe a stored job that a repeated search reuses.
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+
+#include "codecbench/error.hpp"
+#include "codecbench/preset.hpp"
+#include "codecbench/results.hpp"
+#include "codecbench/search.hpp"
+#include "codecbench/store.hpp"
+#include "commands.hpp"
+#include "output.hpp"
+
+namespace codecbench::cli {
+namespace {
+
+struct SearchSettings {
+  JobSpec job;
+  std::vector<std::string> options;
+  std::string param;
+  std::string range;
+  std::string target;
+  std::string pool;
+  std::vector<std::string> also;
+  std::string metrics;
+  int samples = 0;
+  double sample_duration = 4;
+  std::string store = "results/codecbench.sqlite";
+  bool no_store = false;
+  OutputOptions out;
+};
+
+std::string num(double v) { return std::isfinite(v) ? fmt::format("{:.4f}", v) : "-"; }
+
+nlohmann::json number_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json probe_json(const SearchProbe& p, const SearchSpec& spec) {
+  nlohmann::json also = nlohmann::json::object();
+  for (std::size_t k = 0; k < spec.also.size() && k < p.also.size(); ++k)
+    also[spec.also[k].figure] = number_or_null(p.also[k]);
+  return {{"value", p.value},
+          {"quality", number_or_null(p.quality)},
+          {"ci_low", number_or_null(p.ci_low)},
+          {"ci_high", number_or_null(p.ci_high)},
+          {"also", also},
+          {"bitrate_kbps", p.bitrate_kbps},
+          {"bytes", p.bytes},
+          {"meets", p.meets},
+          {"jobs_run", p.jobs},
+          {"jobs_reused", p.reused},
+          {"seconds", p.seconds},
+          {"job_keys", p.keys}};
+}
+
+int run(SearchSettings& s) {
+  for (const auto& kv : s.options) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw UsageError(fmt::format("-o '{}': expected key=value", kv));
+    }
+    s.job.options.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  QualitySearch q;
+  q.spec.param = s.param;
+  parse_range(s.range, q.spec);
+  q.spec.target = parse_target(s.target, s.pool);
+  for (const auto& c : s.also) q.spec.also.push_back(parse_constraint(c));
+  for (const auto& [k, v] : s.job.options) {
+    if (k == s.param)
+      throw UsageError(fmt::format("-o {}={}: that is the searched parameter", k, v));
+  }
+  // The parameter must be one the encoder has: one probe would otherwise fail after the first
+  // encode's worth of time; FFmpeg's option table answers at once.
+  const AVCodec* codec = avcodec_find_encoder_by_name(s.job.encoder.c_str());
+  if (codec == nullptr) throw UsageError(fmt::format("no encoder named '{}'", s.job.encoder));
+  {
+    av::CodecContextPtr ctx = av::make_codec_context(codec);
+    if (av_opt_find(ctx.get(), s.param.c_str(), nullptr, 0, AV_OPT_SEARCH_CHILDREN) == nullptr) {
+      throw UsageError(fmt::format("encoder '{}' has no option '{}' (codecbench codecs show {})",
+                                   s.job.encoder, s.param, s.job.encoder));
+    }
+  }
+  std::size_t start = 0;
+  while (!s.metrics.empty() && start <= s.metrics.size()) {
+    const auto comma = s.metrics.find(',', start);
+    const std::string m = s.metrics.substr(start, comma - start);
+    if (!m.empty()) s.job.metrics.push_back(m);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (s.samples < 0 || s.samples > 100) throw UsageError("--samples: from 1 to 100");
+  if (s.samples > 0 && !(s.sample_duration > 0)) {
+    throw UsageError("--sample-duration: a positive number of seconds");
+  }
+  q.base = s.job;
+  q.samples = s.samples;
+  q.sample_duration_s = s.sample_duration;
+  if (s.samples > 0) q.input_duration_s = input_duration(s.job.input);
+  PresetInput in;
+  in.source = s.job.input;
+  in.name = std::filesystem::path(s.job.input.uri).filename().string();
+  q.identity = input_identity(in);
+
+  std::unique_ptr<ResultStore> store;
+  RunRecord header;
+  if (!s.no_store) {
+    store = std::make_unique<ResultStore>(s.store);
+    header.uuid = new_uuid();
+    header.started = now_iso8601();
+    header.machine = MachineInfo::this_machine();
+    header.preset_name = "search";
+    header.preset_path = s.job.input.uri;
+    header.preset_yaml = fmt::format(
+        "search: {{input: {}, encoder: {}, options: {}, param: {}, range: {}, target: {}, "
+        "pool: {}, also: [{}], samples: {}, sample_duration: {}}}\n",
+        q.identity, s.job.encoder, options_text(s.job.options), s.param, s.range, s.target, s.pool,
+        fmt::format("{}", fmt::join(s.also, ", ")), s.samples, s.sample_duration);
+    header.preset_hash = stable_hash(header.preset_yaml);
+    store->begin_run(header);
+    q.store = store.get();
+    q.run_id = header.id;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto on_probe = [&](const SearchProbe& p) {
+    if (s.out.quiet) return;
+    std::fprintf(stderr, "probe %s=%s: %s %s, %.1f kbit/s, %s%s\n", s.param.c_str(),
+                 fmt::format("{:g}", p.value).c_str(), q.spec.target.figure.c_str(),
+                 num(p.quality).c_str(), p.bitrate_kbps, p.meets ? "meets" : "below",
+                 p.jobs == 0 ? " (stored)" : "");
+  };
+  QualitySearchResult result;
+  try {
+    result = run_quality_search(q, on_probe);
+  } catch (...) {
+    if (store) {
+      header.status = RunStatus::kFailedJobs;
+      header.finished = now_iso8601();
+      store->finish_run(header);
+    }
+    throw;
+  }
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const SearchOutcome& o = result.outcome;
+  if (store) {
+    // The jobs this search encoded (reused ones belong to the runs that made them).
+    for (const auto& p : o.probes) header.jobs_total += p.jobs;
+    if (result.full) header.jobs_total += result.full->jobs;
+    header.status = o.chosen ? RunStatus::kOk : RunStatus::kFailedJobs;
+    header.finished = now_iso8601();
+    header.wall_s = wall;
+    store->finish_run(header);
+  }
+
+  View v;
+  v.table.header = {s.param, "kbit/s", q.spec.target.figure, "95% interval"};
+  for (const auto& c : q.spec.also) v.table.header.push_back(c.figure);
+  v.table.header.push_back("meets");
+  v.table.header.push_back("jobs");
+  v.table.right = std::vector<bool>(v.table.header.size(), true);
+  nlohmann::json probes = nlohmann::json::array();
+  int encoded = 0, reused = 0;
+  for (std::size_t i = 0; i < o.probes.size(); ++i) {
+    const auto& p = o.probes[i];
+    encoded += p.jobs;
+    reused += p.reused;
+    probes.push_back(probe_json(p, q.spec));
+    nlohmann::json rec = probe_json(p, q.spec);
+    rec.erase("also");
+    rec.erase("job_keys");
+    rec["chosen"] = o.chosen && *o.chosen == i;
+    v.records.push_back(std::move(rec));
+    std::vector<std::string> row{
+        fmt::format("{:g}", p.value), fmt::format("{:.1f}", p.bitrate_kbps), num(p.quality),
+        std::isfinite(p.ci_low) ? fmt::format("{:.3f}..{:.3f}", p.ci_low, p.ci_high) : "-"};
+    for (double a : p.also) row.push_back(num(a));
+    row.push_back(o.chosen && *o.chosen == i ? "CHOSEN" : p.meets ? "yes" : "no");
+    row.push_back(p.jobs == 0 ? "stored" : std::to_string(p.jobs));
+    v.table.rows.push_back(std::move(row));
+  }
+  const std::size_t values = search_values(q.spec).size();
+  nlohmann::json answer = nullptr;
+  if (o.chosen) {
+    const SearchProbe& c = o.probes[*o.chosen];
+    const bool confident = std::isfinite(c.ci_low) && c.ci_low >= q.spec.target.min;
+    answer = {{"value", c.value},
+              {"quality", c.quality},
+              {"ci_low", number_or_null(c.ci_low)},
+              {"ci_high", number_or_null(c.ci_high)},
+              {"met_with_confidence", confident},
+              {"bitrate_kbps", c.bitrate_kbps},
+              {"bytes", c.bytes}};
+    v.notes.push_back(fmt::format(
+        "{}={:g}: {} {:.4f} (95% interval {}), {:.1f} kbit/s; target {} >= {:g} {}", s.param,
+        c.value, q.spec.target.figure, c.quality,
+        std::isfinite(c.ci_low) ? fmt::format("{:.3f}..{:.3f}", c.ci_low, c.ci_high) : "n/a",
+        c.bitrate_kbps, q.spec.target.figure, q.spec.target.min,
+        confident ? "met with 95% confidence" : "met, but not with 95% confidence"));
+    if (result.full) {
+      const SearchProbe& f = *result.full;
+      answer["full"] = probe_json(f, q.spec);
+      answer["sample_error"] = {
+          {"quality", c.quality - f.quality},
+          {"bitrate_pct",
+           f.bitrate_kbps > 0 ? 100.0 * (c.bitrate_kbps - f.bitrate_kbps) / f.bitrate_kbps : 0.0}};
+      encoded += f.jobs;
+      reused += f.reused;
+      v.notes.push_back(fmt::format(
+          "full encode at {}={:g}: {} {:.4f}, {:.1f} kbit/s ({}); the samples predicted {:+.4f} "
+          "quality and {:+.1f}% rate off it",
+          s.param, c.value, q.spec.target.figure, f.quality, f.bitrate_kbps,
+          f.meets ? "meets the target" : "BELOW the target", c.quality - f.quality,
+          f.bitrate_kbps > 0 ? 100.0 * (c.bitrate_kbps - f.bitrate_kbps) / f.bitrate_kbps : 0.0));
+    }
+  } else {
+    v.notes.push_back(o.reason);
+  }
+  for (const auto& w : o.not_monotone) {
+    v.notes.push_back(fmt::format("warning: quality not monotone in {}: {}", s.param, w));
+  }
+  v.notes.push_back(
+      fmt::format("{} probes of {} values, {} encodes ({} reused from the store), "
+                  "{:.1f} s{}",
+                  o.probes.size(), values, encoded, reused, wall,
+                  store ? fmt::format("; store {}", store->path()) : ""));
+  v.document = {{"schema_version", 1},
+                {"input", s.job.input.uri},
+                {"encoder", s.job.encoder},
+                {"options", options_text(s.job.options)},
+                {"param", s.param},
+                {"range", {{"lo", q.spec.lo}, {"hi", q.spec.hi}, {"step", q.spec.step}}},
+                {"values", values},
+                {"target", {{"figure", q.spec.target.figure}, {"min", q.spec.target.min}}},
+                {"also", nlohmann::json::array()},
+                {"samples", s.samples},
+                {"sample_duration_s", s.samples > 0 ? nlohmann::json(s.sample_duration) : nullptr},
+                {"probes", probes},
+                {"answer", answer},
+                {"reason", o.reason},
+                {"not_monotone", o.not_monotone},
+                {"encodes", encoded},
+                {"reused", reused},
+                {"wall_s", wall},
+                {"run_uuid", store ? nlohmann::json(header.uuid) : nlohmann::json(nullptr)}};
+  for (const auto& c : q.spec.also) {
+    v.document["also"].push_back({{"figure", c.figure}, {"min", c.min}});
+  }
+  v.columns = {"value",  "bitrate_kbps", "quality",  "ci_low",      "ci_high", "meets",
+               "chosen", "bytes",        "jobs_run", "jobs_reused", "seconds"};
+  emit(v, s.out);
+  if (!o.chosen) {
+    // The one line on stderr; the probes are in the table and the store.
+    throw Error(o.reason, ExitCode::kNotMet);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_search(CLI::App& app, CommandRunner& runner) {
+  auto s = std::make_shared<SearchSettings>();
+  auto* cmd = app.add_subcommand(
+      "search",
+      "Target quality: the value of an encoder parameter (crf, qp, b) that meets a quality "
+      "target with the smallest size");
+  cmd->add_option("INPUT", s->job.input.uri, "Input file or lavfi:GRAPH")->required();
+  cmd->add_option("-c,--encoder", s->job.encoder, "libavcodec encoder name")->required();
+  cmd->add_option("-o,--option", s->options, "Fixed encoder option key=value (repeatable)");
+  cmd->add_option("--param", s->param, "The encoder option to search (crf, qp, b, ...)")
+      ->required();
+  cmd->add_option("--range", s->range, "LO:HI[:STEP] of the parameter (10:51; 200k:8M:100k)")
+      ->required();
+  cmd->add_option("--target", s->target, "FIGURE=VALUE to reach (vmaf=95, psnr=40, ssim=0.97)")
+      ->required();
+  cmd->add_option("--pool", s->pool, "Pooling of the target: mean, harmonic, min, p1, p5 (VMAF)");
+  cmd->add_option("--also", s->also,
+                  "A further constraint, FIGURE>=V or POOL:FIGURE>=V (min:vmaf>=85; repeatable)");
+  cmd->add_option("--metrics", s->metrics,
+                  "Metric specs to measure with (vmaf:model=neg); the figures' metrics are added");
+  cmd->add_option("--samples", s->samples,
+                  "Encode N evenly spaced samples per probe, then verify the answer with one full "
+                  "encode");
+  cmd->add_option("--sample-duration", s->sample_duration, "Seconds per sample (default 4)");
+  cmd->add_option("--threads", s->job.threads, "Encoder/decoder thread_count (0 = auto)");
+  cmd->add_option("--start", s->job.input.start_s, "Skip to this time (seconds)");
+  cmd->add_option("--frames", s->job.input.max_frames, "Use at most this many frames");
+  cmd->add_option("--duration", s->job.input.duration_s, "Use at most this many seconds");
+  cmd->add_option("--store", s->store, "Results store: probes are stored and reused")
+      ->capture_default_str();
+  cmd->add_flag("--no-store", s->no_store, "Neither store nor reuse probes");
+  add_output_options(cmd, s->out);
+  cmd->callback([s, &runner] { runner = [s] { return run(*s); }; });
+}
+
+}  // namespace codecbench::cli
