@@ -11,6 +11,7 @@
 #include <span>
 
 #include "codecbench/bdrate.hpp"
+#include "codecbench/hull.hpp"
 #include "codecbench/plot.hpp"
 #include "codecbench/results.hpp"
 #include "src/report/vega_bundle.hpp"
@@ -80,9 +81,11 @@ struct Point {
   std::string options;  ///< the job's options, shown with the point
 };
 
-// input -> label -> points sorted by rate
+// input -> label -> points sorted by rate; a label with a resolution ladder also gets
+// "LABEL hull", its per-title convex hull for each charted figure
 std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const ReportData& d) {
   std::map<std::string, std::map<std::string, std::vector<Point>>> out;
+  std::map<std::pair<std::string, std::string>, std::vector<std::pair<std::string, Point>>> ladders;
   for (const auto& j : d.run.jobs) {
     if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == "decode") continue;
     Point p;
@@ -90,7 +93,49 @@ std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const
     p.audio = is_audio(j.result);
     p.options = options_text(j.options);
     for (const auto& f : charted_figures()) p.values[f.name()] = figure_value(j.result, f);
-    out[j.input][curve_label(j)].push_back(std::move(p));
+    out[j.input][curve_label(j)].push_back(p);
+    // A resolution ladder (jobs of one label at several scales) also gets its per-title hull.
+    ladders[{j.input, j.encoder_label}].push_back({j.scale, std::move(p)});
+  }
+  for (const auto& [key, jobs] : ladders) {
+    std::set<std::string> scales;
+    for (const auto& [scale, p] : jobs) scales.insert(scale);
+    if (scales.size() < 2) continue;
+    // One series: each job that is a hull vertex for some figure, with only those figures.
+    std::vector<Point> hull(jobs.size());
+    std::vector<bool> used(jobs.size(), false);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      hull[i].rate = jobs[i].second.rate;
+      hull[i].audio = jobs[i].second.audio;
+      hull[i].options = jobs[i].second.options;
+    }
+    for (const auto& f : charted_figures()) {
+      std::vector<HullPoint> hp;
+      std::vector<std::size_t> index;
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        const auto v = jobs[i].second.values.find(f.name());
+        if (v == jobs[i].second.values.end() || !std::isfinite(v->second)) continue;
+        HullPoint h;
+        h.rate = jobs[i].second.rate;
+        h.quality = v->second;
+        hp.push_back(h);
+        index.push_back(i);
+      }
+      // convex_hull keeps the usable points in order, so its indexes map back through `index`.
+      std::vector<std::size_t> usable;
+      for (std::size_t k = 0; k < hp.size(); ++k) {
+        if (hp[k].rate > 0 && std::isfinite(hp[k].rate)) usable.push_back(index[k]);
+      }
+      const Hull h = convex_hull(hp);
+      for (std::size_t k : h.on_hull) {
+        hull[usable[k]].values[f.name()] = h.points[k].quality;
+        used[usable[k]] = true;
+      }
+    }
+    auto& series = out[key.first][key.second + " hull"];
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      if (used[i]) series.push_back(std::move(hull[i]));
+    }
   }
   for (auto& [in, m] : out) {
     for (auto& [l, pts] : m) {
