@@ -73,6 +73,19 @@ struct PresetLauncher {
   std::string dir;                       ///< where scripts, stores and logs go ("" = default)
 };
 
+/// What `codecbench search PRESET` searches for every input and encoder of the preset
+/// (`search:`; search.hpp, docs/cli.md). Checked when the preset is read.
+struct PresetSearch {
+  std::string param;  ///< the encoder option searched (its axis, if any, is replaced)
+  std::string range;  ///< "LO:HI[:STEP]"
+  std::string target;
+  std::string pool;
+  std::vector<std::string> also;
+  int samples = 0;
+  double sample_duration = 4;
+  [[nodiscard]] bool present() const { return !param.empty(); }
+};
+
 /// A checked preset.
 struct Preset {
   std::string name;  ///< `name:` or the file's stem
@@ -87,6 +100,7 @@ struct Preset {
   std::vector<std::string> metrics;     ///< empty: the defaults per media type
   PresetOutput output;
   PresetLauncher launcher;
+  PresetSearch search;  ///< `search:` (not part of any job's identity)
   std::uint64_t reference_budget_mib = 1024;  ///< decoded references shared within this budget
   std::vector<std::string> variant;           ///< multirun overrides that made this variant
 };

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "codecbench/batch.hpp"
 #include "codecbench/error.hpp"
 #include "codecbench/preset.hpp"
 #include "codecbench/results.hpp"
@@ -21,6 +22,8 @@ namespace codecbench::cli {
 namespace {
 
 struct SearchSettings {
+  std::vector<std::string> overrides;  // preset mode: INPUT is the preset
+  CLI::Option* store_opt = nullptr;
   JobSpec job;
   std::vector<std::string> options;
   std::string param;
@@ -60,72 +63,56 @@ nlohmann::json probe_json(const SearchProbe& p, const SearchSpec& spec) {
           {"job_keys", p.keys}};
 }
 
-int run(SearchSettings& s) {
-  for (const auto& kv : s.options) {
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      throw UsageError(fmt::format("-o '{}': expected key=value", kv));
-    }
-    s.job.options.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
-  QualitySearch q;
-  q.spec.param = s.param;
-  parse_range(s.range, q.spec);
-  q.spec.target = parse_target(s.target, s.pool);
-  for (const auto& c : s.also) q.spec.also.push_back(parse_constraint(c));
-  for (const auto& [k, v] : s.job.options) {
-    if (k == s.param)
-      throw UsageError(fmt::format("-o {}={}: that is the searched parameter", k, v));
-  }
+// One search's results as a view (its probes) with its document; `found` when it has an answer.
+struct OneSearch {
+  View view;
+  bool found = false;
+  std::string reason;
+};
+
+// Checks the settings that do not depend on the input and fills the search spec.
+void parse_spec(const SearchSettings& s, const std::string& encoder, SearchSpec& spec) {
+  spec.param = s.param;
+  parse_range(s.range, spec);
+  spec.target = parse_target(s.target, s.pool);
+  for (const auto& c : s.also) spec.also.push_back(parse_constraint(c));
   // The parameter must be one the encoder has: one probe would otherwise fail after the first
   // encode's worth of time; FFmpeg's option table answers at once.
-  const AVCodec* codec = avcodec_find_encoder_by_name(s.job.encoder.c_str());
-  if (codec == nullptr) throw UsageError(fmt::format("no encoder named '{}'", s.job.encoder));
-  {
-    av::CodecContextPtr ctx = av::make_codec_context(codec);
-    if (av_opt_find(ctx.get(), s.param.c_str(), nullptr, 0, AV_OPT_SEARCH_CHILDREN) == nullptr) {
-      throw UsageError(fmt::format("encoder '{}' has no option '{}' (codecbench codecs show {})",
-                                   s.job.encoder, s.param, s.job.encoder));
-    }
-  }
-  std::size_t start = 0;
-  while (!s.metrics.empty() && start <= s.metrics.size()) {
-    const auto comma = s.metrics.find(',', start);
-    const std::string m = s.metrics.substr(start, comma - start);
-    if (!m.empty()) s.job.metrics.push_back(m);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
+  const AVCodec* codec = avcodec_find_encoder_by_name(encoder.c_str());
+  if (codec == nullptr) throw UsageError(fmt::format("no encoder named '{}'", encoder));
+  av::CodecContextPtr ctx = av::make_codec_context(codec);
+  if (av_opt_find(ctx.get(), s.param.c_str(), nullptr, 0, AV_OPT_SEARCH_CHILDREN) == nullptr) {
+    throw UsageError(fmt::format("encoder '{}' has no option '{}' (codecbench codecs show {})",
+                                 encoder, s.param, encoder));
   }
   if (s.samples < 0 || s.samples > 100) throw UsageError("--samples: from 1 to 100");
   if (s.samples > 0 && !(s.sample_duration > 0)) {
     throw UsageError("--sample-duration: a positive number of seconds");
   }
-  q.base = s.job;
+}
+
+OneSearch search_one(const SearchSettings& s, QualitySearch q, ResultStore* store) {
+  for (auto it = q.base.options.begin(); it != q.base.options.end();) {
+    it = it->first == s.param ? q.base.options.erase(it) : it + 1;
+  }
   q.samples = s.samples;
   q.sample_duration_s = s.sample_duration;
-  if (s.samples > 0) q.input_duration_s = input_duration(s.job.input);
-  PresetInput in;
-  in.source = s.job.input;
-  in.name = std::filesystem::path(s.job.input.uri).filename().string();
-  q.identity = input_identity(in);
-
-  std::unique_ptr<ResultStore> store;
+  if (s.samples > 0) q.input_duration_s = input_duration(q.base.input);
   RunRecord header;
-  if (!s.no_store) {
-    store = std::make_unique<ResultStore>(s.store);
+  if (store != nullptr) {
     header.uuid = new_uuid();
     header.started = now_iso8601();
     header.machine = MachineInfo::this_machine();
     header.preset_name = "search";
-    header.preset_path = s.job.input.uri;
+    header.preset_path = q.base.input.uri;
     header.preset_yaml = fmt::format(
         "search: {{input: {}, encoder: {}, options: {}, param: {}, range: {}, target: {}, "
         "pool: {}, also: [{}], samples: {}, sample_duration: {}}}\n",
-        q.identity, s.job.encoder, options_text(s.job.options), s.param, s.range, s.target, s.pool,
-        fmt::format("{}", fmt::join(s.also, ", ")), s.samples, s.sample_duration);
+        q.identity, q.base.encoder, options_text(q.base.options), s.param, s.range, s.target,
+        s.pool, fmt::format("{}", fmt::join(s.also, ", ")), s.samples, s.sample_duration);
     header.preset_hash = stable_hash(header.preset_yaml);
     store->begin_run(header);
-    q.store = store.get();
+    q.store = store;
     q.run_id = header.id;
   }
   const auto started = std::chrono::steady_clock::now();
@@ -140,7 +127,7 @@ int run(SearchSettings& s) {
   try {
     result = run_quality_search(q, on_probe);
   } catch (...) {
-    if (store) {
+    if (store != nullptr) {
       header.status = RunStatus::kFailedJobs;
       header.finished = now_iso8601();
       store->finish_run(header);
@@ -150,7 +137,7 @@ int run(SearchSettings& s) {
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const SearchOutcome& o = result.outcome;
-  if (store) {
+  if (store != nullptr) {
     // The jobs this search encoded (reused ones belong to the runs that made them).
     for (const auto& p : o.probes) header.jobs_total += p.jobs;
     if (result.full) header.jobs_total += result.full->jobs;
@@ -160,7 +147,8 @@ int run(SearchSettings& s) {
     store->finish_run(header);
   }
 
-  View v;
+  OneSearch one;
+  View& v = one.view;
   v.table.header = {s.param, "kbit/s", q.spec.target.figure, "95% interval"};
   for (const auto& c : q.spec.also) v.table.header.push_back(c.figure);
   v.table.header.push_back("meets");
@@ -230,35 +218,186 @@ int run(SearchSettings& s) {
       fmt::format("{} probes of {} values, {} encodes ({} reused from the store), "
                   "{:.1f} s{}",
                   o.probes.size(), values, encoded, reused, wall,
-                  store ? fmt::format("; store {}", store->path()) : ""));
-  v.document = {{"schema_version", 1},
-                {"input", s.job.input.uri},
-                {"encoder", s.job.encoder},
-                {"options", options_text(s.job.options)},
-                {"param", s.param},
-                {"range", {{"lo", q.spec.lo}, {"hi", q.spec.hi}, {"step", q.spec.step}}},
-                {"values", values},
-                {"target", {{"figure", q.spec.target.figure}, {"min", q.spec.target.min}}},
-                {"also", nlohmann::json::array()},
-                {"samples", s.samples},
-                {"sample_duration_s", s.samples > 0 ? nlohmann::json(s.sample_duration) : nullptr},
-                {"probes", probes},
-                {"answer", answer},
-                {"reason", o.reason},
-                {"not_monotone", o.not_monotone},
-                {"encodes", encoded},
-                {"reused", reused},
-                {"wall_s", wall},
-                {"run_uuid", store ? nlohmann::json(header.uuid) : nlohmann::json(nullptr)}};
+                  store != nullptr ? fmt::format("; store {}", store->path()) : ""));
+  v.document = {
+      {"schema_version", 1},
+      {"input", q.base.input.uri},
+      {"encoder", q.base.encoder},
+      {"options", options_text(q.base.options)},
+      {"param", s.param},
+      {"range", {{"lo", q.spec.lo}, {"hi", q.spec.hi}, {"step", q.spec.step}}},
+      {"values", values},
+      {"target", {{"figure", q.spec.target.figure}, {"min", q.spec.target.min}}},
+      {"also", nlohmann::json::array()},
+      {"samples", s.samples},
+      {"sample_duration_s", s.samples > 0 ? nlohmann::json(s.sample_duration) : nullptr},
+      {"probes", probes},
+      {"answer", answer},
+      {"reason", o.reason},
+      {"not_monotone", o.not_monotone},
+      {"encodes", encoded},
+      {"reused", reused},
+      {"wall_s", wall},
+      {"run_uuid", store != nullptr ? nlohmann::json(header.uuid) : nlohmann::json(nullptr)}};
   for (const auto& c : q.spec.also) {
     v.document["also"].push_back({{"figure", c.figure}, {"min", c.min}});
   }
   v.columns = {"value",  "bitrate_kbps", "quality",  "ci_low",      "ci_high", "meets",
                "chosen", "bytes",        "jobs_run", "jobs_reused", "seconds"};
+  one.found = o.chosen.has_value();
+  one.reason = o.reason;
+  return one;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (!text.empty() && start <= text.size()) {
+    const auto comma = text.find(',', start);
+    const std::string m = text.substr(start, comma - start);
+    if (!m.empty()) out.push_back(m);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// `search PRESET [overrides]`: the preset's `search:` for every input and encoder.
+int run_preset(SearchSettings& s) {
+  const PresetBundle l = load_bundle(s.job.input.uri, s.overrides, false);
+  const Preset& p = l.variants.front();
+  if (!p.search.present() && s.param.empty()) {
+    throw UsageError(
+        fmt::format("{}: the preset has no search: section (or give --param, --range and --target)",
+                    s.job.input.uri));
+  }
+  // The command line's settings win over the preset's.
+  if (s.param.empty()) s.param = p.search.param;
+  if (s.range.empty()) s.range = p.search.range;
+  if (s.target.empty()) s.target = p.search.target;
+  if (s.pool.empty()) s.pool = p.search.pool;
+  if (s.also.empty()) s.also = p.search.also;
+  if (s.samples == 0) s.samples = p.search.samples;
+  if (s.store_opt != nullptr && s.store_opt->count() == 0) s.store = p.output.store;
+  if (s.param.empty() || s.range.empty() || s.target.empty()) {
+    throw UsageError("search: give param, range and target (preset or command line)");
+  }
+  std::unique_ptr<ResultStore> store;
+  if (!s.no_store) store = std::make_unique<ResultStore>(s.store);
+  // One search per input and encoder label: its first job with the searched option removed.
+  std::vector<const BatchJob*> firsts;
+  for (const auto& j : l.jobs) {
+    if (j.kind != JobKind::kEncode) continue;
+    const bool seen = std::any_of(firsts.begin(), firsts.end(), [&](const BatchJob* f) {
+      return f->input == j.input && f->encoder_label == j.encoder_label;
+    });
+    if (!seen) firsts.push_back(&j);
+  }
+  if (firsts.empty()) throw UsageError(fmt::format("{}: no encode jobs", s.job.input.uri));
+  View v;
+  v.table.header = {"input",        "encoder", s.param,   "kbit/s", "quality",
+                    "95% interval", "probes",  "encodes", "result"};
+  v.table.right = {false, false, true, true, true, true, true, true, false};
+  nlohmann::json searches = nlohmann::json::array();
+  int not_found = 0;
+  for (const BatchJob* j : firsts) {
+    QualitySearch q;
+    parse_spec(s, j->spec.encoder, q.spec);
+    q.base = j->spec;
+    q.base.threads = s.job.threads > 0 ? s.job.threads : j->spec.threads;
+    PresetInput in;
+    in.source = j->spec.input;
+    in.name = j->input;
+    q.identity = input_identity(in);
+    if (!s.out.quiet) {
+      std::fprintf(stderr, "search %s on %s\n", j->encoder_label.c_str(), j->input.c_str());
+    }
+    OneSearch one = search_one(s, q, store.get());
+    const nlohmann::json& d = one.view.document;
+    nlohmann::json doc = d;
+    doc["input_name"] = j->input;
+    doc["encoder_label"] = j->encoder_label;
+    const auto& a = d["answer"];
+    const int probes = static_cast<int>(d["probes"].size());
+    if (one.found) {
+      v.table.rows.push_back(
+          {j->input, j->encoder_label, fmt::format("{:g}", a["value"].get<double>()),
+           fmt::format("{:.1f}", a["bitrate_kbps"].get<double>()),
+           fmt::format("{:.4f}", a["quality"].get<double>()),
+           a["ci_low"].is_number() ? fmt::format("{:.3f}..{:.3f}", a["ci_low"].get<double>(),
+                                                 a["ci_high"].get<double>())
+                                   : "-",
+           std::to_string(probes), std::to_string(d["encodes"].get<int>()),
+           a["met_with_confidence"].get<bool>() ? "met (95%)" : "met"});
+    } else {
+      ++not_found;
+      v.table.rows.push_back({j->input, j->encoder_label, "-", "-", "-", "-",
+                              std::to_string(probes), std::to_string(d["encodes"].get<int>()),
+                              "not met"});
+      v.notes.push_back(fmt::format("{} {}: {}", j->input, j->encoder_label, one.reason));
+    }
+    nlohmann::json rec = {
+        {"input", j->input},
+        {"encoder_label", j->encoder_label},
+        {"param", s.param},
+        {"value", a.is_null() ? nlohmann::json(nullptr) : a["value"]},
+        {"quality", a.is_null() ? nlohmann::json(nullptr) : a["quality"]},
+        {"bitrate_kbps", a.is_null() ? nlohmann::json(nullptr) : a["bitrate_kbps"]},
+        {"probes", probes},
+        {"encodes", d["encodes"]}};
+    v.records.push_back(std::move(rec));
+    searches.push_back(std::move(doc));
+  }
+  v.document = {{"schema_version", 1},
+                {"preset", s.job.input.uri},
+                {"target", s.target},
+                {"searches", searches}};
+  v.columns = {"input",   "encoder_label", "param",  "value",
+               "quality", "bitrate_kbps",  "probes", "encodes"};
   emit(v, s.out);
-  if (!o.chosen) {
+  if (not_found > 0) {
+    throw Error(fmt::format("{} of {} searches found no value that meets {}", not_found,
+                            firsts.size(), s.target),
+                ExitCode::kNotMet);
+  }
+  return 0;
+}
+
+int run(SearchSettings& s) {
+  for (const auto& kv : s.options) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw UsageError(fmt::format("-o '{}': expected key=value", kv));
+    }
+    s.job.options.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  s.job.metrics = split_list(s.metrics);
+  if (s.job.encoder.empty()) return run_preset(s);
+  if (!s.overrides.empty()) {
+    throw UsageError(
+        fmt::format("'{}': overrides go with a PRESET (without -c)", s.overrides.front()));
+  }
+  if (s.param.empty() || s.range.empty() || s.target.empty()) {
+    throw UsageError("search INPUT -c ENC needs --param, --range and --target");
+  }
+  for (const auto& [k, v] : s.job.options) {
+    if (k == s.param)
+      throw UsageError(fmt::format("-o {}={}: that is the searched parameter", k, v));
+  }
+  QualitySearch q;
+  parse_spec(s, s.job.encoder, q.spec);
+  q.base = s.job;
+  PresetInput in;
+  in.source = s.job.input;
+  in.name = std::filesystem::path(s.job.input.uri).filename().string();
+  q.identity = input_identity(in);
+  std::unique_ptr<ResultStore> store;
+  if (!s.no_store) store = std::make_unique<ResultStore>(s.store);
+  OneSearch one = search_one(s, q, store.get());
+  emit(one.view, s.out);
+  if (!one.found) {
     // The one line on stderr; the probes are in the table and the store.
-    throw Error(o.reason, ExitCode::kNotMet);
+    throw Error(one.reason, ExitCode::kNotMet);
   }
   return 0;
 }
@@ -271,15 +410,16 @@ void register_search(CLI::App& app, CommandRunner& runner) {
       "search",
       "Target quality: the value of an encoder parameter (crf, qp, b) that meets a quality "
       "target with the smallest size");
-  cmd->add_option("INPUT", s->job.input.uri, "Input file or lavfi:GRAPH")->required();
-  cmd->add_option("-c,--encoder", s->job.encoder, "libavcodec encoder name")->required();
+  cmd->add_option("INPUT", s->job.input.uri,
+                  "Input file or lavfi:GRAPH; without -c, a preset whose search: section runs "
+                  "for each of its inputs and encoders")
+      ->required();
+  cmd->add_option("OVERRIDES", s->overrides, "Preset overrides (without -c), as for run");
+  cmd->add_option("-c,--encoder", s->job.encoder, "libavcodec encoder name");
   cmd->add_option("-o,--option", s->options, "Fixed encoder option key=value (repeatable)");
-  cmd->add_option("--param", s->param, "The encoder option to search (crf, qp, b, ...)")
-      ->required();
-  cmd->add_option("--range", s->range, "LO:HI[:STEP] of the parameter (10:51; 200k:8M:100k)")
-      ->required();
-  cmd->add_option("--target", s->target, "FIGURE=VALUE to reach (vmaf=95, psnr=40, ssim=0.97)")
-      ->required();
+  cmd->add_option("--param", s->param, "The encoder option to search (crf, qp, b, ...)");
+  cmd->add_option("--range", s->range, "LO:HI[:STEP] of the parameter (10:51; 200k:8M:100k)");
+  cmd->add_option("--target", s->target, "FIGURE=VALUE to reach (vmaf=95, psnr=40, ssim=0.97)");
   cmd->add_option("--pool", s->pool, "Pooling of the target: mean, harmonic, min, p1, p5 (VMAF)");
   cmd->add_option("--also", s->also,
                   "A further constraint, FIGURE>=V or POOL:FIGURE>=V (min:vmaf>=85; repeatable)");
@@ -293,8 +433,10 @@ void register_search(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--start", s->job.input.start_s, "Skip to this time (seconds)");
   cmd->add_option("--frames", s->job.input.max_frames, "Use at most this many frames");
   cmd->add_option("--duration", s->job.input.duration_s, "Use at most this many seconds");
-  cmd->add_option("--store", s->store, "Results store: probes are stored and reused")
-      ->capture_default_str();
+  s->store_opt =
+      cmd->add_option("--store", s->store,
+                      "Results store: probes are stored and reused (a preset: its output.store)")
+          ->capture_default_str();
   cmd->add_flag("--no-store", s->no_store, "Neither store nor reuse probes");
   add_output_options(cmd, s->out);
   cmd->callback([s, &runner] { runner = [s] { return run(*s); }; });

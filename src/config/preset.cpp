@@ -13,6 +13,7 @@
 #include "codecbench/fingerprint.hpp"
 #include "codecbench/limits.hpp"
 #include "codecbench/metrics.hpp"
+#include "codecbench/search.hpp"
 #include "codecbench/test_streams.hpp"
 
 namespace codecbench {
@@ -354,6 +355,37 @@ void parse_launcher(const NodePtr& n, PresetLauncher& l) {
   if (auto v = n->get("dir")) l.dir = get_path(v, "launcher.dir");
 }
 
+void parse_search(const NodePtr& n, PresetSearch& s) {
+  need_map(n, "search");
+  check_keys(n, "search",
+             {"param", "range", "target", "pool", "also", "samples", "sample_duration"});
+  for (const char* k : {"param", "range", "target"}) {
+    if (!n->get(k)) throw ConfigError(n->loc, fmt::format("search: missing '{}'", k));
+  }
+  s.param = scalar(n->get("param"), "search.param");
+  s.range = scalar(n->get("range"), "search.range");
+  s.target = scalar(n->get("target"), "search.target");
+  if (auto v = n->get("pool")) s.pool = scalar(v, "search.pool");
+  if (auto v = n->get("also")) {
+    std::vector<NodePtr> items = v->kind == Node::Kind::kList ? v->list : std::vector<NodePtr>{v};
+    for (std::size_t i = 0; i < items.size(); ++i)
+      s.also.push_back(scalar(items[i], fmt::format("search.also.{}", i)));
+  }
+  if (auto v = n->get("samples"))
+    s.samples = static_cast<int>(get_int(v, "search.samples", 0, 100));
+  if (auto v = n->get("sample_duration"))
+    s.sample_duration = get_number(v, "search.sample_duration", 0.04, 3600);
+  // The same checks as the command line's, with the file and line.
+  try {
+    SearchSpec spec;
+    parse_range(s.range, spec);
+    (void)parse_target(s.target, s.pool);
+    for (const auto& c : s.also) (void)parse_constraint(c);
+  } catch (const UsageError& e) {
+    throw ConfigError(n->loc, fmt::format("search: {}", e.what()));
+  }
+}
+
 }  // namespace
 
 Preset preset_from_tree(const NodePtr& root, const std::string& default_name) {
@@ -361,7 +393,7 @@ Preset preset_from_tree(const NodePtr& root, const std::string& default_name) {
   check_keys(root, "",
              {"name", "description", "paths", "vars", "inputs", "encoders", "decoders", "threads",
               "jobs", "repeats", "warmup", "metrics", "output", "launcher", "reference_budget_mib",
-              "sweep", "hydra"});
+              "sweep", "hydra", "search"});
   Preset p;
   p.name = default_name;
   if (auto v = root->get("name")) p.name = get_string(v, "name");
@@ -420,6 +452,7 @@ Preset preset_from_tree(const NodePtr& root, const std::string& default_name) {
     if (auto v = out->get("keep_dir")) p.output.keep_dir = get_path(v, "output.keep_dir");
   }
   if (auto l = root->get("launcher")) parse_launcher(l, p.launcher);
+  if (auto v = root->get("search")) parse_search(v, p.search);
   return p;
 }
 

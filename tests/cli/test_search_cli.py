@@ -125,6 +125,43 @@ def main():
         runs = json.loads(cb("runs", "--store", own, "--json").stdout)
         check(len(runs) == before + 1, "the failed search is a stored run")
 
+        # A preset's search: section, for every input and encoder; the same answer as the
+        # command line for the same job, reusing its probes (same keys).
+        sp = os.path.join(tmp, "search.yaml")
+        with open(sp, "w") as f:
+            f.write(f"""name: searched
+inputs:
+  - {{uri: {CITY}, frames: {FRAMES}}}
+  - lavfi:testsrc2=size=320x240:rate=25:duration=0.4
+encoders:
+  x264: {{codec: libx264, options: {{preset: veryfast}}, axes: {{crf: [20, 30]}}}}
+  ultra: {{codec: libx264, options: {{preset: ultrafast}}}}
+metrics: [psnr]
+search: {{param: crf, range: "10:51", target: psnr=36}}
+output: {{store: {own}}}
+""")
+        res = cb("search", sp, "--json", "-q")
+        check(res.returncode == 0, f"search PRESET: exit {res.returncode} {res.stderr.strip()}")
+        if res.returncode == 0:
+            doc = json.loads(res.stdout)
+            check(validate(doc, "search-batch"), "search PRESET document matches its schema")
+            pairs = [(x["input_name"], x["encoder_label"]) for x in doc["searches"]]
+            check(pairs == [("cityCC0.mpg", "x264"), ("cityCC0.mpg", "ultra"),
+                            ("testsrc2", "x264"), ("testsrc2", "ultra")],
+                  f"one search per input and encoder ({pairs})")
+            first = doc["searches"][0]
+            want = max(c for c in psnr if psnr[c] >= 36)
+            check(first["answer"]["value"] == want and first["encodes"] == 0,
+                  f"the city x264 search answers crf {first['answer']['value']} (scan {want}) "
+                  f"from the stored probes ({first['encodes']} encodes)")
+        res = cb("search", sp, "search.target=psnr=47", "-q")
+        check(res.returncode == 8 and "of 4 searches found no value" in res.stderr,
+              f"search PRESET with an unreachable target: exit {res.returncode}, {res.stderr.strip()}")
+        bad = os.path.join(tmp, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write(open(sp).read().replace('target: psnr=36', 'target: psnr>36'))
+        one_line(cb("search", bad), 3, ["bad.yaml", "search", "target"], "a malformed search:")
+
         # Bad options: one line, exit 2.
         one_line(cb("search", CITY, "-c", "libx264", "--param", "crff", "--range", "10:51",
                     "--target", "psnr=40", "--no-store"), 2, ["crff", "libx264"],
