@@ -100,7 +100,7 @@ struct Preset {
   std::vector<std::string> metrics;     ///< empty: the defaults per media type
   PresetOutput output;
   PresetLauncher launcher;
-  PresetSearch search;  ///< `search:` (not part of any job's identity)
+  PresetSearch search;                        ///< `search:` (not part of any job's identity)
   std::uint64_t reference_budget_mib = 1024;  ///< decoded references shared within this budget
   std::vector<std::string> variant;           ///< multirun overrides that made this variant
 };
