@@ -24,6 +24,9 @@ struct ReportData {
   /// interpolation.
   std::string bd_anchor;
   BdInterpolation bd_interp = BdInterpolation::kPchip;
+  /// Target bitrates (kbit/s) of a ladder: each resolution ladder's chart marks the hull point
+  /// chosen for each (hull.hpp, ladder_for_rates) as the series "LABEL ladder".
+  std::vector<double> ladder_rates;
 };
 
 /// The figures of a report, in order: RD curves per input and metric, compression ratio and

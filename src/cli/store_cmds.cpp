@@ -126,6 +126,7 @@ struct ReportSettings {
   std::string figures;
   std::string anchor;
   std::string interp = "pchip";
+  std::string ladder_rates;
   bool quiet = false;
 };
 
@@ -150,6 +151,24 @@ int report(const ReportSettings& s) {
   d.sweeps = store.sweeps(d.run.preset_hash);
   d.bd_interp = *interp;
   d.bd_anchor = s.anchor;
+  for (std::size_t start = 0; !s.ladder_rates.empty() && start <= s.ladder_rates.size();) {
+    const auto comma = s.ladder_rates.find(',', start);
+    const std::string item = s.ladder_rates.substr(start, comma - start);
+    std::size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || !(v > 0) || !std::isfinite(v)) {
+      throw UsageError(fmt::format("--ladder-rates '{}': '{}' is not a positive bitrate (kbit/s)",
+                                   s.ladder_rates, item));
+    }
+    d.ladder_rates.push_back(v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
   if (!s.anchor.empty() && std::none_of(d.run.jobs.begin(), d.run.jobs.end(), [&](const auto& j) {
         return j.encoder_label == s.anchor;
       })) {
@@ -241,6 +260,9 @@ void register_store_commands(CLI::App& app, CommandRunner& runner) {
                   "BD-rate anchor label (default: the first label with a ladder, per input)");
   rep->add_option("--interp", rp->interp, "BD interpolation: pchip, cubic or akima")
       ->capture_default_str();
+  rep->add_option("--ladder-rates", rp->ladder_rates,
+                  "Mark each resolution ladder's hull point chosen for these bitrates (kbit/s, "
+                  "comma-separated), as `hull --rates` picks them");
   rep->add_flag("-q,--quiet", rp->quiet, "No summary line on stderr");
   rep->callback([rp, &runner] { runner = [rp] { return report(*rp); }; });
 

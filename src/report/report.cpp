@@ -103,11 +103,14 @@ std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const
     if (scales.size() < 2) continue;
     // One series: each job that is a hull vertex for some figure, with only those figures.
     std::vector<Point> hull(jobs.size());
+    std::vector<Point> ladder(jobs.size());
     std::vector<bool> used(jobs.size(), false);
+    std::vector<bool> chosen(jobs.size(), false);
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       hull[i].rate = jobs[i].second.rate;
       hull[i].audio = jobs[i].second.audio;
       hull[i].options = jobs[i].second.options;
+      ladder[i] = hull[i];
     }
     for (const auto& f : charted_figures()) {
       std::vector<HullPoint> hp;
@@ -131,10 +134,21 @@ std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const
         hull[usable[k]].values[f.name()] = h.points[k].quality;
         used[usable[k]] = true;
       }
+      for (const auto& pick : ladder_for_rates(h, d.ladder_rates)) {
+        if (!pick) continue;
+        ladder[usable[*pick]].values[f.name()] = h.points[*pick].quality;
+        chosen[usable[*pick]] = true;
+      }
     }
     auto& series = out[key.first][key.second + " hull"];
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       if (used[i]) series.push_back(std::move(hull[i]));
+    }
+    if (std::find(chosen.begin(), chosen.end(), true) != chosen.end()) {
+      auto& picked = out[key.first][key.second + " ladder"];
+      for (std::size_t i = 0; i < jobs.size(); ++i) {
+        if (chosen[i]) picked.push_back(std::move(ladder[i]));
+      }
     }
   }
   for (auto& [in, m] : out) {

@@ -169,6 +169,19 @@ def main():
         check(res.returncode == 0 and json.loads(res.stdout)["inputs"][0]["valid"],
               f"bdrate between two rungs (fast@288p, x264@288p): {res.stderr.strip()}")
 
+        # The report draws each ladder's hull and, with --ladder-rates, the chosen points.
+        html = os.path.join(tmp, "r.html")
+        res = cb("report", "1", "--store", store, "-o", html, "-q", "--ladder-rates", "100,400")
+        text = open(html).read() if res.returncode == 0 else ""
+        check(res.returncode == 0 and '"x264 hull"' in text and '"x264 ladder"' in text
+              and '"x264@288p"' in text,
+              f"report: per-rung curves, the hull and the ladder drawn ({res.stderr.strip()})")
+        res = cb("report", "1", "--store", store, "-o", html, "-q")
+        check(res.returncode == 0 and '"x264 ladder"' not in open(html).read(),
+              "report: no ladder without --ladder-rates")
+        one_line(cb("report", "1", "--store", store, "-o", html, "--ladder-rates", "0"), 2,
+                 ["--ladder-rates"], "a ladder rate that is not positive")
+
         # Bad input: one line, documented exit codes.
         one_line(cb("hull", "--store", store), 2, ["PRESET", "--run"], "neither PRESET nor --run")
         one_line(cb("hull", "--run", "1", "--store", store, "--rates", "10,abc"), 2,
