@@ -67,6 +67,7 @@ struct SearchProbe {
   int reused = 0;                      ///< jobs taken from the store
   double seconds = 0;                  ///< wall time of the jobs run
   std::vector<std::string> keys;       ///< the job keys (one per sample)
+  bool full = false;                   ///< sample mode's verifying encode of the whole input
 };
 
 /// The outcome.
@@ -93,8 +94,9 @@ SearchOutcome search_values_for(const SearchSpec& spec, const std::vector<double
 
 /// A search of one input and encoder through real jobs.
 struct QualitySearch {
-  JobSpec base;          ///< input, encoder, fixed options, threads (metrics are set here)
-  std::string identity;  ///< the input's identity for job keys (preset.hpp input_identity)
+  JobSpec base;            ///< input, encoder, fixed options, threads (metrics are set here)
+  std::string identity;    ///< the input's identity for job keys (preset.hpp input_identity)
+  std::string input_name;  ///< how stored probe jobs name the input ("" = the identity)
   SearchSpec spec;
   int samples = 0;               ///< 0: whole input; else N evenly spaced samples
   double sample_duration_s = 0;  ///< each sample's length (samples > 0)
@@ -118,7 +120,8 @@ SearchProbe probe_from_results(const SearchSpec& spec, double value,
                                const std::vector<nlohmann::json>& results);
 
 /// Runs the search with real jobs (reusing stored ones with the same key), then, in sample
-/// mode, one full encode at the chosen value (`full`, when found).
+/// mode, one full encode at the chosen value (`full`, when found). `on_probe` gets every probe,
+/// the verifying full encode last with `full` true.
 struct QualitySearchResult {
   SearchOutcome outcome;
   std::optional<SearchProbe> full;  ///< sample mode: the chosen value on the whole input

@@ -118,10 +118,10 @@ OneSearch search_one(const SearchSettings& s, QualitySearch q, ResultStore* stor
   const auto started = std::chrono::steady_clock::now();
   auto on_probe = [&](const SearchProbe& p) {
     if (s.out.quiet) return;
-    std::fprintf(stderr, "probe %s=%s: %s %s, %.1f kbit/s, %s%s\n", s.param.c_str(),
-                 fmt::format("{:g}", p.value).c_str(), q.spec.target.figure.c_str(),
-                 num(p.quality).c_str(), p.bitrate_kbps, p.meets ? "meets" : "below",
-                 p.jobs == 0 ? " (stored)" : "");
+    std::fprintf(stderr, "%s %s=%s: %s %s, %.1f kbit/s, %s%s\n", p.full ? "full encode" : "probe",
+                 s.param.c_str(), fmt::format("{:g}", p.value).c_str(),
+                 q.spec.target.figure.c_str(), num(p.quality).c_str(), p.bitrate_kbps,
+                 p.meets ? "meets" : "below", p.jobs == 0 ? " (stored)" : "");
   };
   QualitySearchResult result;
   try {
@@ -309,6 +309,7 @@ int run_preset(SearchSettings& s) {
     in.source = j->spec.input;
     in.name = j->input;
     q.identity = input_identity(in);
+    q.input_name = j->input;
     if (!s.out.quiet) {
       std::fprintf(stderr, "search %s on %s\n", j->encoder_label.c_str(), j->input.c_str());
     }
@@ -391,6 +392,7 @@ int run(SearchSettings& s) {
   in.source = s.job.input;
   in.name = std::filesystem::path(s.job.input.uri).filename().string();
   q.identity = input_identity(in);
+  q.input_name = in.name;
   std::unique_ptr<ResultStore> store;
   if (!s.no_store) store = std::make_unique<ResultStore>(s.store);
   OneSearch one = search_one(s, q, store.get());

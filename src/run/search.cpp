@@ -10,6 +10,7 @@
 
 #include "codecbench/batch.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/executor.hpp"
 #include "codecbench/preset.hpp"
 #include "codecbench/results.hpp"
 
@@ -487,14 +488,14 @@ QualitySearchResult run_quality_search(const QualitySearch& s,
         }
       }
       const auto start = std::chrono::steady_clock::now();
-      const JobResult r = run_job(spec);
+      const JobResult r = run_job_in_arena(spec);
       meta.seconds +=
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       ++meta.jobs;
       if (q.store != nullptr) {
         BatchJob bj;
         bj.key = key;
-        bj.input = q.identity;
+        bj.input = q.input_name.empty() ? q.identity : q.input_name;
         bj.encoder_label = spec.encoder;
         bj.spec = spec;
         q.store->record_job(q.run_id, job_record(bj, {r}, machine));
@@ -506,6 +507,7 @@ QualitySearchResult run_quality_search(const QualitySearch& s,
     p.jobs = meta.jobs;
     p.reused = meta.reused;
     p.seconds = meta.seconds;
+    p.full = !samples && search.samples > 0;
     if (on_probe) on_probe(p);
     return p;
   };

@@ -78,10 +78,14 @@ def main():
             check(got == want, f"psnr={target}: search finds crf {got}, the scan {want}")
             check(doc["encodes"] <= 42 / 3,
                   f"psnr={target}: {doc['encodes']} encodes, at most a third of 42")
-            check(abs(doc["answer"]["quality"] - psnr[want]) < 1e-9,
+            # libx264 (threads=1) gives slightly different bitstreams from one encoder
+            # instance to the next within one process (about 0.01% of the bytes, 0.001 dB; the
+            # inputs are identical), so figures agree to 0.02 dB, not exactly; the targets are
+            # more than 0.13 dB from every CRF's PSNR, so the answer does not depend on it.
+            check(abs(doc["answer"]["quality"] - psnr[want]) < 0.02,
                   f"psnr={target}: the answer's PSNR is the scan's ({doc['answer']['quality']})")
             for p in doc["probes"]:
-                check(abs(p["quality"] - psnr[int(p["value"])]) < 1e-9 and
+                check(abs(p["quality"] - psnr[int(p["value"])]) < 0.02 and
                       p["meets"] == (psnr[int(p["value"])] >= target),
                       f"psnr={target}: probe crf {p['value']:g} agrees with the scan")
                 check(all(k in keys for k in p["job_keys"]),
