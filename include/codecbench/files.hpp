@@ -5,7 +5,10 @@
 /// output file is either written whole or not at all.
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "codecbench/limits.hpp"
 
@@ -22,6 +25,28 @@ void require_regular_file(const std::string& path);
 /// The whole content of a regular file of at most `limit` bytes. InputError naming the path
 /// when it is missing, not a regular file, unreadable or larger than the limit.
 std::string read_data_file(const std::string& path, std::size_t limit = limits::kDataFileBytes);
+
+/// An image sequence named as ffmpeg's image2 demuxer names one: a path holding exactly one
+/// printf number field (`%d` or `%0Nd`, `%%` for a literal percent sign), e.g. `png/%03d.png`.
+struct ImageSequence {
+  std::string pattern;             ///< the path as given
+  std::int64_t first = 0;          ///< number of the first file
+  std::vector<std::string> files;  ///< the files in order, first to the last before a gap
+};
+
+/// Whether `path` is spelled as an image-sequence pattern (one `%d`/`%0Nd` field), whether or
+/// not files match it. A path of an existing file is never a pattern.
+bool is_sequence_pattern(const std::string& path);
+
+/// The file a sequence pattern names for `number` ("png/%03d.png", 7 -> "png/007.png").
+/// std::nullopt when `path` is not a pattern.
+std::optional<std::string> sequence_file_name(const std::string& path, std::int64_t number);
+
+/// The files of an image sequence, found as image2 finds them: the first number of 0..4 that
+/// names a regular file, then every following number up to the first that does not (at most
+/// limits::kMaxSequenceFiles). std::nullopt when `path` is not a pattern; InputError naming the
+/// pattern when no file matches or the sequence is longer than the limit.
+std::optional<ImageSequence> find_image_sequence(const std::string& path);
 
 /// What codecbench writes at a path, to recognise its own files before overwriting one.
 enum class OutputKind { kJson, kCsv };

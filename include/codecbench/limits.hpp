@@ -42,6 +42,8 @@ inline constexpr std::size_t kDataFileBytes = std::size_t{256} << 20;
 /// Most bytes of encoded packets `codecbench decode` holds in memory to time decoding alone
 /// (beyond it: --frames, or --include-read to decode as the file is read).
 inline constexpr std::size_t kDecodeBufferBytes = std::size_t{1} << 30;
+/// Files of one image sequence (`png/%03d.png`): a day of 60 fps frames.
+inline constexpr std::int64_t kMaxSequenceFiles = 5'184'000;
 /// Longest `--grep` pattern (characters).
 inline constexpr std::size_t kPatternChars = 1000;
 /// Most files `codecbench presets` looks at in one folder of the search path.

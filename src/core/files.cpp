@@ -56,6 +56,93 @@ void require_regular_file(const std::string& path) {
   }
 }
 
+namespace {
+
+// The one number field of a sequence pattern: where it starts and ends in the path and its
+// zero-padded width (0 for %d). std::nullopt unless there is exactly one and every other '%'
+// is a "%%".
+struct NumberField {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  int width = 0;
+};
+
+std::optional<NumberField> number_field(const std::string& path) {
+  std::optional<NumberField> found;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] != '%') continue;
+    if (i + 1 < path.size() && path[i + 1] == '%') {
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1;
+    int width = 0;
+    while (j < path.size() && path[j] >= '0' && path[j] <= '9' && width < 100) {
+      width = width * 10 + (path[j] - '0');
+      ++j;
+    }
+    if (j >= path.size() || path[j] != 'd' || found) return std::nullopt;
+    found = NumberField{i, j + 1, width};
+    i = j;
+  }
+  return found;
+}
+
+// The literal text of a pattern piece: "%%" is one '%'.
+std::string unescape(const std::string& piece) {
+  std::string out;
+  for (std::size_t i = 0; i < piece.size(); ++i) {
+    out += piece[i];
+    if (piece[i] == '%' && i + 1 < piece.size() && piece[i + 1] == '%') ++i;
+  }
+  return out;
+}
+
+bool is_regular(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace
+
+bool is_sequence_pattern(const std::string& path) {
+  return number_field(path).has_value() && !is_regular(path);
+}
+
+std::optional<std::string> sequence_file_name(const std::string& path, std::int64_t number) {
+  const auto field = number_field(path);
+  if (!field) return std::nullopt;
+  return unescape(path.substr(0, field->begin)) + fmt::format("{:0{}d}", number, field->width) +
+         unescape(path.substr(field->end));
+}
+
+std::optional<ImageSequence> find_image_sequence(const std::string& path) {
+  if (!is_sequence_pattern(path)) return std::nullopt;
+  ImageSequence seq;
+  seq.pattern = path;
+  // As image2's default start_number_range: the first number is one of 0..4.
+  std::int64_t first = -1;
+  for (std::int64_t n = 0; n < 5 && first < 0; ++n) {
+    if (is_regular(*sequence_file_name(path, n))) first = n;
+  }
+  if (first < 0) {
+    throw InputError(fmt::format(
+        "{}: no such file, and no numbered file matches it as an image sequence (tried {} to {})",
+        path, *sequence_file_name(path, 0), *sequence_file_name(path, 4)));
+  }
+  seq.first = first;
+  for (std::int64_t n = first;; ++n) {
+    std::string name = *sequence_file_name(path, n);
+    if (!is_regular(name)) break;
+    if (static_cast<std::int64_t>(seq.files.size()) >= limits::kMaxSequenceFiles) {
+      throw InputError(fmt::format("{}: an image sequence of more than {} files (the limit)", path,
+                                   limits::kMaxSequenceFiles));
+    }
+    seq.files.push_back(std::move(name));
+  }
+  return seq;
+}
+
 std::string read_data_file(const std::string& path, std::size_t limit) {
   require_regular_file(path);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -127,6 +127,12 @@ std::string xxh3_hex(const std::string& bytes) {
 }
 
 std::string file_fingerprint(const std::string& path) {
+  if (const auto seq = find_image_sequence(path)) {
+    // A sequence is its files' contents in order: the hash of their fingerprints.
+    std::string all;
+    for (const std::string& f : seq->files) all += file_fingerprint(f) + "\n";
+    return "xxh3:" + xxh3_hex(all);
+  }
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     throw InputError(fmt::format("{}: {}", path, std::strerror(errno)));

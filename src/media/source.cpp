@@ -99,15 +99,22 @@ class TrimmedSource : public FrameSource {
 
 class FileSource final : public TrimmedSource {
  public:
-  explicit FileSource(const SourceSpec& spec) : TrimmedSource(spec) {
+  /// `sequence`: the path is an image-sequence pattern, read by the image2 demuxer.
+  FileSource(const SourceSpec& spec, bool sequence) : TrimmedSource(spec) {
     const std::string& path = spec_.uri;
-    require_regular_file(path);
-    struct stat st {};
-    if (::stat(path.c_str(), &st) == 0 && st.st_size == 0)
-      throw InputError(fmt::format("{}: empty file", path));
+    const AVInputFormat* forced = nullptr;
+    if (sequence) {
+      find_image_sequence(path);  // names the pattern when no file matches it
+      forced = av_find_input_format("image2");
+    } else {
+      require_regular_file(path);
+      struct stat st {};
+      if (::stat(path.c_str(), &st) == 0 && st.st_size == 0)
+        throw InputError(fmt::format("{}: empty file", path));
+    }
     LogCapture capture(AV_LOG_ERROR);
     AVFormatContext* raw = nullptr;
-    int ret = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
+    int ret = avformat_open_input(&raw, path.c_str(), forced, nullptr);
     if (ret < 0) {
       throw InputError(
           fmt::format("{}: not a readable media file ({})", path, av::error_string(ret)));
@@ -382,9 +389,16 @@ const std::vector<SourceKind>& source_registry() {
        [](const SourceSpec& s) -> std::unique_ptr<FrameSource> {
          return std::make_unique<LavfiSource>(s);
        }},
+      {"sequence",
+       "PATTERN  numbered images as ffmpeg reads them, e.g. png/%03d.png (first of 0..4 to a gap; "
+       "25 fps)",
+       [](const std::string& uri) { return is_sequence_pattern(uri); },
+       [](const SourceSpec& s) -> std::unique_ptr<FrameSource> {
+         return std::make_unique<FileSource>(s, true);
+       }},
       {"file", "PATH  any file libavformat opens", [](const std::string&) { return true; },
        [](const SourceSpec& s) -> std::unique_ptr<FrameSource> {
-         return std::make_unique<FileSource>(s);
+         return std::make_unique<FileSource>(s, false);
        }},
   };
   return kinds;
@@ -396,7 +410,9 @@ MediaType source_media_type(const std::string& uri) {
     // job reports why.
     LogCapture quiet(AV_LOG_ERROR);
     AVFormatContext* raw = nullptr;
-    if (avformat_open_input(&raw, uri.c_str(), nullptr, nullptr) < 0) return MediaType::kUnknown;
+    const AVInputFormat* forced =
+        is_sequence_pattern(uri) ? av_find_input_format("image2") : nullptr;
+    if (avformat_open_input(&raw, uri.c_str(), forced, nullptr) < 0) return MediaType::kUnknown;
     av::InputFormatPtr fmt(raw);
     if (avformat_find_stream_info(fmt.get(), nullptr) < 0) return MediaType::kUnknown;
     const bool video = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0) >= 0;

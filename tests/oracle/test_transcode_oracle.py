@@ -118,6 +118,7 @@ def main():
                   f"{label}: kept file holds the stream")
         check_scaled(tmp)
         check_exact_start(tmp)
+        check_image_sequence(tmp)
     return finish()
 
 
@@ -202,6 +203,49 @@ def check_exact_start(tmp):
               f"--start {start} --duration 0.4: {len(ours)} frames, exactly those from "
               f"{start} s of the whole decode ({sum(a == b for a, b in zip(ours, want))} of "
               f"{len(want)} identical)")
+
+
+def check_image_sequence(tmp):
+    """An image sequence named as ffmpeg names one (`png/%03d.png`, numbered from 1 here, as
+    cameras and renderers number them) is read as the ffmpeg CLI reads it: same frame count,
+    25 fps, and PSNR equal to the psnr filter's against `-i png/%03d.png` converted to the
+    encoder's pixel format."""
+    folder = os.path.join(tmp, "png")
+    os.makedirs(folder)
+    subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+                    "-frames:v", "12", "-start_number", "1", os.path.join(folder, "%03d.png")],
+                   check=True, timeout=120)
+    pattern = os.path.join(folder, "%03d.png")
+    kept = os.path.join(tmp, "seq.mkv")
+    res = subprocess.run([CB, "transcode", pattern, "-c", "libx264", "-o", "crf=30", "--keep",
+                          kept, "--metrics", "psnr", "--json"],
+                         capture_output=True, text=True, timeout=300)
+    if res.returncode != 0:
+        check(False, f"image sequence: exit {res.returncode}: {res.stderr.strip()}")
+        return
+    doc = json.loads(res.stdout)
+    check(doc["video"]["frames"] == 12 and abs(doc["video"]["frame_rate"] - 25) < 1e-9,
+          f"image sequence: 12 frames at 25 fps ({doc['video']['frames']}, "
+          f"{doc['video']['frame_rate']})")
+    pix = subprocess.run([FFMPEG.replace("ffmpeg", "ffprobe"), "-v", "error", "-show_entries",
+                          "stream=pix_fmt", "-of", "csv=p=0", kept],
+                         capture_output=True, text=True, timeout=60).stdout.strip()
+    res = subprocess.run([FFMPEG, "-hide_banner", "-nostats", "-i", kept, "-i", pattern, "-lavfi",
+                          f"[1:v]format={pix}[r];[0:v][r]psnr", "-f", "null", "-"],
+                         capture_output=True, text=True, timeout=300)
+    m = re.search(r"PSNR y:(\S+) u:(\S+) v:(\S+) average:(\S+)", res.stderr)
+    if not m:
+        check(False, f"image sequence: ffmpeg printed no PSNR ({res.stderr[-300:]})")
+        return
+    ours = doc["quality"]["psnr"]
+    for k, v in zip(["y", "u", "v", "average"], map(float, m.groups())):
+        check(abs(ours[k] - v) <= 0.01, f"image sequence ({pix}): PSNR {k} {ours[k]:.6f} vs "
+                                        f"ffmpeg {v:.6f}")
+    res = subprocess.run([CB, "transcode", os.path.join(folder, "%04d.png"), "-c", "libx264"],
+                         capture_output=True, text=True, timeout=60)
+    check(res.returncode == 3 and "no numbered file matches" in res.stderr
+          and len(res.stderr.strip().splitlines()) == 1,
+          f"a pattern matching no file: exit 3, one line ({res.returncode}: {res.stderr.strip()})")
 
 
 if __name__ == "__main__":

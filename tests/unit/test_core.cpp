@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <fmt/core.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -7,6 +8,8 @@
 
 #include "codecbench/av.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/files.hpp"
+#include "codecbench/fingerprint.hpp"
 #include "codecbench/log.hpp"
 #include "codecbench/machine.hpp"
 #include "codecbench/version.hpp"
@@ -153,4 +156,37 @@ TEST_CASE("a quiet machine: performance governor without alternatives, boost off
   CHECK_FALSE(c.hypervisor);
   CHECK(c.container.empty());
   CHECK(machine_warnings(c, 2, 2).empty());
+}
+
+TEST_CASE("image-sequence patterns: the one number field, the files from 0..4 to a gap") {
+  CHECK(sequence_file_name("png/%03d.png", 7) == "png/007.png");
+  CHECK(sequence_file_name("a%d.bmp", 1234) == "a1234.bmp");
+  CHECK(sequence_file_name("100%%/%02d.png", 3) == "100%/03.png");
+  CHECK_FALSE(sequence_file_name("plain.png", 1).has_value());
+  CHECK_FALSE(sequence_file_name("%d/%d.png", 1).has_value());  // two fields: not image2's form
+  CHECK_FALSE(sequence_file_name("%s.png", 1).has_value());
+  CHECK_FALSE(is_sequence_pattern("100%%.png"));
+
+  FakeRoot dir;
+  const std::string pattern = (dir.path / "f%03d.png").string();
+  CHECK(is_sequence_pattern(pattern));
+  CHECK_THROWS_WITH_AS(find_image_sequence(pattern), doctest::Contains("no numbered file matches"),
+                       InputError);
+  for (int n : {2, 3, 4, 6}) dir.write(fmt::format("f{:03d}.png", n), std::to_string(n));
+  const auto seq = find_image_sequence(pattern);
+  REQUIRE(seq.has_value());
+  CHECK(seq->first == 2);
+  REQUIRE(seq->files.size() == 3);  // 2, 3, 4; 5 is missing, so 6 is not part of it
+  CHECK(seq->files.back() == (dir.path / "f004.png").string());
+  CHECK_FALSE(find_image_sequence((dir.path / "f002.png").string()).has_value());
+
+  // The fingerprint follows the files' contents, not their names.
+  const std::string before = file_fingerprint(pattern);
+  CHECK(before.rfind("xxh3:", 0) == 0);
+  dir.write("f003.png", "changed");
+  CHECK(file_fingerprint(pattern) != before);
+
+  // A literal file whose name looks like a pattern is that file.
+  dir.write("g%d.png", "x");
+  CHECK_FALSE(is_sequence_pattern((dir.path / "g%d.png").string()));
 }
