@@ -17,8 +17,8 @@ std::string cache_dir();
 
 /// The fingerprint of a file's content, "xxh3:" followed by 16 hex digits. Throws InputError
 /// naming the file when it cannot be read. An image-sequence pattern (files.hpp) is
-/// fingerprinted as the hash of its files' fingerprints in order. Thread-safe. A cache folder that cannot be written
-/// only costs the caching.
+/// fingerprinted as the hash of its files' fingerprints in order. Thread-safe. A cache folder that
+/// cannot be written only costs the caching.
 std::string file_fingerprint(const std::string& path);
 
 /// XXH3-64 of a byte string, 16 hex digits (tests and short texts).
