@@ -41,6 +41,9 @@ struct StreamInfo {
   AVPixelFormat pix_fmt = AV_PIX_FMT_NONE;
   AVRational frame_rate{0, 1};  ///< nominal frame rate (0/1 when unknown)
   AVRational sample_aspect_ratio{0, 1};
+  /// Time of the first frame delivered, seconds from the stream's start (its first frame, or
+  /// the container's start time): where a `start_s` trim landed.
+  double first_frame_s = 0;
   // audio
   int sample_rate = 0;
   AVSampleFormat sample_fmt = AV_SAMPLE_FMT_NONE;

@@ -97,7 +97,16 @@ struct JobResult {
   int metric_width = 0, metric_height = 0;  ///< size the metrics compared
   double frame_rate = 0;                    ///< frames per second
   std::int64_t frames = 0;                  ///< frames encoded (= frames decoded and compared)
-  double duration_s = 0;                    ///< frames / frame_rate
+  /// Constant rate: frames / frame_rate; variable (vfr): from the frames' timestamps, the
+  /// last frame's time plus one nominal frame interval. Bitrates divide by it.
+  double duration_s = 0;
+  bool vfr = false;  ///< the frames' timestamps are not one nominal interval apart
+  /// Video frames given the next tick of the encoder's time base because they were closer to
+  /// the one before than a nominal frame interval (vfr sources above their nominal rate).
+  std::int64_t retimed_frames = 0;
+  /// Time of the first frame measured, seconds from the input stream's start (the requested
+  /// start, or the first frame at or after it; 0 without a start).
+  double first_frame_s = 0;
   // Audio (type == audio)
   std::string source_sample_fmt;   ///< format the input decodes to
   std::string encoder_sample_fmt;  ///< format fed to the encoder

@@ -46,8 +46,11 @@ TextTable report(const JobResult& r) {
     line("input", fmt::format("{} ({} {} Hz, {:.3f} s)", r.input, r.source_sample_fmt,
                               r.source_sample_rate, r.duration_s));
   } else {
-    line("input", fmt::format("{} ({} {}x{} @ {:.3f} fps, {} frames)", r.input, r.source_pix_fmt,
-                              r.source_width, r.source_height, r.frame_rate, r.frames));
+    line("input",
+         fmt::format("{} ({} {}x{} @ {:.3f} fps{}, {} frames, {:.3f} s{})", r.input,
+                     r.source_pix_fmt, r.source_width, r.source_height, r.frame_rate,
+                     r.vfr ? " nominal, variable rate" : "", r.frames, r.duration_s,
+                     r.first_frame_s > 0 ? fmt::format(" from {:.3f} s", r.first_frame_s) : ""));
   }
   std::string opts;
   for (const auto& [k, v] : r.options) opts += fmt::format(" {}={}", k, v);

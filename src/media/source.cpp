@@ -84,7 +84,10 @@ class TrimmedSource : public FrameSource {
       next_guess_ = pts + (f->pkt_duration > 0 ? f->pkt_duration : 1);
       if (t + 1e-9 < spec_.start_s) continue;
       if (spec_.duration_s >= 0 && t - spec_.start_s >= spec_.duration_s - 1e-9) return nullptr;
-      if (first_kept_ == AV_NOPTS_VALUE) first_kept_ = pts;
+      if (first_kept_ == AV_NOPTS_VALUE) {
+        first_kept_ = pts;
+        info_.first_frame_s = t;
+      }
       f->pts = pts - first_kept_;
       ++delivered_;
       return f;

@@ -201,7 +201,7 @@ class Job {
       auto work = std::make_unique<Work>();
       av::FramePtr ref = to_metric(*src);
       work->enc_in = to_encoder(*ref);
-      work->enc_in->pts = index;
+      work->enc_in->pts = encoder_pts(*src, info.time_base);
       work->enc_in->pict_type = AV_PICTURE_TYPE_NONE;
       if (measuring()) references_.push_back(std::move(ref));
       r_.raw_bytes += static_cast<std::uint64_t>(frame_bytes);
@@ -275,7 +275,17 @@ class Job {
       }
     }
 
-    r_.duration_s = static_cast<double>(r_.frames) / r_.frame_rate;
+    r_.first_frame_s = info.first_frame_s;
+    // Constant rate: frames / rate. Variable: the last frame's time plus one frame interval,
+    // as a container computes the stream's duration.
+    r_.duration_s = r_.vfr ? static_cast<double>(next_pts_) * av_q2d(enc_->time_base)
+                           : static_cast<double>(r_.frames) / r_.frame_rate;
+    if (r_.retimed_frames > 0) {
+      r_.adjustment += fmt::format(
+          "{}{} frame(s) closer together than 1/{:g} s moved later by up to one "
+          "frame interval (the encoder's time base)",
+          r_.adjustment.empty() ? "" : "; ", r_.retimed_frames, 1 / av_q2d(enc_->time_base));
+    }
     if (r_.bitstream_bytes > 0) {
       r_.compression_ratio =
           static_cast<double>(r_.raw_bytes) / static_cast<double>(r_.bitstream_bytes);
@@ -371,6 +381,28 @@ class Job {
                 ExitCode::kCodec);
   }
 
+  // The encoder's timestamp of a source frame: its own time on the encoder's time base (one
+  // tick per nominal frame), so a variable-frame-rate source keeps its timing in the stream
+  // and the kept file, as the ffmpeg CLI's default for such containers (-fps_mode vfr). Two
+  // frames on one tick would be one too many for the encoder: the later moves to the next.
+  std::int64_t encoder_pts(const AVFrame& src, AVRational source_time_base) {
+    std::int64_t pts = next_pts_;
+    if (src.pts != AV_NOPTS_VALUE) {
+      pts = av_rescale_q_rnd(src.pts, source_time_base, enc_->time_base,
+                             static_cast<AVRounding>(AV_ROUND_NEAR_INF | AV_ROUND_PASS_MINMAX));
+    }
+    if (pts < next_pts_) {
+      if (next_pts_ > 0) {
+        ++r_.retimed_frames;
+        r_.vfr = true;
+      }
+      pts = next_pts_;
+    }
+    if (pts != next_pts_) r_.vfr = true;
+    next_pts_ = pts + 1;
+    return pts;
+  }
+
   void open_decoder(const AVCodec* enc_codec) {
     dec_ =
         detail::open_measuring_decoder(enc_.get(), enc_codec, spec_.threads, thread_type_, false);
@@ -450,6 +482,7 @@ class Job {
   std::unique_ptr<Converter> from_decoder_;
   AVPixelFormat from_decoder_fmt_ = AV_PIX_FMT_NONE;
   std::int64_t decoded_ = 0;
+  std::int64_t next_pts_ = 0;         ///< smallest encoder timestamp the next frame may have
   std::pair<int, int> target_{0, 0};  ///< encoded size asked by JobSpec::scale; 0 = none
   int scale_flags_ = SWS_BICUBIC;
 };
@@ -557,7 +590,9 @@ void to_json(nlohmann::json& j, const JobResult& r) {
                   {"metric_height", r.metric_height},
                   {"frame_rate", r.frame_rate},
                   {"frames", r.frames},
-                  {"duration_s", r.duration_s}};
+                  {"duration_s", r.duration_s},
+                  {"vfr", r.vfr},
+                  {"first_frame_s", r.first_frame_s}};
     if (!r.scaler.empty()) j["video"]["scaler"] = r.scaler;
     j["size"]["bits_per_pixel"] = r.bits_per_pixel;
   }

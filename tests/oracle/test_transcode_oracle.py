@@ -119,6 +119,7 @@ def main():
         check_scaled(tmp)
         check_exact_start(tmp)
         check_image_sequence(tmp)
+        check_vfr(tmp)
     return finish()
 
 
@@ -199,6 +200,10 @@ def check_exact_start(tmp):
             continue
         ours = framemd5([FFMPEG, "-v", "error", "-i", kept])
         want = [md5 for t, md5 in whole if start - 1e-9 <= t < start + 0.4 - 1e-9]
+        first = min(t for t, _ in whole if t >= start - 1e-9)
+        got = json.loads(res.stdout)["video"]["first_frame_s"]
+        check(abs(got - first) < 1e-6,
+              f"--start {start}: records the first frame's time {got} (the whole decode's {first})")
         check(len(want) == 10 and ours == want,
               f"--start {start} --duration 0.4: {len(ours)} frames, exactly those from "
               f"{start} s of the whole decode ({sum(a == b for a, b in zip(ours, want))} of "
@@ -246,6 +251,50 @@ def check_image_sequence(tmp):
     check(res.returncode == 3 and "no numbered file matches" in res.stderr
           and len(res.stderr.strip().splitlines()) == 1,
           f"a pattern matching no file: exit 3, one line ({res.returncode}: {res.stderr.strip()})")
+
+
+def frame_times(path):
+    res = subprocess.run([FFMPEG.replace("ffmpeg", "ffprobe"), "-v", "error", "-select_streams",
+                          "v:0", "-show_entries", "frame=pts_time", "-of", "csv=p=0", path],
+                         capture_output=True, text=True, timeout=120)
+    return [float(line.split(",")[0]) for line in res.stdout.split() if line]
+
+
+def check_vfr(tmp):
+    """Variable frame rate (every third frame of a 30 fps source dropped, as a phone or a
+    screen recorder writes): the duration and bitrate come from the timestamps (frames / 30
+    would be a third short and the bitrate 1.5x too high), and the kept file keeps each
+    frame's time."""
+    src = os.path.join(tmp, "vfr.mkv")
+    subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30",
+                    "-vf", "select='mod(n\\,3)'", "-fps_mode", "vfr", "-t", "3", "-c:v", "ffv1",
+                    src], check=True, timeout=120)
+    kept = os.path.join(tmp, "vfr-kept.mkv")
+    res = subprocess.run([CB, "transcode", src, "-c", "libx264", "-o", "crf=30", "--keep", kept,
+                          "--metrics", "psnr", "--json"], capture_output=True, text=True,
+                         timeout=300)
+    if res.returncode != 0:
+        check(False, f"vfr: exit {res.returncode}: {res.stderr.strip()}")
+        return
+    doc = json.loads(res.stdout)
+    src_times = frame_times(src)
+    want = src_times[-1] + 1 / 30 - src_times[0]
+    video = doc["video"]
+    check(video["vfr"] and video["frames"] == len(src_times) == 60,
+          f"vfr: 60 frames, marked vfr ({video['frames']}, {video['vfr']})")
+    # (Matroska stores milliseconds: 1/30 s is 33 or 34 ms.)
+    check(abs(video["duration_s"] - want) < 0.0015,
+          f"vfr: duration from timestamps {video['duration_s']:.6f} s = {want:.6f} s "
+          f"(frames / 30 would be {video['frames'] / 30:.6f})")
+    rate = 8 * doc["size"]["bitstream_bytes"] / want / 1000
+    check(abs(doc["size"]["bitrate_kbps"] - rate) < 0.001 * rate,
+          f"vfr: bitrate {doc['size']['bitrate_kbps']:.3f} kbit/s = bits / duration {rate:.3f}")
+    kept_times = frame_times(kept)
+    rebased = [t - src_times[0] for t in src_times]
+    check(len(kept_times) == len(rebased) and
+          all(abs(a - b) < 0.0015 for a, b in zip(kept_times, rebased)),
+          f"vfr: the kept file keeps every frame's time (to the container's 1 ms): "
+          f"{kept_times[:5]} vs {[round(t, 4) for t in rebased[:5]]}")
 
 
 if __name__ == "__main__":
