@@ -44,12 +44,22 @@ struct StreamInfo {
   /// Time of the first frame delivered, seconds from the stream's start (its first frame, or
   /// the container's start time): where a `start_s` trim landed.
   double first_frame_s = 0;
+  /// The container's display matrix (AV_PKT_DATA_DISPLAYMATRIX, 9 x int32), empty when none,
+  /// and its rotation in degrees as ffprobe prints it (av_display_rotation_get: counter-
+  /// clockwise; 0 without a matrix). Frames are delivered as stored, not rotated.
+  std::vector<std::uint8_t> display_matrix;
+  double rotation = 0;
+  /// Field order: the stream's, else the first frame's (interlaced_frame, top_field_first).
+  AVFieldOrder field_order = AV_FIELD_UNKNOWN;
   // audio
   int sample_rate = 0;
   AVSampleFormat sample_fmt = AV_SAMPLE_FMT_NONE;
   int channels = 0;
   std::string channel_layout;  ///< e.g. "stereo"
 };
+
+/// The field order as ffprobe names it: "progressive", "tt", "bb", "tb", "bt", "unknown".
+std::string field_order_name(AVFieldOrder order);
 
 /// Delivers decoded frames in presentation order.
 class FrameSource {

@@ -107,6 +107,14 @@ struct JobResult {
   /// Time of the first frame measured, seconds from the input stream's start (the requested
   /// start, or the first frame at or after it; 0 without a start).
   double first_frame_s = 0;
+  /// The source's display rotation in degrees as ffprobe prints it (0: none). The metrics
+  /// compare frames as stored, as FFmpeg's filters do without autorotation (PSNR is the same
+  /// either way); the kept file carries the source's display matrix.
+  double rotation = 0;
+  /// The source's field order ("progressive", "tt", "bb", "tb", "bt", "unknown"); the encoder
+  /// and the kept file are told it, as the ffmpeg CLI does. Fields are compared as stored
+  /// (woven frames), as FFmpeg's filters do.
+  std::string field_order;
   // Audio (type == audio)
   std::string source_sample_fmt;   ///< format the input decodes to
   std::string encoder_sample_fmt;  ///< format fed to the encoder

@@ -47,10 +47,14 @@ TextTable report(const JobResult& r) {
                               r.source_sample_rate, r.duration_s));
   } else {
     line("input",
-         fmt::format("{} ({} {}x{} @ {:.3f} fps{}, {} frames, {:.3f} s{})", r.input,
+         fmt::format("{} ({} {}x{} @ {:.3f} fps{}, {} frames, {:.3f} s{}{})", r.input,
                      r.source_pix_fmt, r.source_width, r.source_height, r.frame_rate,
                      r.vfr ? " nominal, variable rate" : "", r.frames, r.duration_s,
-                     r.first_frame_s > 0 ? fmt::format(" from {:.3f} s", r.first_frame_s) : ""));
+                     r.first_frame_s > 0 ? fmt::format(" from {:.3f} s", r.first_frame_s) : "",
+                     (r.rotation != 0 ? fmt::format(", rotated {:g} degrees", r.rotation) : "") +
+                         (r.field_order != "progressive" && !r.field_order.empty()
+                              ? fmt::format(", field order {}", r.field_order)
+                              : "")));
   }
   std::string opts;
   for (const auto& [k, v] : r.options) opts += fmt::format(" {}={}", k, v);

@@ -113,6 +113,15 @@ bool KeptStream::needs_global_header() const {
   return ctx_ != nullptr && (ctx_->oformat->flags & AVFMT_GLOBALHEADER) != 0;
 }
 
+std::string KeptStream::display_matrix_dropped() const {
+  if (ctx_ == nullptr || display_matrix_.empty()) return "";
+  const std::string name = ctx_->oformat->name;
+  for (const char* keeps : {"mov", "mp4", "ismv", "ipod", "3gp", "3g2", "psp", "f4v"}) {
+    if (name == keeps) return "";
+  }
+  return fmt::format("the {} muxer cannot store the display rotation: keep to .mp4 or .mov", name);
+}
+
 void KeptStream::start(const AVCodecContext* enc) {
   if (ctx_ == nullptr) return;
   stream_ = avformat_new_stream(ctx_, nullptr);
@@ -121,6 +130,12 @@ void KeptStream::start(const AVCodecContext* enc) {
                "describing the kept stream");
   stream_->time_base = enc->time_base;
   if (enc->codec_type == AVMEDIA_TYPE_VIDEO) stream_->avg_frame_rate = enc->framerate;
+  if (!display_matrix_.empty()) {
+    std::uint8_t* side =
+        av_stream_new_side_data(stream_, AV_PKT_DATA_DISPLAYMATRIX, display_matrix_.size());
+    if (side == nullptr) throw FFmpegError(AVERROR(ENOMEM), "adding the display matrix");
+    std::memcpy(side, display_matrix_.data(), display_matrix_.size());
+  }
   if ((ctx_->oformat->flags & AVFMT_NOFILE) == 0) {
     const std::filesystem::path p(path_);
     part_ = (p.has_parent_path() ? p.parent_path().string() + "/" : std::string()) + "." +

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "codecbench/av.hpp"
 #include "codecbench/transcode.hpp"
@@ -62,6 +63,11 @@ class KeptStream {
   void prepare(const std::string& path, const AVCodec* codec);
   /// Whether the encoder must put its headers in extradata (set before opening it).
   [[nodiscard]] bool needs_global_header() const;
+  /// Side data the kept stream carries from the source (a display matrix: the rotation).
+  void set_display_matrix(std::vector<std::uint8_t> matrix) { display_matrix_ = std::move(matrix); }
+  /// Why a display matrix given to set_display_matrix will not reach the file ("" when it
+  /// will, or when nothing is kept): only the MP4/QuickTime muxers of FFmpeg 5.1 store one.
+  [[nodiscard]] std::string display_matrix_dropped() const;
   /// Adds the stream from the opened encoder and writes the header.
   void start(const AVCodecContext* enc);
   /// Writes one encoded packet (timestamps in the encoder's time base).
@@ -77,6 +83,7 @@ class KeptStream {
   AVFormatContext* ctx_ = nullptr;
   AVStream* stream_ = nullptr;
   bool started_ = false;
+  std::vector<std::uint8_t> display_matrix_;
 };
 
 /// The encoder's pixel format the job's options ask for (`pixel_format` or `pix_fmt`, the

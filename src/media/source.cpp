@@ -14,6 +14,7 @@
 
 extern "C" {
 #include <libavfilter/buffersink.h>
+#include <libavutil/display.h>
 #include <libavutil/opt.h>
 }
 
@@ -59,6 +60,11 @@ class TrimmedSource : public FrameSource {
     if (!pending_) {
       throw InputError(fmt::format("{}: no {} frames{}", spec_.uri, media_type_name(info_.type),
                                    trimmed() ? " in the requested range" : ""));
+    }
+    if (info_.type == MediaType::kVideo && info_.field_order == AV_FIELD_UNKNOWN) {
+      info_.field_order = pending_->interlaced_frame == 0  ? AV_FIELD_PROGRESSIVE
+                          : pending_->top_field_first != 0 ? AV_FIELD_TT
+                                                           : AV_FIELD_BB;
     }
   }
   virtual av::FramePtr raw_next() = 0;
@@ -180,6 +186,18 @@ class FileSource final : public TrimmedSource {
     info_.sample_fmt = dec_->sample_fmt;
     info_.channels = dec_->ch_layout.nb_channels;
     info_.channel_layout = layout_name(dec_->ch_layout);
+    if (info_.type == MediaType::kVideo) {
+      // The container's word, where it has one, over the first frame's flags (prime()).
+      if (s->codecpar->field_order != AV_FIELD_UNKNOWN)
+        info_.field_order = s->codecpar->field_order;
+      std::size_t size = 0;
+      const std::uint8_t* m = av_stream_get_side_data(s, AV_PKT_DATA_DISPLAYMATRIX, &size);
+      if (m != nullptr && size >= 9 * sizeof(std::int32_t)) {
+        info_.display_matrix.assign(m, m + 9 * sizeof(std::int32_t));
+        const double deg = av_display_rotation_get(reinterpret_cast<const std::int32_t*>(m));
+        info_.rotation = std::isfinite(deg) ? deg + 0.0 : 0;  // no "-0"
+      }
+    }
   }
 
  private:
@@ -384,6 +402,23 @@ class LavfiSource final : public TrimmedSource {
 };
 
 }  // namespace
+
+std::string field_order_name(AVFieldOrder order) {
+  switch (order) {
+    case AV_FIELD_PROGRESSIVE:
+      return "progressive";
+    case AV_FIELD_TT:
+      return "tt";
+    case AV_FIELD_BB:
+      return "bb";
+    case AV_FIELD_TB:
+      return "tb";
+    case AV_FIELD_BT:
+      return "bt";
+    default:
+      return "unknown";
+  }
+}
 
 const std::vector<SourceKind>& source_registry() {
   static const std::vector<SourceKind> kinds = {

@@ -115,6 +115,8 @@ class Job {
     r_.source_height = info.height;
     const AVRational rate = info.frame_rate.num > 0 ? info.frame_rate : AVRational{25, 1};
     r_.frame_rate = av_q2d(rate);
+    r_.rotation = info.rotation;
+    r_.field_order = field_order_name(info.field_order);
     if (spec_.scale.active()) {
       scale_flags_ = scaler_flags(spec_.scale.scaler);
       r_.scaler = spec_.scale.scaler;
@@ -141,6 +143,11 @@ class Job {
     r_.metric_pix_fmt = pix_fmt_name(metric_fmt_);
 
     kept_.prepare(spec_.keep_path, enc_codec);
+    kept_.set_display_matrix(info.display_matrix);
+    if (const std::string why = kept_.display_matrix_dropped(); !why.empty()) {
+      rotation_note_ = fmt::format("the kept file is not rotated by {:g} degrees as the source: {}",
+                                   info.rotation, why);
+    }
     open_encoder(enc_codec, enc_fmt, info, rate);
     // Defaults: FFmpeg's two. MS-SSIM costs about as much as a fast encode (docs/performance.md),
     // so it is asked for by name. "none" measures nothing: an encode-only run, no decoder.
@@ -280,6 +287,9 @@ class Job {
     // as a container computes the stream's duration.
     r_.duration_s = r_.vfr ? static_cast<double>(next_pts_) * av_q2d(enc_->time_base)
                            : static_cast<double>(r_.frames) / r_.frame_rate;
+    if (!rotation_note_.empty()) {
+      r_.adjustment += (r_.adjustment.empty() ? "" : "; ") + rotation_note_;
+    }
     if (r_.retimed_frames > 0) {
       r_.adjustment += fmt::format(
           "{}{} frame(s) closer together than 1/{:g} s moved later by up to one "
@@ -335,6 +345,7 @@ class Job {
       enc_->time_base = av_inv_q(enc_rate);
       enc_->framerate = enc_rate;
       enc_->sample_aspect_ratio = info.sample_aspect_ratio;
+      enc_->field_order = info.field_order;
       if (scaled() && info.sample_aspect_ratio.num > 0) {
         // The display aspect ratio stays the source's.
         av_reduce(&enc_->sample_aspect_ratio.num, &enc_->sample_aspect_ratio.den,
@@ -483,6 +494,7 @@ class Job {
   AVPixelFormat from_decoder_fmt_ = AV_PIX_FMT_NONE;
   std::int64_t decoded_ = 0;
   std::int64_t next_pts_ = 0;         ///< smallest encoder timestamp the next frame may have
+  std::string rotation_note_;         ///< why the kept file lacks the source's rotation, or ""
   std::pair<int, int> target_{0, 0};  ///< encoded size asked by JobSpec::scale; 0 = none
   int scale_flags_ = SWS_BICUBIC;
 };
@@ -592,7 +604,9 @@ void to_json(nlohmann::json& j, const JobResult& r) {
                   {"frames", r.frames},
                   {"duration_s", r.duration_s},
                   {"vfr", r.vfr},
-                  {"first_frame_s", r.first_frame_s}};
+                  {"first_frame_s", r.first_frame_s},
+                  {"rotation", r.rotation},
+                  {"field_order", r.field_order}};
     if (!r.scaler.empty()) j["video"]["scaler"] = r.scaler;
     j["size"]["bits_per_pixel"] = r.bits_per_pixel;
   }

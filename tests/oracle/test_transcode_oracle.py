@@ -120,6 +120,7 @@ def main():
         check_exact_start(tmp)
         check_image_sequence(tmp)
         check_vfr(tmp)
+        check_rotation_and_fields(tmp)
     return finish()
 
 
@@ -295,6 +296,87 @@ def check_vfr(tmp):
           all(abs(a - b) < 0.0015 for a, b in zip(kept_times, rebased)),
           f"vfr: the kept file keeps every frame's time (to the container's 1 ms): "
           f"{kept_times[:5]} vs {[round(t, 4) for t in rebased[:5]]}")
+
+
+def probe(path, entries):
+    res = subprocess.run([FFMPEG.replace("ffmpeg", "ffprobe"), "-v", "error", "-select_streams",
+                          "v:0", "-show_entries", entries, "-of", "json", path],
+                         capture_output=True, text=True, timeout=60)
+    return json.loads(res.stdout)["streams"][0]
+
+
+def filter_figures(dist, ref, autorotate=True):
+    rot = [] if autorotate else ["-noautorotate"]
+    res = subprocess.run([FFMPEG, "-hide_banner", "-nostats", *rot, "-i", dist, *rot, "-i", ref,
+                          "-lavfi", "[0:v]split[a][b];[1:v]split[c][d];[a][c]psnr;[b][d]ssim",
+                          "-f", "null", "-"], capture_output=True, text=True, timeout=300)
+    p = re.search(r"PSNR y:\S+ u:\S+ v:\S+ average:(\S+)", res.stderr)
+    q = re.search(r"SSIM .* All:(\S+)", res.stderr)
+    return float(p.group(1)), float(q.group(1))
+
+
+def check_rotation_and_fields(tmp):
+    """A phone's rotated clip (display matrix) and an interlaced broadcast clip: the rotation
+    and field order are recorded, the kept file keeps them (rotation: in MP4; a Matroska file
+    says in `adjustment` that its muxer cannot), and the figures are FFmpeg's: PSNR as the
+    filters give it with or without autorotation, SSIM as without (frames as stored)."""
+    plain = os.path.join(tmp, "plain.mp4")
+    rotated = os.path.join(tmp, "rotated.mp4")
+    subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25",
+                    "-frames:v", "20", "-c:v", "libx264", "-crf", "20", plain], check=True,
+                   timeout=120)
+    subprocess.run([FFMPEG, "-v", "error", "-i", plain, "-c", "copy", "-metadata:s:v:0",
+                    "rotate=90", rotated], check=True, timeout=120)
+    want_rot = probe(rotated, "stream_side_data=rotation")["side_data_list"][0]["rotation"]
+    for ext in ["mp4", "mkv"]:
+        kept = os.path.join(tmp, f"rot-kept.{ext}")
+        res = subprocess.run([CB, "transcode", rotated, "-c", "libx264", "-o", "crf=28", "--keep",
+                              kept, "--json"], capture_output=True, text=True, timeout=300)
+        if res.returncode != 0:
+            check(False, f"rotated .{ext}: exit {res.returncode}: {res.stderr.strip()}")
+            continue
+        doc = json.loads(res.stdout)
+        check(doc["video"]["rotation"] == want_rot,
+              f"rotated -> .{ext}: rotation {doc['video']['rotation']} recorded (ffprobe {want_rot})")
+        side = probe(kept, "stream_side_data=rotation").get("side_data_list", [])
+        if ext == "mp4":
+            check(side and side[0].get("rotation") == want_rot,
+                  f"rotated -> .mp4: the kept file keeps the display matrix ({side})")
+        else:
+            check("cannot store the display rotation" in doc["video"]["adjustment"],
+                  f"rotated -> .mkv: the adjustment says the rotation is not kept "
+                  f"({doc['video']['adjustment']!r})")
+        p_raw, s_raw = filter_figures(kept, rotated, autorotate=False)
+        # (Autorotation of both sides needs both rotated: the MP4 only.)
+        p_rot = filter_figures(kept, rotated, autorotate=True)[0] if ext == "mp4" else p_raw
+        ours = doc["quality"]
+        check(abs(ours["psnr"]["average"] - p_rot) <= 0.01 and abs(ours["psnr"]["average"] - p_raw) <= 0.01,
+              f"rotated -> .{ext}: PSNR {ours['psnr']['average']:.6f} = ffmpeg autorotated "
+              f"{p_rot:.6f} = as stored {p_raw:.6f}")
+        check(abs(ours["ssim"]["all"] - s_raw) <= 0.0005,
+              f"rotated -> .{ext}: SSIM {ours['ssim']['all']:.6f} = ffmpeg as stored {s_raw:.6f}")
+
+    interlaced = os.path.join(tmp, "interlaced.mpg")
+    subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=352x288:rate=25",
+                    "-frames:v", "20", "-vf", "setfield=tff", "-c:v", "mpeg2video", "-flags",
+                    "+ildct+ilme", "-top", "1", "-q:v", "3", interlaced], check=True, timeout=120)
+    kept = os.path.join(tmp, "interlaced-kept.mkv")
+    res = subprocess.run([CB, "transcode", interlaced, "-c", "libx264", "-o", "crf=28", "--keep",
+                          kept, "--json"], capture_output=True, text=True, timeout=300)
+    if res.returncode != 0:
+        check(False, f"interlaced: exit {res.returncode}: {res.stderr.strip()}")
+        return
+    doc = json.loads(res.stdout)
+    want = probe(interlaced, "stream=field_order")["field_order"]
+    got_kept = probe(kept, "stream=field_order").get("field_order")
+    check(doc["video"]["field_order"] == want == "tt" and got_kept == want,
+          f"interlaced: field order {doc['video']['field_order']} recorded (ffprobe {want}), "
+          f"kept file {got_kept}")
+    p, s = filter_figures(kept, interlaced)
+    check(abs(doc["quality"]["psnr"]["average"] - p) <= 0.01 and
+          abs(doc["quality"]["ssim"]["all"] - s) <= 0.0005,
+          f"interlaced: PSNR {doc['quality']['psnr']['average']:.6f} / SSIM "
+          f"{doc['quality']['ssim']['all']:.6f} = ffmpeg's {p:.6f} / {s:.6f}")
 
 
 if __name__ == "__main__":
