@@ -19,9 +19,10 @@ struct TranscodeSettings {
   std::string metrics;
   std::string vmaf_model;
   bool check_determinism = false;
-  std::string pix_fmt;  // --pix-fmt: the option pixel_format
-  std::string scale;    // --scale WxH
-  std::string scaler;   // --scaler NAME
+  std::string pix_fmt;     // --pix-fmt: the option pixel_format
+  std::string sample_fmt;  // --sample-fmt: the option sample_fmt
+  std::string scale;       // --scale WxH
+  std::string scaler;      // --scaler NAME
   bool allow_upscale = false;
   OutputOptions out;
 };
@@ -97,6 +98,7 @@ int run(TranscodeSettings& s) {
     s.job.options.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
   if (!s.pix_fmt.empty()) s.job.options.emplace_back("pixel_format", s.pix_fmt);
+  if (!s.sample_fmt.empty()) s.job.options.emplace_back("sample_fmt", s.sample_fmt);
   if (!s.scale.empty()) s.job.scale = parse_scale(s.scale);
   if (!s.scaler.empty()) {
     if (s.scale.empty()) throw UsageError("--scaler: give the size with --scale too");
@@ -155,6 +157,8 @@ void register_transcode(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("-o,--option", s->options, "Encoder option key=value (repeatable)");
   cmd->add_option("--pix-fmt", s->pix_fmt,
                   "Encoder pixel format: the frames are converted to it (as -o pixel_format=F)");
+  cmd->add_option("--sample-fmt", s->sample_fmt,
+                  "Encoder sample format: the samples are converted to it (as -o sample_fmt=F)");
   cmd->add_option("--scale", s->scale,
                   "Encode at this size (WxH, Wx, xH or Hp); measured at the input's size");
   cmd->add_option("--scaler", s->scaler,

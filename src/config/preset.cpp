@@ -235,8 +235,8 @@ PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const st
   }
   need_map(n, path);
   check_keys(n, path,
-             {"codec", "options", "axes", "threads", "decode_after", "pix_fmt", "scale", "scaler",
-              "allow_upscale"});
+             {"codec", "options", "axes", "threads", "decode_after", "pix_fmt", "sample_fmt",
+              "scale", "scaler", "allow_upscale"});
   const NodePtr codec = n->get("codec");
   if (!codec)
     throw ConfigError(n->loc, fmt::format("{}: missing 'codec' (a libavcodec encoder name)", path));
@@ -279,6 +279,21 @@ PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const st
                         fmt::format("{}.pix_fmt: the options already set {}", path, it->first));
     }
     e.options.emplace_back("pixel_format", f);
+  }
+  if (auto v = n->get("sample_fmt")) {
+    // The encoder's sample format: the job converts its samples to it (an option of the job).
+    const std::string f = get_string(v, path + ".sample_fmt");
+    if (av_get_sample_fmt(f.c_str()) == AV_SAMPLE_FMT_NONE) {
+      throw ConfigError(v->loc, fmt::format("{}.sample_fmt: '{}' is not a sample format FFmpeg "
+                                            "knows (ffmpeg -sample_fmts)",
+                                            path, f));
+    }
+    if (std::any_of(e.options.begin(), e.options.end(),
+                    [](const auto& o) { return o.first == "sample_fmt"; })) {
+      throw ConfigError(v->loc,
+                        fmt::format("{}.sample_fmt: the options already set sample_fmt", path));
+    }
+    e.options.emplace_back("sample_fmt", f);
   }
   if (auto v = n->get("decode_after")) {
     if (v->kind != Node::Kind::kBool) wrong_type(v, path + ".decode_after", "true or false");

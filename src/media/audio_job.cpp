@@ -320,7 +320,10 @@ class AudioJob {
  private:
   // Sample format, rate and layout the encoder takes, as close to the source as it allows.
   void choose_format(const StreamInfo& info, const AVChannelLayout& src_layout) {
-    enc_fmt_ = pick_sample_format(codec_->sample_fmts, info.sample_fmt);
+    enc_fmt_ = detail::requested_sample_fmt(spec_, codec_);
+    if (enc_fmt_ == AV_SAMPLE_FMT_NONE) {
+      enc_fmt_ = pick_sample_format(codec_->sample_fmts, info.sample_fmt);
+    }
     r_.encoder_sample_fmt = sample_fmt_name(enc_fmt_);
     r_.sample_rate = info.sample_rate;
     if (codec_->supported_samplerates != nullptr) {

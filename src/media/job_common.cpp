@@ -196,7 +196,28 @@ void quiet_self_logging(const AVCodec* codec, av::Dictionary& opts, int shown_le
 
 namespace {
 bool is_pix_fmt_option(const std::string& key) { return key == "pixel_format" || key == "pix_fmt"; }
+bool is_sample_fmt_option(const std::string& key) { return key == "sample_fmt"; }
 }  // namespace
+
+AVSampleFormat requested_sample_fmt(const JobSpec& spec, const AVCodec* codec) {
+  AVSampleFormat wanted = AV_SAMPLE_FMT_NONE;
+  for (const auto& [k, v] : spec.options) {
+    if (!is_sample_fmt_option(k)) continue;
+    wanted = av_get_sample_fmt(v.c_str());
+    if (wanted == AV_SAMPLE_FMT_NONE) {
+      throw UsageError(
+          fmt::format("{}={}: not a sample format FFmpeg knows (ffmpeg -sample_fmts)", k, v));
+    }
+  }
+  if (wanted == AV_SAMPLE_FMT_NONE || codec->sample_fmts == nullptr) return wanted;
+  std::string known;
+  for (const AVSampleFormat* p = codec->sample_fmts; *p != AV_SAMPLE_FMT_NONE; ++p) {
+    if (*p == wanted) return wanted;
+    known += (known.empty() ? "" : ", ") + std::string(av_get_sample_fmt_name(*p));
+  }
+  throw UsageError(fmt::format("encoder '{}' does not take sample format {} (it takes: {})",
+                               codec->name, av_get_sample_fmt_name(wanted), known));
+}
 
 AVPixelFormat requested_pix_fmt(const JobSpec& spec, const AVCodec* codec) {
   AVPixelFormat wanted = AV_PIX_FMT_NONE;
@@ -226,6 +247,8 @@ int open_with_options(AVCodecContext* ctx, const AVCodec* codec, const JobSpec& 
   for (const auto& [k, v] : spec.options) {
     // The job converts its frames to the asked pixel format (requested_pix_fmt).
     if (codec->type == AVMEDIA_TYPE_VIDEO && is_pix_fmt_option(k)) continue;
+    // Likewise the asked sample format (requested_sample_fmt).
+    if (codec->type == AVMEDIA_TYPE_AUDIO && is_sample_fmt_option(k)) continue;
     opts.set(k, v);
   }
   quiet_self_logging(codec, opts, shown_level);

@@ -92,6 +92,11 @@ class KeptStream {
 /// open_with_options does not pass the option on (FFmpeg would only relabel the frames).
 AVPixelFormat requested_pix_fmt(const JobSpec& spec, const AVCodec* codec);
 
+/// The encoder's sample format the job's options ask for (`sample_fmt`): AV_SAMPLE_FMT_NONE
+/// when none. UsageError for an unknown format or one the encoder does not take (naming those
+/// it does). The job converts its samples to it; open_with_options does not pass it on.
+AVSampleFormat requested_sample_fmt(const JobSpec& spec, const AVCodec* codec);
+
 /// Sets the common encoder options, opens it with `options`, and throws UsageError naming
 /// any option the encoder did not consume. Returns the avcodec_open2 result (< 0: refused,
 /// with `error` set to FFmpeg's messages).
