@@ -31,9 +31,13 @@ struct JobComparison {
   double size_change_pct = 0;         ///< bitstream size change, %
   std::string quality_figure;         ///< the primary figure compared (psnr, snr)
   double quality_change = 0;          ///< B - A (0 when either is missing or infinite)
+  /// The two runs measured different references under one job key: their `source_hash`es
+  /// differ (a random source without a seed; a file's content is in the key already). Size and
+  /// quality changes are then the input's noise, not the codec's, and are not judged.
+  bool input_differs = false;
   /// "SLOWER", "LARGER", "WORSE QUALITY" (regressions), "faster", and the notes
   /// "slower? (one repeat: no test)", "slower? (too few repeats for this test)",
-  /// "slower (not significant)".
+  /// "slower (not significant)", "input differs (size and quality not compared)".
   std::vector<std::string> flags;
   bool regression = false;    ///< one of the three regression flags
   bool underpowered = false;  ///< the test cannot reach p < alpha with these repeat counts

@@ -145,6 +145,10 @@ struct JobResult {
   /// MD5 of every packet's bytes in encoding order: equal for two runs exactly when the
   /// encoder produced the same bitstream (check_determinism).
   std::string bitstream_md5;
+  /// XXH3 of the reference's decoded content ("xxh3:" + 16 hex digits): every frame's visible
+  /// pixels or every sample, before any conversion. Equal in two runs of one job key exactly
+  /// when both measured the same reference (not so for an unseeded random source).
+  std::string source_hash;
   std::uint64_t kept_bytes = 0;  ///< size of the kept file (0 when not kept)
   std::uint64_t raw_bytes = 0;   ///< size of the raw reference frames in the source format
   double compression_ratio = 0;  ///< raw_bytes / bitstream_bytes

@@ -271,6 +271,7 @@ class AudioJob {
         av::FramePtr src = source->next();
         if (src) {
           source_samples += src->nb_samples;
+          source_hash_.update(*src);
           converted = to_float(src.get());
         } else {
           converted = to_float(nullptr);  // the resampler's last samples
@@ -313,6 +314,7 @@ class AudioJob {
     r_.bitrate_kbps = 8.0 * static_cast<double>(r_.bitstream_bytes) / r_.duration_s / 1000.0;
     r_.realtime_factor = r_.encode_s > 0 ? r_.duration_s / r_.encode_s : 0;
     r_.bitstream_md5 = bitstream_hash_.hex();
+    r_.source_hash = source_hash_.hex();
     finish_timing(r_, before, start);
     return std::move(r_);
   }
@@ -514,6 +516,7 @@ class AudioJob {
   const AVCodec* codec_;
   JobResult r_;
   Md5 bitstream_hash_;
+  FrameHash source_hash_;  ///< of the reference as the source delivered it
   AVSampleFormat enc_fmt_ = AV_SAMPLE_FMT_NONE;
   Layout enc_layout_;
   av::CodecContextPtr enc_;

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include <array>
 #include <cerrno>
@@ -14,7 +15,9 @@
 #include "codecbench/log.hpp"
 
 extern "C" {
+#include <libavutil/imgutils.h>
 #include <libavutil/md5.h>
+#include <libavutil/pixdesc.h>
 }
 
 namespace codecbench::detail {
@@ -340,6 +343,47 @@ void decode_packet(AVCodecContext* dec, const AVPacket* pkt, double& seconds,
     av::check_av(ret, fmt::format("decoder '{}'", dec->codec->name));
     on_frame(std::move(frame));
   }
+}
+
+FrameHash::FrameHash() : state_(XXH3_createState()) {
+  if (state_ == nullptr) throw FFmpegError(AVERROR(ENOMEM), "hash state");
+  XXH3_64bits_reset(static_cast<XXH3_state_t*>(state_));
+}
+
+FrameHash::~FrameHash() { XXH3_freeState(static_cast<XXH3_state_t*>(state_)); }
+
+void FrameHash::update(const AVFrame& f) {
+  auto* s = static_cast<XXH3_state_t*>(state_);
+  if (f.nb_samples > 0 && f.width == 0) {
+    const auto fmt = static_cast<AVSampleFormat>(f.format);
+    const int channels = f.ch_layout.nb_channels;
+    const int planes = av_sample_fmt_is_planar(fmt) != 0 ? channels : 1;
+    const auto bytes = static_cast<std::size_t>(f.nb_samples) *
+                       static_cast<std::size_t>(av_get_bytes_per_sample(fmt)) *
+                       static_cast<std::size_t>(planes == 1 ? channels : 1);
+    for (int p = 0; p < planes; ++p) XXH3_64bits_update(s, f.extended_data[p], bytes);
+    return;
+  }
+  const auto fmt = static_cast<AVPixelFormat>(f.format);
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(fmt);
+  if (d == nullptr) return;
+  for (int p = 0; p < 4 && f.data[p] != nullptr; ++p) {
+    if ((d->flags & AV_PIX_FMT_FLAG_PAL) != 0 && p == 1) {
+      XXH3_64bits_update(s, f.data[1], 1024);  // the palette
+      continue;
+    }
+    const int width = av_image_get_linesize(fmt, f.width, p);
+    const int rows = (p == 1 || p == 2) ? AV_CEIL_RSHIFT(f.height, d->log2_chroma_h) : f.height;
+    if (width <= 0) continue;
+    for (int y = 0; y < rows; ++y) {
+      XXH3_64bits_update(s, f.data[p] + static_cast<std::ptrdiff_t>(y) * f.linesize[p],
+                         static_cast<std::size_t>(width));
+    }
+  }
+}
+
+std::string FrameHash::hex() const {
+  return fmt::format("xxh3:{:016x}", XXH3_64bits_digest(static_cast<XXH3_state_t*>(state_)));
 }
 
 Md5::Md5() : md5_(av_md5_alloc()) {

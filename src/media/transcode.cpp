@@ -202,6 +202,7 @@ class Job {
         throw InputError(
             fmt::format("{}: frame {} changes size or format mid-stream", spec_.input.uri, index));
       }
+      source_hash_.update(*src);
       // A crop keeps the top-left corner: only the visible size changes.
       src->width = mw;
       src->height = mh;
@@ -305,6 +306,7 @@ class Job {
     r_.bits_per_pixel = bits / (static_cast<double>(r_.width) * r_.height * r_.frames);
     r_.encode_fps = r_.encode_s > 0 ? static_cast<double>(r_.frames) / r_.encode_s : 0;
     r_.bitstream_md5 = bitstream_hash_.hex();
+    r_.source_hash = source_hash_.hex();
     detail::finish_timing(r_, before, start);
     return std::move(r_);
   }
@@ -481,6 +483,7 @@ class Job {
   const JobSpec& spec_;
   JobResult r_;
   detail::Md5 bitstream_hash_;
+  detail::FrameHash source_hash_;  ///< of the reference as the source delivered it
   int thread_type_ = 0;
   AVPixelFormat metric_fmt_ = AV_PIX_FMT_NONE;
   av::CodecContextPtr enc_;
@@ -539,6 +542,7 @@ void to_json(nlohmann::json& j, const JobResult& r) {
   j = {{"schema_version", kJobSchemaVersion},
        {"type", media_type_name(r.type)},
        {"input", r.input},
+       {"source_hash", r.source_hash},
        {"encoder", r.encoder},
        {"codec", r.codec},
        {"decoder", r.decoder},

@@ -61,10 +61,23 @@ JobComparison compare_job(const JobRecord& ja, const JobRecord& jb, const Compar
   const double qa = figure_value(ja.result, f), qb = figure_value(jb.result, f);
   c.quality_change = std::isfinite(qa) && std::isfinite(qb) ? qb - qa : 0;
   c.flags = speed_flags(c, rule);
-  if (c.size_change_pct > rule.size_threshold_pct) c.flags.emplace_back("LARGER");
-  // "Worse" follows the figure's direction (all of today's primary figures: higher is better).
-  const double worse = f.output->better == Better::kHigher ? -c.quality_change : c.quality_change;
-  if (worse > rule.quality_threshold) c.flags.emplace_back("WORSE QUALITY");
+  auto source_hash = [](const JobRecord& j) {
+    const auto& r = j.result;
+    return r.is_object() && r.contains("source_hash") && r["source_hash"].is_string()
+               ? r["source_hash"].get<std::string>()
+               : std::string();
+  };
+  c.input_differs =
+      !source_hash(ja).empty() && !source_hash(jb).empty() && source_hash(ja) != source_hash(jb);
+  if (c.input_differs) {
+    c.flags.emplace_back("input differs (size and quality not compared)");
+  } else {
+    if (c.size_change_pct > rule.size_threshold_pct) c.flags.emplace_back("LARGER");
+    // "Worse" follows the figure's direction (all of today's primary figures: higher is
+    // better).
+    const double worse = f.output->better == Better::kHigher ? -c.quality_change : c.quality_change;
+    if (worse > rule.quality_threshold) c.flags.emplace_back("WORSE QUALITY");
+  }
   // A decode job (same stream, decoder and threads: the same key) must decode the same frames.
   auto md5 = [](const JobRecord& j) {
     const auto& r = j.result;
@@ -117,6 +130,7 @@ nlohmann::json comparison_json(const Comparison& c, const std::string& a, const 
                     {"size_change_pct", j.size_change_pct},
                     {"quality_metric", j.quality_figure},
                     {"quality_change", j.quality_change},
+                    {"input_differs", j.input_differs},
                     {"flags", j.flags},
                     {"regression", j.regression}});
   }

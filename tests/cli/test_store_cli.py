@@ -119,6 +119,46 @@ def real_timings(tmp):
           "compare --markdown: a Markdown table")
 
 
+def input_noise(tmp):
+    """A random source without a seed is another reference each run (issue 13: quick.yaml's
+    noise differed by 0.24 dB SNR between two runs, and compare called it a regression). The
+    jobs record a hash of the reference they measured; compare marks the unseeded job "input
+    differs" and judges neither its size nor its quality, while the seeded one's reference,
+    stream and quality are identical."""
+    preset = os.path.join(tmp, "noise.yaml")
+    open(preset, "w").write(
+        "inputs:\n"
+        "  - {uri: 'lavfi:anoisesrc=d=1:c=pink:a=0.3:r=48000', name: unseeded}\n"
+        "  - {uri: 'lavfi:anoisesrc=d=1:c=pink:a=0.3:r=48000:seed=7', name: seeded}\n"
+        "encoders: {opus: {codec: libopus, options: {b: 24k}}}\nrepeats: 1\n")
+    docs = []
+    for i in range(2):
+        path = os.path.join(tmp, f"noise{i}.json")
+        res = run("run", preset, "--store", os.path.join(tmp, "noise.sqlite"), "--json", path, "-q")
+        check(res.returncode == 0, f"noise run {i + 1} ({res.stderr.strip()[-200:]})")
+        docs.append(path)
+    res = run("compare", *docs, "--json")
+    doc = json.loads(res.stdout) if res.stdout else {"jobs": []}
+    by_input = {j["input"]: j for j in doc["jobs"]}
+    un, se = by_input.get("unseeded", {}), by_input.get("seeded", {})
+    runs = [json.load(open(p)) for p in docs]
+    hashes = {j["input"]: [r["jobs"][k]["result"]["source_hash"] for r in runs]
+              for k, j in enumerate(runs[0]["jobs"])}
+    check(hashes["unseeded"][0] != hashes["unseeded"][1] and
+          hashes["seeded"][0] == hashes["seeded"][1],
+          f"the reference hash differs between runs for the unseeded source only ({hashes})")
+    check(un.get("input_differs") is True and
+          "input differs (size and quality not compared)" in un.get("flags", []) and
+          "WORSE QUALITY" not in un.get("flags", []) and "LARGER" not in un.get("flags", []),
+          f"compare: the unseeded job is 'input differs', not judged ({un.get('flags')}, "
+          f"quality change {un.get('quality_change')})")
+    check(se.get("input_differs") is False and se.get("quality_change") == 0 and
+          se.get("size_change_pct") == 0,
+          f"compare: the seeded job measured the same reference and stream ({se})")
+    check(res.returncode == 0 and doc.get("regressions") == 0,
+          f"compare: no regression from input noise (exit {res.returncode})")
+
+
 def set_times(job, times):
     """Gives a job of a run document these repeat wall times (measurements and statistics)."""
     job["measurements"] = [dict(job["measurements"][0], wall_s=t) for t in times]
@@ -217,6 +257,7 @@ def main():
         res = run("compare", "1", "2", "--store", store)
         check(res.returncode in (0, 6) and "8 jobs compared" in res.stdout, "compare two stored runs")
         real_timings(tmp)
+        input_noise(tmp)
 
         # A sweep of the same preset, so that the report has its scaling figures too.
         res = run("sweep", preset, "--threads", "1,2", "--level", "jobs", "--repeats", "1",
