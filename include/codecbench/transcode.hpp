@@ -127,7 +127,13 @@ struct JobResult {
   std::int64_t samples = 0;         ///< samples per channel compared
   std::int64_t padded_samples = 0;  ///< silence added to complete the last encoder frame
   int encoder_delay = 0;            ///< priming samples removed (AVCodecContext.initial_padding)
-  int alignment_lag = 0;            ///< extra lag found by cross-correlation (0 = aligned)
+  /// How the decoded audio was aligned: "encoder_delay" (the encoder's stated delay,
+  /// initial_padding, or a lossless coder's none: exact) or "cross_correlation" (a lossy
+  /// encoder that states no delay: the correlation's lag is applied).
+  std::string alignment;
+  int alignment_lag = 0;    ///< lag applied after removing the delay (0 with encoder_delay)
+  int correlation_lag = 0;  ///< the cross-correlation's best lag (+-10 ms): with a stated
+                            ///< delay only a check (0 when the two agree)
   /// Level of the decoded signal against the reference: 20 log10 of the least-squares gain
   /// <ref, dec> / <ref, ref> over all channels (0 dB = same level; libmp3lame decodes about
   /// -0.45 dB). SNR counts a level change as noise; SI-SDR does not. NaN when undefined.

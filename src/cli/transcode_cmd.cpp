@@ -68,7 +68,11 @@ TextTable report(const JobResult& r) {
     line("alignment",
          fmt::format("removed {} priming samples, cross-correlation lag {}, "
                      "{} samples compared, {} padded; decoded level {:+.2f} dB",
-                     r.encoder_delay, r.alignment_lag, r.samples, r.padded_samples, r.gain_db));
+                     r.encoder_delay,
+                     r.alignment == "encoder_delay"
+                         ? fmt::format("{} (a check; the stated delay is used)", r.correlation_lag)
+                         : fmt::format("{} (applied)", r.alignment_lag),
+                     r.samples, r.padded_samples, r.gain_db));
   }
   if (!r.scaler.empty()) {
     line("scaled", fmt::format("encoded at {}x{}, measured at {}x{} ({} both ways)", r.width,

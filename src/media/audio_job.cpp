@@ -470,8 +470,17 @@ class AudioJob {
       ch.erase(ch.begin(),
                ch.begin() + std::min<std::int64_t>(delay, static_cast<std::int64_t>(ch.size())));
     }
-    // Priming is already removed, so only a small residual lag (10 ms) is searched.
-    r_.alignment_lag = estimate_lag(ref_, dec_samples_, std::max(64, r_.sample_rate / 100));
+    // Priming is already removed, so only a small residual lag (10 ms) is searched. Where the
+    // encoder states its delay (initial_padding), or has none by construction (a lossless
+    // coder), that delay is exact and the correlation is only a check: at low rates its peak
+    // wanders a few samples (multichannel Opus), which would measure the points of one RD
+    // curve at different alignments. Otherwise its lag is applied.
+    const AVCodecDescriptor* desc = avcodec_descriptor_get(codec_->id);
+    const bool lossless = desc != nullptr && (desc->props & AV_CODEC_PROP_LOSSLESS) != 0;
+    const bool stated = r_.encoder_delay > 0 || lossless;
+    r_.correlation_lag = estimate_lag(ref_, dec_samples_, std::max(64, r_.sample_rate / 100));
+    r_.alignment = stated ? "encoder_delay" : "cross_correlation";
+    r_.alignment_lag = stated ? 0 : r_.correlation_lag;
     if (r_.alignment_lag > 0) {
       for (auto& ch : dec_samples_) {
         ch.erase(ch.begin(),

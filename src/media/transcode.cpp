@@ -588,7 +588,9 @@ void to_json(nlohmann::json& j, const JobResult& r) {
         {"samples", r.samples},
         {"padded_samples", r.padded_samples},
         {"encoder_delay", r.encoder_delay},
+        {"alignment", r.alignment},
         {"alignment_lag", r.alignment_lag},
+        {"correlation_lag", r.correlation_lag},
         {"gain_db", std::isfinite(r.gain_db) ? nlohmann::json(r.gain_db) : nlohmann::json()},
         {"duration_s", r.duration_s}};
     j["speed"]["realtime_factor"] = r.realtime_factor;
