@@ -79,6 +79,15 @@ struct BdTable {
 BdTable bd_table(const std::vector<RdSample>& samples, const std::string& anchor,
                  const std::string& test, BdInterpolation interp = BdInterpolation::kPchip);
 
+/// Slopes of the monotone piecewise cubic (PCHIP: Fritsch-Carlson interior slopes, Moler's
+/// shape-preserving end slopes) through (x, y), x strictly increasing, at least 2 points.
+std::vector<double> pchip_slopes(const std::vector<double>& x, const std::vector<double>& y);
+
+/// Value at v of the cubic Hermite interpolant through (x, y) with slopes d (v is clamped to
+/// the segment that holds it, the first or last outside).
+double hermite_at(const std::vector<double>& x, const std::vector<double>& y,
+                  const std::vector<double>& d, double v);
+
 /// Integral over [a, b] (inside [x.front(), x.back()]) of the interpolant through (x, y),
 /// x strictly increasing. Exposed for tests.
 double integrate_interpolant(const std::vector<double>& x, const std::vector<double>& y, double a,

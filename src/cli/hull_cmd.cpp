@@ -31,31 +31,6 @@ struct HullSettings {
   OutputOptions out;
 };
 
-std::vector<double> number_list(const std::string& text, const char* option, bool positive) {
-  std::vector<double> out;
-  std::size_t start = 0;
-  while (start <= text.size() && !text.empty()) {
-    const auto comma = text.find(',', start);
-    const std::string item = text.substr(start, comma - start);
-    double v = 0;
-    std::size_t used = 0;
-    try {
-      v = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || !std::isfinite(v) || (positive && v <= 0)) {
-      throw UsageError(fmt::format("{} '{}': '{}' is not a {}number", option, text, item,
-                                   positive ? "positive " : ""));
-    }
-    out.push_back(v);
-    if (out.size() > 1000) throw UsageError(fmt::format("{}: at most 1000 values", option));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 // Runs the preset as `run` does (every job stored as it ends) and returns the run.
 RunRecord run_preset(const HullSettings& s, int& exit_code) {
   PresetBundle l = load_bundle(s.preset, s.overrides, false);

@@ -59,6 +59,43 @@ bool OutputOptions::text_on_stdout() const {
   return true;
 }
 
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t start = 0; start <= text.size();) {
+    const auto comma = text.find(',', start);
+    std::string item = text.substr(start, comma - start);
+    if (!item.empty()) out.push_back(std::move(item));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::vector<double> number_list(const std::string& text, const char* option, bool positive,
+                                const char* what) {
+  std::vector<double> out;
+  for (std::size_t start = 0; !text.empty() && start <= text.size();) {
+    const auto comma = text.find(',', start);
+    const std::string item = text.substr(start, comma - start);
+    double v = 0;
+    std::size_t used = 0;
+    try {
+      v = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || !std::isfinite(v) || (positive && !(v > 0))) {
+      throw UsageError(fmt::format("{} '{}': '{}' is not a {}{}", option, text, item,
+                                   positive ? "positive " : "", what));
+    }
+    out.push_back(v);
+    if (out.size() > 1000) throw UsageError(fmt::format("{}: at most 1000 values", option));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 void add_output_options(CLI::App* app, OutputOptions& out) {
   for (const auto& e : exporters()) {
     if (e.format == Format::kTable) continue;

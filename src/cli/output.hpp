@@ -39,6 +39,15 @@ inline constexpr const char* kPresetHelp =
     "Preset: a file (presets/quick.yaml) or a name looked up on the preset path (quick; "
     "`codecbench presets` lists them)";
 
+/// The items of a comma-separated option value, empty items dropped ("psnr,,ssim": two).
+std::vector<std::string> split_list(const std::string& text);
+
+/// The numbers of a comma-separated option value (at most 1000). UsageError naming `option`,
+/// the value and the item when one is not a finite number (or, with `positive`, not > 0);
+/// `what` names the quantity in that message ("bitrate (kbit/s)"; default "number").
+std::vector<double> number_list(const std::string& text, const char* option, bool positive,
+                                const char* what = "number");
+
 /// Adds every exporter's flag (--json, --jsonl, --csv, --markdown [FILE]) and --quiet.
 void add_output_options(CLI::App* app, OutputOptions& out);
 

@@ -249,19 +249,6 @@ OneSearch search_one(const SearchSettings& s, QualitySearch q, ResultStore* stor
   return one;
 }
 
-std::vector<std::string> split_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (!text.empty() && start <= text.size()) {
-    const auto comma = text.find(',', start);
-    const std::string m = text.substr(start, comma - start);
-    if (!m.empty()) out.push_back(m);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
 // `search PRESET [overrides]`: the preset's `search:` for every input and encoder.
 int run_preset(SearchSettings& s) {
   const PresetBundle l = load_bundle(s.job.input.uri, s.overrides, false);

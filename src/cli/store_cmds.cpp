@@ -151,24 +151,7 @@ int report(const ReportSettings& s) {
   d.sweeps = store.sweeps(d.run.preset_hash);
   d.bd_interp = *interp;
   d.bd_anchor = s.anchor;
-  for (std::size_t start = 0; !s.ladder_rates.empty() && start <= s.ladder_rates.size();) {
-    const auto comma = s.ladder_rates.find(',', start);
-    const std::string item = s.ladder_rates.substr(start, comma - start);
-    std::size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || !(v > 0) || !std::isfinite(v)) {
-      throw UsageError(fmt::format("--ladder-rates '{}': '{}' is not a positive bitrate (kbit/s)",
-                                   s.ladder_rates, item));
-    }
-    d.ladder_rates.push_back(v);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
+  d.ladder_rates = number_list(s.ladder_rates, "--ladder-rates", true, "bitrate (kbit/s)");
   if (!s.anchor.empty() && std::none_of(d.run.jobs.begin(), d.run.jobs.end(), [&](const auto& j) {
         return j.encoder_label == s.anchor;
       })) {

@@ -110,15 +110,7 @@ int run(TranscodeSettings& s) {
     s.job.scale.scaler = s.scaler;
   }
   s.job.scale.allow_upscale = s.allow_upscale;
-  s.job.metrics.clear();
-  std::size_t start = 0;
-  while (start <= s.metrics.size()) {
-    const auto comma = s.metrics.find(',', start);
-    const std::string m = s.metrics.substr(start, comma - start);
-    if (!m.empty()) s.job.metrics.push_back(m);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
+  s.job.metrics = split_list(s.metrics);
   if (!s.vmaf_model.empty()) {
     s.job.metrics = with_metric_option(s.job.metrics, "vmaf", "model", s.vmaf_model);
   }

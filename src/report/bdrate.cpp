@@ -56,25 +56,6 @@ double pchip_end(double h1, double h2, double d1, double d2) {
   return d;
 }
 
-std::vector<double> pchip_slopes(const std::vector<double>& x, const std::vector<double>& y) {
-  const std::size_t n = x.size();
-  std::vector<double> h(n - 1), del(n - 1), d(n, 0.0);
-  for (std::size_t k = 0; k + 1 < n; ++k) {
-    h[k] = x[k + 1] - x[k];
-    del[k] = (y[k + 1] - y[k]) / h[k];
-  }
-  if (n == 2) return {del[0], del[0]};
-  for (std::size_t k = 1; k + 1 < n; ++k) {
-    if (del[k - 1] * del[k] > 0) {
-      const double w1 = 2 * h[k] + h[k - 1], w2 = h[k] + 2 * h[k - 1];
-      d[k] = (w1 + w2) / (w1 / del[k - 1] + w2 / del[k]);
-    }
-  }
-  d[0] = pchip_end(h[0], h[1], del[0], del[1]);
-  d[n - 1] = pchip_end(h[n - 2], h[n - 3], del[n - 2], del[n - 3]);
-  return d;
-}
-
 std::vector<double> akima_slopes(const std::vector<double>& x, const std::vector<double>& y) {
   const std::size_t n = x.size();
   // m has two extra secants at each end, extrapolated linearly (Akima 1970).
@@ -128,9 +109,30 @@ std::vector<double> cubic_fit(const std::vector<double>& x, const std::vector<do
   return coef;
 }
 
+}  // namespace
+
+std::vector<double> pchip_slopes(const std::vector<double>& x, const std::vector<double>& y) {
+  const std::size_t n = x.size();
+  std::vector<double> h(n - 1), del(n - 1), d(n, 0.0);
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    h[k] = x[k + 1] - x[k];
+    del[k] = (y[k + 1] - y[k]) / h[k];
+  }
+  if (n == 2) return {del[0], del[0]};
+  for (std::size_t k = 1; k + 1 < n; ++k) {
+    if (del[k - 1] * del[k] > 0) {
+      const double w1 = 2 * h[k] + h[k - 1], w2 = h[k] + 2 * h[k - 1];
+      d[k] = (w1 + w2) / (w1 / del[k - 1] + w2 / del[k]);
+    }
+  }
+  d[0] = pchip_end(h[0], h[1], del[0], del[1]);
+  d[n - 1] = pchip_end(h[n - 2], h[n - 3], del[n - 2], del[n - 3]);
+  return d;
+}
+
 // Value of the cubic Hermite interpolant with slopes d at v (x[k] <= v <= x[k+1]).
-double hermite(const std::vector<double>& x, const std::vector<double>& y,
-               const std::vector<double>& d, double v) {
+double hermite_at(const std::vector<double>& x, const std::vector<double>& y,
+                  const std::vector<double>& d, double v) {
   std::size_t k = static_cast<std::size_t>(std::upper_bound(x.begin(), x.end(), v) - x.begin());
   k = std::clamp<std::size_t>(k, 1, x.size() - 1) - 1;
   const double h = x[k + 1] - x[k];
@@ -139,8 +141,6 @@ double hermite(const std::vector<double>& x, const std::vector<double>& y,
   return (2 * t3 - 3 * t2 + 1) * y[k] + (t3 - 2 * t2 + t) * h * d[k] +
          (-2 * t3 + 3 * t2) * y[k + 1] + (t3 - t2) * h * d[k + 1];
 }
-
-}  // namespace
 
 double integrate_interpolant(const std::vector<double>& x, const std::vector<double>& y, double a,
                              double b, BdInterpolation interp) {
@@ -165,8 +165,9 @@ double integrate_interpolant(const std::vector<double>& x, const std::vector<dou
   double total = 0;
   for (std::size_t i = 0; i + 1 < cuts.size(); ++i) {
     const double l = cuts[i], r = cuts[i + 1];
-    total += (r - l) / 6 *
-             (hermite(x, y, d, l) + 4 * hermite(x, y, d, (l + r) / 2) + hermite(x, y, d, r));
+    total +=
+        (r - l) / 6 *
+        (hermite_at(x, y, d, l) + 4 * hermite_at(x, y, d, (l + r) / 2) + hermite_at(x, y, d, r));
   }
   return total;
 }

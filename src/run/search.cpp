@@ -9,6 +9,7 @@
 #include <random>
 
 #include "codecbench/batch.hpp"
+#include "codecbench/bdrate.hpp"
 #include "codecbench/error.hpp"
 #include "codecbench/executor.hpp"
 #include "codecbench/preset.hpp"
@@ -97,40 +98,16 @@ std::pair<double, double> bootstrap_mean(const std::vector<double>& x,
   return {percentile(means, 0.025), percentile(means, 0.975)};
 }
 
-// Where a monotone piecewise cubic (PCHIP, Fritsch-Carlson: the interpolation the BD-rate
-// code uses) through (x, y) reaches `t` on the segment [x[k], x[k+1]] that crosses it.
+// Where the monotone piecewise cubic (PCHIP: the interpolation the BD-rate code uses, whose
+// slopes it shares) through p reaches `t` on the segment [x[k], x[k+1]] that crosses it.
 double pchip_crossing(const std::vector<std::pair<double, double>>& p, std::size_t k, double t) {
-  const std::size_t n = p.size();
-  std::vector<double> h(n - 1), delta(n - 1), d(n, 0.0);
-  for (std::size_t i = 0; i + 1 < n; ++i) {
-    h[i] = p[i + 1].first - p[i].first;
-    delta[i] = (p[i + 1].second - p[i].second) / h[i];
+  std::vector<double> xs, ys;
+  for (const auto& [x, y] : p) {
+    xs.push_back(x);
+    ys.push_back(y);
   }
-  if (n == 2) {
-    d[0] = d[1] = delta[0];
-  } else {
-    for (std::size_t i = 1; i + 1 < n; ++i) {
-      if (delta[i - 1] * delta[i] > 0) {
-        const double w1 = 2 * h[i] + h[i - 1];
-        const double w2 = h[i] + 2 * h[i - 1];
-        d[i] = (w1 + w2) / (w1 / delta[i - 1] + w2 / delta[i]);
-      }
-    }
-    auto end = [](double h0, double h1, double d0, double d1) {
-      double e = ((2 * h0 + h1) * d0 - h0 * d1) / (h0 + h1);
-      if (e * d0 <= 0) return 0.0;
-      if (d0 * d1 <= 0 && std::fabs(e) > 3 * std::fabs(d0)) return 3 * d0;
-      return e;
-    };
-    d[0] = end(h[0], h[1], delta[0], delta[1]);
-    d[n - 1] = end(h[n - 2], h[n - 3], delta[n - 2], delta[n - 3]);
-  }
-  auto at = [&](double x) {
-    const double u = (x - p[k].first) / h[k];
-    const double h00 = (1 + 2 * u) * (1 - u) * (1 - u), h10 = u * (1 - u) * (1 - u);
-    const double h01 = u * u * (3 - 2 * u), h11 = u * u * (u - 1);
-    return h00 * p[k].second + h10 * h[k] * d[k] + h01 * p[k + 1].second + h11 * h[k] * d[k + 1];
-  };
+  const std::vector<double> d = pchip_slopes(xs, ys);
+  auto at = [&](double x) { return hermite_at(xs, ys, d, x); };
   // Falling on the segment: bisection on the cubic.
   double a = p[k].first, b = p[k + 1].first;
   for (int it = 0; it < 60; ++it) {

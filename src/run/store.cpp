@@ -520,6 +520,15 @@ MachineInfo machine_at(Statement& s, int first) {
   return m;
 }
 
+// The columns job_from_row reads, in its order (column 20: the row id).
+constexpr const char* kJobColumns =
+    "SELECT IFNULL(record_json,''), job_key, IFNULL(input,''), IFNULL(encoder_label,''), "
+    "IFNULL(encoder,''), IFNULL(options,''), IFNULL(variant,''), status, "
+    "IFNULL(error,''), IFNULL(threads,0), IFNULL(noisy,0), IFNULL(finished,''), "
+    "IFNULL(host,''), IFNULL(cpu_model,''), IFNULL(physical_cores,0), "
+    "IFNULL(logical_cores,0), IFNULL(tool_version,''), IFNULL(git_revision,''), "
+    "IFNULL(ffmpeg_version,''), IFNULL(result_json,''), id FROM jobs ";
+
 // A job row of any version: v3 rows carry their record; older ones are rebuilt from columns.
 JobRecord job_from_row(Statement& s) {
   JobRecord j;
@@ -549,15 +558,10 @@ JobRecord job_from_row(Statement& s) {
 
 std::optional<JobRecord> ResultStore::find_job(const std::string& key) {
   std::lock_guard lock(mutex_);
-  Statement s(db_,
-              "SELECT IFNULL(record_json,''), job_key, IFNULL(input,''), IFNULL(encoder_label,''), "
-              "IFNULL(encoder,''), IFNULL(options,''), IFNULL(variant,''), status, "
-              "IFNULL(error,''), IFNULL(threads,0), IFNULL(noisy,0), IFNULL(finished,''), "
-              "IFNULL(host,''), IFNULL(cpu_model,''), IFNULL(physical_cores,0), "
-              "IFNULL(logical_cores,0), IFNULL(tool_version,''), IFNULL(git_revision,''), "
-              "IFNULL(ffmpeg_version,''), IFNULL(result_json,''), id FROM jobs "
-              "WHERE job_key = ? AND status = 'ok' AND result_json IS NOT NULL "
-              "ORDER BY id DESC LIMIT 1");
+  Statement s(db_, (std::string(kJobColumns) +
+                    "WHERE job_key = ? AND status = 'ok' AND result_json IS NOT NULL "
+                    "ORDER BY id DESC LIMIT 1")
+                       .c_str());
   s.bind(1, key);
   if (!s.step()) return std::nullopt;
   return job_from_row(s);
@@ -596,14 +600,7 @@ RunRecord ResultStore::load_run(std::int64_t id) {
       r.planned_keys = nlohmann::json::parse(plan).get<std::vector<std::string>>();
   }
   std::map<std::int64_t, std::size_t> index;
-  Statement s(db_,
-              "SELECT IFNULL(record_json,''), job_key, IFNULL(input,''), IFNULL(encoder_label,''), "
-              "IFNULL(encoder,''), IFNULL(options,''), IFNULL(variant,''), status, "
-              "IFNULL(error,''), IFNULL(threads,0), IFNULL(noisy,0), IFNULL(finished,''), "
-              "IFNULL(host,''), IFNULL(cpu_model,''), IFNULL(physical_cores,0), "
-              "IFNULL(logical_cores,0), IFNULL(tool_version,''), IFNULL(git_revision,''), "
-              "IFNULL(ffmpeg_version,''), IFNULL(result_json,''), id FROM jobs WHERE run_id = ? "
-              "ORDER BY id");
+  Statement s(db_, (std::string(kJobColumns) + "WHERE run_id = ? ORDER BY id").c_str());
   s.bind(1, id);
   while (s.step()) {
     const bool old_row = s.text(0).empty();
