@@ -87,6 +87,37 @@ TEST_CASE("PSNR of a constant error: MSE 4 on every plane gives 10 log10(255^2/4
   CHECK(value(f, "mse") == doctest::Approx(4.0));
 }
 
+TEST_CASE("PSNR's per-plane MSE equals the direct sum on random frames of odd sizes") {
+  // Also the kernel's tail and full-width extremes: differences of +-255 at the edges.
+  std::mt19937 rng(7);
+  for (const auto& size : {std::pair{67, 45}, std::pair{1283, 9}, std::pair{8, 8}}) {
+    const int w = size.first, h = size.second;
+    CAPTURE(w);
+    auto a = make(AV_PIX_FMT_YUV420P, w, h);
+    auto b = make(AV_PIX_FMT_YUV420P, w, h);
+    double sse[3] = {0, 0, 0};
+    for (int p = 0; p < 3; ++p) {
+      for (int y = 0; y < plane_h(*a, p); ++y) {
+        for (int x = 0; x < plane_w(*a, p); ++x) {
+          const bool edge = x == 0 || x == plane_w(*a, p) - 1;
+          const int va = edge ? 255 : static_cast<int>(rng() % 256);
+          const int vb = edge ? 0 : static_cast<int>(rng() % 256);
+          a->data[p][y * a->linesize[p] + x] = static_cast<uint8_t>(va);
+          b->data[p][y * b->linesize[p] + x] = static_cast<uint8_t>(vb);
+          sse[p] += static_cast<double>(va - vb) * (va - vb);
+        }
+      }
+    }
+    auto m = find_video_metric("psnr").create(AV_PIX_FMT_YUV420P, w, h, {});
+    const MetricValues f = m->add(*a, *b);
+    for (int p = 0; p < 3; ++p) {
+      const double mse = sse[p] / (static_cast<double>(plane_w(*a, p)) * plane_h(*a, p));
+      CHECK(value(f, std::string(1, "yuv"[p])) ==
+            doctest::Approx(10 * std::log10(65025.0 / mse)).epsilon(1e-12));
+    }
+  }
+}
+
 TEST_CASE("PSNR run average is the PSNR of the mean MSE, weighted 4:1:1 for yuv420p") {
   auto a = make(AV_PIX_FMT_YUV420P, 32, 32);
   auto b = make(AV_PIX_FMT_YUV420P, 32, 32);
