@@ -72,6 +72,17 @@ struct MetricResult {
   std::vector<MetricValues> frames;  ///< empty unless JobSpec::per_frame
 };
 
+/// One stage of a video job's pipeline over the job: how long it worked (inside its body) and
+/// how long it waited between its frames (for its input, or for a free slot downstream),
+/// from the pipeline's start to its last frame. The stage that waited least bounds the job.
+struct StageTime {
+  std::string name;     ///< "read" (decode and convert the reference), "encode" (encode and
+                        ///< decode the stream), "measure" (the metrics)
+  double worked_s = 0;  ///< wall seconds inside the stage
+  double waited_s = 0;  ///< wall seconds between its frames (and before its first)
+  std::int64_t frames = 0;
+};
+
 /// Everything a job measured. Units are in the field names' comments.
 struct JobResult {
   MediaType type = MediaType::kVideo;  ///< video or audio job
@@ -171,6 +182,7 @@ struct JobResult {
   double encode_fps = 0;                 ///< frames / encode_s
   double cpu_user_s = 0, cpu_sys_s = 0;  ///< process CPU time during the job (all threads)
   long peak_rss_kib = 0;                 ///< process peak resident memory (KiB) at the job's end
+  std::vector<StageTime> stages;         ///< video jobs: the pipeline's stages, in order
 };
 
 /// Version of the job JSON document (docs/json.md).

@@ -90,6 +90,14 @@ TextTable report(const JobResult& r) {
                                   : fmt::format("{:.1f} fps", r.encode_fps),
                             r.decode_s, r.metric_s, r.wall_s, r.cpu_user_s + r.cpu_sys_s,
                             r.peak_rss_kib / 1024));
+  if (!r.stages.empty()) {
+    std::string text;
+    for (const auto& st : r.stages) {
+      text += fmt::format("{}{} {:.3f} s worked, {:.3f} s waited", text.empty() ? "" : "; ",
+                          st.name, st.worked_s, st.waited_s);
+    }
+    line("stages", text);
+  }
   return t;
 }
 

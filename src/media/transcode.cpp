@@ -216,10 +216,39 @@ class Job {
       ++index;
       return work;
     };
+    // Each stage's work and waits (StageTime), the stages being serial: one frame at a time.
+    struct StageClock {
+      StageTime& t;
+      Clock::time_point last;
+      Clock::time_point entered{};
+      void enter() {
+        entered = Clock::now();
+        t.waited_s += std::chrono::duration<double>(entered - last).count();
+      }
+      void leave(bool frame) {
+        last = Clock::now();
+        t.worked_s += std::chrono::duration<double>(last - entered).count();
+        if (frame) ++t.frames;
+      }
+    };
+    r_.stages = {{"read", 0, 0, 0}, {"encode", 0, 0, 0}};
+    if (measuring()) r_.stages.push_back({"measure", 0, 0, 0});
+    const auto pipeline_start = Clock::now();
+    StageClock read_clock{r_.stages[0], pipeline_start};
+    StageClock encode_clock{r_.stages[1], pipeline_start};
+    StageClock measure_clock{r_.stages.back(), pipeline_start};
     if (!measuring() && r_.encoder_threads != 1) {
       // Encode only with a multi-threaded encoder: the encoder's threads use the cores, and
       // idle pipeline workers would only take CPU from them.
-      while (auto work = read_next()) encode(work->enc_in.get());
+      for (;;) {
+        read_clock.enter();
+        auto work = read_next();
+        read_clock.leave(work != nullptr);
+        if (!work) break;
+        encode_clock.enter();
+        encode(work->enc_in.get());
+        encode_clock.leave(true);
+      }
     } else {
       // Three stages overlap on TBB: reading/converting frame n+1, encoding/decoding frame n and
       // measuring frame n-1 run at once; each stage is serial and in order, and at most
@@ -249,21 +278,27 @@ class Job {
           kLiveFrames,
           tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order,
                                         [&](tbb::flow_control& fc) -> Work* {
+                                          read_clock.enter();
                                           auto work = read_next();
+                                          read_clock.leave(work != nullptr);
                                           if (!work) fc.stop();
                                           return in_flight.add(std::move(work));
                                         }) &
               tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order,
                                              [&](Work* work) {
+                                               encode_clock.enter();
                                                encode(work->enc_in.get());
                                                work->enc_in.reset();
                                                work->pairs = std::move(ready_);
                                                ready_.clear();
+                                               encode_clock.leave(true);
                                                return work;
                                              }) &
               tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* work) {
                 std::unique_ptr<Work> owned = in_flight.take(work);
+                measure_clock.enter();
                 measure(owned->pairs);
+                measure_clock.leave(true);
               }));
     }
     encode(nullptr);
@@ -573,6 +608,16 @@ void to_json(nlohmann::json& j, const JobResult& r) {
          {"cpu_user_s", r.cpu_user_s},
          {"cpu_sys_s", r.cpu_sys_s},
          {"peak_rss_kib", r.peak_rss_kib}}}};
+  if (!r.stages.empty()) {
+    nlohmann::json stages = nlohmann::json::array();
+    for (const auto& st : r.stages) {
+      stages.push_back({{"name", st.name},
+                        {"worked_s", st.worked_s},
+                        {"waited_s", st.waited_s},
+                        {"frames", st.frames}});
+    }
+    j["speed"]["stages"] = std::move(stages);
+  }
   if (r.type == MediaType::kAudio) {
     j["formats"] = {{"source", r.source_sample_fmt},
                     {"encoder", r.encoder_sample_fmt},

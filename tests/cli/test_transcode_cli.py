@@ -372,6 +372,30 @@ def sample_formats(tmp):
           f"a preset's sample_fmt: becomes the job's sample_fmt option ({res.stderr.strip()})")
 
 
+def stage_timeline():
+    """speed.stages (issue 18): each pipeline stage's work and waits, one entry per stage in
+    order, every frame through each, and no stage busier or waiting longer than the job."""
+    city = os.path.join(os.environ["SOURCE_ROOT"], "samples", "cityCC0.mpg")
+    for extra, names in ((["--metrics", "psnr"], ["read", "encode", "measure"]),
+                         (["--metrics", "none", "--threads", "0"], ["read", "encode"])):
+        res = run("transcode", city, "-c", "mpeg4", "--frames", "40", *extra, "--json")
+        if not check(res.returncode == 0, f"stages {extra}: exit 0 ({res.stderr.strip()})"):
+            continue
+        doc = parsed(res)
+        stages = doc["speed"]["stages"]
+        wall = doc["speed"]["wall_s"]
+        check([st["name"] for st in stages] == names and
+              all(st["frames"] == 40 for st in stages) and
+              all(0 < st["worked_s"] and st["worked_s"] + st["waited_s"] <= wall + 1e-6
+                  for st in stages),
+              f"{' '.join(extra)}: stages {names}, 40 frames each, work + waits within the job's "
+              f"{wall:.3f} s: {[(st['name'], round(st['worked_s'], 3), round(st['waited_s'], 3)) for st in stages]}")
+        encode = stages[1]
+        check(abs(encode["worked_s"] - doc["speed"]["encode_s"] - doc["speed"]["decode_s"])
+              <= 0.5 * encode["worked_s"] + 0.01,
+              f"{' '.join(extra)}: the encode stage's work holds the encoder's and decoder's time")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         good_runs(tmp)
@@ -381,6 +405,7 @@ def main():
         bad_inputs(tmp)
         pixel_formats(tmp)
         sample_formats(tmp)
+        stage_timeline()
     return finish()
 
 
