@@ -76,8 +76,8 @@ struct MetricResult {
 /// how long it waited between its frames (for its input, or for a free slot downstream),
 /// from the pipeline's start to its last frame. The stage that waited least bounds the job.
 struct StageTime {
-  std::string name;     ///< "read" (decode and convert the reference), "encode" (encode and
-                        ///< decode the stream), "measure" (the metrics)
+  std::string name;     ///< "read" (decode and convert the reference), "encode", "decode"
+                        ///< (the stream, to measure it), "measure" (the metrics)
   double worked_s = 0;  ///< wall seconds inside the stage
   double waited_s = 0;  ///< wall seconds between its frames (and before its first)
   std::int64_t frames = 0;

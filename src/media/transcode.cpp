@@ -185,11 +185,13 @@ class Job {
     const Converter to_encoder(mw, mh, metric_fmt_, r_.width, r_.height, enc_fmt, scale_flags_);
     const int frame_bytes = av_image_get_buffer_size(info.pix_fmt, mw, mh, 1);
 
-    // Three stages overlap on TBB: reading/converting frame n+1, encoding/decoding frame n and
-    // measuring frame n-1 run at once; each stage is serial and in order, and at most
-    // kLiveFrames frames are in flight, so memory stays bounded whatever the input's length.
+    // What travels down the pipeline with one source frame: the encoder's input, the
+    // reference (handed from stage to stage, never shared), the packets its encoding gave
+    // and the decoded frames paired with their references.
     struct Work {
       av::FramePtr enc_in;
+      av::FramePtr ref;
+      std::vector<av::PacketPtr> packets;
       std::vector<Pair> pairs;
     };
     std::int64_t index = 0;
@@ -211,7 +213,7 @@ class Job {
       work->enc_in = to_encoder(*ref);
       work->enc_in->pts = encoder_pts(*src, info.time_base);
       work->enc_in->pict_type = AV_PICTURE_TYPE_NONE;
-      if (measuring()) references_.push_back(std::move(ref));
+      if (measuring()) work->ref = std::move(ref);
       r_.raw_bytes += static_cast<std::uint64_t>(frame_bytes);
       ++index;
       return work;
@@ -232,10 +234,14 @@ class Job {
       }
     };
     r_.stages = {{"read", 0, 0, 0}, {"encode", 0, 0, 0}};
-    if (measuring()) r_.stages.push_back({"measure", 0, 0, 0});
+    if (measuring()) {
+      r_.stages.push_back({"decode", 0, 0, 0});
+      r_.stages.push_back({"measure", 0, 0, 0});
+    }
     const auto pipeline_start = Clock::now();
     StageClock read_clock{r_.stages[0], pipeline_start};
     StageClock encode_clock{r_.stages[1], pipeline_start};
+    StageClock decode_clock{r_.stages[measuring() ? 2 : 1], pipeline_start};
     StageClock measure_clock{r_.stages.back(), pipeline_start};
     if (!measuring() && r_.encoder_threads != 1) {
       // Encode only with a multi-threaded encoder: the encoder's threads use the cores, and
@@ -250,10 +256,12 @@ class Job {
         encode_clock.leave(true);
       }
     } else {
-      // Three stages overlap on TBB: reading/converting frame n+1, encoding/decoding frame n and
-      // measuring frame n-1 run at once; each stage is serial and in order, and at most
-      // kLiveFrames frames are in flight, so memory stays bounded whatever the input's length.
-      constexpr std::size_t kLiveFrames = 4;
+      // Four stages overlap on TBB: reading/converting frame n+1, encoding frame n, decoding
+      // the packets of frame n-1 and measuring frame n-2 run at once; each stage is serial and
+      // in order, and at most kLiveFrames frames are in flight, so memory stays bounded
+      // whatever the input's length. Decoding apart from encoding lets a single-threaded
+      // encoder run while the other core decodes.
+      constexpr std::size_t kLiveFrames = 5;
       // TBB passes raw pointers between the stages; when a stage throws (a damaged input),
       // the frames still in flight are freed here instead of leaking.
       struct InFlight {
@@ -287,15 +295,28 @@ class Job {
               tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order,
                                              [&](Work* work) {
                                                encode_clock.enter();
+                                               collect_ = measuring() ? &work->packets : nullptr;
                                                encode(work->enc_in.get());
+                                               collect_ = nullptr;
                                                work->enc_in.reset();
+                                               encode_clock.leave(true);
+                                               return work;
+                                             }) &
+              tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order,
+                                             [&](Work* work) {
+                                               if (!measuring()) return work;
+                                               decode_clock.enter();
+                                               references_.push_back(std::move(work->ref));
+                                               for (auto& pkt : work->packets) decode(pkt.get());
+                                               work->packets.clear();
                                                work->pairs = std::move(ready_);
                                                ready_.clear();
-                                               encode_clock.leave(true);
+                                               decode_clock.leave(true);
                                                return work;
                                              }) &
               tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* work) {
                 std::unique_ptr<Work> owned = in_flight.take(work);
+                if (!measuring()) return;
                 measure_clock.enter();
                 measure(owned->pairs);
                 measure_clock.leave(true);
@@ -467,7 +488,14 @@ class Job {
                            r_.bitstream_bytes += static_cast<std::uint64_t>(pkt->size);
                            bitstream_hash_.update(pkt->data, static_cast<std::size_t>(pkt->size));
                            ++r_.packets;
-                           if (measuring()) decode(pkt);
+                           if (collect_ != nullptr) {
+                             // The decode stage decodes it (the kept file takes this one).
+                             av::PacketPtr copy(av_packet_clone(pkt));
+                             if (!copy) throw FFmpegError(AVERROR(ENOMEM), "copying a packet");
+                             collect_->push_back(std::move(copy));
+                           } else if (measuring()) {
+                             decode(pkt);
+                           }
                            kept_.write(pkt, enc_->time_base);
                          });
   }
@@ -525,7 +553,10 @@ class Job {
   av::CodecContextPtr dec_;
   detail::KeptStream kept_;
   std::vector<std::string> metric_names_;
+  /// References waiting for their decoded frame (the decode stage's, or the flush's).
   std::deque<av::FramePtr> references_;
+  /// Where the encode stage puts its packets for the decode stage (null: decode at once).
+  std::vector<av::PacketPtr>* collect_ = nullptr;
   std::vector<Pair> ready_;  ///< decoded frames paired with their references, not yet measured
   std::vector<std::unique_ptr<VideoMetric>>* metrics_ = nullptr;
   std::unique_ptr<Converter> from_decoder_;

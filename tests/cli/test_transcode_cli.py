@@ -376,7 +376,7 @@ def stage_timeline():
     """speed.stages (issue 18): each pipeline stage's work and waits, one entry per stage in
     order, every frame through each, and no stage busier or waiting longer than the job."""
     city = os.path.join(os.environ["SOURCE_ROOT"], "samples", "cityCC0.mpg")
-    for extra, names in ((["--metrics", "psnr"], ["read", "encode", "measure"]),
+    for extra, names in ((["--metrics", "psnr"], ["read", "encode", "decode", "measure"]),
                          (["--metrics", "none", "--threads", "0"], ["read", "encode"])):
         res = run("transcode", city, "-c", "mpeg4", "--frames", "40", *extra, "--json")
         if not check(res.returncode == 0, f"stages {extra}: exit 0 ({res.stderr.strip()})"):
@@ -391,9 +391,9 @@ def stage_timeline():
               f"{' '.join(extra)}: stages {names}, 40 frames each, work + waits within the job's "
               f"{wall:.3f} s: {[(st['name'], round(st['worked_s'], 3), round(st['waited_s'], 3)) for st in stages]}")
         encode = stages[1]
-        check(abs(encode["worked_s"] - doc["speed"]["encode_s"] - doc["speed"]["decode_s"])
-              <= 0.5 * encode["worked_s"] + 0.01,
-              f"{' '.join(extra)}: the encode stage's work holds the encoder's and decoder's time")
+        check(encode["worked_s"] >= doc["speed"]["encode_s"] - 1e-6,
+              f"{' '.join(extra)}: the encode stage's work holds the encoder's time "
+              f"({encode['worked_s']:.4f} >= {doc['speed']['encode_s']:.4f} s)")
 
 
 def main():
