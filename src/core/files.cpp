@@ -89,7 +89,7 @@ std::optional<NumberField> number_field(const std::string& path) {
 }
 
 // The literal text of a pattern piece: "%%" is one '%'.
-std::string unescape(const std::string& piece) {
+std::string unescape_percent(const std::string& piece) {
   std::string out;
   for (std::size_t i = 0; i < piece.size(); ++i) {
     out += piece[i];
@@ -112,8 +112,8 @@ bool is_sequence_pattern(const std::string& path) {
 std::optional<std::string> sequence_file_name(const std::string& path, std::int64_t number) {
   const auto field = number_field(path);
   if (!field) return std::nullopt;
-  return unescape(path.substr(0, field->begin)) + fmt::format("{:0{}d}", number, field->width) +
-         unescape(path.substr(field->end));
+  return unescape_percent(path.substr(0, field->begin)) +
+         fmt::format("{:0{}d}", number, field->width) + unescape_percent(path.substr(field->end));
 }
 
 std::optional<ImageSequence> find_image_sequence(const std::string& path) {

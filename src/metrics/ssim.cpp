@@ -59,20 +59,26 @@ CODECBENCH_SIMD_CLONES void block_sums_u8(const std::uint8_t* __restrict ra,
     css[x] = x0 * x0 + x1 * x1 + x2 * x2 + x3 * x3 + y0 * y0 + y1 * y1 + y2 * y2 + y3 * y3;
     cab[x] = x0 * y0 + x1 * y1 + x2 * y2 + x3 * y3;
   }
+  // The even and odd elements of two vectors of eight (GCC's and Clang's spellings).
+#if defined(__clang__)
+#define CODECBENCH_EVEN8(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
+#define CODECBENCH_ODD8(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
+#else
+#define CODECBENCH_EVEN8(a, b) __builtin_shuffle(a, b, v8i{0, 2, 4, 6, 8, 10, 12, 14})
+#define CODECBENCH_ODD8(a, b) __builtin_shuffle(a, b, v8i{1, 3, 5, 7, 9, 11, 13, 15})
+#endif
   // Four columns into a block: eight blocks at a time with even/odd shuffles (pairs, then
   // pairs of pairs; integer sums, so the order changes nothing), the rest one by one.
   using v8i = std::int32_t __attribute__((vector_size(32)));
-  const v8i even = {0, 2, 4, 6, 8, 10, 12, 14};
-  const v8i odd = {1, 3, 5, 7, 9, 11, 13, 15};
   auto reduce8 = [&](const std::int32_t* c, std::int32_t* out) {
     v8i v0, v1, v2, v3;
     std::memcpy(&v0, c, sizeof v0);
     std::memcpy(&v1, c + 8, sizeof v1);
     std::memcpy(&v2, c + 16, sizeof v2);
     std::memcpy(&v3, c + 24, sizeof v3);
-    const v8i p0 = __builtin_shuffle(v0, v1, even) + __builtin_shuffle(v0, v1, odd);
-    const v8i p1 = __builtin_shuffle(v2, v3, even) + __builtin_shuffle(v2, v3, odd);
-    const v8i r = __builtin_shuffle(p0, p1, even) + __builtin_shuffle(p0, p1, odd);
+    const v8i p0 = CODECBENCH_EVEN8(v0, v1) + CODECBENCH_ODD8(v0, v1);
+    const v8i p1 = CODECBENCH_EVEN8(v2, v3) + CODECBENCH_ODD8(v2, v3);
+    const v8i r = CODECBENCH_EVEN8(p0, p1) + CODECBENCH_ODD8(p0, p1);
     std::memcpy(out, &r, sizeof r);
   };
   std::size_t i = 0;
