@@ -32,6 +32,14 @@ struct MergeResult {
 /// the file when it is none of these.
 std::vector<RunRecord> read_runs(const std::string& path);
 
+/// The runs of several files (read_runs of each), in the order given. The files are parsed
+/// side by side on the machine's cores; the first file's error is thrown when several fail.
+std::vector<RunRecord> read_runs(const std::vector<std::string>& paths);
+
+/// Empties `runs`, freeing their jobs' result documents side by side on the machine's cores
+/// (for 10,000 jobs, freeing them one by one costs a fifth of a merge).
+void release_runs(std::vector<RunRecord>& runs);
+
 /// Merges `inputs` into one run of `out`. All inputs must be runs of the same preset (same
 /// preset_hash; InputError naming two that differ otherwise). The merged run takes the
 /// inputs' UUID when they share one (else the first's), and is the output's run with that

@@ -128,6 +128,8 @@ struct RunRecord {
 
   /// Counts of jobs by status.
   [[nodiscard]] std::size_t count(JobStatus status) const;
+  /// A copy of the run without its jobs (which can be thousands of result documents).
+  [[nodiscard]] RunRecord header() const;
 };
 
 /// The RD curve a job's point belongs to: its encoder label, with "@SCALE" for a scaled

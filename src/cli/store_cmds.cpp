@@ -179,10 +179,8 @@ struct MergeSettings {
 
 int merge(const MergeSettings& s) {
   std::vector<RunRecord> runs;
-  for (const auto& in : s.inputs) {
-    for (auto& r : read_runs(in)) {
-      if (s.uuid.empty() || r.uuid == s.uuid) runs.push_back(std::move(r));
-    }
+  for (auto& r : read_runs(s.inputs)) {
+    if (s.uuid.empty() || r.uuid == s.uuid) runs.push_back(std::move(r));
   }
   if (runs.empty()) {
     throw InputError(s.uuid.empty() ? std::string("merge: the inputs hold no run")
@@ -190,10 +188,12 @@ int merge(const MergeSettings& s) {
   }
   ResultStore out(s.out);
   const MergeResult m = merge_runs(out, runs);
+  const std::size_t merged_runs = runs.size();
+  release_runs(runs);
   View v;
   v.document = {
       {"schema_version", 1}, {"store", s.out},        {"run_id", m.run_id},
-      {"uuid", m.uuid},      {"inputs", runs.size()}, {"planned", m.planned},
+      {"uuid", m.uuid},      {"inputs", merged_runs}, {"planned", m.planned},
       {"added", m.added},    {"kept", m.kept},        {"duplicates", m.duplicates},
       {"failed", m.failed},  {"missing", m.missing},  {"status", run_status_name(m.status)}};
   v.records.push_back(v.document);
@@ -201,7 +201,7 @@ int merge(const MergeSettings& s) {
                     "kept", "duplicates", "failed",      "missing", "status"};
   v.table.right = {true, false, true, true, true, true, true, true, true, false};
   v.table.rows.push_back(
-      {std::to_string(m.run_id), m.uuid, std::to_string(runs.size()), std::to_string(m.planned),
+      {std::to_string(m.run_id), m.uuid, std::to_string(merged_runs), std::to_string(m.planned),
        std::to_string(m.added), std::to_string(m.kept), std::to_string(m.duplicates),
        std::to_string(m.failed), std::to_string(m.missing.size()), run_status_name(m.status)});
   if (!m.missing.empty()) {

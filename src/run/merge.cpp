@@ -2,8 +2,10 @@
 #include "codecbench/merge.hpp"
 
 #include <fmt/core.h>
+#include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <set>
@@ -49,8 +51,7 @@ std::vector<std::string> union_plan(const std::vector<RunRecord>& inputs) {
 
 RunRecord merged_header(const std::vector<RunRecord>& inputs,
                         const std::vector<std::string>& plan) {
-  RunRecord h = inputs.front();
-  h.jobs.clear();
+  RunRecord h = inputs.front().header();
   h.id = 0;
   h.shard.clear();
   h.planned_keys = plan;
@@ -93,6 +94,34 @@ std::vector<RunRecord> read_runs(const std::string& path) {
     return {read_json_lines(path)};
   }
   return {read_run_file(path)};
+}
+
+std::vector<RunRecord> read_runs(const std::vector<std::string>& paths) {
+  std::vector<std::vector<RunRecord>> each(paths.size());
+  std::vector<std::exception_ptr> errors(paths.size());
+  tbb::parallel_for(std::size_t{0}, paths.size(), [&](std::size_t i) {
+    try {
+      each[i] = read_runs(paths[i]);
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  });
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  std::vector<RunRecord> runs;
+  for (auto& v : each) {
+    for (auto& r : v) runs.push_back(std::move(r));
+  }
+  return runs;
+}
+
+void release_runs(std::vector<RunRecord>& runs) {
+  // Each run's documents were allocated by one thread (read_runs): one thread frees each run,
+  // so the threads do not contend for one allocator arena.
+  tbb::parallel_for(std::size_t{0}, runs.size(),
+                    [&](std::size_t i) { std::vector<JobRecord>().swap(runs[i].jobs); });
+  runs.clear();
 }
 
 MergeResult merge_runs(ResultStore& out, const std::vector<RunRecord>& inputs) {

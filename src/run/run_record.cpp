@@ -139,6 +139,25 @@ TimingStats TimingStats::of(std::vector<double> v) {
   return s;
 }
 
+RunRecord RunRecord::header() const {
+  RunRecord h;
+  h.uuid = uuid;
+  h.id = id;
+  h.started = started;
+  h.finished = finished;
+  h.status = status;
+  h.preset_name = preset_name;
+  h.preset_path = preset_path;
+  h.preset_hash = preset_hash;
+  h.preset_yaml = preset_yaml;
+  h.machine = machine;
+  h.shard = shard;
+  h.planned_keys = planned_keys;
+  h.jobs_total = jobs_total;
+  h.wall_s = wall_s;
+  return h;
+}
+
 std::size_t RunRecord::count(JobStatus status) const {
   return static_cast<std::size_t>(std::count_if(
       jobs.begin(), jobs.end(), [&](const JobRecord& j) { return j.status == status; }));

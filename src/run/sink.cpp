@@ -46,11 +46,7 @@ void JsonLinesSink::write_line(const std::string& line) {
 
 namespace {
 
-nlohmann::json header_json(const RunRecord& run) {
-  RunRecord header = run;
-  header.jobs.clear();
-  return nlohmann::json(header)["run"];
-}
+nlohmann::json header_json(const RunRecord& run) { return nlohmann::json(run.header())["run"]; }
 
 }  // namespace
 

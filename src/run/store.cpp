@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <sqlite3.h>
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -150,6 +152,11 @@ class Statement {
     return *this;
   }
   Statement& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+  /// Makes a stepped statement ready to bind and run again.
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
   bool step() {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
@@ -362,42 +369,69 @@ JobRecord without_result(const JobRecord& r) {
   return m;
 }
 
+// A job's two JSON columns, serialised: the result document and the record without it.
+struct JobTexts {
+  std::string result;
+  std::string record;
+};
+
 // `index` replaces the record's position (a merge places jobs in the launch's order).
-void insert_job(sqlite3* db, std::int64_t run_id, const JobRecord& r, int index) {
+JobTexts job_texts(const JobRecord& r, int index) {
   // The record without its result (kept in its own column), built without copying the result.
   nlohmann::json record = without_result(r);
   record["index"] = index;
   record.erase("result");
-  Statement s(db,
-              "INSERT INTO jobs (run_id, job_key, input, encoder_label, encoder, options, "
-              "variant, threads, status, error, repeats, wall_median, wall_min, wall_max, "
-              "wall_stddev, encode_median, noisy, result_json, finished, host, cpu_model, "
-              "physical_cores, logical_cores, tool_version, git_revision, ffmpeg_version, "
-              "record_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-              "?, ?, ?, ?, ?, ?)");
-  s.bind(1, run_id).bind(2, r.key).bind(3, r.input).bind(4, r.encoder_label).bind(5, r.encoder);
-  s.bind(6, options_text(r.options)).bind(7, r.variant).bind(8, r.threads);
-  s.bind(9, std::string(job_status_name(r.status))).bind(10, r.error);
-  s.bind(11, static_cast<int>(r.measurements.size())).bind(12, r.wall.median);
-  s.bind(13, r.wall.min).bind(14, r.wall.max).bind(15, r.wall.stddev).bind(16, r.encode.median);
-  s.bind(17, r.noisy ? 1 : 0).bind(18, r.result.is_null() ? std::string() : dump_json(r.result));
-  s.bind(19, r.finished);
-  const MachineInfo& m = r.machine;
-  s.bind(20, m.host).bind(21, m.cpu_model).bind(22, m.physical_cores).bind(23, m.logical_cores);
-  s.bind(24, m.tool_version).bind(25, m.git_revision).bind(26, m.ffmpeg_version);
-  s.bind(27, dump_json(record));
-  s.step();
-  const std::int64_t job_id = sqlite3_last_insert_rowid(db);
-  for (std::size_t i = 0; i < r.measurements.size(); ++i) {
-    const Measurement& x = r.measurements[i];
-    Statement ms(db,
-                 "INSERT INTO measurements (job_id, repeat, wall_s, encode_s, decode_s, metric_s, "
-                 "cpu_s, peak_rss_kib) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    ms.bind(1, job_id).bind(2, static_cast<int>(i)).bind(3, x.wall_s).bind(4, x.encode_s);
-    ms.bind(5, x.decode_s).bind(6, x.metric_s).bind(7, x.cpu_s).bind(8, x.peak_rss_kib);
-    ms.step();
-  }
+  return {r.result.is_null() ? std::string() : dump_json(r.result), dump_json(record)};
 }
+
+// Inserts jobs with their measurements through two statements prepared once: a merge of
+// thousands of jobs would otherwise spend more time compiling SQL than storing rows.
+class JobInserter {
+ public:
+  explicit JobInserter(sqlite3* db)
+      : db_(db),
+        job_(db,
+             "INSERT INTO jobs (run_id, job_key, input, encoder_label, encoder, options, "
+             "variant, threads, status, error, repeats, wall_median, wall_min, wall_max, "
+             "wall_stddev, encode_median, noisy, result_json, finished, host, cpu_model, "
+             "physical_cores, logical_cores, tool_version, git_revision, ffmpeg_version, "
+             "record_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+             "?, ?, ?, ?, ?, ?)"),
+        measurement_(db,
+                     "INSERT INTO measurements (job_id, repeat, wall_s, encode_s, decode_s, "
+                     "metric_s, cpu_s, peak_rss_kib) VALUES (?, ?, ?, ?, ?, ?, ?, ?)") {}
+
+  void insert(std::int64_t run_id, const JobRecord& r, const JobTexts& texts) {
+    Statement& s = job_;
+    s.reset();
+    s.bind(1, run_id).bind(2, r.key).bind(3, r.input).bind(4, r.encoder_label).bind(5, r.encoder);
+    s.bind(6, options_text(r.options)).bind(7, r.variant).bind(8, r.threads);
+    s.bind(9, std::string(job_status_name(r.status))).bind(10, r.error);
+    s.bind(11, static_cast<int>(r.measurements.size())).bind(12, r.wall.median);
+    s.bind(13, r.wall.min).bind(14, r.wall.max).bind(15, r.wall.stddev).bind(16, r.encode.median);
+    s.bind(17, r.noisy ? 1 : 0).bind(18, texts.result);
+    s.bind(19, r.finished);
+    const MachineInfo& m = r.machine;
+    s.bind(20, m.host).bind(21, m.cpu_model).bind(22, m.physical_cores).bind(23, m.logical_cores);
+    s.bind(24, m.tool_version).bind(25, m.git_revision).bind(26, m.ffmpeg_version);
+    s.bind(27, texts.record);
+    s.step();
+    const std::int64_t job_id = sqlite3_last_insert_rowid(db_);
+    for (std::size_t i = 0; i < r.measurements.size(); ++i) {
+      const Measurement& x = r.measurements[i];
+      Statement& ms = measurement_;
+      ms.reset();
+      ms.bind(1, job_id).bind(2, static_cast<int>(i)).bind(3, x.wall_s).bind(4, x.encode_s);
+      ms.bind(5, x.decode_s).bind(6, x.metric_s).bind(7, x.cpu_s).bind(8, x.peak_rss_kib);
+      ms.step();
+    }
+  }
+
+ private:
+  sqlite3* db_;
+  Statement job_;
+  Statement measurement_;
+};
 
 // "k=v k=v" as stored before version 3 (values without spaces).
 std::vector<std::pair<std::string, std::string>> parse_options_text(const std::string& text) {
@@ -424,7 +458,7 @@ void ResultStore::record_job(std::int64_t run_id, const JobRecord& r) {
   if (full_) throw InputError(fmt::format("{}: results store: the disk is full", path_));
   exec("BEGIN IMMEDIATE");
   try {
-    insert_job(db_, run_id, r, r.index);
+    JobInserter(db_).insert(run_id, r, job_texts(r, r.index));
     exec("COMMIT");
   } catch (...) {
     if ((sqlite3_extended_errcode(db_) & 0xff) == SQLITE_FULL) full_ = true;
@@ -436,15 +470,28 @@ void ResultStore::record_job(std::int64_t run_id, const JobRecord& r) {
 void ResultStore::record_jobs(std::int64_t run_id,
                               const std::vector<std::pair<const JobRecord*, int>>& jobs,
                               const std::vector<std::string>& replace_keys) {
+  // Serialising the JSON columns costs more than storing the rows: done on every core before
+  // the transaction, which then only writes.
+  std::vector<JobTexts> texts(jobs.size());
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, jobs.size(), 64),
+                    [&](const tbb::blocked_range<std::size_t>& range) {
+                      for (std::size_t i = range.begin(); i != range.end(); ++i) {
+                        texts[i] = job_texts(*jobs[i].first, jobs[i].second);
+                      }
+                    });
   std::lock_guard lock(mutex_);
   exec("BEGIN IMMEDIATE");
   try {
+    Statement d(db_, "DELETE FROM jobs WHERE run_id = ? AND job_key = ?");
     for (const auto& key : replace_keys) {
-      Statement d(db_, "DELETE FROM jobs WHERE run_id = ? AND job_key = ?");
+      d.reset();
       d.bind(1, run_id).bind(2, key);
       d.step();
     }
-    for (const auto& [j, index] : jobs) insert_job(db_, run_id, *j, index);
+    JobInserter inserter(db_);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+      inserter.insert(run_id, *jobs[i].first, texts[i]);
+    }
     exec("COMMIT");
   } catch (...) {
     rollback(db_);

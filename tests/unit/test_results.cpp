@@ -12,6 +12,7 @@
 #include "codecbench/error.hpp"
 #include "codecbench/export.hpp"
 #include "codecbench/fingerprint.hpp"
+#include "codecbench/merge.hpp"
 #include "codecbench/preset.hpp"
 #include "codecbench/results.hpp"
 #include "codecbench/run_record.hpp"
@@ -128,7 +129,10 @@ TEST_CASE("the run record survives JSON and the store unchanged") {
   CHECK(doc["schema_version"] == kRunSchemaVersion);
   CHECK(json(doc.get<RunRecord>()) == doc);
   ResultStore store((tmp.path / "s.sqlite").string());
-  RunRecord header = r;
+  RunRecord header = r.header();
+  CHECK(header.jobs.empty());
+  header.jobs = r.jobs;
+  CHECK(json(header) == json(r));  // header() copies every field but the jobs
   header.jobs.clear();
   header.id = 0;
   store.begin_run(header);
@@ -137,6 +141,78 @@ TEST_CASE("the run record survives JSON and the store unchanged") {
   r.id = header.id;
   store.finish_run(r);
   CHECK(json(store.load_run(header.id)) == json(r));
+}
+
+TEST_CASE("merge: shards of one launch become one run, in plan order, idempotently") {
+  TempDir tmp;
+  RunRecord launch;
+  launch.uuid = new_uuid();
+  launch.preset_name = "p";
+  launch.preset_hash = "h1";
+  launch.started = "2026-12-03T10:00:00+0000";
+  for (const char* k : {"k0", "k1", "k2", "k3", "k4"}) launch.planned_keys.push_back(k);
+  launch.jobs_total = 5;
+  // Shard 1 measured k0 and k2 and failed k4; shard 2 measured k3 and k4 and also k0 again.
+  RunRecord a = launch.header(), b = launch.header();
+  a.shard = "1/2";
+  b.shard = "2/2";
+  a.jobs = {timed_job("k2", {1.0}, 40, 2000), timed_job("k0", {1.0}, 30, 1000),
+            timed_job("k4", {1.0}, 0, 0)};
+  a.jobs[2].status = JobStatus::kFailed;
+  a.jobs[2].result = nullptr;
+  b.jobs = {timed_job("k3", {2.0}, 35, 1500), timed_job("k4", {2.0}, 45, 2500),
+            timed_job("k0", {2.0}, 31, 1100)};
+  for (auto* r : {&a, &b}) {
+    std::ofstream(tmp.path / (r->shard == "1/2" ? "a.json" : "b.json")) << json(*r).dump();
+  }
+  // Read side by side, returned in the order given.
+  std::vector<RunRecord> in =
+      read_runs({(tmp.path / "b.json").string(), (tmp.path / "a.json").string()});
+  REQUIRE(in.size() == 2);
+  CHECK(in[0].shard == "2/2");
+  CHECK(in[1].shard == "1/2");
+  std::swap(in[0], in[1]);  // shard 1 first: its k0 is the one kept
+
+  ResultStore out((tmp.path / "merged.sqlite").string());
+  const MergeResult m = merge_runs(out, in);
+  CHECK(m.planned == 5);
+  CHECK(m.added == 4);  // k0, k2, k3 and k4 (the ok record beats the failed one)
+  CHECK(m.duplicates == 1);
+  CHECK(m.failed == 0);
+  CHECK(m.missing == std::vector<std::string>{"k1"});
+  CHECK(m.status == RunStatus::kInterrupted);
+  const RunRecord merged = out.load_run(m.run_id);
+  CHECK(merged.uuid == launch.uuid);
+  REQUIRE(merged.jobs.size() == 4);
+  std::vector<std::string> keys;
+  for (const auto& j : merged.jobs) keys.push_back(j.key);
+  CHECK(keys == std::vector<std::string>{"k0", "k2", "k3", "k4"});
+  CHECK(merged.jobs[0].result["quality"]["psnr"]["average"] == 30);  // shard 1's k0
+  CHECK(merged.jobs[0].index == 0);
+  CHECK(merged.jobs[3].index == 4);
+  CHECK(merged.jobs[3].status == JobStatus::kOk);
+  CHECK(merged.jobs[3].measurements.size() == 1);
+  CHECK(merged.jobs[3].measurements[0].wall_s == 2.0);
+
+  // Merging again adds nothing; the inputs can then be freed.
+  const MergeResult again = merge_runs(out, in);
+  CHECK(again.added == 0);
+  CHECK(again.kept == 4);
+  CHECK(again.run_id == m.run_id);
+  release_runs(in);
+  CHECK(in.empty());
+
+  // Another preset's run is refused, naming both; an unreadable file among several is named.
+  RunRecord other = a;
+  other.preset_hash = "h2";
+  std::vector<RunRecord> mixed;
+  mixed.push_back(a);
+  mixed.push_back(other);
+  CHECK_THROWS_WITH_AS(merge_runs(out, mixed), doctest::Contains("different presets"), InputError);
+  std::ofstream(tmp.path / "bad.json") << "{\"jobs\": [";
+  CHECK_THROWS_WITH_AS(
+      read_runs({(tmp.path / "a.json").string(), (tmp.path / "bad.json").string()}),
+      doctest::Contains("bad.json"), InputError);
 }
 
 TEST_CASE("a JSON Lines stream holds every finished job and reads back as the run") {
