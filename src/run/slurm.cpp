@@ -55,12 +55,33 @@ std::string slurm_array_script(const SlurmLaunch& l) {
                    l.array_parallelism > 0 ? fmt::format("%{}", l.array_parallelism) : "");
   s += fmt::format("#SBATCH --cpus-per-task={}\n", l.cpus_per_task);
   s += "# One shard of the preset per array task; every task records the same run UUID.\n";
-  s += "set -euo pipefail\n";
-  s += fmt::format("exec {} run {}", shell_quote(l.codecbench), shell_quote(l.preset));
+  s += "set -uo pipefail\n";
+  const std::string dir = shell_quote(l.dir);
+  const std::string cb = shell_quote(l.codecbench);
+  s += fmt::format("{} run {}", cb, shell_quote(l.preset));
   for (const auto& o : l.overrides) s += " " + shell_quote(o);
   s += fmt::format(" --shard \"$SLURM_ARRAY_TASK_ID/{}\" --run-uuid {} \\\n", l.shards, l.run_uuid);
-  s += fmt::format("  --store {}\"/shard-$SLURM_ARRAY_TASK_ID.sqlite\" --quiet\n",
-                   shell_quote(l.dir));
+  s += fmt::format("  --store {}\"/shard-$SLURM_ARRAY_TASK_ID.sqlite\" --quiet\n", dir);
+  s += "status=$?\n";
+  // The merge job waits for a scheduling pass after the array (on a busy cluster, for its turn
+  // in the queue): the last task to finish merges at once instead, so the results are whole
+  // when the array ends. One marker per finished task; of the tasks that see all of them, the
+  // one that creates the lock folder (mkdir is atomic, also on NFS) is the only writer. The
+  // merge job still runs after the array and reports any gap (merging again adds nothing).
+  const std::string marks = fmt::format("{}/.finished-{}", dir, l.run_uuid);
+  s += "# The last task to finish merges every shard now; the merge job checks again after the "
+       "array.\n";
+  s += fmt::format("mkdir -p {0} && : > {0}/\"$SLURM_ARRAY_TASK_ID\"\n", marks);
+  s += fmt::format("finished=({}/*)\n", marks);
+  s += fmt::format("if ((${{#finished[@]}} == {})) && mkdir {}/.merging-{} 2>/dev/null; then\n",
+                   l.shards, dir, l.run_uuid);
+  s += fmt::format(
+      "  (shopt -s nullglob; cd {} && {} merge merged.sqlite shard-*.sqlite --uuid {} --json "
+      "merge.json >/dev/null) || echo \"codecbench: the merge in the last task ended with exit $? "
+      "(see merge.json); the merge job runs after the array\" >&2\n",
+      dir, cb, l.run_uuid);
+  s += "fi\n";
+  s += "exit $status\n";
   return s;
 }
 

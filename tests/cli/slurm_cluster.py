@@ -111,8 +111,9 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
                 return
             time.sleep(0.1)
 
-    def wait(self, job_ids, timeout=180):
-        """Waits until squeue no longer lists the jobs; True when they left in time."""
+    def wait(self, job_ids, timeout=180, poll=0.5):
+        """Waits until squeue no longer lists the jobs (asking every `poll` s); True when they
+        left in time."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             res = subprocess.run(["squeue", "-h", "-j", ",".join(job_ids)], capture_output=True,
@@ -121,7 +122,7 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
                 return True
             if res.returncode != 0 and "Invalid job id" in res.stderr:
                 return True
-            time.sleep(0.5)
+            time.sleep(poll)
         return False
 
     def __exit__(self, *exc):

@@ -67,6 +67,10 @@ def main():
         check(m.get("status") == "ok" and m.get("missing") == [] and m.get("inputs") == 3
               and m.get("uuid") == sub.get("run uuid"),
               f"merge job after the array: {m or 'no merge.json'}")
+        # The last task to finish merged every shard already: the merge job found them all.
+        check(m.get("added") == 0 and m.get("kept") == m.get("planned") and m.get("planned", 0) > 0,
+              f"the last array task merged the shards before the merge job ran: added "
+              f"{m.get('added')}, kept {m.get('kept')} of {m.get('planned')}")
         got = export(merged)
         check(figures(got) == figures(want), "the merged array run equals a single-process run")
         jobs_ids = {j["scheduler_job"] for j in got["jobs"]}
