@@ -17,8 +17,21 @@ namespace codecbench {
 /// them in index order. Returns when all have returned; a task must not throw.
 void for_each_job(std::size_t count, int concurrency, const std::function<void(std::size_t)>& task);
 
-/// The hardware threads (at least 1).
+/// The CPUs this process may use (at least 1): its affinity mask's count, capped inside a
+/// Slurm job (SLURM_JOB_ID set) by SLURM_CPUS_PER_TASK, since Slurm's task/none plugin leaves
+/// the mask whole while the allocation is smaller.
 int hardware_threads() noexcept;
+
+/// allotted_cpus's rule on given values: `mask_cpus` (the affinity mask's count; 0 when
+/// unknown: `fallback`), capped by `cpus_per_task` when `slurm_job_id` is set and non-empty
+/// and `cpus_per_task` is a positive integer. Null pointers stand for unset variables.
+int allotted_cpus(int mask_cpus, int fallback, const char* slurm_job_id,
+                  const char* cpus_per_task) noexcept;
+
+/// Makes FFmpeg's automatic thread counts (codec threads 0) follow hardware_threads() when
+/// Slurm allotted fewer CPUs than the mask holds (av_cpu_force_count). libx264 and other
+/// external libraries count CPUs themselves and are not affected.
+void follow_cpu_allotment() noexcept;
 
 /// The number of threads a codec thread setting uses (0 = FFmpeg's auto = hardware threads).
 int effective_threads(int threads) noexcept;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <map>
@@ -131,10 +132,11 @@ std::vector<std::string> oversubscription(const Preset& settings,
   for (const auto& j : jobs) {
     const int t = effective_threads(j.spec.threads);
     if (settings.jobs * t > hw) {
-      return {
-          fmt::format("{} concurrent jobs x {} codec threads = {} threads on {} hardware threads: "
-                      "oversubscribed, timings will include contention",
-                      settings.jobs, t, settings.jobs * t, hw)};
+      return {fmt::format(
+          "{} concurrent jobs x {} codec threads = {} threads on {} CPU{}{}: oversubscribed, "
+          "timings will include contention",
+          settings.jobs, t, settings.jobs * t, hw, hw == 1 ? "" : "s",
+          std::getenv("SLURM_JOB_ID") != nullptr ? " of this Slurm task" : "")};
     }
   }
   return {};
@@ -152,6 +154,7 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
                        ResultSink& sink, const BatchOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   BatchSummary summary;
+  follow_cpu_allotment();  // FFmpeg's automatic thread counts within a Slurm task's CPUs
   summary.warnings = oversubscription(settings, jobs);
   header.jobs.clear();
   header.jobs_total = static_cast<int>(jobs.size());

@@ -1,16 +1,59 @@
 // The job executor shared by batches and sweeps.
 #include "codecbench/executor.hpp"
 
+#include <sched.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <thread>
+
+extern "C" {
+#include <libavutil/cpu.h>
+}
 
 namespace codecbench {
 
-int hardware_threads() noexcept {
+namespace {
+
+int mask_cpus() noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return 0;
+  return CPU_COUNT(&set);
+}
+
+int online_cpus() noexcept {
   return static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
+int allotted_cpus(int mask, int fallback, const char* slurm_job_id,
+                  const char* cpus_per_task) noexcept {
+  int cpus = mask > 0 ? mask : std::max(1, fallback);
+  if (slurm_job_id != nullptr && *slurm_job_id != '\0' && cpus_per_task != nullptr) {
+    char* end = nullptr;
+    errno = 0;
+    const long c = std::strtol(cpus_per_task, &end, 10);
+    if (errno == 0 && end != cpus_per_task && *end == '\0' && c > 0 && c < cpus) {
+      cpus = static_cast<int>(c);
+    }
+  }
+  return cpus;
+}
+
+int hardware_threads() noexcept {
+  return allotted_cpus(mask_cpus(), online_cpus(), std::getenv("SLURM_JOB_ID"),
+                       std::getenv("SLURM_CPUS_PER_TASK"));
+}
+
+void follow_cpu_allotment() noexcept {
+  const int cpus = hardware_threads();
+  const int mask = mask_cpus();
+  if (cpus < (mask > 0 ? mask : online_cpus())) av_cpu_force_count(cpus);
 }
 
 int effective_threads(int threads) noexcept {

@@ -72,6 +72,14 @@ def main():
               and all(j["scheduler_job"] == "426" for j in docs[1]["jobs"]),
               "array tasks share a run UUID, record their shard and Slurm job id")
 
+        # Inside a Slurm job, its cpus-per-task is the CPU budget (task/none leaves the affinity
+        # mask whole): 2 concurrent jobs on a task of 1 CPU are oversubscribed.
+        res = run("run", preset, "++jobs=2", "--store", os.path.join(tmp, "cpus.sqlite"),
+                  env=dict(os.environ, SLURM_JOB_ID="4250", SLURM_CPUS_PER_TASK="1"))
+        check(res.returncode == 0 and "2 concurrent jobs x 1 codec threads = 2 threads on 1 CPU of "
+              "this Slurm task: oversubscribed" in res.stderr,
+              f"SLURM_CPUS_PER_TASK is the CPU budget: {res.stderr.strip().splitlines()[-3:]}")
+
         # The slurm command's scripts, from the preset's launcher: section and the command line
         # (written, not submitted: this part needs no cluster).
         with_launcher = os.path.join(tmp, "l.yaml")

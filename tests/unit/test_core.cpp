@@ -8,6 +8,7 @@
 
 #include "codecbench/av.hpp"
 #include "codecbench/error.hpp"
+#include "codecbench/executor.hpp"
 #include "codecbench/files.hpp"
 #include "codecbench/fingerprint.hpp"
 #include "codecbench/log.hpp"
@@ -189,4 +190,38 @@ TEST_CASE("image-sequence patterns: the one number field, the files from 0..4 to
   // A literal file whose name looks like a pattern is that file.
   dir.write("g%d.png", "x");
   CHECK_FALSE(is_sequence_pattern((dir.path / "g%d.png").string()));
+}
+
+TEST_CASE("CPUs of this process: the affinity mask, capped by a Slurm task's cpus-per-task") {
+  CHECK(allotted_cpus(8, 64, nullptr, nullptr) == 8);
+  CHECK(allotted_cpus(0, 64, nullptr, nullptr) == 64);  // no mask: the online CPUs
+  CHECK(allotted_cpus(0, 0, nullptr, nullptr) == 1);
+  // Inside a Slurm job, SLURM_CPUS_PER_TASK caps it (task/none leaves the mask whole) ...
+  CHECK(allotted_cpus(64, 64, "1234", "4") == 4);
+  CHECK(allotted_cpus(0, 16, "1234", "2") == 2);
+  // ... but never raises it, and only a positive integer counts.
+  CHECK(allotted_cpus(2, 64, "1234", "8") == 2);
+  for (const char* bad : {"", "0", "-3", "4x", "x", "99999999999999999999"}) {
+    CHECK(allotted_cpus(8, 64, "1234", bad) == 8);
+  }
+  // Outside a Slurm job the variable is ignored (a login shell may have it left over).
+  CHECK(allotted_cpus(8, 64, nullptr, "2") == 8);
+  CHECK(allotted_cpus(8, 64, "", "2") == 8);
+
+  // The live value follows the environment.
+  const char* job = std::getenv("SLURM_JOB_ID");
+  const char* per = std::getenv("SLURM_CPUS_PER_TASK");
+  const std::string saved_job = job != nullptr ? job : "", saved_per = per != nullptr ? per : "";
+  ::setenv("SLURM_JOB_ID", "77", 1);
+  ::setenv("SLURM_CPUS_PER_TASK", "1", 1);
+  CHECK(hardware_threads() == 1);
+  CHECK(effective_threads(0) == 1);
+  ::unsetenv("SLURM_JOB_ID");
+  CHECK(hardware_threads() >= 1);
+  if (job != nullptr) ::setenv("SLURM_JOB_ID", saved_job.c_str(), 1);
+  if (per != nullptr) {
+    ::setenv("SLURM_CPUS_PER_TASK", saved_per.c_str(), 1);
+  } else {
+    ::unsetenv("SLURM_CPUS_PER_TASK");
+  }
 }
