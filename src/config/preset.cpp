@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <initializer_list>
 #include <limits>
 
 #include "codecbench/av.hpp"
@@ -226,6 +228,29 @@ void parse_scales(const NodePtr& n, const std::string& path, PresetEncoder& e) {
   }
 }
 
+// An encoder's `key: FORMAT` (pix_fmt, sample_fmt): checked with `known`, refused when the
+// options already set the format under one of `aliases`, then added as option `option`.
+void format_key(const NodePtr& n, const std::string& path, const char* key, const char* option,
+                std::initializer_list<const char*> aliases,
+                const std::function<bool(const std::string&)>& known, const char* what,
+                std::vector<std::pair<std::string, std::string>>& options) {
+  const auto v = n->get(key);
+  if (!v) return;
+  const std::string f = get_string(v, fmt::format("{}.{}", path, key));
+  if (!known(f)) {
+    throw ConfigError(v->loc, fmt::format("{}.{}: '{}' is not {}", path, key, f, what));
+  }
+  for (const auto& o : options) {
+    for (const char* alias : aliases) {
+      if (o.first == alias) {
+        throw ConfigError(v->loc,
+                          fmt::format("{}.{}: the options already set {}", path, key, o.first));
+      }
+    }
+  }
+  options.emplace_back(option, f);
+}
+
 PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const std::string& path) {
   PresetEncoder e;
   e.label = label;
@@ -263,38 +288,16 @@ PresetEncoder parse_encoder(const std::string& label, const NodePtr& n, const st
   }
   if (auto t = n->get("threads"))
     e.threads = static_cast<int>(get_int(t, path + ".threads", 0, limits::kThreads));
-  if (auto v = n->get("pix_fmt")) {
-    // The encoder's pixel format: the job converts its frames to it (an option of the job).
-    const std::string f = get_string(v, path + ".pix_fmt");
-    if (av_get_pix_fmt(f.c_str()) == AV_PIX_FMT_NONE) {
-      throw ConfigError(v->loc, fmt::format("{}.pix_fmt: '{}' is not a pixel format FFmpeg knows "
-                                            "(ffmpeg -pix_fmts)",
-                                            path, f));
-    }
-    auto it = std::find_if(e.options.begin(), e.options.end(), [](const auto& o) {
-      return o.first == "pixel_format" || o.first == "pix_fmt";
-    });
-    if (it != e.options.end()) {
-      throw ConfigError(v->loc,
-                        fmt::format("{}.pix_fmt: the options already set {}", path, it->first));
-    }
-    e.options.emplace_back("pixel_format", f);
-  }
-  if (auto v = n->get("sample_fmt")) {
-    // The encoder's sample format: the job converts its samples to it (an option of the job).
-    const std::string f = get_string(v, path + ".sample_fmt");
-    if (av_get_sample_fmt(f.c_str()) == AV_SAMPLE_FMT_NONE) {
-      throw ConfigError(v->loc, fmt::format("{}.sample_fmt: '{}' is not a sample format FFmpeg "
-                                            "knows (ffmpeg -sample_fmts)",
-                                            path, f));
-    }
-    if (std::any_of(e.options.begin(), e.options.end(),
-                    [](const auto& o) { return o.first == "sample_fmt"; })) {
-      throw ConfigError(v->loc,
-                        fmt::format("{}.sample_fmt: the options already set sample_fmt", path));
-    }
-    e.options.emplace_back("sample_fmt", f);
-  }
+  // The encoder's pixel and sample formats: the job converts its frames or samples to them
+  // (options of the job, under the names the options would use).
+  format_key(
+      n, path, "pix_fmt", "pixel_format", {"pixel_format", "pix_fmt"},
+      [](const std::string& f) { return av_get_pix_fmt(f.c_str()) != AV_PIX_FMT_NONE; },
+      "a pixel format FFmpeg knows (ffmpeg -pix_fmts)", e.options);
+  format_key(
+      n, path, "sample_fmt", "sample_fmt", {"sample_fmt"},
+      [](const std::string& f) { return av_get_sample_fmt(f.c_str()) != AV_SAMPLE_FMT_NONE; },
+      "a sample format FFmpeg knows (ffmpeg -sample_fmts)", e.options);
   if (auto v = n->get("decode_after")) {
     if (v->kind != Node::Kind::kBool) wrong_type(v, path + ".decode_after", "true or false");
     e.decode_after = v->b;

@@ -202,44 +202,45 @@ bool is_pix_fmt_option(const std::string& key) { return key == "pixel_format" ||
 bool is_sample_fmt_option(const std::string& key) { return key == "sample_fmt"; }
 }  // namespace
 
-AVSampleFormat requested_sample_fmt(const JobSpec& spec, const AVCodec* codec) {
-  AVSampleFormat wanted = AV_SAMPLE_FMT_NONE;
+namespace {
+
+// The format a job's options ask for (the last such option), checked against the encoder's
+// list: pixel and sample formats alike. `none` when no option asks for one.
+template <typename Format>
+Format requested_format(const JobSpec& spec, const AVCodec* codec,
+                        bool (*is_option)(const std::string&), Format (*parse)(const char*),
+                        const char* (*name)(Format), const Format* supported, Format none,
+                        const char* what, const char* listing) {
+  Format wanted = none;
   for (const auto& [k, v] : spec.options) {
-    if (!is_sample_fmt_option(k)) continue;
-    wanted = av_get_sample_fmt(v.c_str());
-    if (wanted == AV_SAMPLE_FMT_NONE) {
-      throw UsageError(
-          fmt::format("{}={}: not a sample format FFmpeg knows (ffmpeg -sample_fmts)", k, v));
+    if (!is_option(k)) continue;
+    wanted = parse(v.c_str());
+    if (wanted == none) {
+      throw UsageError(fmt::format("{}={}: not a {} FFmpeg knows ({})", k, v, what, listing));
     }
   }
-  if (wanted == AV_SAMPLE_FMT_NONE || codec->sample_fmts == nullptr) return wanted;
+  if (wanted == none || supported == nullptr) return wanted;
   std::string known;
-  for (const AVSampleFormat* p = codec->sample_fmts; *p != AV_SAMPLE_FMT_NONE; ++p) {
+  for (const Format* p = supported; *p != none; ++p) {
     if (*p == wanted) return wanted;
-    known += (known.empty() ? "" : ", ") + std::string(av_get_sample_fmt_name(*p));
+    known += (known.empty() ? "" : ", ") + std::string(name(*p));
   }
-  throw UsageError(fmt::format("encoder '{}' does not take sample format {} (it takes: {})",
-                               codec->name, av_get_sample_fmt_name(wanted), known));
+  throw UsageError(fmt::format("encoder '{}' does not take {} {} (it takes: {})", codec->name, what,
+                               name(wanted), known));
+}
+
+}  // namespace
+
+AVSampleFormat requested_sample_fmt(const JobSpec& spec, const AVCodec* codec) {
+  return requested_format<AVSampleFormat>(
+      spec, codec, is_sample_fmt_option, av_get_sample_fmt, av_get_sample_fmt_name,
+      codec->sample_fmts, AV_SAMPLE_FMT_NONE, "sample format", "ffmpeg -sample_fmts");
 }
 
 AVPixelFormat requested_pix_fmt(const JobSpec& spec, const AVCodec* codec) {
-  AVPixelFormat wanted = AV_PIX_FMT_NONE;
-  for (const auto& [k, v] : spec.options) {
-    if (!is_pix_fmt_option(k)) continue;
-    wanted = av_get_pix_fmt(v.c_str());
-    if (wanted == AV_PIX_FMT_NONE) {
-      throw UsageError(
-          fmt::format("{}={}: not a pixel format FFmpeg knows (ffmpeg -pix_fmts)", k, v));
-    }
-  }
-  if (wanted == AV_PIX_FMT_NONE || codec->pix_fmts == nullptr) return wanted;
-  std::string known;
-  for (const AVPixelFormat* p = codec->pix_fmts; *p != AV_PIX_FMT_NONE; ++p) {
-    if (*p == wanted) return wanted;
-    known += (known.empty() ? "" : ", ") + std::string(av_get_pix_fmt_name(*p));
-  }
-  throw UsageError(fmt::format("encoder '{}' does not take pixel format {} (it takes: {})",
-                               codec->name, av_get_pix_fmt_name(wanted), known));
+  return requested_format<AVPixelFormat>(spec, codec, is_pix_fmt_option, av_get_pix_fmt,
+                                         av_get_pix_fmt_name, codec->pix_fmts, AV_PIX_FMT_NONE,
+                                         "pixel format", "ffmpeg -pix_fmts");
 }
 
 int open_with_options(AVCodecContext* ctx, const AVCodec* codec, const JobSpec& spec,

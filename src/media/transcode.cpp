@@ -241,6 +241,8 @@ class Job {
     const auto pipeline_start = Clock::now();
     StageClock read_clock{r_.stages[0], pipeline_start};
     StageClock encode_clock{r_.stages[1], pipeline_start};
+    // The decode and measure clocks run only when measuring (their stages return at once
+    // otherwise); without those stages they point at a stage they never touch.
     StageClock decode_clock{r_.stages[measuring() ? 2 : 1], pipeline_start};
     StageClock measure_clock{r_.stages.back(), pipeline_start};
     if (!measuring() && r_.encoder_threads != 1) {

@@ -37,6 +37,22 @@ std::vector<std::string> speed_flags(const JobComparison& c, const CompareRule& 
   return flags;
 }
 
+namespace {
+
+// A string field of a job's result document ("" when absent or not a string).
+std::string result_string(const JobRecord& j, const char* field) {
+  const auto& r = j.result;
+  return r.is_object() && r.contains(field) && r[field].is_string() ? r[field].get<std::string>()
+                                                                    : std::string();
+}
+
+// Both known and different.
+bool both_differ(const std::string& a, const std::string& b) {
+  return !a.empty() && !b.empty() && a != b;
+}
+
+}  // namespace
+
 JobComparison compare_job(const JobRecord& ja, const JobRecord& jb, const CompareRule& rule) {
   JobComparison c;
   c.key = jb.key;
@@ -61,14 +77,7 @@ JobComparison compare_job(const JobRecord& ja, const JobRecord& jb, const Compar
   const double qa = figure_value(ja.result, f), qb = figure_value(jb.result, f);
   c.quality_change = std::isfinite(qa) && std::isfinite(qb) ? qb - qa : 0;
   c.flags = speed_flags(c, rule);
-  auto source_hash = [](const JobRecord& j) {
-    const auto& r = j.result;
-    return r.is_object() && r.contains("source_hash") && r["source_hash"].is_string()
-               ? r["source_hash"].get<std::string>()
-               : std::string();
-  };
-  c.input_differs =
-      !source_hash(ja).empty() && !source_hash(jb).empty() && source_hash(ja) != source_hash(jb);
+  c.input_differs = both_differ(result_string(ja, "source_hash"), result_string(jb, "source_hash"));
   if (c.input_differs) {
     c.flags.emplace_back("input differs (size and quality not compared)");
   } else {
@@ -79,13 +88,8 @@ JobComparison compare_job(const JobRecord& ja, const JobRecord& jb, const Compar
     if (worse > rule.quality_threshold) c.flags.emplace_back("WORSE QUALITY");
   }
   // A decode job (same stream, decoder and threads: the same key) must decode the same frames.
-  auto md5 = [](const JobRecord& j) {
-    const auto& r = j.result;
-    return j.kind == "decode" && r.is_object() && r.contains("md5") && r["md5"].is_string()
-               ? r["md5"].get<std::string>()
-               : std::string();
-  };
-  if (!md5(ja).empty() && !md5(jb).empty() && md5(ja) != md5(jb))
+  if (ja.kind == "decode" && jb.kind == "decode" &&
+      both_differ(result_string(ja, "md5"), result_string(jb, "md5")))
     c.flags.emplace_back("FRAMES DIFFER");
   c.regression = std::any_of(c.flags.begin(), c.flags.end(), [](const std::string& x) {
     return x == "SLOWER" || x == "LARGER" || x == "WORSE QUALITY" || x == "FRAMES DIFFER";
