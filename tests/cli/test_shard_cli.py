@@ -97,7 +97,10 @@ def main():
               and "#SBATCH --array=1-2%1\n" in script and "#SBATCH --partition=debug\n" in script
               and "#SBATCH --time=00:20:00\n" in script and "#SBATCH --qos=short\n" in script
               and f"--run-uuid {info.get('run uuid')}" in script and '--shard "$SLURM_ARRAY_TASK_ID/2"' in script
-              and f"merge merged.sqlite \"${{stores[@]}}\" --uuid {info.get('run uuid')}" in merge_script,
+              and f"merge merged.sqlite \"${{stores[@]}}\" --uuid {info.get('run uuid')}" in merge_script
+              # The last task to finish merges at once (one writer: an atomic mkdir).
+              and f"mkdir {folder}/.merging-{info.get('run uuid')}" in script
+              and f"merge merged.sqlite shard-*.sqlite --uuid {info.get('run uuid')}" in script,
               f"slurm scripts from launcher: and the command line ({res.stderr.strip()})")
         bad = os.path.join(tmp, "bad.yaml")
         open(bad, "w").write(PRESET + "launcher: {partitoin: debug}\n")
