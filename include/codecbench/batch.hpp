@@ -44,6 +44,12 @@ struct BatchSummary {
 JobRecord job_record(const BatchJob& job, const std::vector<JobResult>& repeats,
                      const MachineInfo& machine);
 
+/// A new run's header for a loaded preset: its plan (every job key, in order), the first
+/// variant's name, `preset_path` as given, the resolved YAML and hash, this machine, started
+/// now, with `uuid` (a new one when empty). Its jobs come from run_batch.
+RunRecord run_header(const PresetBundle& bundle, const std::string& preset_path,
+                     std::string uuid = {});
+
 /// Runs the jobs (from one or more preset variants sharing `jobs`, `repeats`, `warmup`,
 /// `reference_budget_mib` and `output.keep_dir`). `header` is the run without jobs (preset,
 /// machine, UUID); the sink gets it, then each job as it ends, then the run's end.

@@ -36,15 +36,7 @@ RunRecord run_preset(const HullSettings& s, int& exit_code) {
   PresetBundle l = load_bundle(s.preset, s.overrides, false);
   check_jobs(l.jobs);
   const Preset& first = l.variants.front();
-  RunRecord header;
-  header.uuid = new_uuid();
-  for (const auto& j : l.jobs) header.planned_keys.push_back(j.key);
-  header.started = now_iso8601();
-  header.machine = MachineInfo::this_machine();
-  header.preset_name = first.name;
-  header.preset_path = s.preset;
-  header.preset_yaml = l.yaml;
-  header.preset_hash = l.hash;
+  const RunRecord header = run_header(l, s.preset);
   ResultStore store(s.store.empty() ? first.output.store : s.store);
   StoreSink sink(store);
   SinkList sinks;

@@ -188,20 +188,12 @@ int run(const RunSettings& s) {
   const Preset& first = l.variants.front();
   announce_outputs(s, first);
   if (s.dry_run) return dry_run(s, jobs);
-  RunRecord header;
-  header.uuid = run_uuid(s, l);
+  RunRecord header = run_header(l, s.preset, run_uuid(s, l));
   header.shard = shard && shard->count > 1 ? shard->text() : "";
-  for (const auto& j : l.jobs) header.planned_keys.push_back(j.key);
-  header.started = now_iso8601();
-  header.machine = MachineInfo::this_machine();
   if (!(mpi && mpi->size() > 1)) {
     warn_about_machine(header.machine, cores_wanted(first, header.machine.logical_cores),
                        s.out.quiet);
   }
-  header.preset_name = first.name;
-  header.preset_path = s.preset;
-  header.preset_yaml = l.yaml;
-  header.preset_hash = l.hash;
   ResultStore store(s.store.empty() ? first.output.store : s.store);
   StoreSink store_sink(store);
   SinkList sinks;

@@ -150,6 +150,19 @@ JobRecord unmeasured(const BatchJob& job, JobStatus status, const MachineInfo& m
 
 }  // namespace
 
+RunRecord run_header(const PresetBundle& bundle, const std::string& preset_path, std::string uuid) {
+  RunRecord h;
+  h.uuid = uuid.empty() ? new_uuid() : std::move(uuid);
+  for (const auto& j : bundle.jobs) h.planned_keys.push_back(j.key);
+  h.started = now_iso8601();
+  h.machine = MachineInfo::this_machine();
+  if (!bundle.variants.empty()) h.preset_name = bundle.variants.front().name;
+  h.preset_path = preset_path;
+  h.preset_yaml = bundle.yaml;
+  h.preset_hash = bundle.hash;
+  return h;
+}
+
 BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs, RunRecord header,
                        ResultSink& sink, const BatchOptions& options) {
   const auto start = std::chrono::steady_clock::now();
