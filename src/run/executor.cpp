@@ -2,10 +2,11 @@
 #include "codecbench/executor.hpp"
 
 #include <sched.h>
-#include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
+#include <tbb/task_group.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <thread>
@@ -62,15 +63,21 @@ int effective_threads(int threads) noexcept {
 
 void for_each_job(std::size_t count, int concurrency,
                   const std::function<void(std::size_t)>& task) {
-  // simple_partitioner with grain 1: one job per task, so a free worker takes the next job.
-  tbb::task_arena arena(std::max(1, concurrency));
+  // `concurrency` workers take the next index from one counter: jobs start in index order
+  // (a parallel_for would hand the second worker the middle of the range) and a free worker
+  // takes the next job.
+  const auto workers = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, concurrency)),
+                                             std::max<std::size_t>(count, 1));
+  std::atomic<std::size_t> next{0};
+  tbb::task_arena arena(static_cast<int>(workers));
   arena.execute([&] {
-    tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, count, 1),
-        [&](const tbb::blocked_range<std::size_t>& range) {
-          for (std::size_t i = range.begin(); i < range.end(); ++i) task(i);
-        },
-        tbb::simple_partitioner());
+    tbb::task_group group;
+    for (std::size_t w = 0; w < workers; ++w) {
+      group.run([&] {
+        for (std::size_t i = next.fetch_add(1); i < count; i = next.fetch_add(1)) task(i);
+      });
+    }
+    group.wait();
   });
 }
 

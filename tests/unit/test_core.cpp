@@ -3,8 +3,13 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <set>
+#include <vector>
 
 #include "codecbench/av.hpp"
 #include "codecbench/error.hpp"
@@ -224,4 +229,30 @@ TEST_CASE("CPUs of this process: the affinity mask, capped by a Slurm task's cpu
   } else {
     ::unsetenv("SLURM_CPUS_PER_TASK");
   }
+}
+
+TEST_CASE("for_each_job starts jobs in index order, a free worker taking the next") {
+  // Jobs 0 and 1 each wait until two jobs have started: whichever threads run them, the first
+  // two to start must be 0 and 1 (a parallel_for would hand the second worker the middle of
+  // the range). With one thread only, job 0's wait times out and 1 is still next.
+  std::mutex m;
+  std::condition_variable cv;
+  std::vector<std::size_t> started;
+  std::vector<int> runs(8, 0);
+  for_each_job(8, 2, [&](std::size_t i) {
+    std::unique_lock lock(m);
+    started.push_back(i);
+    ++runs[i];
+    cv.notify_all();
+    if (i < 2) cv.wait_for(lock, std::chrono::seconds(5), [&] { return started.size() >= 2; });
+  });
+  REQUIRE(started.size() == 8);
+  CHECK(std::set<std::size_t>(started.begin(), started.begin() + 2) == std::set<std::size_t>{0, 1});
+  CHECK(std::all_of(runs.begin(), runs.end(), [](int r) { return r == 1; }));
+  // One at a time: strictly in order. None: nothing runs.
+  started.clear();
+  for_each_job(5, 1, [&](std::size_t i) { started.push_back(i); });
+  CHECK(started == std::vector<std::size_t>{0, 1, 2, 3, 4});
+  for_each_job(0, 4, [&](std::size_t) { started.push_back(99); });
+  CHECK(started.size() == 5);
 }
