@@ -30,6 +30,9 @@ struct BatchOptions {
   std::set<std::string> skip_keys;
   const std::atomic<bool>* stop = nullptr;          ///< set: start no new job
   std::function<void(const BatchEvent&)> on_event;  ///< progress
+  /// Called just before a job starts (run --claims: JobClaims::claim of its key). False:
+  /// another process runs it; the job is left out of this run (no record, not counted).
+  std::function<bool(const BatchJob&)> claim;
 };
 
 struct BatchSummary {

@@ -71,6 +71,7 @@ struct PresetLauncher {
   int array_parallelism = 0;             ///< most tasks at once (0 = no limit)
   std::vector<std::string> sbatch_args;  ///< further #SBATCH lines
   std::string dir;                       ///< where scripts, stores and logs go ("" = default)
+  std::string split;                     ///< "dynamic" (claims), "static" ("" = the default)
 };
 
 /// What `codecbench search PRESET` searches for every input and encoder of the preset

@@ -66,6 +66,37 @@ std::map<std::string, double> measured_wall_times(const std::vector<RunRecord>& 
 std::vector<BatchJob> shard_jobs(const std::vector<BatchJob>& jobs, const ShardSpec& shard,
                                  const std::map<std::string, double>& measured = {});
 
+/// The jobs shard `shard` runs when shards balance dynamically (run --claims): its own jobs
+/// (those of shard_jobs) longest first, then every other shard's jobs, taken from the end of
+/// their owner's order (the jobs the owner would reach last, the shortest) round-robin over
+/// the other shards starting with the next one. Each job is claimed (JobClaims) before it
+/// runs, so a shard that finishes early takes what the slower ones have not started.
+std::vector<BatchJob> claim_order(const std::vector<BatchJob>& jobs, const ShardSpec& shard,
+                                  const std::map<std::string, double>& measured = {});
+
+/// Claims on jobs shared by the shards of one launch through a folder they all see (on a
+/// cluster, the run folder on the shared file system): a claim is a file named after the job
+/// key, created exclusively (O_CREAT | O_EXCL, atomic on local file systems and NFS v3 and
+/// later), holding who claimed it. The first process to claim a key runs the job; the others
+/// leave it out. Claims are never released: a job whose process died is a gap that merge
+/// names and `run --resume` fills, as without claims.
+class JobClaims {
+ public:
+  /// Creates `folder` (and its parents) if needed; `claimant` is written into each claim
+  /// ("shard 2/8 on node17, pid 4242"). InputError naming the folder when it cannot be made.
+  JobClaims(std::string folder, std::string claimant);
+
+  /// True when this call claimed `key` (the caller runs the job), false when some process
+  /// already had. InputError naming the claim file when the folder cannot be written.
+  bool claim(const std::string& key) const;
+
+  [[nodiscard]] const std::string& folder() const { return folder_; }
+
+ private:
+  std::string folder_;
+  std::string claimant_;
+};
+
 /// The shard (1..count) of every job: the longest job first to the least loaded shard
 /// (LPT), ties broken by key and by shard number, so the split is deterministic.
 std::vector<int> assign_shards(const std::vector<BatchJob>& jobs, const std::vector<double>& costs,

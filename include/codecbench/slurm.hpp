@@ -23,6 +23,9 @@ struct SlurmLaunch {
   std::string partition, time, account;  ///< "" = the cluster's defaults
   int array_parallelism = 0;             ///< most tasks at once (0 = no limit)
   std::vector<std::string> sbatch_args;  ///< further #SBATCH lines, e.g. "--qos=short"
+  /// Tasks claim jobs in DIR/.claims-UUID (run --claims): one that finishes its own part
+  /// takes the jobs others have not started. False: each task runs exactly its static shard.
+  bool dynamic = true;
 };
 
 /// The array script: #SBATCH lines, then `codecbench run PRESET --shard $TASK/N ...`.

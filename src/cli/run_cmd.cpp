@@ -49,6 +49,7 @@ struct RunSettings {
   std::string shard;     // K/N; from Slurm's array variables when empty
   std::string run_uuid;  // shared by the shards of one launch
   std::string costs;     // a store or run document with earlier timings
+  std::string claims;    // folder of job claims shared by the shards (dynamic balance)
   bool mpi = false;      // mpirun -n N codecbench run --mpi
   int replicas = 1;      // the job list this many times over (weak scaling over ranks)
   bool force = false;    // overwrite output files codecbench did not write
@@ -78,7 +79,16 @@ std::vector<BatchJob> my_jobs(const RunSettings& s, const PresetBundle& l,
   if (!shard || shard->count == 1) return l.jobs;
   std::vector<RunRecord> earlier;
   if (!s.costs.empty()) earlier = read_runs(s.costs);
+  if (!s.claims.empty()) return claim_order(l.jobs, *shard, measured_wall_times(earlier));
   return shard_jobs(l.jobs, *shard, measured_wall_times(earlier));
+}
+
+// Who holds a claim: "shard K/N on HOST, pid P".
+std::string claimant(const std::optional<ShardSpec>& shard) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return fmt::format("shard {} on {}, pid {}", shard ? shard->text() : "1/1",
+                     host[0] != '\0' ? host : "?", static_cast<long>(::getpid()));
 }
 
 std::string run_uuid(const RunSettings& s, const PresetBundle& l) {
@@ -172,6 +182,8 @@ int dry_run(const RunSettings& s, const std::vector<BatchJob>& jobs) {
 }
 
 int run(const RunSettings& s) {
+  if (!s.claims.empty() && s.mpi)
+    throw UsageError("--claims: not with --mpi (rank 0 hands out the jobs itself)");
   std::unique_ptr<MpiSession> mpi;
   if (s.mpi) mpi = std::make_unique<MpiSession>();
   PresetBundle l = load(s);
@@ -205,6 +217,11 @@ int run(const RunSettings& s) {
   }
   BatchOptions opts;
   if (s.resume) opts.skip_keys = store.completed_keys(l.hash);
+  std::optional<JobClaims> claims;
+  if (!s.claims.empty()) {
+    claims.emplace(s.claims, claimant(shard));
+    opts.claim = [&claims](const BatchJob& j) { return claims->claim(j.key); };
+  }
   opts.stop = &g_stop;
   opts.on_event = progress(s.out.quiet);
   std::signal(SIGINT, on_sigint);
@@ -249,6 +266,7 @@ int run(const RunSettings& s) {
 struct SlurmSettings {
   RunSettings run;
   int shards = 0;
+  std::string split;  // dynamic | static ("": the preset's, else dynamic)
   std::string dir;
   bool submit = false;
   SlurmLaunch launch;
@@ -270,6 +288,7 @@ int slurm(SlurmSettings& s) {
   if (launch.time.empty()) launch.time = pl.time;
   if (launch.account.empty()) launch.account = pl.account;
   if (launch.array_parallelism == 0) launch.array_parallelism = pl.array_parallelism;
+  launch.dynamic = (!s.split.empty() ? s.split : pl.split) != "static";
   launch.sbatch_args.insert(launch.sbatch_args.begin(), pl.sbatch_args.begin(),
                             pl.sbatch_args.end());
   const int wanted = s.shards > 0 ? s.shards : pl.shards > 0 ? pl.shards : 8;
@@ -342,6 +361,11 @@ void register_run(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--costs", s->costs,
                   "Balance shards by the timings of earlier runs in this store or run document")
       ->type_name("STORE|FILE");
+  cmd->add_option("--claims", s->claims,
+                  "Balance shards dynamically: each job is claimed in this folder (shared by "
+                  "every shard of the launch) before it runs, and a shard that has run its own "
+                  "part takes the jobs the others have not started")
+      ->type_name("DIR");
   cmd->add_flag("--mpi", s->mpi,
                 "Under mpirun: rank 0 hands out jobs, longest first, to the other ranks and "
                 "stores their results");
@@ -379,6 +403,11 @@ void register_run(CLI::App& app, CommandRunner& runner) {
       ->check(bounded(0, kMaxShards));
   scmd->add_option("--sbatch-arg", sl->launch.sbatch_args,
                    "A further #SBATCH line, e.g. --sbatch-arg=--qos=short (repeatable)");
+  scmd->add_option("--split", sl->split,
+                   "dynamic (default): tasks claim jobs in the run folder, so one that finishes "
+                   "early takes jobs the others have not started; static: each task runs "
+                   "exactly its shard")
+      ->check(CLI::IsMember({"dynamic", "static"}));
   scmd->add_flag("--submit", sl->submit, "Submit both jobs with sbatch and print their ids");
   add_output_options(scmd, sl->run.out);
   scmd->callback([sl, &runner] {

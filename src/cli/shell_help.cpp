@@ -49,7 +49,7 @@ ValueKind kind_of(const std::string& name, const std::vector<std::string>& path)
   static const std::set<std::string> files = {
       "--store", "--output", "--points", "--costs", "--stream", "--keep", "--vmaf-model",
       "INPUT",   "INPUTS",   "OUT",      "RUN_A",   "RUN_B",    "STREAM"};
-  static const std::set<std::string> dirs = {"--plots", "--figures", "--dir"};
+  static const std::set<std::string> dirs = {"--plots", "--figures", "--dir", "--claims"};
   if (files.count(name) != 0) return ValueKind::kFile;
   if (dirs.count(name) != 0) return ValueKind::kDir;
   if (name == "--encoder") return ValueKind::kEncoder;

@@ -358,7 +358,8 @@ PresetDecoder parse_decoder(const std::string& label, const NodePtr& n, const st
 void parse_launcher(const NodePtr& n, PresetLauncher& l) {
   need_map(n, "launcher");
   check_keys(n, "launcher",
-             {"shards", "partition", "time", "account", "array_parallelism", "sbatch_args", "dir"});
+             {"shards", "partition", "time", "account", "array_parallelism", "sbatch_args", "dir",
+              "split"});
   if (auto v = n->get("shards")) l.shards = static_cast<int>(get_int(v, "launcher.shards", 1));
   if (auto v = n->get("partition")) l.partition = scalar(v, "launcher.partition");
   if (auto v = n->get("time")) l.time = scalar(v, "launcher.time");
@@ -371,6 +372,12 @@ void parse_launcher(const NodePtr& n, PresetLauncher& l) {
       l.sbatch_args.push_back(get_string(v->list[i], fmt::format("launcher.sbatch_args.{}", i)));
   }
   if (auto v = n->get("dir")) l.dir = get_path(v, "launcher.dir");
+  if (auto v = n->get("split")) {
+    l.split = scalar(v, "launcher.split");
+    if (l.split != "dynamic" && l.split != "static")
+      throw ConfigError(
+          v->loc, fmt::format("launcher.split: expected 'dynamic' or 'static', got '{}'", l.split));
+  }
 }
 
 void parse_search(const NodePtr& n, PresetSearch& s) {

@@ -170,7 +170,8 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
   follow_cpu_allotment();  // FFmpeg's automatic thread counts within a Slurm task's CPUs
   summary.warnings = oversubscription(settings, jobs);
   header.jobs.clear();
-  header.jobs_total = static_cast<int>(jobs.size());
+  // With claims, how many jobs this process runs is known at the end only.
+  header.jobs_total = options.claim ? 0 : static_cast<int>(jobs.size());
   header.status = RunStatus::kRunning;
   if (!settings.output.keep_dir.empty()) {
     std::error_code ec;
@@ -193,8 +194,11 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
   ReferenceCache references(settings.reference_budget_mib << 20);
   std::mutex mutex;
   std::size_t done = 0, failed = 0;
-  // The first sink failure (a full disk under the store): no job starts after it, the run is
-  // closed as interrupted where the sink still can, and the failure is rethrown at the end.
+  std::vector<char> elsewhere(jobs.size(), 0);  // claimed by another process
+  std::size_t lost = 0;
+  // The first sink failure (a full disk under the store) or claim failure: no job starts after
+  // it, the run is closed as interrupted where the sink still can, and the failure is rethrown
+  // at the end.
   std::exception_ptr sink_error;
   std::atomic<bool> sink_failed{false};
   std::size_t stored = 0;  // finished jobs the sink took
@@ -219,7 +223,8 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
       ++done;
       if (r.status == JobStatus::kFailed) ++failed;
       if (options.on_event)
-        options.on_event({BatchEvent::Kind::kFinished, &jobs[i], &r, done, failed, jobs.size()});
+        options.on_event(
+            {BatchEvent::Kind::kFinished, &jobs[i], &r, done, failed, jobs.size() - lost});
     }
   };
   auto run_one = [&](std::size_t i) {
@@ -228,10 +233,29 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
       return finish(i, unmeasured(job, JobStatus::kSkipped, machine));
     if ((options.stop != nullptr && options.stop->load()) || sink_failed)
       return finish(i, unmeasured(job, JobStatus::kNotRun, machine));
+    if (options.claim) {
+      bool mine = false, threw = false;
+      try {
+        mine = options.claim(job);
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!sink_error) sink_error = std::current_exception();
+        sink_failed = threw = true;
+      }
+      if (threw) return finish(i, unmeasured(job, JobStatus::kNotRun, machine));
+      if (!mine) {
+        std::lock_guard lock(mutex);
+        elsewhere[i] = 1;
+        ++lost;
+        return;
+      }
+    }
     {
       std::lock_guard lock(mutex);
-      if (options.on_event)
-        options.on_event({BatchEvent::Kind::kStarted, &job, nullptr, done, failed, jobs.size()});
+      if (options.on_event) {
+        options.on_event(
+            {BatchEvent::Kind::kStarted, &job, nullptr, done, failed, jobs.size() - lost});
+      }
     }
     if (job.kind == JobKind::kDecode) {
       try {
@@ -290,6 +314,14 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
     finish(i, std::move(record));
   };
   for_each_job(jobs.size(), settings.jobs, run_one);
+  if (options.claim) {  // only the jobs this process claimed belong to its run
+    std::vector<JobRecord> mine;
+    mine.reserve(jobs.size() - lost);
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+      if (elsewhere[i] == 0) mine.push_back(std::move(run.jobs[i]));
+    run.jobs = std::move(mine);
+    run.jobs_total = static_cast<int>(run.jobs.size());
+  }
   summary.interrupted = (options.stop != nullptr && options.stop->load()) || sink_failed;
   run.status = sink_failed           ? RunStatus::kFailed
                : summary.interrupted ? RunStatus::kInterrupted

@@ -1,11 +1,17 @@
 // Sharding: a deterministic, cost-balanced split of a job list.
 #include "codecbench/shard.hpp"
 
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <numeric>
 #include <regex>
 
@@ -230,6 +236,80 @@ std::vector<int> assign_shards(const std::vector<BatchJob>& jobs, const std::vec
     shard[i] = static_cast<int>(least) + 1;
   }
   return shard;
+}
+
+std::vector<BatchJob> claim_order(const std::vector<BatchJob>& jobs, const ShardSpec& shard,
+                                  const std::map<std::string, double>& measured) {
+  std::vector<double> costs = estimate_costs(jobs);
+  refine_costs(costs, jobs, measured);
+  const std::vector<int> which = assign_shards(jobs, costs, shard.count);
+  const auto count = static_cast<std::size_t>(std::max(1, shard.count));
+  // Each shard's jobs longest first, ties in job-list order: the order its owner runs them.
+  std::vector<std::vector<std::size_t>> parts(count);
+  for (std::size_t i = 0; i < jobs.size(); ++i)
+    parts[static_cast<std::size_t>(which[i] - 1)].push_back(i);
+  for (auto& p : parts)
+    std::stable_sort(p.begin(), p.end(),
+                     [&](std::size_t a, std::size_t b) { return costs[a] > costs[b]; });
+  const auto own = static_cast<std::size_t>(shard.index - 1);
+  std::vector<BatchJob> out;
+  out.reserve(jobs.size());
+  std::size_t longest = 0;
+  for (const auto& p : parts) longest = std::max(longest, p.size());
+  for (std::size_t i : parts[own]) out.push_back(jobs[i]);
+  for (std::size_t r = 0; r < longest; ++r) {
+    for (std::size_t d = 1; d < count; ++d) {
+      const auto& p = parts[(own + d) % count];
+      if (r < p.size()) out.push_back(jobs[p[p.size() - 1 - r]]);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// A file name for a claim: the key itself when it is a plain word (job keys are 16 hex
+// digits), else its 64-bit FNV-1a hash.
+std::string claim_name(const std::string& key) {
+  if (!key.empty() && key.size() <= 128 &&
+      key.find_first_not_of("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-") ==
+          std::string::npos)
+    return key;
+  std::uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
+  return fmt::format("h{:016x}", h);
+}
+
+struct Fd {
+  int fd;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+JobClaims::JobClaims(std::string folder, std::string claimant)
+    : folder_(std::move(folder)), claimant_(std::move(claimant)) {
+  std::error_code ec;
+  std::filesystem::create_directories(folder_, ec);
+  if (ec || !std::filesystem::is_directory(folder_)) {
+    throw InputError(fmt::format("{}: cannot create the claims folder ({})", folder_,
+                                 ec ? ec.message() : "not a folder"));
+  }
+}
+
+bool JobClaims::claim(const std::string& key) const {
+  const std::string path = (std::filesystem::path(folder_) / claim_name(key)).string();
+  const Fd f{::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
+  if (f.fd < 0) {
+    if (errno == EEXIST) return false;
+    throw InputError(fmt::format("{}: cannot claim the job ({})", path, std::strerror(errno)));
+  }
+  // Who has it, for whoever looks at the folder; the claim is the file, not its text.
+  const std::string text = claimant_ + "\n";
+  [[maybe_unused]] const ssize_t n = ::write(f.fd, text.data(), text.size());
+  return true;
 }
 
 }  // namespace codecbench

@@ -61,6 +61,7 @@ std::string slurm_array_script(const SlurmLaunch& l) {
   s += fmt::format("{} run {}", cb, shell_quote(l.preset));
   for (const auto& o : l.overrides) s += " " + shell_quote(o);
   s += fmt::format(" --shard \"$SLURM_ARRAY_TASK_ID/{}\" --run-uuid {} \\\n", l.shards, l.run_uuid);
+  if (l.dynamic) s += fmt::format("  --claims {}/.claims-{} \\\n", dir, l.run_uuid);
   s += fmt::format("  --store {}\"/shard-$SLURM_ARRAY_TASK_ID.sqlite\" --quiet\n", dir);
   s += "status=$?\n";
   // The merge job waits for a scheduling pass after the array (on a busy cluster, for its turn

@@ -100,8 +100,22 @@ def main():
               and f"merge merged.sqlite \"${{stores[@]}}\" --uuid {info.get('run uuid')}" in merge_script
               # The last task to finish merges at once (one writer: an atomic mkdir).
               and f"mkdir {folder}/.merging-{info.get('run uuid')}" in script
-              and f"merge merged.sqlite shard-*.sqlite --uuid {info.get('run uuid')}" in script,
+              and f"merge merged.sqlite shard-*.sqlite --uuid {info.get('run uuid')}" in script
+              # Tasks balance dynamically by default: each claims its jobs in the run folder.
+              and f"--claims {folder}/.claims-{info.get('run uuid')}" in script,
               f"slurm scripts from launcher: and the command line ({res.stderr.strip()})")
+        static = os.path.join(tmp, "static.yaml")
+        open(static, "w").write(PRESET + "launcher: {split: static, dir: slurm-static}\n")
+        res = run("slurm", static)
+        script = open(os.path.join(tmp, "slurm-static", "array.sbatch")).read() \
+            if os.path.isdir(os.path.join(tmp, "slurm-static")) else ""
+        res2 = run("slurm", preset, "--split", "static", "--dir", os.path.join(tmp, "slurm-static2"))
+        script2 = open(os.path.join(tmp, "slurm-static2", "array.sbatch")).read() if res2.returncode == 0 else ""
+        check(res.returncode == 0 and "--shard" in script and "--claims" not in script
+              and res2.returncode == 0 and "--shard" in script2 and "--claims" not in script2,
+              "launcher split: static and --split static: each task runs exactly its shard")
+        res = run("slurm", preset, "--split", "round-robin")
+        check(res.returncode == 2 and "--split" in res.stderr, f"an unknown --split is refused: {res.stderr.strip()}")
         bad = os.path.join(tmp, "bad.yaml")
         open(bad, "w").write(PRESET + "launcher: {partitoin: debug}\n")
         res = run("slurm", bad)
@@ -130,6 +144,30 @@ def main():
               "the merged run has the same jobs, sizes and quality as one process")
         check([j["index"] for j in got["jobs"]] == list(range(7)) and got["run"]["uuid"] == launch,
               "merged jobs in job-list order under the launch's UUID")
+
+        # Claims: shard 3/3 runs alone first, so it runs its own part and then takes every job
+        # of the other two; they start later and find nothing left. Merged, one process's run.
+        launch_c = str(uuid.uuid4())
+        claims = os.path.join(tmp, "claims")
+        cstores = [os.path.join(tmp, f"c{k}.sqlite") for k in (1, 2, 3)]
+        ran = {}
+        for k in (3, 1, 2):
+            res = run("run", preset, "--shard", f"{k}/3", "--run-uuid", launch_c, "--claims", claims,
+                      "--store", cstores[k - 1], "--json", "-q")
+            ran[k] = len(json.loads(res.stdout)["jobs"]) if res.returncode == 0 else -1
+        check(ran == {3: 7, 1: 0, 2: 0} and len(os.listdir(claims)) == 7,
+              f"the first shard with claims takes every unstarted job: jobs run per shard {ran}")
+        claimed_by = {open(os.path.join(claims, f)).read().split(" on ")[0] for f in os.listdir(claims)}
+        check(claimed_by == {"shard 3/3"}, f"each claim names its shard: {claimed_by}")
+        res = run("merge", os.path.join(tmp, "claimed.sqlite"), *cstores, "--json")
+        m = json.loads(res.stdout) if res.returncode == 0 else {}
+        got_c = export(os.path.join(tmp, "claimed.sqlite")) if m else {"jobs": []}
+        check(m.get("added") == 7 and m.get("missing") == [] and m.get("duplicates") == 0
+              and figures(got_c) == figures(want),
+              f"merged claimed shards equal one process: {m or res.stderr.strip()}")
+        res = run("run", preset, "--shard", "1/2", "--claims", claims, "--mpi", "-q")
+        check(res.returncode == 2 and "--claims: not with --mpi" in res.stderr,
+              f"--claims with --mpi is refused: {res.stderr.strip()}")
         res = run("merge", out, *stores, "--json")
         again = json.loads(res.stdout) if res.returncode == 0 else {}
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """codecbench on a real single-node Slurm cluster (tests/cli/slurm_cluster.py): `slurm --submit`
 runs a preset as a 3-task job array and merges it after the array, equal to a single-process
-run; a cancelled task leaves a gap the merge names and --resume fills; `srun codecbench run`
+run; tasks claim jobs, so a cancelled task's jobs run in another; with the static split a
+cancelled task leaves a gap the merge names and --resume fills; `srun codecbench run`
 inside an allocation records the job id; srun --mpi=pmix starts MPI ranks; an unreachable
 controller is one line, exit 3."""
 import json
@@ -73,15 +74,35 @@ def main():
               f"{m.get('added')}, kept {m.get('kept')} of {m.get('planned')}")
         got = export(merged)
         check(figures(got) == figures(want), "the merged array run equals a single-process run")
+        # Tasks claim jobs (the dynamic split): two run at once on 2 CPUs and may take all of
+        # the third's jobs before it starts, so 1 to 3 task ids, and no job ran twice.
         jobs_ids = {j["scheduler_job"] for j in got["jobs"]}
-        check(len(jobs_ids) == 3 and "" not in jobs_ids,
+        check(1 <= len(jobs_ids) <= 3 and "" not in jobs_ids,
               f"each job records the Slurm job of its array task: {sorted(jobs_ids)}")
+        claims = os.path.join(tmp, "a", f".claims-{sub.get('run uuid')}")
+        check(m.get("duplicates") == 0 and os.path.isdir(claims) and len(os.listdir(claims)) == 7,
+              f"every job claimed once in the run folder, none run twice (duplicates "
+              f"{m.get('duplicates')})")
         logs = sorted(os.listdir(os.path.join(tmp, "a", "logs"))) if os.path.isdir(os.path.join(tmp, "a", "logs")) else []
         check(logs == ["merge.log", "shard-1.log", "shard-2.log", "shard-3.log"], f"per-task logs: {logs}")
 
-        # A task cancelled before it runs: the merge still runs (afterany), names the gap;
-        # --resume on the merged store fills it.
-        res = run("slurm", preset, "--shards", "3", "--dir", os.path.join(tmp, "b"),
+        # With claims, a task cancelled before it runs loses nothing: one task at a time, the
+        # first takes every job and the others find none left.
+        res = run("slurm", preset, "--shards", "3", "--dir", os.path.join(tmp, "c"),
+                  "--array-parallelism", "1", "--submit", "--json", env=env)
+        sub = json.loads(res.stdout) if res.returncode == 0 else {}
+        if sub:
+            subprocess.run(["scancel", f"{sub['array job']}_3"], env=env, capture_output=True)
+            cluster.wait([sub["array job"], sub["merge job"]])
+        report = os.path.join(tmp, "c", "merge.json")
+        m = json.load(open(report)) if os.path.exists(report) else {}
+        check(m.get("status") == "ok" and m.get("missing") == [] and m.get("kept", 0) + m.get("added", 0) == 7
+              and figures(export(os.path.join(tmp, "c", "merged.sqlite"))) == figures(want),
+              f"dynamic split: a cancelled task's jobs ran in another task ({m})")
+
+        # The static split: a task cancelled before it runs leaves a gap; the merge still runs
+        # (afterany) and names it; --resume on the merged store fills it.
+        res = run("slurm", preset, "--shards", "3", "--dir", os.path.join(tmp, "b"), "--split", "static",
                   "--array-parallelism", "1", "--submit", "--json", env=env)
         sub = json.loads(res.stdout) if res.returncode == 0 else {}
         if sub:

@@ -1,12 +1,16 @@
 #include <doctest/doctest.h>
+#include <fmt/core.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "codecbench/config.hpp"
 #include "codecbench/preset.hpp"
+#include "codecbench/shard.hpp"
 #include "support.hpp"
 
 using namespace codecbench;
@@ -266,4 +270,63 @@ TEST_CASE("to_yaml writes a tree that parses back to the same values") {
   CHECK(select(back, "b")->kind == Node::Kind::kInt);
   CHECK(select(back, "c.1")->kind == Node::Kind::kString);
   CHECK(select(back, "d.e")->kind == Node::Kind::kNull);
+}
+
+TEST_CASE("claim_order: own jobs longest first, then the others' from their ends") {
+  const Preset p = preset_from_tree(
+      resolved("inputs: [lavfi:testsrc2=size=64x48:duration=1]\n"
+               "encoders:\n  m: {codec: mpeg4, axes: {b: [1k, 2k, 3k, 4k, 5k, 6k]}}\n"),
+      "t");
+  const auto jobs = expand_jobs(p);
+  REQUIRE(jobs.size() == 6);
+  // Measured costs 6..1 s for jobs 0..5. LPT over two shards: 6 -> 1, 5 -> 2, 4 -> 2 (5 < 6),
+  // 3 -> 1 (6 < 9), 2 -> 1 (9 = 9: the lower shard), 1 -> 2; so {0, 3, 4} and {1, 2, 5}.
+  std::map<std::string, double> measured;
+  for (std::size_t i = 0; i < jobs.size(); ++i)
+    measured[jobs[i].key] = 6.0 - static_cast<double>(i);
+  auto keys = [&](const std::vector<BatchJob>& js) {
+    std::vector<std::size_t> out;
+    for (const auto& j : js) {
+      for (std::size_t i = 0; i < jobs.size(); ++i)
+        if (jobs[i].key == j.key) out.push_back(i);
+    }
+    return out;
+  };
+  CHECK(keys(shard_jobs(jobs, {1, 2}, measured)) == std::vector<std::size_t>{0, 3, 4});
+  CHECK(keys(shard_jobs(jobs, {2, 2}, measured)) == std::vector<std::size_t>{1, 2, 5});
+  // Own part longest first, then the other's jobs shortest first (the end of its order).
+  CHECK(keys(claim_order(jobs, {1, 2}, measured)) == std::vector<std::size_t>{0, 3, 4, 5, 2, 1});
+  CHECK(keys(claim_order(jobs, {2, 2}, measured)) == std::vector<std::size_t>{1, 2, 5, 4, 3, 0});
+  // Three shards: {0, 5}, {1, 4}, {2, 3}; shard 2 takes round-robin from 3 then 1, from the end.
+  CHECK(keys(claim_order(jobs, {2, 3}, measured)) == std::vector<std::size_t>{1, 4, 3, 5, 2, 0});
+  // One shard: every job, longest first.
+  CHECK(keys(claim_order(jobs, {1, 1}, measured)) == std::vector<std::size_t>{0, 1, 2, 3, 4, 5});
+}
+
+TEST_CASE("JobClaims: the first claim of a key wins, across instances; errors name the path") {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / fmt::format("codecbench-claims-{}", ::getpid());
+  std::filesystem::remove_all(dir);
+  {
+    const JobClaims a((dir / "c").string(), "shard 1/2 on a, pid 1");
+    const JobClaims b((dir / "c").string(), "shard 2/2 on b, pid 2");
+    CHECK(a.claim("0123456789abcdef"));
+    CHECK_FALSE(b.claim("0123456789abcdef"));
+    CHECK_FALSE(a.claim("0123456789abcdef"));  // a claim is never taken twice, even by its owner
+    CHECK(b.claim("fedcba9876543210"));
+    std::ifstream f(dir / "c" / "0123456789abcdef");
+    std::string line;
+    std::getline(f, line);
+    CHECK(line == "shard 1/2 on a, pid 1");
+    // A key that is not a plain word becomes a hashed file name, still one claim per key.
+    CHECK(a.claim("../k/1"));
+    CHECK_FALSE(b.claim("../k/1"));
+    CHECK(a.claim("../k/2"));
+    CHECK_FALSE(std::filesystem::exists(dir / "k"));
+  }
+  std::ofstream(dir / "file") << "x";
+  const std::string e = test::error_of([&] { JobClaims((dir / "file" / "c").string(), "x"); });
+  CHECK(e.find((dir / "file" / "c").string()) != std::string::npos);
+  CHECK(e.find("cannot create the claims folder") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
