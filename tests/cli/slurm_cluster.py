@@ -111,16 +111,20 @@ PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
                 return
             time.sleep(0.1)
 
+    def pending(self, job_ids):
+        """True while squeue still lists any of the jobs (one squeue call)."""
+        res = subprocess.run(["squeue", "-h", "-j", ",".join(job_ids)], capture_output=True,
+                             text=True, env=self.env, timeout=10)
+        if res.returncode != 0:
+            return "Invalid job id" not in res.stderr
+        return bool(res.stdout.strip())
+
     def wait(self, job_ids, timeout=180, poll=0.5):
         """Waits until squeue no longer lists the jobs (asking every `poll` s); True when they
         left in time."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            res = subprocess.run(["squeue", "-h", "-j", ",".join(job_ids)], capture_output=True,
-                                 text=True, env=self.env, timeout=10)
-            if res.returncode == 0 and not res.stdout.strip():
-                return True
-            if res.returncode != 0 and "Invalid job id" in res.stderr:
+            if not self.pending(job_ids):
                 return True
             time.sleep(poll)
         return False
