@@ -52,8 +52,9 @@ int hardware_threads() noexcept {
 }
 
 void follow_cpu_allotment() noexcept {
-  const int cpus = hardware_threads();
   const int mask = mask_cpus();
+  const int cpus = allotted_cpus(mask, online_cpus(), std::getenv("SLURM_JOB_ID"),
+                                 std::getenv("SLURM_CPUS_PER_TASK"));
   if (cpus < (mask > 0 ? mask : online_cpus())) av_cpu_force_count(cpus);
 }
 

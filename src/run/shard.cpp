@@ -280,9 +280,9 @@ std::string claim_name(const std::string& key) {
   return fmt::format("h{:016x}", h);
 }
 
-struct Fd {
+struct ClaimFile {
   int fd;
-  ~Fd() {
+  ~ClaimFile() {
     if (fd >= 0) ::close(fd);
   }
 };
@@ -301,7 +301,7 @@ JobClaims::JobClaims(std::string folder, std::string claimant)
 
 bool JobClaims::claim(const std::string& key) const {
   const std::string path = (std::filesystem::path(folder_) / claim_name(key)).string();
-  const Fd f{::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
+  const ClaimFile f{::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
   if (f.fd < 0) {
     if (errno == EEXIST) return false;
     throw InputError(fmt::format("{}: cannot claim the job ({})", path, std::strerror(errno)));
