@@ -231,18 +231,24 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
     const BatchJob& job = jobs[i];
     if (options.skip_keys.count(job.key) != 0)
       return finish(i, unmeasured(job, JobStatus::kSkipped, machine));
-    if ((options.stop != nullptr && options.stop->load()) || sink_failed)
+    if ((options.stop != nullptr && options.stop->load()) || sink_failed) {
+      if (options.claim) {  // unclaimed, so no one's yet: no record here either
+        std::lock_guard lock(mutex);
+        elsewhere[i] = 1;
+        ++lost;
+        return;
+      }
       return finish(i, unmeasured(job, JobStatus::kNotRun, machine));
+    }
     if (options.claim) {
-      bool mine = false, threw = false;
+      bool mine = false;  // a claim that throws is not this process's either
       try {
         mine = options.claim(job);
       } catch (...) {
         std::lock_guard lock(mutex);
         if (!sink_error) sink_error = std::current_exception();
-        sink_failed = threw = true;
+        sink_failed = true;
       }
-      if (threw) return finish(i, unmeasured(job, JobStatus::kNotRun, machine));
       if (!mine) {
         std::lock_guard lock(mutex);
         elsewhere[i] = 1;
