@@ -88,28 +88,26 @@ def main():
 
         # With claims, a task cancelled before it runs loses nothing: one task at a time, the
         # first takes every job and the others find none left.
-        res = run("slurm", preset, "--shards", "3", "--dir", os.path.join(tmp, "c"),
-                  "--array-parallelism", "1", "--submit", "--json", env=env)
-        sub = json.loads(res.stdout) if res.returncode == 0 else {}
-        if sub:
-            subprocess.run(["scancel", f"{sub['array job']}_3"], env=env, capture_output=True)
-            cluster.wait([sub["array job"], sub["merge job"]])
-        report = os.path.join(tmp, "c", "merge.json")
-        m = json.load(open(report)) if os.path.exists(report) else {}
+        def cancelled_third(folder, *extra):
+            """A 3-task array, one task at a time, its third task cancelled before it runs:
+            the merge job's report."""
+            res = run("slurm", preset, "--shards", "3", "--dir", os.path.join(tmp, folder), *extra,
+                      "--array-parallelism", "1", "--submit", "--json", env=env)
+            sub = json.loads(res.stdout) if res.returncode == 0 else {}
+            if sub:
+                subprocess.run(["scancel", f"{sub['array job']}_3"], env=env, capture_output=True)
+                cluster.wait([sub["array job"], sub["merge job"]])
+            report = os.path.join(tmp, folder, "merge.json")
+            return json.load(open(report)) if os.path.exists(report) else {}
+
+        m = cancelled_third("c")
         check(m.get("status") == "ok" and m.get("missing") == [] and m.get("kept", 0) + m.get("added", 0) == 7
               and figures(export(os.path.join(tmp, "c", "merged.sqlite"))) == figures(want),
               f"dynamic split: a cancelled task's jobs ran in another task ({m})")
 
         # The static split: a task cancelled before it runs leaves a gap; the merge still runs
         # (afterany) and names it; --resume on the merged store fills it.
-        res = run("slurm", preset, "--shards", "3", "--dir", os.path.join(tmp, "b"), "--split", "static",
-                  "--array-parallelism", "1", "--submit", "--json", env=env)
-        sub = json.loads(res.stdout) if res.returncode == 0 else {}
-        if sub:
-            subprocess.run(["scancel", f"{sub['array job']}_3"], env=env, capture_output=True)
-            cluster.wait([sub["array job"], sub["merge job"]])
-        report = os.path.join(tmp, "b", "merge.json")
-        m = json.load(open(report)) if os.path.exists(report) else {}
+        m = cancelled_third("b", "--split", "static")
         check(m.get("status") == "interrupted" and len(m.get("missing", [])) >= 1
               and m.get("inputs") == 2,
               f"a cancelled task: merge names {len(m.get('missing', []))} missing job(s) ({m})")
