@@ -227,17 +227,18 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
             {BatchEvent::Kind::kFinished, &jobs[i], &r, done, failed, jobs.size() - lost});
     }
   };
+  // A job this process did not claim: no record, and not counted in its run.
+  auto leave_out = [&](std::size_t i) {
+    std::lock_guard lock(mutex);
+    elsewhere[i] = 1;
+    ++lost;
+  };
   auto run_one = [&](std::size_t i) {
     const BatchJob& job = jobs[i];
     if (options.skip_keys.count(job.key) != 0)
       return finish(i, unmeasured(job, JobStatus::kSkipped, machine));
     if ((options.stop != nullptr && options.stop->load()) || sink_failed) {
-      if (options.claim) {  // unclaimed, so no one's yet: no record here either
-        std::lock_guard lock(mutex);
-        elsewhere[i] = 1;
-        ++lost;
-        return;
-      }
+      if (options.claim) return leave_out(i);  // unclaimed, so no one's yet: no record here
       return finish(i, unmeasured(job, JobStatus::kNotRun, machine));
     }
     if (options.claim) {
@@ -249,12 +250,7 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
         if (!sink_error) sink_error = std::current_exception();
         sink_failed = true;
       }
-      if (!mine) {
-        std::lock_guard lock(mutex);
-        elsewhere[i] = 1;
-        ++lost;
-        return;
-      }
+      if (!mine) return leave_out(i);
     }
     {
       std::lock_guard lock(mutex);
