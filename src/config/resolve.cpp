@@ -484,7 +484,8 @@ Override parse_override(const std::string& text, bool multirun) {
       const double start = number(args[0]), stop = number(args[1]);
       const double step = args.size() == 3 ? number(args[2]) : 1.0;
       if (step == 0) throw ConfigError(loc, fmt::format("override '{}': step 0", text));
-      const double count = std::ceil((stop - start) / step - 1e-9);
+      // A range running the wrong way has no values (and a huge negative count is no integer).
+      const double count = std::max(0.0, std::ceil((stop - start) / step - 1e-9));
       if (!std::isfinite(count) || count > static_cast<double>(limits::kSweepAxisValues)) {
         throw ConfigError(loc, fmt::format("override '{}': more than {} values (the sweep limit)",
                                            text, limits::kSweepAxisValues));
