@@ -77,8 +77,8 @@ class Vmaf final : public VideoMetric {
     // Two blur buffers, kept for the run: this frame's and the previous one's.
     vmaf::Plane& blurred = blur_[frames_.size() % 2];
     const vmaf::Plane& previous = blur_[(frames_.size() + 1) % 2];
-    tbb::parallel_invoke([&] { v = vmaf::vif(ref, dist, features_); },
-                         [&] { a = vmaf::adm(ref, dist, features_); },
+    tbb::parallel_invoke([&] { v = vmaf::vif(ref, dist, features_, scratch_); },
+                         [&] { a = vmaf::adm(ref, dist, features_, scratch_); },
                          [&] { vmaf::motion_blur(ref, blurred); });
     Frame f;
     f.adm2 = a.adm2(w_, h_);
@@ -158,6 +158,7 @@ class Vmaf final : public VideoMetric {
   vmaf::FeatureOptions features_;
   std::array<vmaf::Plane, 2> blur_;
   vmaf::Plane ref_, dist_;
+  vmaf::Scratch scratch_;  // VIF's and ADM's buffers, kept for the run
   std::vector<Frame> frames_;
   mutable std::vector<double> scores_;
   mutable bool done_ = false;

@@ -42,7 +42,65 @@ double AdmScores::adm2(int width, int height) const {
   return d == 0 ? 1.0 : n / d;
 }
 
+// The four bands of one level of the wavelet decomposition.
+struct Bands {
+  Plane a, h, v, d;  // approximation; vertical high-pass; horizontal high-pass; both
+};
+
+struct Scratch::Buffers {
+  std::array<Plane, 3> vif_ref, vif_dist;  // VIF scales 1-3
+  std::array<Bands, 4> adm_ref, adm_dist;  // ADM levels 0-3
+  std::array<std::vector<float>, 3> adm_rest;
+  std::vector<float> adm_mask;
+};
+
+Scratch::Scratch() : buffers_(std::make_unique<Buffers>()) {}
+Scratch::~Scratch() = default;
+Scratch::Scratch(Scratch&&) noexcept = default;
+Scratch& Scratch::operator=(Scratch&&) noexcept = default;
+
 namespace {
+
+// Gives `p` the size w x h, keeping its buffer (and its contents) when large enough.
+void shape(Plane& p, int w, int h) {
+  p.width = w;
+  p.height = h;
+  p.px.resize(static_cast<std::size_t>(w) * static_cast<std::size_t>(h));
+}
+
+// The sum of n floats in double: eight float lanes, each adding every eighth value in order,
+// then the lanes in double. The order is fixed, so the sum does not depend on the thread count.
+CODECBENCH_SIMD_CLONES double row_sum(const float* __restrict v, std::size_t n) {
+  v8 acc = {};
+  std::size_t x = 0;
+  for (; x + 8 <= n; x += 8) {
+    v8 q;
+    CODECBENCH_LOAD8(q, v + x);
+    acc += q;
+  }
+  double sum = 0;
+  for (int i = 0; i < 8; ++i) sum += acc[i];
+  for (; x < n; ++x) sum += v[x];
+  return sum;
+}
+
+// The sum of |a - b| over n floats, in double, the order fixed as in row_sum.
+CODECBENCH_SIMD_CLONES double abs_diff_sum(const float* __restrict a, const float* __restrict b,
+                                           std::size_t n) {
+  v8 acc = {};
+  std::size_t x = 0;
+  for (; x + 8 <= n; x += 8) {
+    v8 p, q;
+    CODECBENCH_LOAD8(p, a + x);
+    CODECBENCH_LOAD8(q, b + x);
+    const v8 d = p - q;
+    acc += d < 0 ? -d : d;
+  }
+  double sum = 0;
+  for (int i = 0; i < 8; ++i) sum += acc[i];
+  for (; x < n; ++x) sum += std::fabs(a[x] - b[x]);
+  return sum;
+}
 
 // Mirror an index into [0, n): -k -> k, n-1+k -> n-k. The edge sample is repeated at the far
 // end, as libvmaf 1.x (the models' training, and our oracle) does in every filter; libvmaf 2.x
@@ -270,18 +328,19 @@ void blur_row(const Plane& in, const std::vector<float>& g, int y, std::vector<f
 }
 
 // Blurs `in` with `g` (vertical pass, then horizontal) and keeps every second sample of every
-// second row: the next VIF scale.
-Plane blur_decimate(const Plane& in, const std::vector<float>& g) {
+// second row: the next VIF scale, into `out`.
+void blur_decimate(const Plane& in, const std::vector<float>& g, Plane& out) {
   const int w = in.width, h = in.height;
-  Plane out(w / 2, h / 2);
+  shape(out, w / 2, h / 2);
   tbb::parallel_for(tbb::blocked_range<int>(0, out.height, 16), [&](const auto& range) {
-    std::vector<float> pad, row(static_cast<std::size_t>(w));
+    // Row buffers kept by each thread (no TBB call inside the body, so no reentry).
+    thread_local std::vector<float> pad, row;
+    row.resize(static_cast<std::size_t>(w));
     for (int oy = range.begin(); oy < range.end(); ++oy) {
       blur_row(in, g, 2 * oy, pad, row.data());
       for (int ox = 0; ox < out.width; ++ox) out.at(ox, oy) = row[static_cast<std::size_t>(2 * ox)];
     }
   });
-  return out;
 }
 
 // One VIF scale: local means, variances and covariance under the window, then the
@@ -296,17 +355,20 @@ void vif_scale(const Plane& ref, const Plane& dist, const std::vector<float>& g,
     // horizontal pass.
     const auto n = static_cast<std::size_t>(w);
     const auto padded = n + 2 * static_cast<std::size_t>(r);
-    std::array<std::vector<float>, 5> pad, out;
+    // Buffers kept by each thread (no TBB call inside the body, so no reentry).
+    thread_local std::array<std::vector<float>, 5> pad, out;
+    thread_local std::vector<float> terms_num, terms_den;
     for (auto& v : pad) v.resize(padded);
     for (auto& v : out) v.resize(n);
-    std::vector<float> terms_num(n), terms_den(n);
-    std::vector<std::size_t> off(static_cast<std::size_t>(taps));
+    terms_num.resize(n);
+    terms_den.resize(n);
+    std::size_t off[32];
     for (int y = range.begin(); y < range.end(); ++y) {
       for (int k = 0; k < taps; ++k) {
-        off[static_cast<std::size_t>(k)] = static_cast<std::size_t>(reflect_dup(y - r + k, h)) * n;
+        off[k] = static_cast<std::size_t>(reflect_dup(y - r + k, h)) * n;
       }
       const auto rr = static_cast<std::size_t>(r);
-      vif_vertical(ref.px.data(), dist.px.data(), off.data(), g.data(), taps, n, pad[0].data() + rr,
+      vif_vertical(ref.px.data(), dist.px.data(), off, g.data(), taps, n, pad[0].data() + rr,
                    pad[1].data() + rr, pad[2].data() + rr, pad[3].data() + rr, pad[4].data() + rr);
       for (std::size_t q = 0; q < 5; ++q) {
         pad_row(pad[q], r, w);
@@ -314,13 +376,8 @@ void vif_scale(const Plane& ref, const Plane& dist, const std::vector<float>& g,
       }
       vif_terms(out[0].data(), out[1].data(), out[2].data(), out[3].data(), out[4].data(), n, limit,
                 terms_num.data(), terms_den.data());
-      double sum_num = 0, sum_den = 0;
-      for (std::size_t x = 0; x < n; ++x) {
-        sum_num += terms_num[x];
-        sum_den += terms_den[x];
-      }
-      row_num[static_cast<std::size_t>(y)] = sum_num;
-      row_den[static_cast<std::size_t>(y)] = sum_den;
+      row_num[static_cast<std::size_t>(y)] = row_sum(terms_num.data(), n);
+      row_den[static_cast<std::size_t>(y)] = row_sum(terms_den.data(), n);
     }
   });
   num = 0;
@@ -332,10 +389,6 @@ void vif_scale(const Plane& ref, const Plane& dist, const std::vector<float>& g,
 }
 
 // ---- ADM ----
-
-struct Bands {
-  Plane a, h, v, d;  // approximation; vertical high-pass; horizontal high-pass; both
-};
 
 // Daubechies-2 analysis filters (the coefficients of the db2 wavelet).
 constexpr float kLo[4] = {0.482962913144690f, 0.836516303737469f, 0.224143868041857f,
@@ -365,10 +418,11 @@ CODECBENCH_SIMD_CLONES void dwt_horizontal(const float* __restrict e, const floa
   }
 }
 
-Bands dwt2(const Plane& src) {
+// One level of the decomposition of `src` into `b`.
+void dwt2(const Plane& src, Bands& b) {
   const int w = src.width, h = src.height;
   const int w2 = (w + 1) / 2, h2 = (h + 1) / 2;
-  Bands b{Plane(w2, h2), Plane(w2, h2), Plane(w2, h2), Plane(w2, h2)};
+  for (Plane* p : {&b.a, &b.h, &b.v, &b.d}) shape(*p, w2, h2);
   // Output column j reads source columns 2j-1 .. 2j+2 (mirrored): with m = 2j - 1 + k, the
   // padded index m + 1 = 2j + k splits into even phase e[j + k/2] and odd phase o[j + k/2].
   std::vector<int> src_col(static_cast<std::size_t>(2 * w2 + 2));
@@ -376,7 +430,11 @@ Bands dwt2(const Plane& src) {
   const auto n = static_cast<std::size_t>(w);
   const auto n2 = static_cast<std::size_t>(w2);
   tbb::parallel_for(tbb::blocked_range<int>(0, h2, 16), [&](const auto& range) {
-    std::vector<float> lo(n), hi(n), e(n2 + 1), o(n2 + 1);
+    thread_local std::vector<float> lo, hi, e, o;  // kept by each thread
+    lo.resize(n);
+    hi.resize(n);
+    e.resize(n2 + 1);
+    o.resize(n2 + 1);
     auto phases = [&](const std::vector<float>& row) {
       for (std::size_t q = 0; q <= n2; ++q) {
         e[q] = row[static_cast<std::size_t>(src_col[2 * q])];
@@ -396,7 +454,6 @@ Bands dwt2(const Plane& src) {
       dwt_horizontal(e.data(), o.data(), n2, b.h.px.data() + at, b.d.px.data() + at);
     }
   });
-  return b;
 }
 
 // Watson, Yang, Solomon, Villasenor, "Visibility of wavelet quantization noise", IEEE TIP 6(8)
@@ -434,14 +491,16 @@ double minkowski3(double sum_cubes) { return std::cbrt(sum_cubes); }
 // (a = t - r). `same` marks where the (h, v) directions of reference and distortion are within
 // one degree: there all of t counts as restored (libvmaf 1.x), or at most the gain limit's
 // multiple of r when a limit is set. Writes |factor r| and the impairment's masking weight
-// |factor a| / 30 (accumulated over orientations into `mask`).
+// |factor a| / 30 (accumulated over orientations into `mask`, which the `first` orientation
+// sets).
 CODECBENCH_SIMD_CLONES void decouple(const float* __restrict o, const float* __restrict t,
                                      const float* __restrict same, std::size_t n, float factor,
-                                     float limit, bool unlimited, float* __restrict rest,
-                                     float* __restrict mask) {
+                                     float limit, bool unlimited, bool first,
+                                     float* __restrict rest, float* __restrict mask) {
   // Written as selects without branches so that it vectorises.
   const float lim = unlimited ? 0.0f : limit;
   const float use_t = unlimited ? 1.0f : 0.0f;
+  const float keep = first ? 0.0f : 1.0f;  // (float flags: a bool select stops vectorising)
   for (std::size_t i = 0; i < n; ++i) {
     const float ti = t[i];
     const float k = std::min(std::max(ti / (o[i] + 1e-30f), 0.0f), 1.0f);
@@ -452,7 +511,8 @@ CODECBENCH_SIMD_CLONES void decouple(const float* __restrict o, const float* __r
     c = use_t > 0.0f ? ti : c;
     const float rr = same[i] > 0.0f ? c : r;
     rest[i] = std::fabs(factor * rr);
-    mask[i] += (1.0f / 30.0f) * std::fabs(factor * (ti - rr));
+    const float before = keep > 0.0f ? mask[i] : 0.0f;
+    mask[i] = before + (1.0f / 30.0f) * std::fabs(factor * (ti - rr));
   }
 }
 
@@ -477,8 +537,8 @@ CODECBENCH_SIMD_CLONES void masked_cubes(const float* __restrict rest, const flo
   }
 }
 
-void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit, double& num,
-               double& den) {
+void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit,
+               Scratch::Buffers& buffers, double& num, double& den) {
   const int w = ref.h.width, h = ref.h.height;
   const float f1 = csf_factor(scale, 1), f2 = csf_factor(scale, 2);
   const float factor[3] = {f1, f1, f2};
@@ -489,9 +549,10 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
   // Per pixel: the restored detail |factor r| per orientation, and the masking weight T, the
   // impairment's |factor a| / 30 summed over the three orientations.
   const std::size_t size = ref.h.px.size();
-  std::array<std::vector<float>, 3> rest;
+  std::array<std::vector<float>, 3>& rest = buffers.adm_rest;
   for (auto& r : rest) r.resize(size);
-  std::vector<float> mask(size, 0.0f);
+  std::vector<float>& mask = buffers.adm_mask;
+  mask.resize(size);
   const auto cos1_sq =
       static_cast<float>(std::cos(std::numbers::pi / 180.0) * std::cos(std::numbers::pi / 180.0));
   const auto limit = static_cast<float>(gain_limit);
@@ -499,14 +560,15 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
   const Plane* ob[3] = {&ref.h, &ref.v, &ref.d};
   const Plane* tb[3] = {&dist.h, &dist.v, &dist.d};
   tbb::parallel_for(tbb::blocked_range<int>(0, h, 16), [&](const auto& range) {
-    std::vector<float> same(n);
+    thread_local std::vector<float> same;  // kept by each thread
+    same.resize(n);
     for (int y = range.begin(); y < range.end(); ++y) {
       const std::size_t at = static_cast<std::size_t>(y) * n;
       same_direction(ref.h.px.data() + at, ref.v.px.data() + at, dist.h.px.data() + at,
                      dist.v.px.data() + at, n, cos1_sq, same.data());
       for (std::size_t b = 0; b < 3; ++b) {
         decouple(ob[b]->px.data() + at, tb[b]->px.data() + at, same.data(), n, factor[b], limit,
-                 unlimited, rest[b].data() + at, mask.data() + at);
+                 unlimited, b == 0, rest[b].data() + at, mask.data() + at);
       }
     }
   });
@@ -537,8 +599,10 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
   const int cols = g.right - g.left;
   std::vector<std::array<double, 3>> rows(static_cast<std::size_t>(std::max(0, g.bottom - g.top)));
   tbb::parallel_for(tbb::blocked_range<int>(g.top, g.bottom, 8), [&](const auto& range) {
-    std::vector<float> vsum(n + 2), thr(static_cast<std::size_t>(std::max(cols, 0)));
-    std::vector<float> cubes(thr.size());
+    thread_local std::vector<float> vsum, thr, cubes;  // kept by each thread
+    vsum.resize(n + 2);
+    thr.resize(static_cast<std::size_t>(std::max(cols, 0)));
+    cubes.resize(thr.size());
     for (int y = range.begin(); y < range.end(); ++y) {
       const float* r0 = mask.data() + static_cast<std::size_t>(mirror(y - 1, h)) * n;
       const float* r1 = mask.data() + static_cast<std::size_t>(y) * n;
@@ -555,9 +619,7 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
       const std::size_t at = static_cast<std::size_t>(y) * n + static_cast<std::size_t>(g.left);
       for (std::size_t b = 0; b < 3; ++b) {
         masked_cubes(rest[b].data() + at, thr.data(), static_cast<std::size_t>(cols), cubes.data());
-        double sum = 0;
-        for (int x = 0; x < cols; ++x) sum += cubes[static_cast<std::size_t>(x)];
-        acc[b] = sum;
+        acc[b] = row_sum(cubes.data(), static_cast<std::size_t>(cols));
       }
       rows[static_cast<std::size_t>(y - g.top)] = acc;
     }
@@ -572,19 +634,24 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
 }  // namespace
 
 VifScores vif(const Plane& ref, const Plane& dist, const FeatureOptions& options) {
+  Scratch scratch;
+  return vif(ref, dist, options, scratch);
+}
+
+VifScores vif(const Plane& ref, const Plane& dist, const FeatureOptions& options,
+              Scratch& scratch) {
+  Scratch::Buffers& b = scratch.buffers();
   VifScores out;
-  Plane r, d;  // the current scale below full size
   const Plane* cr = &ref;
   const Plane* cd = &dist;
   for (int s = 0; s < 4; ++s) {
     const std::vector<float> g = gaussian(vif_taps(s));
     if (s > 0) {
-      Plane nr = blur_decimate(*cr, g);
-      Plane nd = blur_decimate(*cd, g);
-      r = std::move(nr);
-      d = std::move(nd);
-      cr = &r;
-      cd = &d;
+      const auto at = static_cast<std::size_t>(s - 1);
+      blur_decimate(*cr, g, b.vif_ref[at]);
+      blur_decimate(*cd, g, b.vif_dist[at]);
+      cr = &b.vif_ref[at];
+      cd = &b.vif_dist[at];
     }
     const auto i = static_cast<std::size_t>(s);
     vif_scale(*cr, *cd, g, options.vif_enhn_gain_limit, out.num[i], out.den[i]);
@@ -593,15 +660,19 @@ VifScores vif(const Plane& ref, const Plane& dist, const FeatureOptions& options
 }
 
 AdmScores adm(const Plane& ref, const Plane& dist, const FeatureOptions& options) {
+  Scratch scratch;
+  return adm(ref, dist, options, scratch);
+}
+
+AdmScores adm(const Plane& ref, const Plane& dist, const FeatureOptions& options,
+              Scratch& scratch) {
+  Scratch::Buffers& b = scratch.buffers();
   AdmScores out;
-  Bands rb = dwt2(ref), db = dwt2(dist);
-  for (int s = 0; s < 4; ++s) {
-    if (s > 0) {
-      rb = dwt2(rb.a);
-      db = dwt2(db.a);
-    }
-    const auto i = static_cast<std::size_t>(s);
-    adm_scale(rb, db, s, options.adm_enhn_gain_limit, out.num[i], out.den[i]);
+  for (std::size_t s = 0; s < 4; ++s) {
+    dwt2(s == 0 ? ref : b.adm_ref[s - 1].a, b.adm_ref[s]);
+    dwt2(s == 0 ? dist : b.adm_dist[s - 1].a, b.adm_dist[s]);
+    adm_scale(b.adm_ref[s], b.adm_dist[s], static_cast<int>(s), options.adm_enhn_gain_limit, b,
+              out.num[s], out.den[s]);
   }
   return out;
 }
@@ -621,17 +692,17 @@ void motion_blur(const Plane& in, Plane& out) {
   out.px.resize(in.px.size());
   const std::vector<float> g(std::begin(kTaps), std::end(kTaps));
   tbb::parallel_for(tbb::blocked_range<int>(0, h, 16), [&](const auto& range) {
-    std::vector<float> pad;
+    thread_local std::vector<float> pad;  // kept by each thread
     for (int y = range.begin(); y < range.end(); ++y) blur_row(in, g, y, pad, &out.at(0, y));
   });
 }
 
 double motion_sad(const Plane& a, const Plane& b) {
+  const auto n = static_cast<std::size_t>(a.width);
   double sum = 0;
   for (int y = 0; y < a.height; ++y) {
-    double row = 0;
-    for (int x = 0; x < a.width; ++x) row += std::fabs(a.at(x, y) - b.at(x, y));
-    sum += row;
+    const std::size_t at = static_cast<std::size_t>(y) * n;
+    sum += abs_diff_sum(a.px.data() + at, b.px.data() + at, n);
   }
   return sum / (static_cast<double>(a.width) * a.height);
 }

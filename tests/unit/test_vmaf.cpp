@@ -75,6 +75,39 @@ TEST_CASE("VIF's enhancement gain: limit 1 (NEG) scores a contrast boost lower")
   CHECK(vmaf::adm(ref, boosted, neg).adm2(96, 80) <= vmaf::adm(ref, boosted).adm2(96, 80));
 }
 
+TEST_CASE("a Scratch kept across frames and sizes gives the results of fresh buffers") {
+  // Frames of one size, then a smaller and a larger one, through one Scratch: what an earlier
+  // frame left in its buffers (ADM's masking sums above all) must not reach a later frame.
+  vmaf::Scratch scratch;
+  vmaf::FeatureOptions neg;
+  neg.vif_enhn_gain_limit = 1.0;
+  neg.adm_enhn_gain_limit = 1.0;
+  const std::pair<int, int> sizes[] = {{96, 80}, {96, 80}, {50, 36}, {130, 70}};
+  unsigned seed = 10;
+  for (const auto& [w, h] : sizes) {
+    CAPTURE(w);
+    CAPTURE(h);
+    const vmaf::Plane ref = texture(w, h, seed++);
+    const vmaf::Plane dist = transform(texture(w, h, seed++), 0.4f, 0.0f);
+    const vmaf::Plane mixed = [&] {
+      vmaf::Plane m = ref;
+      for (std::size_t i = 0; i < m.px.size(); ++i) m.px[i] = 0.7f * ref.px[i] + dist.px[i];
+      return m;
+    }();
+    for (const vmaf::FeatureOptions& o : {vmaf::FeatureOptions{}, neg}) {
+      const vmaf::VifScores fresh_v = vmaf::vif(ref, mixed, o);
+      const vmaf::VifScores kept_v = vmaf::vif(ref, mixed, o, scratch);
+      CHECK(fresh_v.num == kept_v.num);
+      CHECK(fresh_v.den == kept_v.den);
+      const vmaf::AdmScores fresh_a = vmaf::adm(ref, mixed, o);
+      const vmaf::AdmScores kept_a = vmaf::adm(ref, mixed, o, scratch);
+      CHECK(fresh_a.num == kept_a.num);
+      CHECK(fresh_a.den == kept_a.den);
+      CHECK(kept_a.adm2(w, h) < 0.99);  // a real distortion, not a trivially equal pair
+    }
+  }
+}
+
 TEST_CASE("motion is the mean absolute difference of blurred frames") {
   const vmaf::Plane a = texture(64, 48, 3);
   // The blur's taps sum to 1, so a uniform shift of 3 survives it: motion 3.
