@@ -187,11 +187,13 @@ CODECBENCH_SIMD_CLONES void hfilter(const float* __restrict padded, const float*
   const int r = taps / 2;
   const auto rr = static_cast<std::size_t>(r);
   std::size_t x = 0;
-  // Four independent accumulators (32 outputs) hide the add latency; per lane the arithmetic is
-  // that of the one-register loop below.
+  // 32 outputs per step in four registers, each summing its taps in two chains (the centre
+  // and the even pairs; the odd pairs) added at the end: eight independent chains hide the add
+  // latency. Per lane the arithmetic is that of the one-register loop below.
   for (; x + 32 <= n; x += 32) {
     const float* p = padded + x;
     v8 a0, a1, a2, a3;  // named, not an array: an array stays in memory
+    v8 b0 = {}, b1 = {}, b2 = {}, b3 = {};
     CODECBENCH_LOAD8(a0, p + rr);
     CODECBENCH_LOAD8(a1, p + 8 + rr);
     CODECBENCH_LOAD8(a2, p + 16 + rr);
@@ -200,7 +202,37 @@ CODECBENCH_SIMD_CLONES void hfilter(const float* __restrict padded, const float*
     a1 *= g[r];
     a2 *= g[r];
     a3 *= g[r];
-    for (int k = 0; k < r; ++k) {
+    int k = 0;
+    for (; k + 2 <= r; k += 2) {
+      v8 l0, l1, l2, l3, h0, h1, h2, h3;
+      const float* lo = p + static_cast<std::size_t>(k);
+      const float* hi = p + static_cast<std::size_t>(taps - 1 - k);
+      CODECBENCH_LOAD8(l0, lo);
+      CODECBENCH_LOAD8(l1, lo + 8);
+      CODECBENCH_LOAD8(l2, lo + 16);
+      CODECBENCH_LOAD8(l3, lo + 24);
+      CODECBENCH_LOAD8(h0, hi);
+      CODECBENCH_LOAD8(h1, hi + 8);
+      CODECBENCH_LOAD8(h2, hi + 16);
+      CODECBENCH_LOAD8(h3, hi + 24);
+      a0 += g[k] * (l0 + h0);
+      a1 += g[k] * (l1 + h1);
+      a2 += g[k] * (l2 + h2);
+      a3 += g[k] * (l3 + h3);
+      CODECBENCH_LOAD8(l0, lo + 1);
+      CODECBENCH_LOAD8(l1, lo + 9);
+      CODECBENCH_LOAD8(l2, lo + 17);
+      CODECBENCH_LOAD8(l3, lo + 25);
+      CODECBENCH_LOAD8(h0, hi - 1);
+      CODECBENCH_LOAD8(h1, hi + 7);
+      CODECBENCH_LOAD8(h2, hi + 15);
+      CODECBENCH_LOAD8(h3, hi + 23);
+      b0 += g[k + 1] * (l0 + h0);
+      b1 += g[k + 1] * (l1 + h1);
+      b2 += g[k + 1] * (l2 + h2);
+      b3 += g[k + 1] * (l3 + h3);
+    }
+    for (; k < r; ++k) {
       const float* lo = p + static_cast<std::size_t>(k);
       const float* hi = p + static_cast<std::size_t>(taps - 1 - k);
       v8 l0, l1, l2, l3, h0, h1, h2, h3;
@@ -217,30 +249,46 @@ CODECBENCH_SIMD_CLONES void hfilter(const float* __restrict padded, const float*
       a2 += g[k] * (l2 + h2);
       a3 += g[k] * (l3 + h3);
     }
+    a0 += b0;
+    a1 += b1;
+    a2 += b2;
+    a3 += b3;
     CODECBENCH_STORE8(out + x, a0);
     CODECBENCH_STORE8(out + x + 8, a1);
     CODECBENCH_STORE8(out + x + 16, a2);
     CODECBENCH_STORE8(out + x + 24, a3);
   }
   for (; x + 8 <= n; x += 8) {
-    v8 acc;
+    v8 acc, odd = {};
     CODECBENCH_LOAD8(acc, padded + x + rr);
     acc *= g[r];
+    const int pairs = r - r % 2;
     for (int k = 0; k < r; ++k) {
       v8 lo, hi;
       CODECBENCH_LOAD8(lo, padded + x + static_cast<std::size_t>(k));
       CODECBENCH_LOAD8(hi, padded + x + static_cast<std::size_t>(taps - 1 - k));
-      acc += g[k] * (lo + hi);
+      if (k < pairs && k % 2 == 1) {
+        odd += g[k] * (lo + hi);
+      } else {
+        acc += g[k] * (lo + hi);
+      }
     }
+    acc += odd;
     CODECBENCH_STORE8(out + x, acc);
   }
   for (; x < n; ++x) {
-    float acc = g[r] * padded[x + rr];
+    float acc = g[r] * padded[x + rr], odd = 0;
+    const int pairs = r - r % 2;
     for (int k = 0; k < r; ++k) {
-      acc += g[k] * (padded[x + static_cast<std::size_t>(k)] +
-                     padded[x + static_cast<std::size_t>(taps - 1 - k)]);
+      const float v = g[k] * (padded[x + static_cast<std::size_t>(k)] +
+                              padded[x + static_cast<std::size_t>(taps - 1 - k)]);
+      if (k < pairs && k % 2 == 1) {
+        odd += v;
+      } else {
+        acc += v;
+      }
     }
-    out[x] = acc;
+    out[x] = acc + odd;
   }
 }
 
