@@ -466,6 +466,15 @@ CODECBENCH_SIMD_CLONES void dwt_horizontal(const float* __restrict e, const floa
   }
 }
 
+// Even and odd samples of 2 count values: e[j] = src[2j], o[j] = src[2j + 1].
+CODECBENCH_SIMD_CLONES void deinterleave(const float* __restrict src, std::size_t count,
+                                         float* __restrict e, float* __restrict o) {
+  for (std::size_t j = 0; j < count; ++j) {
+    e[j] = src[2 * j];
+    o[j] = src[2 * j + 1];
+  }
+}
+
 // One level of the decomposition of `src` into `b`.
 void dwt2(const Plane& src, Bands& b) {
   const int w = src.width, h = src.height;
@@ -483,11 +492,14 @@ void dwt2(const Plane& src, Bands& b) {
     hi.resize(n);
     e.resize(n2 + 1);
     o.resize(n2 + 1);
+    // Inside the row (2q <= n - 1) the phases are plain: e[q] = row[2q - 1], o[q] = row[2q].
+    const std::size_t inner = (n - 1) / 2 + 1;
     auto phases = [&](const std::vector<float>& row) {
-      for (std::size_t q = 0; q <= n2; ++q) {
+      for (std::size_t q = 0; q <= n2; q = q == 0 ? inner : q + 1) {
         e[q] = row[static_cast<std::size_t>(src_col[2 * q])];
         o[q] = row[static_cast<std::size_t>(src_col[2 * q + 1])];
       }
+      deinterleave(row.data() + 1, inner - 1, e.data() + 1, o.data() + 1);
     };
     for (int i = range.begin(); i < range.end(); ++i) {
       const float* r[4];
