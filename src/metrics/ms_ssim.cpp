@@ -65,17 +65,62 @@ void luma(const AVFrame& f, int w, int h, Image& img) {
   }
 }
 
+// One row of 2x2 averages: out[x] = ((r0[2x] + r0[2x + 1]) + r1[2x]) + r1[2x + 1], times 1/4.
+CODECBENCH_SIMD_CLONES void half_row(const float* __restrict r0, const float* __restrict r1,
+                                     std::size_t n, float* __restrict out) {
+  for (std::size_t x = 0; x < n; ++x) {
+    out[x] = 0.25F * (r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1]);
+  }
+}
+
 // 2x2 averages of `in` into `out` (buffer reused).
 void half(const Image& in, Image& out) {
   out.w = in.w / 2;
   out.h = in.h / 2;
   ensure(out.px, static_cast<std::size_t>(out.w) * static_cast<std::size_t>(out.h));
-  for (int y = 0; y < out.h; ++y) {
-    for (int x = 0; x < out.w; ++x) {
-      out.px[static_cast<std::size_t>(y * out.w + x)] =
-          0.25F * (in.at(2 * x, 2 * y) + in.at(2 * x + 1, 2 * y) + in.at(2 * x, 2 * y + 1) +
-                   in.at(2 * x + 1, 2 * y + 1));
+  const auto w = static_cast<std::size_t>(in.w);
+  const auto ow = static_cast<std::size_t>(out.w);
+  for (std::size_t y = 0; y < static_cast<std::size_t>(out.h); ++y) {
+    half_row(&in.px[2 * y * w], &in.px[(2 * y + 1) * w], ow, &out.px[y * ow]);
+  }
+}
+
+// Row sums of `rows` rows of cs and SSIM terms (row i at offset i * n), each added in column
+// order from zero as one chain, as a row-at-a-time loop would; the rows' chains run side by
+// side, which hides the latency of the double additions.
+void row_sums(const double* __restrict cs, const double* __restrict ss, std::size_t n, int rows,
+              double* __restrict cs_sum, double* __restrict ss_sum) {
+  if (rows == 4) {
+    double c0 = 0, c1 = 0, c2 = 0, c3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (std::size_t x = 0; x < n; ++x) {
+      c0 += cs[x];
+      c1 += cs[n + x];
+      c2 += cs[2 * n + x];
+      c3 += cs[3 * n + x];
+      s0 += ss[x];
+      s1 += ss[n + x];
+      s2 += ss[2 * n + x];
+      s3 += ss[3 * n + x];
     }
+    cs_sum[0] = c0;
+    cs_sum[1] = c1;
+    cs_sum[2] = c2;
+    cs_sum[3] = c3;
+    ss_sum[0] = s0;
+    ss_sum[1] = s1;
+    ss_sum[2] = s2;
+    ss_sum[3] = s3;
+    return;
+  }
+  for (int i = 0; i < rows; ++i) {
+    double c = 0, s = 0;
+    const std::size_t o = static_cast<std::size_t>(i) * n;
+    for (std::size_t x = 0; x < n; ++x) {
+      c += cs[o + x];
+      s += ss[o + x];
+    }
+    cs_sum[i] = c;
+    ss_sum[i] = s;
   }
 }
 
@@ -109,6 +154,9 @@ using StripScratch = tbb::enumerable_thread_specific<Strip>;
 // and read back); recomputing the 10 overlap rows costs 10/64 more horizontal work.
 constexpr int kStripRows = 64;
 
+// Rows whose terms are held and summed together (see row_sums).
+constexpr int kSumRows = 4;
+
 // Mean contrast-structure and mean SSIM of one scale: per strip of output rows, the horizontal
 // pass of the five moments (a, b, a^2, b^2, ab) over the strip's input rows, then the vertical
 // pass per output row, both in float with taps added in order; the terms in double, summed in
@@ -141,8 +189,8 @@ std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1,
     ensure(st.sq_b, uw);
     ensure(st.prod, uw);
     for (auto& v : st.e) ensure(v, uow);
-    if (st.cs.size() < uow) st.cs.resize(uow);
-    if (st.ss.size() < uow) st.ss.resize(uow);
+    if (st.cs.size() < kSumRows * uow) st.cs.resize(kSumRows * uow);
+    if (st.ss.size() < kSumRows * uow) st.ss.resize(kSumRows * uow);
     for (int strip = r.begin(); strip < r.end(); ++strip) {
       const int y0 = strip * kStripRows;
       const int y1 = std::min(oh, y0 + kStripRows);
@@ -163,6 +211,7 @@ std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1,
       }
       for (int y = y0; y < y1; ++y) {
         const std::size_t o = static_cast<std::size_t>(y - y0) * uow;
+        const std::size_t slot = static_cast<std::size_t>((y - y0) % kSumRows) * uow;
         const float* planes[5] = {&st.h[0][o], &st.h[1][o], &st.h[2][o], &st.h[3][o], &st.h[4][o]};
         float* out[5] = {st.e[0].data(), st.e[1].data(), st.e[2].data(), st.e[3].data(),
                          st.e[4].data()};
@@ -170,14 +219,13 @@ std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1,
           window_sum(planes[q], voff.data(), g.data(), kTaps, uow, out[q]);
         }
         ssim_terms(st.e[0].data(), st.e[1].data(), st.e[2].data(), st.e[3].data(), st.e[4].data(),
-                   uow, c1, c2, st.cs.data(), st.ss.data());
-        double cs_sum = 0, ssim_sum = 0;
-        for (std::size_t x = 0; x < uow; ++x) {
-          cs_sum += st.cs[x];
-          ssim_sum += st.ss[x];
+                   uow, c1, c2, st.cs.data() + slot, st.ss.data() + slot);
+        // Every kSumRows rows (and at the strip's end), the held rows' sums.
+        const int held = (y - y0) % kSumRows + 1;
+        if (held == kSumRows || y + 1 == y1) {
+          const auto first = static_cast<std::size_t>(y + 1 - held);
+          row_sums(st.cs.data(), st.ss.data(), uow, held, &row_cs[first], &row_ssim[first]);
         }
-        row_cs[static_cast<std::size_t>(y)] = cs_sum;
-        row_ssim[static_cast<std::size_t>(y)] = ssim_sum;
       }
     }
   });
