@@ -271,9 +271,9 @@ double predict(const Model& model, const Features& f, bool phone) {
 }
 
 namespace {
-// Percentile with linear interpolation between closest ranks (numpy's default).
-double percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
+// Percentile of sorted values with linear interpolation between closest ranks (numpy's
+// default).
+double percentile_sorted(const std::vector<double>& v, double q) {
   const double pos = q / 100.0 * static_cast<double>(v.size() - 1);
   const auto lo = static_cast<std::size_t>(std::floor(pos));
   const std::size_t hi = std::min(lo + 1, v.size() - 1);
@@ -294,8 +294,10 @@ Pooled pool(const std::vector<double>& scores) {
   const auto n = static_cast<double>(scores.size());
   p.mean = sum / n;
   p.harmonic_mean = n / inv - 1.0;
-  p.p1 = percentile(scores, 1);
-  p.p5 = percentile(scores, 5);
+  std::vector<double> sorted = scores;
+  std::sort(sorted.begin(), sorted.end());
+  p.p1 = percentile_sorted(sorted, 1);
+  p.p5 = percentile_sorted(sorted, 5);
   return p;
 }
 
@@ -333,11 +335,13 @@ std::array<double, 2> bootstrap_interval(const std::vector<double>& scores,
     } else if (method == "min") {
       v = *std::min_element(draw.begin(), draw.end());
     } else {
-      v = percentile(draw, method == "p1" ? 1 : 5);
+      std::sort(draw.begin(), draw.end());
+      v = percentile_sorted(draw, method == "p1" ? 1 : 5);
     }
     stats.push_back(v);
   }
-  return {percentile(stats, 2.5), percentile(stats, 97.5)};
+  std::sort(stats.begin(), stats.end());
+  return {percentile_sorted(stats, 2.5), percentile_sorted(stats, 97.5)};
 }
 
 }  // namespace codecbench::vmaf
