@@ -84,7 +84,8 @@ TEST_CASE("a Scratch kept across frames and sizes gives the results of fresh buf
   neg.adm_enhn_gain_limit = 1.0;
   const std::pair<int, int> sizes[] = {{96, 80}, {96, 80}, {50, 36}, {130, 70}};
   unsigned seed = 10;
-  for (const auto& [w, h] : sizes) {
+  for (const auto& size : sizes) {
+    const int w = size.first, h = size.second;  // (clang 14 cannot capture a structured binding)
     CAPTURE(w);
     CAPTURE(h);
     const vmaf::Plane ref = texture(w, h, seed++);
