@@ -134,6 +134,9 @@ int vif_taps(int scale) { return (1 << (4 - scale)) + 1; }
 // VIF's vertical pass for one row: the five window sums (means of ref and dist, of their
 // squares, of their product) over the rows at offsets `off` (one per tap), accumulated in
 // registers eight pixels at a time; each lane adds the taps in index order, as the scalar tail.
+// The weighted samples c p and c q are formed first and reused for the second moments
+// ((c p) p rather than c (p p)): five multiplications per tap instead of eight, which bound
+// this loop.
 CODECBENCH_SIMD_CLONES void vif_vertical(const float* __restrict ref, const float* __restrict dist,
                                          const std::size_t* __restrict off,
                                          const float* __restrict g, int taps, std::size_t n,
@@ -148,11 +151,12 @@ CODECBENCH_SIMD_CLONES void vif_vertical(const float* __restrict ref, const floa
       v8 p, q;
       CODECBENCH_LOAD8(p, ref + off[k] + x);
       CODECBENCH_LOAD8(q, dist + off[k] + x);
-      a1 += c * p;
-      a2 += c * q;
-      a11 += c * (p * p);
-      a22 += c * (q * q);
-      a12 += c * (p * q);
+      const v8 cp = c * p, cq = c * q;
+      a1 += cp;
+      a2 += cq;
+      a11 += cp * p;
+      a22 += cq * q;
+      a12 += cp * q;
     }
     CODECBENCH_STORE8(t1 + x, a1);
     CODECBENCH_STORE8(t2 + x, a2);
@@ -165,11 +169,12 @@ CODECBENCH_SIMD_CLONES void vif_vertical(const float* __restrict ref, const floa
     for (int k = 0; k < taps; ++k) {
       const float c = g[k];
       const float p = ref[off[k] + x], q = dist[off[k] + x];
-      a1 += c * p;
-      a2 += c * q;
-      a11 += c * (p * p);
-      a22 += c * (q * q);
-      a12 += c * (p * q);
+      const float cp = c * p, cq = c * q;
+      a1 += cp;
+      a2 += cq;
+      a11 += cp * p;
+      a22 += cq * q;
+      a12 += cp * q;
     }
     t1[x] = a1;
     t2[x] = a2;
