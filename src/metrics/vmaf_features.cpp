@@ -297,25 +297,38 @@ CODECBENCH_SIMD_CLONES void hfilter(const float* __restrict padded, const float*
   }
 }
 
-// log2 of x >= 1 (a finite float), vectorisable: x = 2^e m with m in [sqrt(1/2), sqrt(2)), and
-// log2(m) = (2 / ln 2) atanh(t), t = (m - 1) / (m + 1), |t| < 0.172, from the series
-// t + t^3/3 + ... + t^9/9 (truncation error below 4e-10).
-__attribute__((always_inline)) inline float log2_vec(float x) {
+// log2 of x >= 1 and of y >= 1 (finite floats), vectorisable: x = 2^e m with m in
+// [sqrt(1/2), sqrt(2)), and log2(m) = (2 / ln 2) atanh(t), t = (m - 1) / (m + 1), |t| < 0.172,
+// from the series t + t^3/3 + ... + t^9/9 (truncation error below 4e-10). The two quotients
+// share one division: t_x = (m_x - 1)(m_y + 1) / ((m_x + 1)(m_y + 1)), and t_y likewise
+// (divisions bound this loop as much as its other arithmetic).
+__attribute__((always_inline)) inline void split_log2(float x, float& e, float& m) {
   std::uint32_t bits = 0;
   std::memcpy(&bits, &x, sizeof bits);
-  float e = static_cast<float>(static_cast<int>(bits >> 23) - 127);
+  e = static_cast<float>(static_cast<int>(bits >> 23) - 127);
   const std::uint32_t mbits = (bits & 0x007fffffu) | 0x3f800000u;
-  float m = 0;
   std::memcpy(&m, &mbits, sizeof m);
   const bool big = m > 1.41421356f;
   m = big ? 0.5f * m : m;
   e = big ? e + 1.0f : e;
-  const float t = (m - 1.0f) / (m + 1.0f);
+}
+
+__attribute__((always_inline)) inline float atanh_series(float t) {
   const float t2 = t * t;
   const float series =
       t *
       (1.0f + t2 * (1.0f / 3.0f + t2 * (1.0f / 5.0f + t2 * (1.0f / 7.0f + t2 * (1.0f / 9.0f)))));
-  return e + 2.8853900817779268f * series;  // 2 / ln 2
+  return 2.8853900817779268f * series;  // 2 / ln 2
+}
+
+__attribute__((always_inline)) inline void log2_pair(float x, float y, float& lx, float& ly) {
+  float ex = 0, mx = 0, ey = 0, my = 0;
+  split_log2(x, ex, mx);
+  split_log2(y, ey, my);
+  const float px = mx + 1.0f, py = my + 1.0f;
+  const float inv = 1.0f / (px * py);
+  lx = ex + atanh_series((mx - 1.0f) * py * inv);
+  ly = ey + atanh_series((my - 1.0f) * px * inv);
 }
 
 // VIF's information ratio per pixel (Sheikh and Bovik 2006, as libvmaf states it): numerator
@@ -346,8 +359,8 @@ CODECBENCH_SIMD_CLONES void vif_terms(const float* __restrict mu1, const float* 
     gain = negative ? 0.0f : gain;
     sv = std::max(sv, kEps);
     gain = std::min(gain, limit);
-    float nv = log2_vec(1.0f + gain * gain * s1 / (sv + kSigmaNsq));
-    float dv = log2_vec(1.0f + s1 / kSigmaNsq);
+    float nv = 0, dv = 0;
+    log2_pair(1.0f + gain * gain * s1 / (sv + kSigmaNsq), 1.0f + s1 / kSigmaNsq, nv, dv);
     nv = s12 < 0.0f ? 0.0f : nv;
     const bool low = s1 < kSigmaNsq;
     nv = low ? 1.0f - s2 * sigma_max_inv : nv;
