@@ -8,6 +8,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_invoke.h>
 
 #include <algorithm>
 #include <array>
@@ -251,12 +252,14 @@ class MsSsim final : public VideoMetric {
 
   MetricValues add(const AVFrame& ref, const AVFrame& dist) override {
     const int w = layout_.width[0], h = layout_.height[0];
+    // The two images' conversions and reductions run side by side (a tenth of the kernel when
+    // serial).
     if (layout_.depth > 8) {
-      luma<std::uint16_t>(ref, w, h, a_[0]);
-      luma<std::uint16_t>(dist, w, h, b_[0]);
+      tbb::parallel_invoke([&] { luma<std::uint16_t>(ref, w, h, a_[0]); },
+                           [&] { luma<std::uint16_t>(dist, w, h, b_[0]); });
     } else {
-      luma<std::uint8_t>(ref, w, h, a_[0]);
-      luma<std::uint8_t>(dist, w, h, b_[0]);
+      tbb::parallel_invoke([&] { luma<std::uint8_t>(ref, w, h, a_[0]); },
+                           [&] { luma<std::uint8_t>(dist, w, h, b_[0]); });
     }
     double value = 1.0;
     std::size_t cur = 0;
@@ -265,8 +268,8 @@ class MsSsim final : public VideoMetric {
       const double term = s + 1 < kScales ? cs : ssim;
       value *= std::pow(std::max(term, 0.0), kWeights[static_cast<std::size_t>(s)]);
       if (s + 1 < kScales) {
-        half(a_[cur], a_[1 - cur]);
-        half(b_[cur], b_[1 - cur]);
+        tbb::parallel_invoke([&] { half(a_[cur], a_[1 - cur]); },
+                             [&] { half(b_[cur], b_[1 - cur]); });
         cur = 1 - cur;
       }
     }
