@@ -62,13 +62,13 @@ class Vmaf final : public VideoMetric {
   }
 
   MetricValues add(const AVFrame& reference, const AVFrame& distorted) override {
-    // The luma planes are converted into buffers kept from frame to frame.
+    // The luma planes are converted into buffers kept from frame to frame, side by side.
     if (depth_ > 8) {
-      luma<std::uint16_t>(reference, w_, h_, depth_, ref_);
-      luma<std::uint16_t>(distorted, w_, h_, depth_, dist_);
+      tbb::parallel_invoke([&] { luma<std::uint16_t>(reference, w_, h_, depth_, ref_); },
+                           [&] { luma<std::uint16_t>(distorted, w_, h_, depth_, dist_); });
     } else {
-      luma<std::uint8_t>(reference, w_, h_, depth_, ref_);
-      luma<std::uint8_t>(distorted, w_, h_, depth_, dist_);
+      tbb::parallel_invoke([&] { luma<std::uint8_t>(reference, w_, h_, depth_, ref_); },
+                           [&] { luma<std::uint8_t>(distorted, w_, h_, depth_, dist_); });
     }
     const vmaf::Plane& ref = ref_;
     const vmaf::Plane& dist = dist_;
@@ -77,13 +77,17 @@ class Vmaf final : public VideoMetric {
     // Two blur buffers, kept for the run: this frame's and the previous one's.
     vmaf::Plane& blurred = blur_[frames_.size() % 2];
     const vmaf::Plane& previous = blur_[(frames_.size() + 1) % 2];
+    double motion = 0;
     tbb::parallel_invoke([&] { v = vmaf::vif(ref, dist, features_, scratch_); },
                          [&] { a = vmaf::adm(ref, dist, features_, scratch_); },
-                         [&] { vmaf::motion_blur(ref, blurred); });
+                         [&] {
+                           vmaf::motion_blur(ref, blurred);
+                           if (!frames_.empty()) motion = vmaf::motion_sad(blurred, previous);
+                         });
     Frame f;
     f.adm2 = a.adm2(w_, h_);
     for (int s = 0; s < 4; ++s) f.vif[static_cast<std::size_t>(s)] = v.scale(s);
-    f.motion = frames_.empty() ? 0.0 : vmaf::motion_sad(blurred, previous);
+    f.motion = motion;
     frames_.push_back(f);
     done_ = false;
     return {};  // final only when the next frame's motion is known: see frame_values()
