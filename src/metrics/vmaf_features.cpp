@@ -651,23 +651,6 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
     }
   });
 
-  // Denominator: the reference's contrast-weighted detail.
-  std::array<double, 3> den_acc{};
-  for (std::size_t b = 0; b < 3; ++b) {
-    double acc = 0;
-    for (int y = g.top; y < g.bottom; ++y) {
-      double row = 0;
-      for (int x = g.left; x < g.right; ++x) {
-        const double v = std::fabs(factor[b] * ob[b]->at(x, y));
-        row += v * v * v;
-      }
-      acc += row;
-    }
-    den_acc[b] = acc;
-  }
-  den = 0;
-  for (double a : den_acc) den += minkowski3(a) + noise;
-
   // Numerator: restored detail above the masking threshold, which is the 3x3 sum of T around
   // the pixel with its centre counted twice (the neighbourhood mirrored at the edges: -1 -> 1,
   // n -> n - 1), in all three orientations together.
@@ -675,7 +658,9 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
     return std::min(i < 0 ? 1 : (i >= size ? size - 1 : i), size - 1);
   };
   const int cols = g.right - g.left;
-  std::vector<std::array<double, 3>> rows(static_cast<std::size_t>(std::max(0, g.bottom - g.top)));
+  // Per row of the pooling region: the numerator's three sums, then the denominator's (the
+  // reference's contrast-weighted detail, in double), each added in column order.
+  std::vector<std::array<double, 6>> rows(static_cast<std::size_t>(std::max(0, g.bottom - g.top)));
   tbb::parallel_for(tbb::blocked_range<int>(g.top, g.bottom, 8), [&](const auto& range) {
     thread_local std::vector<float> vsum, thr, cubes;  // kept by each thread
     vsum.resize(n + 2);
@@ -693,20 +678,31 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
         const auto i = static_cast<std::size_t>(x);
         thr[static_cast<std::size_t>(x - g.left)] = vsum[i] + vsum[i + 1] + vsum[i + 2] + r1[i];
       }
-      std::array<double, 3> acc{};
+      std::array<double, 6> acc{};
       const std::size_t at = static_cast<std::size_t>(y) * n + static_cast<std::size_t>(g.left);
       for (std::size_t b = 0; b < 3; ++b) {
         masked_cubes(rest[b].data() + at, thr.data(), static_cast<std::size_t>(cols), cubes.data());
         acc[b] = row_sum(cubes.data(), static_cast<std::size_t>(cols));
+        double row = 0;
+        const float* o = ob[b]->px.data() + at;
+        for (int x = 0; x < cols; ++x) {
+          const double v = std::fabs(factor[b] * o[x]);
+          row += v * v * v;
+        }
+        acc[3 + b] = row;
       }
       rows[static_cast<std::size_t>(y - g.top)] = acc;
     }
   });
-  std::array<double, 3> num_acc{};
+  std::array<double, 6> sums{};  // in row order, as one pass over the region would add them
   for (const auto& r : rows)
-    for (std::size_t b = 0; b < 3; ++b) num_acc[b] += r[b];
+    for (std::size_t b = 0; b < 6; ++b) sums[b] += r[b];
   num = 0;
-  for (double a : num_acc) num += minkowski3(a) + noise;
+  den = 0;
+  for (std::size_t b = 0; b < 3; ++b) {
+    num += minkowski3(sums[b]) + noise;
+    den += minkowski3(sums[3 + b]) + noise;
+  }
 }
 
 }  // namespace
