@@ -42,30 +42,26 @@ namespace codecbench::detail {
                                                                std::size_t n,
                                                                float* __restrict out) {
   std::size_t x = 0;
+  // Tap k of 32 outputs from p into c0..c3.
+  auto tap = [&](int k, const float* p, v8& c0, v8& c1, v8& c2, v8& c3) {
+    v8 v0, v1, v2, v3;
+    CODECBENCH_LOAD8(v0, p);
+    CODECBENCH_LOAD8(v1, p + 8);
+    CODECBENCH_LOAD8(v2, p + 16);
+    CODECBENCH_LOAD8(v3, p + 24);
+    c0 += g[k] * v0;
+    c1 += g[k] * v1;
+    c2 += g[k] * v2;
+    c3 += g[k] * v3;
+  };
   // 64 outputs per step in eight registers: eight independent add chains, enough to hide the add
   // latency (four left the multipliers idle a third of the time).
   for (; x + 64 <= n; x += 64) {
     v8 a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
     for (int k = 0; k < taps; ++k) {
       const float* p = in + off[k] + x;
-      const float c = g[k];
-      v8 v0, v1, v2, v3;
-      CODECBENCH_LOAD8(v0, p);
-      CODECBENCH_LOAD8(v1, p + 8);
-      CODECBENCH_LOAD8(v2, p + 16);
-      CODECBENCH_LOAD8(v3, p + 24);
-      a0 += c * v0;
-      a1 += c * v1;
-      a2 += c * v2;
-      a3 += c * v3;
-      CODECBENCH_LOAD8(v0, p + 32);
-      CODECBENCH_LOAD8(v1, p + 40);
-      CODECBENCH_LOAD8(v2, p + 48);
-      CODECBENCH_LOAD8(v3, p + 56);
-      a4 += c * v0;
-      a5 += c * v1;
-      a6 += c * v2;
-      a7 += c * v3;
+      tap(k, p, a0, a1, a2, a3);
+      tap(k, p + 32, a4, a5, a6, a7);
     }
     CODECBENCH_STORE8(out + x, a0);
     CODECBENCH_STORE8(out + x + 8, a1);
@@ -78,18 +74,7 @@ namespace codecbench::detail {
   }
   for (; x + 32 <= n; x += 32) {
     v8 a0 = {}, a1 = {}, a2 = {}, a3 = {};
-    for (int k = 0; k < taps; ++k) {
-      const float* p = in + off[k] + x;
-      v8 v0, v1, v2, v3;
-      CODECBENCH_LOAD8(v0, p);
-      CODECBENCH_LOAD8(v1, p + 8);
-      CODECBENCH_LOAD8(v2, p + 16);
-      CODECBENCH_LOAD8(v3, p + 24);
-      a0 += g[k] * v0;
-      a1 += g[k] * v1;
-      a2 += g[k] * v2;
-      a3 += g[k] * v3;
-    }
+    for (int k = 0; k < taps; ++k) tap(k, in + off[k] + x, a0, a1, a2, a3);
     CODECBENCH_STORE8(out + x, a0);
     CODECBENCH_STORE8(out + x + 8, a1);
     CODECBENCH_STORE8(out + x + 16, a2);

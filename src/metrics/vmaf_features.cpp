@@ -207,53 +207,30 @@ CODECBENCH_SIMD_CLONES void hfilter(const float* __restrict padded, const float*
     a1 *= g[r];
     a2 *= g[r];
     a3 *= g[r];
+    // Tap pair k (samples k and taps - 1 - k) of the 32 outputs into the chain c0..c3.
+    auto pair = [&](int k, v8& c0, v8& c1, v8& c2, v8& c3) {
+      const float* lo = p + static_cast<std::size_t>(k);
+      const float* hi = p + static_cast<std::size_t>(taps - 1 - k);
+      v8 l0, l1, l2, l3, h0, h1, h2, h3;
+      CODECBENCH_LOAD8(l0, lo);
+      CODECBENCH_LOAD8(l1, lo + 8);
+      CODECBENCH_LOAD8(l2, lo + 16);
+      CODECBENCH_LOAD8(l3, lo + 24);
+      CODECBENCH_LOAD8(h0, hi);
+      CODECBENCH_LOAD8(h1, hi + 8);
+      CODECBENCH_LOAD8(h2, hi + 16);
+      CODECBENCH_LOAD8(h3, hi + 24);
+      c0 += g[k] * (l0 + h0);
+      c1 += g[k] * (l1 + h1);
+      c2 += g[k] * (l2 + h2);
+      c3 += g[k] * (l3 + h3);
+    };
     int k = 0;
     for (; k + 2 <= r; k += 2) {
-      v8 l0, l1, l2, l3, h0, h1, h2, h3;
-      const float* lo = p + static_cast<std::size_t>(k);
-      const float* hi = p + static_cast<std::size_t>(taps - 1 - k);
-      CODECBENCH_LOAD8(l0, lo);
-      CODECBENCH_LOAD8(l1, lo + 8);
-      CODECBENCH_LOAD8(l2, lo + 16);
-      CODECBENCH_LOAD8(l3, lo + 24);
-      CODECBENCH_LOAD8(h0, hi);
-      CODECBENCH_LOAD8(h1, hi + 8);
-      CODECBENCH_LOAD8(h2, hi + 16);
-      CODECBENCH_LOAD8(h3, hi + 24);
-      a0 += g[k] * (l0 + h0);
-      a1 += g[k] * (l1 + h1);
-      a2 += g[k] * (l2 + h2);
-      a3 += g[k] * (l3 + h3);
-      CODECBENCH_LOAD8(l0, lo + 1);
-      CODECBENCH_LOAD8(l1, lo + 9);
-      CODECBENCH_LOAD8(l2, lo + 17);
-      CODECBENCH_LOAD8(l3, lo + 25);
-      CODECBENCH_LOAD8(h0, hi - 1);
-      CODECBENCH_LOAD8(h1, hi + 7);
-      CODECBENCH_LOAD8(h2, hi + 15);
-      CODECBENCH_LOAD8(h3, hi + 23);
-      b0 += g[k + 1] * (l0 + h0);
-      b1 += g[k + 1] * (l1 + h1);
-      b2 += g[k + 1] * (l2 + h2);
-      b3 += g[k + 1] * (l3 + h3);
+      pair(k, a0, a1, a2, a3);
+      pair(k + 1, b0, b1, b2, b3);
     }
-    for (; k < r; ++k) {
-      const float* lo = p + static_cast<std::size_t>(k);
-      const float* hi = p + static_cast<std::size_t>(taps - 1 - k);
-      v8 l0, l1, l2, l3, h0, h1, h2, h3;
-      CODECBENCH_LOAD8(l0, lo);
-      CODECBENCH_LOAD8(l1, lo + 8);
-      CODECBENCH_LOAD8(l2, lo + 16);
-      CODECBENCH_LOAD8(l3, lo + 24);
-      CODECBENCH_LOAD8(h0, hi);
-      CODECBENCH_LOAD8(h1, hi + 8);
-      CODECBENCH_LOAD8(h2, hi + 16);
-      CODECBENCH_LOAD8(h3, hi + 24);
-      a0 += g[k] * (l0 + h0);
-      a1 += g[k] * (l1 + h1);
-      a2 += g[k] * (l2 + h2);
-      a3 += g[k] * (l3 + h3);
-    }
+    if (k < r) pair(k, a0, a1, a2, a3);
     a0 += b0;
     a1 += b1;
     a2 += b2;
