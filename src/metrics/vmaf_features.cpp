@@ -241,15 +241,14 @@ CODECBENCH_SIMD_CLONES void hfilter(const float* __restrict padded, const float*
     CODECBENCH_STORE8(out + x + 24, a3);
   }
   for (; x + 8 <= n; x += 8) {
-    v8 acc, odd = {};
+    v8 acc, odd = {};  // odd k: the second chain, as in the 32-output step
     CODECBENCH_LOAD8(acc, padded + x + rr);
     acc *= g[r];
-    const int pairs = r - r % 2;
     for (int k = 0; k < r; ++k) {
       v8 lo, hi;
       CODECBENCH_LOAD8(lo, padded + x + static_cast<std::size_t>(k));
       CODECBENCH_LOAD8(hi, padded + x + static_cast<std::size_t>(taps - 1 - k));
-      if (k < pairs && k % 2 == 1) {
+      if (k % 2 == 1) {
         odd += g[k] * (lo + hi);
       } else {
         acc += g[k] * (lo + hi);
@@ -259,12 +258,11 @@ CODECBENCH_SIMD_CLONES void hfilter(const float* __restrict padded, const float*
     CODECBENCH_STORE8(out + x, acc);
   }
   for (; x < n; ++x) {
-    float acc = g[r] * padded[x + rr], odd = 0;
-    const int pairs = r - r % 2;
+    float acc = g[r] * padded[x + rr], odd = 0;  // odd k: the second chain, as above
     for (int k = 0; k < r; ++k) {
       const float v = g[k] * (padded[x + static_cast<std::size_t>(k)] +
                               padded[x + static_cast<std::size_t>(taps - 1 - k)]);
-      if (k < pairs && k % 2 == 1) {
+      if (k % 2 == 1) {
         odd += v;
       } else {
         acc += v;
