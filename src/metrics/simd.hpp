@@ -1,19 +1,27 @@
 #pragma once
 // Explicit SIMD for the metric kernels without a library: GCC/Clang vector types of eight
-// floats, and function multiversioning. A kernel marked CODECBENCH_SIMD_CLONES is built twice by
-// GCC, for AVX2 and for the x86-64 baseline, and the loader picks the one this CPU runs
-// (target_clones, an ifunc); other compilers build the baseline only. No FMA in either: products
-// round as in the baseline, so results do not depend on the CPU. Vector code stays inside
-// kernels (loads and stores through memcpy macros, never a vector argument), so the baseline
-// build's ABI is untouched.
+// floats, and function multiversioning. A kernel marked CODECBENCH_SIMD_CLONES is built three
+// times by GCC, for x86-64-v4 (AVX-512: 32 vector registers, and 16-lane loops where the
+// compiler vectorises), for AVX2 and for the x86-64 baseline, and the loader picks the best one
+// this CPU runs (target_clones, an ifunc); other compilers build the baseline only. No FMA in
+// any: the kernels are compiled with -ffp-contract=off (src/meson.build), so products round as in
+// the baseline and results do not depend on the CPU. Vector code stays inside kernels (loads
+// and stores through memcpy macros, never a vector argument), so the baseline build's ABI is
+// untouched.
 #include <cstddef>
 #include <cstring>
 
-// CODECBENCH_SIMD_BASELINE builds the baseline only: the unit tests' second build of the
-// kernels (tests/meson.build), so that the clone an AVX2 machine never runs is tested too.
+// The unit tests build the kernels twice more (tests/meson.build), so that the clones an
+// AVX-512 machine never runs are tested too: CODECBENCH_SIMD_BASELINE builds the baseline only,
+// CODECBENCH_SIMD_AVX2 the AVX2 and baseline clones.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
     !defined(CODECBENCH_SIMD_BASELINE)
+#if defined(CODECBENCH_SIMD_AVX2)
 #define CODECBENCH_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CODECBENCH_SIMD_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#endif
 #else
 #define CODECBENCH_SIMD_CLONES
 #endif
