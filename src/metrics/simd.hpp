@@ -19,8 +19,7 @@
 #if defined(CODECBENCH_SIMD_AVX2)
 #define CODECBENCH_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
-#define CODECBENCH_SIMD_CLONES \
-  __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#define CODECBENCH_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
 #else
 #define CODECBENCH_SIMD_CLONES
