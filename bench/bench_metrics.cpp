@@ -124,6 +124,7 @@ void BM_psnr_720p_1thread(benchmark::State& s) { run_metric(s, "psnr", 1); }
 void BM_ms_ssim_720p(benchmark::State& s) { run_metric(s, "ms_ssim"); }
 void BM_vmaf_720p(benchmark::State& s) { run_metric(s, "vmaf"); }
 void BM_vmaf_720p_1thread(benchmark::State& s) { run_metric(s, "vmaf", 1); }
+void BM_ms_ssim_720p_1thread(benchmark::State& s) { run_metric(s, "ms_ssim", 1); }
 
 }  // namespace
 
@@ -132,6 +133,7 @@ BENCHMARK(BM_ssim_720p)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ssim_720p_1thread)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_psnr_720p_1thread)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ms_ssim_720p)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ms_ssim_720p_1thread)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_vmaf_720p)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_vmaf_720p_1thread)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ssim_raw_1thread)->Unit(benchmark::kMillisecond);

@@ -143,21 +143,25 @@ CODECBENCH_SIMD_CLONES void ssim_terms(const float* __restrict mua, const float*
 
 // Scratch of one worker: a ring of the five horizontal moment rows, and row buffers.
 struct Strip {
-  std::array<std::vector<float>, 5> h;  // kTaps rows of width ow: input row y in slot y % kTaps
+  std::array<std::vector<float>, 5> h;  // kRing rows of width ow: input row y in slot y % kRing
   std::vector<float> sq_a, sq_b, prod;
-  std::array<std::vector<float>, 5> e;
+  std::array<std::vector<float>, 5> e;  // kSumRows rows of the vertical pass
   std::vector<double> cs, ss;
 };
 using StripScratch = tbb::enumerable_thread_specific<Strip>;
 
-// Output rows per strip. A strip keeps the horizontal moments of the last kTaps input rows in a
-// ring (5 x 11 rows, 280 KB at 1280 wide: in the core's 1 MiB L2, where the strip of all its
+// Output rows per strip. A strip keeps the horizontal moments of the last kRing input rows in a
+// ring (5 x 14 rows, 356 KB at 1280 wide: in the core's 1 MiB L2, where the strip of all its
 // rows, 1.9 MB, was not); the first output row of a strip needs 10 rows more, so a strip of 64
 // recomputes 10/64 of its horizontal work.
 constexpr int kStripRows = 64;
 
-// Rows whose terms are held and summed together (see row_sums).
+// Output rows whose vertical pass runs together (window_sum4) and whose terms are held and
+// summed together (see row_sums).
 constexpr int kSumRows = 4;
+
+// Input rows in a strip's ring of horizontal moments: the windows of kSumRows output rows.
+constexpr int kRing = kTaps + kSumRows - 1;
 
 // Mean contrast-structure and mean SSIM of one scale: per strip of output rows, row by row, the
 // horizontal pass of the five moments (a, b, a^2, b^2, ab) of the next input row into the ring,
@@ -183,11 +187,11 @@ std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1,
   const int strips = (oh + kStripRows - 1) / kStripRows;
   tbb::parallel_for(tbb::blocked_range<int>(0, strips, 1), [&](const tbb::blocked_range<int>& r) {
     Strip& st = scratch.local();
-    for (auto& v : st.h) ensure(v, kTaps * uow);
+    for (auto& v : st.h) ensure(v, kRing * uow);
     ensure(st.sq_a, uw);
     ensure(st.sq_b, uw);
     ensure(st.prod, uw);
-    for (auto& v : st.e) ensure(v, uow);
+    for (auto& v : st.e) ensure(v, kSumRows * uow);
     if (st.cs.size() < kSumRows * uow) st.cs.resize(kSumRows * uow);
     if (st.ss.size() < kSumRows * uow) st.ss.resize(kSumRows * uow);
     for (int strip = r.begin(); strip < r.end(); ++strip) {
@@ -202,34 +206,40 @@ std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1,
           st.sq_b[x] = rb[x] * rb[x];
           st.prod[x] = ra[x] * rb[x];
         }
-        const std::size_t o = static_cast<std::size_t>(y % kTaps) * uow;
+        const std::size_t o = static_cast<std::size_t>(y % kRing) * uow;
         const float* in[5] = {ra, rb, st.sq_a.data(), st.sq_b.data(), st.prod.data()};
         for (std::size_t q = 0; q < 5; ++q) {
           window_sum(in[q], hoff.data(), g.data(), kTaps, uow, &st.h[q][o]);
         }
       };
       for (int y = y0; y < y0 + kTaps - 1; ++y) horizontal(y);
-      for (int y = y0; y < y1; ++y) {
-        horizontal(y + kTaps - 1);
-        // The window's rows y .. y + kTaps - 1, in tap order, from their ring slots.
-        std::array<std::size_t, kTaps> voff{};
-        for (int k = 0; k < kTaps; ++k) {
-          voff[static_cast<std::size_t>(k)] = static_cast<std::size_t>((y + k) % kTaps) * uow;
+      // Output rows kSumRows at a time (fewer at the strip's end): their input rows' horizontal
+      // moments, their vertical pass over the ring, their terms and their row sums.
+      for (int y = y0; y < y1; y += kSumRows) {
+        const int rows = std::min(kSumRows, y1 - y);
+        for (int i = 0; i < rows; ++i) horizontal(y + kTaps - 1 + i);
+        // The input rows y .. y + kTaps + rows - 2, in order, from their ring slots.
+        std::array<std::size_t, kRing> voff{};
+        for (int i = 0; i < kTaps + rows - 1; ++i) {
+          voff[static_cast<std::size_t>(i)] = static_cast<std::size_t>((y + i) % kRing) * uow;
         }
-        const std::size_t slot = static_cast<std::size_t>((y - y0) % kSumRows) * uow;
-        float* out[5] = {st.e[0].data(), st.e[1].data(), st.e[2].data(), st.e[3].data(),
-                         st.e[4].data()};
         for (std::size_t q = 0; q < 5; ++q) {
-          window_sum(st.h[q].data(), voff.data(), g.data(), kTaps, uow, out[q]);
+          if (rows == kSumRows) {
+            window_sum4(st.h[q].data(), voff.data(), g.data(), kTaps, uow, st.e[q].data(), uow);
+          } else {
+            for (int j = 0; j < rows; ++j) {
+              window_sum(st.h[q].data(), voff.data() + j, g.data(), kTaps, uow,
+                         st.e[q].data() + static_cast<std::size_t>(j) * uow);
+            }
+          }
         }
-        ssim_terms(st.e[0].data(), st.e[1].data(), st.e[2].data(), st.e[3].data(), st.e[4].data(),
-                   uow, c1, c2, st.cs.data() + slot, st.ss.data() + slot);
-        // Every kSumRows rows (and at the strip's end), the held rows' sums.
-        const int held = (y - y0) % kSumRows + 1;
-        if (held == kSumRows || y + 1 == y1) {
-          const auto first = static_cast<std::size_t>(y + 1 - held);
-          row_sums(st.cs.data(), st.ss.data(), uow, held, &row_cs[first], &row_ssim[first]);
+        for (int j = 0; j < rows; ++j) {
+          const std::size_t o = static_cast<std::size_t>(j) * uow;
+          ssim_terms(st.e[0].data() + o, st.e[1].data() + o, st.e[2].data() + o, st.e[3].data() + o,
+                     st.e[4].data() + o, uow, c1, c2, st.cs.data() + o, st.ss.data() + o);
         }
+        const auto first = static_cast<std::size_t>(y);
+        row_sums(st.cs.data(), st.ss.data(), uow, rows, &row_cs[first], &row_ssim[first]);
       }
     }
   });
