@@ -19,7 +19,7 @@
 namespace codecbench::detail {
 namespace {
 
-// Sum of squared differences of one 8-bit line, built for AVX2 and the baseline (simd.hpp);
+// Sum of squared differences of one 8-bit line, built for x86-64-v4, AVX2 and the baseline;
 // 32-bit sums over at most 32768 samples at a time (32768 x 255^2 < 2^31).
 CODECBENCH_SIMD_CLONES std::uint64_t line_sse_u8(const std::uint8_t* __restrict a,
                                                  const std::uint8_t* __restrict b, int w) {

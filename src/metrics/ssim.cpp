@@ -26,7 +26,7 @@
 namespace codecbench::detail {
 namespace {
 
-// 8-bit kernels, built for AVX2 and the baseline (simd.hpp): the same integer sums either way,
+// 8-bit kernels, built for x86-64-v4, AVX2 and the baseline (simd.hpp): the same integer sums,
 // and the window ratio in float without FMA, so the values do not depend on the CPU. AVX2 has
 // what the baseline lacks here: 32-bit multiplies and byte-to-int widening in one instruction.
 

@@ -129,7 +129,7 @@ int vif_taps(int scale) { return (1 << (4 - scale)) + 1; }
 
 // ---- Row kernels ----
 // The filters run eight pixels at a time (simd.hpp) or tap by tap over whole rows, built for
-// AVX2 and for the baseline (CODECBENCH_SIMD_CLONES). Taps are added in index order.
+// x86-64-v4, AVX2 and the baseline (CODECBENCH_SIMD_CLONES). Taps are added in index order.
 
 // VIF's vertical pass for one row: the five window sums (means of ref and dist, of their
 // squares, of their product) over the rows at offsets `off` (one per tap), accumulated in
