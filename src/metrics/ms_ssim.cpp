@@ -141,10 +141,65 @@ CODECBENCH_SIMD_CLONES void ssim_terms(const float* __restrict mua, const float*
   }
 }
 
+// The horizontal window sums of one row's five moments: out_q[x] = sum_k g[k] m_q[x + k] for
+// m = a, b, a a, b b, a b, each product rounded to float first and the taps added in index
+// order from zero, as window_sum over rows of the products computes them. Two loads per tap
+// serve all five sums, where five window_sum passes load five times: the filters are bound
+// by loads on this machine (docs/performance.md). Eight outputs per step, the last step
+// ending at n (overlapping outputs already written get the same values again).
+CODECBENCH_SIMD_CLONES void horizontal_moments(const float* __restrict ra,
+                                               const float* __restrict rb,
+                                               const float* __restrict g, int taps, std::size_t n,
+                                               float* __restrict oa, float* __restrict ob,
+                                               float* __restrict oaa, float* __restrict obb,
+                                               float* __restrict oab) {
+  if (n < 8) {
+    for (std::size_t x = 0; x < n; ++x) {
+      float sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+      for (int k = 0; k < taps; ++k) {
+        const float va = ra[x + static_cast<std::size_t>(k)];
+        const float vb = rb[x + static_cast<std::size_t>(k)];
+        const float aa = va * va, bb = vb * vb, ab = va * vb;
+        sa += g[k] * va;
+        sb += g[k] * vb;
+        saa += g[k] * aa;
+        sbb += g[k] * bb;
+        sab += g[k] * ab;
+      }
+      oa[x] = sa;
+      ob[x] = sb;
+      oaa[x] = saa;
+      obb[x] = sbb;
+      oab[x] = sab;
+    }
+    return;
+  }
+  for (std::size_t at = 0;;) {
+    v8 sa = {}, sb = {}, saa = {}, sbb = {}, sab = {};
+    for (int k = 0; k < taps; ++k) {
+      v8 va, vb;
+      CODECBENCH_LOAD8(va, ra + at + static_cast<std::size_t>(k));
+      CODECBENCH_LOAD8(vb, rb + at + static_cast<std::size_t>(k));
+      const v8 aa = va * va, bb = vb * vb, ab = va * vb;
+      sa += g[k] * va;
+      sb += g[k] * vb;
+      saa += g[k] * aa;
+      sbb += g[k] * bb;
+      sab += g[k] * ab;
+    }
+    CODECBENCH_STORE8(oa + at, sa);
+    CODECBENCH_STORE8(ob + at, sb);
+    CODECBENCH_STORE8(oaa + at, saa);
+    CODECBENCH_STORE8(obb + at, sbb);
+    CODECBENCH_STORE8(oab + at, sab);
+    if (at + 8 == n) break;
+    at = at + 16 <= n ? at + 8 : n - 8;
+  }
+}
+
 // Scratch of one worker: a ring of the five horizontal moment rows, and row buffers.
 struct Strip {
   std::array<std::vector<float>, 5> h;  // kRing rows of width ow: input row y in slot y % kRing
-  std::vector<float> sq_a, sq_b, prod;
   std::array<std::vector<float>, 5> e;  // kSumRows rows of the vertical pass
   std::vector<double> cs, ss;
 };
@@ -180,17 +235,11 @@ std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1,
   const int oh = a.h - kTaps + 1;
   const auto uow = static_cast<std::size_t>(ow);
   const auto uw = static_cast<std::size_t>(a.w);
-  // Tap offsets of the horizontal window.
-  std::array<std::size_t, kTaps> hoff{};
-  for (std::size_t k = 0; k < kTaps; ++k) hoff[k] = k;
   std::vector<double> row_cs(static_cast<std::size_t>(oh)), row_ssim(static_cast<std::size_t>(oh));
   const int strips = (oh + kStripRows - 1) / kStripRows;
   tbb::parallel_for(tbb::blocked_range<int>(0, strips, 1), [&](const tbb::blocked_range<int>& r) {
     Strip& st = scratch.local();
     for (auto& v : st.h) ensure(v, kRing * uow);
-    ensure(st.sq_a, uw);
-    ensure(st.sq_b, uw);
-    ensure(st.prod, uw);
     for (auto& v : st.e) ensure(v, kSumRows * uow);
     if (st.cs.size() < kSumRows * uow) st.cs.resize(kSumRows * uow);
     if (st.ss.size() < kSumRows * uow) st.ss.resize(kSumRows * uow);
@@ -199,18 +248,10 @@ std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1,
       const int y1 = std::min(oh, y0 + kStripRows);
       // Horizontal moments of input row y into its ring slot.
       auto horizontal = [&](int y) {
-        const float* ra = &a.px[static_cast<std::size_t>(y) * uw];
-        const float* rb = &b.px[static_cast<std::size_t>(y) * uw];
-        for (std::size_t x = 0; x < uw; ++x) {
-          st.sq_a[x] = ra[x] * ra[x];
-          st.sq_b[x] = rb[x] * rb[x];
-          st.prod[x] = ra[x] * rb[x];
-        }
         const std::size_t o = static_cast<std::size_t>(y % kRing) * uow;
-        const float* in[5] = {ra, rb, st.sq_a.data(), st.sq_b.data(), st.prod.data()};
-        for (std::size_t q = 0; q < 5; ++q) {
-          window_sum(in[q], hoff.data(), g.data(), kTaps, uow, &st.h[q][o]);
-        }
+        horizontal_moments(&a.px[static_cast<std::size_t>(y) * uw],
+                           &b.px[static_cast<std::size_t>(y) * uw], g.data(), kTaps, uow,
+                           &st.h[0][o], &st.h[1][o], &st.h[2][o], &st.h[3][o], &st.h[4][o]);
       };
       for (int y = y0; y < y0 + kTaps - 1; ++y) horizontal(y);
       // Output rows kSumRows at a time (fewer at the strip's end): their input rows' horizontal
