@@ -218,11 +218,11 @@ constexpr int kSumRows = 4;
 // Input rows in a strip's ring of horizontal moments: the windows of kSumRows output rows.
 constexpr int kRing = kTaps + kSumRows - 1;
 
-// Mean contrast-structure and mean SSIM of one scale: per strip of output rows, row by row, the
-// horizontal pass of the five moments (a, b, a^2, b^2, ab) of the next input row into the ring,
-// then the vertical pass of the output row over the ring's rows, both in float with taps added
-// in order; the terms in double, summed in row order. Every value is computed exactly as a
-// whole-plane pass would compute it.
+// Mean contrast-structure and mean SSIM of one scale: per strip of output rows, kSumRows output
+// rows at a time, the horizontal pass of the five moments (a, b, a^2, b^2, ab) of their next
+// input rows into the ring, then the vertical pass of those output rows over the ring's rows,
+// both in float with taps added in order; the terms in double, summed in row order. Every value
+// is computed exactly as a whole-plane pass would compute it.
 std::pair<double, double> scale_terms(const Image& a, const Image& b, double c1, double c2,
                                       StripScratch& scratch) {
   static const std::array<float, kTaps> g = [] {
