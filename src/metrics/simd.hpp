@@ -25,16 +25,42 @@
 #define CODECBENCH_SIMD_CLONES
 #endif
 
+// Sixteen-lane kernels for AVX-512 (a loop of one register of eight floats per step bound by
+// the number of its operations, not by the FP units, runs about 0.7x the time with 16 lanes):
+// a kernel whose accumulators fill 32 vector registers cannot be one body for every clone (the
+// AVX2 clone has 16 registers), so it is a template on the vector type built twice, the v16
+// instance with CODECBENCH_TARGET_V4 and called where cpu_has_v4() says so. Off for the test
+// builds that exercise the other clones, and for other compilers.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(CODECBENCH_SIMD_BASELINE) && !defined(CODECBENCH_SIMD_AVX2)
+#define CODECBENCH_SIMD_WIDE 1
+#define CODECBENCH_TARGET_V4 __attribute__((target("arch=x86-64-v4")))
+#endif
+
 namespace codecbench::detail {
 
 /// Eight floats, one AVX2 register or two SSE registers.
 using v8 = float __attribute__((vector_size(32)));
+
+/// Sixteen floats, one AVX-512 register; used only in CODECBENCH_TARGET_V4 code.
+using v16 = float __attribute__((vector_size(64)));
+
+#if defined(CODECBENCH_SIMD_WIDE)
+/// Whether this CPU runs x86-64-v4 (AVX-512 F, BW, CD, DQ, VL) code; asked once.
+inline bool cpu_has_v4() {
+  static const bool has = __builtin_cpu_supports("x86-64-v4") != 0;
+  return has;
+}
+#endif
 
 }  // namespace codecbench::detail
 
 /// Unaligned load and store of eight floats.
 #define CODECBENCH_LOAD8(v, p) std::memcpy(&(v), (p), sizeof(::codecbench::detail::v8))
 #define CODECBENCH_STORE8(p, v) std::memcpy((p), &(v), sizeof(::codecbench::detail::v8))
+/// Unaligned load and store of one vector of whatever type v has.
+#define CODECBENCH_LOADV(v, p) std::memcpy(&(v), (p), sizeof(v))
+#define CODECBENCH_STOREV(p, v) std::memcpy((p), &(v), sizeof(v))
 
 namespace codecbench::detail {
 

@@ -184,6 +184,122 @@ CODECBENCH_SIMD_CLONES void vif_vertical(const float* __restrict ref, const floa
   }
 }
 
+// vif_vertical for four consecutive output rows at once, one vector of V per row and moment per
+// step (20 accumulators): `off` holds taps + 3 row offsets, and output row j reads
+// off[j .. j + taps - 1]; row j's five sums go to t1 + j * ostride etc. Each input row is loaded
+// once and serves tap i of row 0, i - 1 of row 1, i - 2 of row 2 and i - 3 of row 3, so a load
+// feeds four taps' arithmetic instead of one. Per output the taps are added in index order with
+// vif_vertical's arithmetic, so the values are vif_vertical's whatever V is. Needs n >= lanes;
+// the last step ends at n, overlapping outputs already written (which get the same values).
+// Macros, not lambdas: GCC may outline a lambda, and an outlined lambda is not cloned.
+template <class V>
+__attribute__((always_inline)) inline void vif_vertical4_body(
+    const float* __restrict ref, const float* __restrict dist, const std::size_t* __restrict off,
+    const float* __restrict g, int taps, std::size_t n, std::size_t ostride, float* __restrict t1,
+    float* __restrict t2, float* __restrict t11, float* __restrict t22, float* __restrict t12) {
+  constexpr std::size_t kLanes = sizeof(V) / sizeof(float);
+#define CODECBENCH_ROW(i)                   \
+  CODECBENCH_LOADV(p, ref + off[(i)] + at); \
+  CODECBENCH_LOADV(q, dist + off[(i)] + at)
+#define CODECBENCH_TAP(j, k)        \
+  {                                 \
+    const float c = g[(k)];         \
+    const V cp = c * p, cq = c * q; \
+    s1_##j += cp;                   \
+    s2_##j += cq;                   \
+    s11_##j += cp * p;              \
+    s22_##j += cq * q;              \
+    s12_##j += cp * q;              \
+  }
+#define CODECBENCH_STORE(j)                           \
+  CODECBENCH_STOREV(t1 + (j)*ostride + at, s1_##j);   \
+  CODECBENCH_STOREV(t2 + (j)*ostride + at, s2_##j);   \
+  CODECBENCH_STOREV(t11 + (j)*ostride + at, s11_##j); \
+  CODECBENCH_STOREV(t22 + (j)*ostride + at, s22_##j); \
+  CODECBENCH_STOREV(t12 + (j)*ostride + at, s12_##j)
+  for (std::size_t at = 0;;) {
+    V s1_0 = {}, s2_0 = {}, s11_0 = {}, s22_0 = {}, s12_0 = {};
+    V s1_1 = {}, s2_1 = {}, s11_1 = {}, s22_1 = {}, s12_1 = {};
+    V s1_2 = {}, s2_2 = {}, s11_2 = {}, s22_2 = {}, s12_2 = {};
+    V s1_3 = {}, s2_3 = {}, s11_3 = {}, s22_3 = {}, s12_3 = {};
+    V p, q;
+    // Rows 0-2 start the windows one by one, rows taps..taps+2 finish them.
+    CODECBENCH_ROW(0);
+    CODECBENCH_TAP(0, 0);
+    CODECBENCH_ROW(1);
+    CODECBENCH_TAP(0, 1);
+    CODECBENCH_TAP(1, 0);
+    CODECBENCH_ROW(2);
+    CODECBENCH_TAP(0, 2);
+    CODECBENCH_TAP(1, 1);
+    CODECBENCH_TAP(2, 0);
+    for (int i = 3; i < taps; ++i) {
+      CODECBENCH_ROW(i);
+      CODECBENCH_TAP(0, i);
+      CODECBENCH_TAP(1, i - 1);
+      CODECBENCH_TAP(2, i - 2);
+      CODECBENCH_TAP(3, i - 3);
+    }
+    CODECBENCH_ROW(taps);
+    CODECBENCH_TAP(1, taps - 1);
+    CODECBENCH_TAP(2, taps - 2);
+    CODECBENCH_TAP(3, taps - 3);
+    CODECBENCH_ROW(taps + 1);
+    CODECBENCH_TAP(2, taps - 1);
+    CODECBENCH_TAP(3, taps - 2);
+    CODECBENCH_ROW(taps + 2);
+    CODECBENCH_TAP(3, taps - 1);
+    CODECBENCH_STORE(0);
+    CODECBENCH_STORE(1);
+    CODECBENCH_STORE(2);
+    CODECBENCH_STORE(3);
+    if (at + kLanes == n) break;
+    at = at + 2 * kLanes <= n ? at + kLanes : n - kLanes;
+  }
+#undef CODECBENCH_ROW
+#undef CODECBENCH_TAP
+#undef CODECBENCH_STORE
+}
+
+CODECBENCH_SIMD_CLONES void vif_vertical4_v8(
+    const float* __restrict ref, const float* __restrict dist, const std::size_t* __restrict off,
+    const float* __restrict g, int taps, std::size_t n, std::size_t ostride, float* __restrict t1,
+    float* __restrict t2, float* __restrict t11, float* __restrict t22, float* __restrict t12) {
+  vif_vertical4_body<v8>(ref, dist, off, g, taps, n, ostride, t1, t2, t11, t22, t12);
+}
+
+#if defined(CODECBENCH_SIMD_WIDE)
+CODECBENCH_TARGET_V4 void vif_vertical4_v16(
+    const float* __restrict ref, const float* __restrict dist, const std::size_t* __restrict off,
+    const float* __restrict g, int taps, std::size_t n, std::size_t ostride, float* __restrict t1,
+    float* __restrict t2, float* __restrict t11, float* __restrict t22, float* __restrict t12) {
+  vif_vertical4_body<detail::v16>(ref, dist, off, g, taps, n, ostride, t1, t2, t11, t22, t12);
+}
+#endif
+
+// VIF's vertical pass for four consecutive output rows (see vif_vertical4_body): sixteen lanes
+// where the CPU has AVX-512 and the row is wide enough, else eight, else one row at a time.
+void vif_vertical4(const float* ref, const float* dist, const std::size_t* off, const float* g,
+                   int taps, std::size_t n, std::size_t ostride, float* t1, float* t2, float* t11,
+                   float* t22, float* t12) {
+  if (taps >= 3) {
+#if defined(CODECBENCH_SIMD_WIDE)
+    if (n >= 16 && detail::cpu_has_v4()) {
+      vif_vertical4_v16(ref, dist, off, g, taps, n, ostride, t1, t2, t11, t22, t12);
+      return;
+    }
+#endif
+    if (n >= 8) {
+      vif_vertical4_v8(ref, dist, off, g, taps, n, ostride, t1, t2, t11, t22, t12);
+      return;
+    }
+  }
+  for (std::size_t j = 0; j < 4; ++j) {
+    const std::size_t o = j * ostride;
+    vif_vertical(ref, dist, off + j, g, taps, n, t1 + o, t2 + o, t11 + o, t22 + o, t12 + o);
+  }
+}
+
 // Horizontal pass on a row padded with `taps / 2` mirrored samples on each side, for a
 // symmetric window (g[k] = g[taps - 1 - k], as every window here is): the two samples sharing a
 // weight are added first, which halves the multiplications.
@@ -345,12 +461,13 @@ CODECBENCH_SIMD_CLONES void vif_terms(const float* __restrict mu1, const float* 
   }
 }
 
-// Fills the `r` samples on each side of a padded row (`v` holds r + n + r) by mirroring.
-void pad_row(std::vector<float>& v, int r, int n) {
+// Fills the `r` samples on each side of the padded row at v[at] (r + n + r values) by
+// mirroring.
+void pad_row(std::vector<float>& v, std::size_t at, int r, int n) {
+  float* row = v.data() + at;
   for (int i = 1; i <= r; ++i) {
-    v[static_cast<std::size_t>(r - i)] = v[static_cast<std::size_t>(r + reflect_dup(-i, n))];
-    v[static_cast<std::size_t>(r + n - 1 + i)] =
-        v[static_cast<std::size_t>(r + reflect_dup(n - 1 + i, n))];
+    row[r - i] = row[r + reflect_dup(-i, n)];
+    row[r + n - 1 + i] = row[r + reflect_dup(n - 1 + i, n)];
   }
 }
 
@@ -364,7 +481,7 @@ void blur_row(const Plane& in, const std::vector<float>& g, int y, std::vector<f
   std::size_t off[32];
   for (int k = 0; k < taps; ++k) off[k] = static_cast<std::size_t>(reflect_dup(y - r + k, h)) * n;
   detail::window_sum(in.px.data(), off, g.data(), taps, n, pad.data() + r);
-  pad_row(pad, r, w);
+  pad_row(pad, 0, r, w);
   hfilter(pad.data(), g.data(), taps, n, out);
 }
 
@@ -391,34 +508,50 @@ void vif_scale(const Plane& ref, const Plane& dist, const std::vector<float>& g,
   const int w = ref.width, h = ref.height, taps = static_cast<int>(g.size()), r = taps / 2;
   const auto limit = static_cast<float>(gain_limit);
   std::vector<double> row_num(static_cast<std::size_t>(h)), row_den(static_cast<std::size_t>(h));
-  tbb::parallel_for(tbb::blocked_range<int>(0, h, 8), [&](const auto& range) {
-    // Row buffers: the vertical pass into padded rows (mirrored borders), then the
-    // horizontal pass.
+  // Rows in groups of four: the vertical pass of a whole group is one vif_vertical4 call.
+  const int groups = (h + 3) / 4;
+  tbb::parallel_for(tbb::blocked_range<int>(0, groups, 2), [&](const auto& range) {
+    // Row buffers: the vertical pass into padded rows (mirrored borders), four rows per
+    // moment, then the horizontal pass.
     const auto n = static_cast<std::size_t>(w);
     const auto padded = n + 2 * static_cast<std::size_t>(r);
+    const auto rr = static_cast<std::size_t>(r);
     // Buffers kept by each thread (no TBB call inside the body, so no reentry).
     thread_local std::array<std::vector<float>, 5> pad, out;
     thread_local std::vector<float> terms_num, terms_den;
-    for (auto& v : pad) v.resize(padded);
+    for (auto& v : pad) v.resize(4 * padded);
     for (auto& v : out) v.resize(n);
     terms_num.resize(n);
     terms_den.resize(n);
-    std::size_t off[32];
-    for (int y = range.begin(); y < range.end(); ++y) {
-      for (int k = 0; k < taps; ++k) {
-        off[k] = static_cast<std::size_t>(reflect_dup(y - r + k, h)) * n;
+    std::size_t off[32 + 3];
+    for (int grp = range.begin(); grp < range.end(); ++grp) {
+      const int y0 = 4 * grp, rows = std::min(4, h - y0);
+      for (int k = 0; k < taps + rows - 1; ++k) {
+        off[k] = static_cast<std::size_t>(reflect_dup(y0 - r + k, h)) * n;
       }
-      const auto rr = static_cast<std::size_t>(r);
-      vif_vertical(ref.px.data(), dist.px.data(), off, g.data(), taps, n, pad[0].data() + rr,
-                   pad[1].data() + rr, pad[2].data() + rr, pad[3].data() + rr, pad[4].data() + rr);
-      for (std::size_t q = 0; q < 5; ++q) {
-        pad_row(pad[q], r, w);
-        hfilter(pad[q].data(), g.data(), taps, n, out[q].data());
+      if (rows == 4) {
+        vif_vertical4(ref.px.data(), dist.px.data(), off, g.data(), taps, n, padded,
+                      pad[0].data() + rr, pad[1].data() + rr, pad[2].data() + rr,
+                      pad[3].data() + rr, pad[4].data() + rr);
+      } else {
+        for (int j = 0; j < rows; ++j) {
+          const std::size_t o = static_cast<std::size_t>(j) * padded + rr;
+          vif_vertical(ref.px.data(), dist.px.data(), off + j, g.data(), taps, n, pad[0].data() + o,
+                       pad[1].data() + o, pad[2].data() + o, pad[3].data() + o, pad[4].data() + o);
+        }
       }
-      vif_terms(out[0].data(), out[1].data(), out[2].data(), out[3].data(), out[4].data(), n, limit,
-                terms_num.data(), terms_den.data());
-      row_num[static_cast<std::size_t>(y)] = row_sum(terms_num.data(), n);
-      row_den[static_cast<std::size_t>(y)] = row_sum(terms_den.data(), n);
+      for (int j = 0; j < rows; ++j) {
+        const std::size_t o = static_cast<std::size_t>(j) * padded;
+        for (std::size_t q = 0; q < 5; ++q) {
+          pad_row(pad[q], o, r, w);
+          hfilter(pad[q].data() + o, g.data(), taps, n, out[q].data());
+        }
+        vif_terms(out[0].data(), out[1].data(), out[2].data(), out[3].data(), out[4].data(), n,
+                  limit, terms_num.data(), terms_den.data());
+        const auto y = static_cast<std::size_t>(y0 + j);
+        row_num[y] = row_sum(terms_num.data(), n);
+        row_den[y] = row_sum(terms_den.data(), n);
+      }
     }
   });
   num = 0;

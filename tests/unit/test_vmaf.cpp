@@ -326,3 +326,24 @@ TEST_CASE("the SIMD VIF kernel agrees with VIF written from its definition") {
   CHECK(v.den[0] == doctest::Approx(den).epsilon(1e-4));
   CHECK(v.scale(0) < 0.9);
 }
+
+TEST_CASE("VIF's row groups and vector widths agree with the definition at every shape") {
+  // Widths below, at and past one and two vectors of 8 and 16 lanes, heights that leave 0-3
+  // rows after the groups of four: each path of the vertical pass (16 lanes, 8 lanes, one row
+  // at a time, the overlapping last step) meets the definition.
+  for (const int w : {9, 12, 16, 23, 40}) {
+    for (const int h : {9, 10, 11, 12}) {
+      CAPTURE(w);
+      CAPTURE(h);
+      const vmaf::Plane ref = texture(w, h, 11);
+      vmaf::Plane dist = ref;
+      std::mt19937 rng(static_cast<unsigned>(w * 100 + h));
+      std::normal_distribution<float> noise(0.0f, 5.0f);
+      for (auto& v : dist.px) v = 0.9f * v + noise(rng);
+      const auto expected = naive_vif0(ref, dist);
+      const vmaf::VifScores v = vmaf::vif(ref, dist);
+      CHECK(v.num[0] == doctest::Approx(expected.first).epsilon(1e-4));
+      CHECK(v.den[0] == doctest::Approx(expected.second).epsilon(1e-4));
+    }
+  }
+}
