@@ -723,6 +723,41 @@ CODECBENCH_SIMD_CLONES void masked_cubes(const float* __restrict rest, const flo
   }
 }
 
+// out[x] = r0[x] + r1[x] + r2[x]: the column sums of ADM's 3x3 masking window.
+CODECBENCH_SIMD_CLONES void column_sum3(const float* __restrict r0, const float* __restrict r1,
+                                        const float* __restrict r2, std::size_t n,
+                                        float* __restrict out) {
+  for (std::size_t x = 0; x < n; ++x) out[x] = r0[x] + r1[x] + r2[x];
+}
+
+// ADM's masking threshold: the 3x3 window's sum from its three column sums (vsum[x] holds
+// column x - 1's), the centre pixel counted twice: thr[x] = vsum[x] + vsum[x + 1] + vsum[x + 2]
+// + centre[x].
+CODECBENCH_SIMD_CLONES void threshold_row(const float* __restrict vsum,
+                                          const float* __restrict centre, std::size_t n,
+                                          float* __restrict thr) {
+  for (std::size_t x = 0; x < n; ++x) thr[x] = vsum[x] + vsum[x + 1] + vsum[x + 2] + centre[x];
+}
+
+// out[b] = the sum over x < n of |f[b] o_b[x]|^3, in double and in column order, for the three
+// orientations together: three independent add chains where one band at a time was one chain
+// (bound by the add's latency), each band's sum unchanged.
+void cube_sums3(const float* __restrict o0, const float* __restrict o1, const float* __restrict o2,
+                const float* f, std::size_t n, double* out) {
+  double s0 = 0, s1 = 0, s2 = 0;
+  for (std::size_t x = 0; x < n; ++x) {
+    const double v0 = std::fabs(f[0] * o0[x]);
+    const double v1 = std::fabs(f[1] * o1[x]);
+    const double v2 = std::fabs(f[2] * o2[x]);
+    s0 += v0 * v0 * v0;
+    s1 += v1 * v1 * v1;
+    s2 += v2 * v2 * v2;
+  }
+  out[0] = s0;
+  out[1] = s1;
+  out[2] = s2;
+}
+
 void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit,
                Scratch::Buffers& buffers, double& num, double& den) {
   const int w = ref.h.width, h = ref.h.height;
@@ -779,26 +814,19 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
       const float* r1 = mask.data() + static_cast<std::size_t>(y) * n;
       const float* r2 = mask.data() + static_cast<std::size_t>(mirror(y + 1, h)) * n;
       // vsum[x + 1] = column sums of the three rows; vsum[0] and vsum[n + 1] mirrored.
-      for (std::size_t x = 0; x < n; ++x) vsum[x + 1] = r0[x] + r1[x] + r2[x];
+      column_sum3(r0, r1, r2, n, vsum.data() + 1);
       vsum[0] = vsum[static_cast<std::size_t>(mirror(-1, w)) + 1];
       vsum[n + 1] = vsum[static_cast<std::size_t>(mirror(w, w)) + 1];
-      for (int x = g.left; x < g.right; ++x) {
-        const auto i = static_cast<std::size_t>(x);
-        thr[static_cast<std::size_t>(x - g.left)] = vsum[i] + vsum[i + 1] + vsum[i + 2] + r1[i];
-      }
+      const auto left = static_cast<std::size_t>(g.left), count = static_cast<std::size_t>(cols);
+      threshold_row(vsum.data() + left, r1 + left, count, thr.data());
       std::array<double, 6> acc{};
-      const std::size_t at = static_cast<std::size_t>(y) * n + static_cast<std::size_t>(g.left);
+      const std::size_t at = static_cast<std::size_t>(y) * n + left;
       for (std::size_t b = 0; b < 3; ++b) {
-        masked_cubes(rest[b].data() + at, thr.data(), static_cast<std::size_t>(cols), cubes.data());
-        acc[b] = row_sum(cubes.data(), static_cast<std::size_t>(cols));
-        double row = 0;
-        const float* o = ob[b]->px.data() + at;
-        for (int x = 0; x < cols; ++x) {
-          const double v = std::fabs(factor[b] * o[x]);
-          row += v * v * v;
-        }
-        acc[3 + b] = row;
+        masked_cubes(rest[b].data() + at, thr.data(), count, cubes.data());
+        acc[b] = row_sum(cubes.data(), count);
       }
+      cube_sums3(ob[0]->px.data() + at, ob[1]->px.data() + at, ob[2]->px.data() + at, factor, count,
+                 &acc[3]);
       rows[static_cast<std::size_t>(y - g.top)] = acc;
     }
   });
