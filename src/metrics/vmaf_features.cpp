@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstring>
 #include <numbers>
+#include <utility>
 
 #include "codecbench/vmaf.hpp"
 #include "simd.hpp"
@@ -303,8 +304,8 @@ void vif_vertical4(const float* ref, const float* dist, const std::size_t* off, 
 // Horizontal pass on a row padded with `taps / 2` mirrored samples on each side, for a
 // symmetric window (g[k] = g[taps - 1 - k], as every window here is): the two samples sharing a
 // weight are added first, which halves the multiplications.
-CODECBENCH_SIMD_CLONES void hfilter(const float* __restrict padded, const float* __restrict g,
-                                    int taps, std::size_t n, float* __restrict out) {
+CODECBENCH_SIMD_CLONES void hfilter_v8(const float* __restrict padded, const float* __restrict g,
+                                       int taps, std::size_t n, float* __restrict out) {
   const int r = taps / 2;
   const auto rr = static_cast<std::size_t>(r);
   std::size_t x = 0;
@@ -386,6 +387,99 @@ CODECBENCH_SIMD_CLONES void hfilter(const float* __restrict padded, const float*
     }
     out[x] = acc + odd;
   }
+}
+
+// Readable floats a padded row must have after its r + n + r values, for hfilter's 16-lane
+// loads (the last step reads up to 15 floats past a 17-tap row, more for shorter windows).
+constexpr std::size_t kRowSlack = 16;
+
+#if defined(CODECBENCH_SIMD_WIDE)
+// Window K of a 16-lane step: the 16 samples from K on, given the 32 at p (a = p[0..15],
+// b = p[16..31]). Odd K are loaded again, even K (0 < K < 16) are shifted out of a and b with
+// valignd: the unaligned loads alone (one per tap, half of them splitting a cache line) bound
+// the eight-lane loop, and the shifts alone bound the FP ports; half and half ran 0.65x the
+// eight-lane time (stand-alone test at 1280 wide).
+template <int K>
+CODECBENCH_TARGET_V4 __attribute__((always_inline)) inline detail::v16 window16(const float* p,
+                                                                                detail::v16 a,
+                                                                                detail::v16 b) {
+  if constexpr (K == 0) {
+    return a;
+  } else if constexpr (K == 16) {
+    return b;
+  } else if constexpr (K % 2 == 1) {
+    detail::v16 v;
+    CODECBENCH_LOADV(v, p + K);
+    return v;
+  } else {
+    // The zero-masking form with every lane kept: the plain one's undefined passthrough trips
+    // GCC 12's -Wmaybe-uninitialized.
+    return reinterpret_cast<detail::v16>(
+        _mm512_maskz_alignr_epi32(static_cast<__mmask16>(0xffff), reinterpret_cast<__m512i>(b),
+                                  reinterpret_cast<__m512i>(a), K));
+  }
+}
+
+// hfilter_v8's arithmetic, lane for lane, for a window of Taps (3 to 17, odd) known when
+// compiled: 32 outputs per step in two registers of 16, each summing its taps in the same two
+// chains (the centre and the even pairs; the odd pairs). Outputs from the last multiple of 32 on
+// are left to hfilter_v8. Reads up to kRowSlack floats past the padded row.
+template <int Taps, int... K>
+CODECBENCH_TARGET_V4 void hfilter_v16(const float* __restrict padded, const float* __restrict g,
+                                      std::size_t n, float* __restrict out,
+                                      std::integer_sequence<int, K...> /*pairs*/) {
+  constexpr int r = Taps / 2;
+  using detail::v16;
+  for (std::size_t x = 0; x + 32 <= n; x += 32) {
+    const float* p0 = padded + x;
+    const float* p1 = p0 + 16;
+    v16 a, b, c;
+    CODECBENCH_LOADV(a, p0);
+    CODECBENCH_LOADV(b, p1);
+    CODECBENCH_LOADV(c, p0 + 32);
+    v16 even0 = g[r] * window16<r>(p0, a, b), even1 = g[r] * window16<r>(p1, b, c);
+    v16 odd0 = {}, odd1 = {};
+    // Pair k: samples k and Taps - 1 - k, into the even or the odd chain.
+    (((K % 2 == 0 ? even0 : odd0) +=
+      g[K] * (window16<K>(p0, a, b) + window16<Taps - 1 - K>(p0, a, b)),
+      (K % 2 == 0 ? even1 : odd1) +=
+      g[K] * (window16<K>(p1, b, c) + window16<Taps - 1 - K>(p1, b, c))),
+     ...);
+    even0 += odd0;
+    even1 += odd1;
+    CODECBENCH_STOREV(out + x, even0);
+    CODECBENCH_STOREV(out + x + 16, even1);
+  }
+}
+#endif
+
+// Horizontal pass (see hfilter_v8) on a padded row with kRowSlack readable floats after it:
+// sixteen lanes for the windows VMAF uses where the CPU has AVX-512, eight otherwise, and
+// always eight for what is left after the 16-lane steps. Values do not depend on the path.
+void hfilter(const float* padded, const float* g, int taps, std::size_t n, float* out) {
+  std::size_t done = 0;
+#if defined(CODECBENCH_SIMD_WIDE)
+  if (n >= 32 && detail::cpu_has_v4()) {
+    done = n / 32 * 32;
+    switch (taps) {
+      case 17:
+        hfilter_v16<17>(padded, g, n, out, std::make_integer_sequence<int, 8>{});
+        break;
+      case 9:
+        hfilter_v16<9>(padded, g, n, out, std::make_integer_sequence<int, 4>{});
+        break;
+      case 5:
+        hfilter_v16<5>(padded, g, n, out, std::make_integer_sequence<int, 2>{});
+        break;
+      case 3:
+        hfilter_v16<3>(padded, g, n, out, std::make_integer_sequence<int, 1>{});
+        break;
+      default:
+        done = 0;
+    }
+  }
+#endif
+  if (done < n) hfilter_v8(padded + done, g, taps, n - done, out + done);
 }
 
 // log2 of x >= 1 and of y >= 1 (finite floats), vectorisable: x = 2^e m with m in
@@ -477,7 +571,7 @@ void blur_row(const Plane& in, const std::vector<float>& g, int y, std::vector<f
               float* out) {
   const int w = in.width, h = in.height, taps = static_cast<int>(g.size()), r = taps / 2;
   const auto n = static_cast<std::size_t>(w);
-  pad.resize(n + 2 * static_cast<std::size_t>(r));
+  pad.resize(n + 2 * static_cast<std::size_t>(r) + kRowSlack);
   std::size_t off[32];
   for (int k = 0; k < taps; ++k) off[k] = static_cast<std::size_t>(reflect_dup(y - r + k, h)) * n;
   detail::window_sum(in.px.data(), off, g.data(), taps, n, pad.data() + r);
@@ -519,7 +613,7 @@ void vif_scale(const Plane& ref, const Plane& dist, const std::vector<float>& g,
     // Buffers kept by each thread (no TBB call inside the body, so no reentry).
     thread_local std::array<std::vector<float>, 5> pad, out;
     thread_local std::vector<float> terms_num, terms_den;
-    for (auto& v : pad) v.resize(4 * padded);
+    for (auto& v : pad) v.resize(4 * padded + kRowSlack);
     for (auto& v : out) v.resize(n);
     terms_num.resize(n);
     terms_den.resize(n);
