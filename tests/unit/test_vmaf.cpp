@@ -268,19 +268,45 @@ TEST_CASE("the vmaf metric: identical frames score the model's top, per-frame va
 }
 
 namespace {
-// VIF at full scale written directly from its definition, in double, one pixel at a time: the
-// reference the vectorised kernels (whichever clone this CPU runs) must agree with.
-std::pair<double, double> naive_vif0(const vmaf::Plane& a, const vmaf::Plane& b) {
-  const int taps = 17, r = 8, w = a.width, h = a.height;
-  std::vector<double> g(taps);
+// VIF's window of `taps` taps (a Gaussian of sigma taps / 5, normalised), in double.
+std::vector<double> naive_window(int taps) {
+  std::vector<double> g(static_cast<std::size_t>(taps));
   double sum = 0;
   for (int i = 0; i < taps; ++i) {
-    const double x = i - r, s = taps / 5.0;
+    const double x = i - taps / 2, s = taps / 5.0;
     g[static_cast<std::size_t>(i)] = std::exp(-0.5 * x * x / (s * s));
     sum += g[static_cast<std::size_t>(i)];
   }
   for (auto& v : g) v /= sum;
-  auto mirror = [](int i, int n) { return i < 0 ? -i : (i >= n ? 2 * n - i - 1 : i); };
+  return g;
+}
+
+int naive_mirror(int i, int n) { return i < 0 ? -i : (i >= n ? 2 * n - i - 1 : i); }
+
+// The next VIF scale from its definition: `p` blurred by the window of `taps`, every second
+// sample of every second row.
+vmaf::Plane naive_decimate(const vmaf::Plane& p, int taps) {
+  const std::vector<double> g = naive_window(taps);
+  const int r = taps / 2;
+  vmaf::Plane out(p.width / 2, p.height / 2);
+  for (int y = 0; y < out.height; ++y) {
+    for (int x = 0; x < out.width; ++x) {
+      double v = 0;
+      for (int i = 0; i < taps; ++i)
+        for (int j = 0; j < taps; ++j)
+          v += g[static_cast<std::size_t>(i)] * g[static_cast<std::size_t>(j)] *
+               p.at(naive_mirror(2 * x - r + j, p.width), naive_mirror(2 * y - r + i, p.height));
+      out.at(x, y) = static_cast<float>(v);
+    }
+  }
+  return out;
+}
+
+// VIF at one scale written directly from its definition, in double, one pixel at a time: the
+// reference the vectorised kernels (whichever clone this CPU runs) must agree with.
+std::pair<double, double> naive_vif_at(const vmaf::Plane& a, const vmaf::Plane& b, int taps) {
+  const int r = taps / 2, w = a.width, h = a.height;
+  const std::vector<double> g = naive_window(taps);
   double num = 0, den = 0;
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
@@ -288,8 +314,8 @@ std::pair<double, double> naive_vif0(const vmaf::Plane& a, const vmaf::Plane& b)
       for (int i = 0; i < taps; ++i) {
         for (int j = 0; j < taps; ++j) {
           const double c = g[static_cast<std::size_t>(i)] * g[static_cast<std::size_t>(j)];
-          const double p = a.at(mirror(x - r + j, w), mirror(y - r + i, h));
-          const double q = b.at(mirror(x - r + j, w), mirror(y - r + i, h));
+          const double p = a.at(naive_mirror(x - r + j, w), naive_mirror(y - r + i, h));
+          const double q = b.at(naive_mirror(x - r + j, w), naive_mirror(y - r + i, h));
           m1 += c * p;
           m2 += c * q;
           e11 += c * p * p;
@@ -311,6 +337,10 @@ std::pair<double, double> naive_vif0(const vmaf::Plane& a, const vmaf::Plane& b)
     }
   }
   return {num, den};
+}
+
+std::pair<double, double> naive_vif0(const vmaf::Plane& a, const vmaf::Plane& b) {
+  return naive_vif_at(a, b, 17);
 }
 }  // namespace
 
@@ -344,6 +374,33 @@ TEST_CASE("VIF's row groups and vector widths agree with the definition at every
       const vmaf::VifScores v = vmaf::vif(ref, dist);
       CHECK(v.num[0] == doctest::Approx(expected.first).epsilon(1e-4));
       CHECK(v.den[0] == doctest::Approx(expected.second).epsilon(1e-4));
+    }
+  }
+}
+
+TEST_CASE("VIF's four scales agree with the definition, each window on its wide path") {
+  // Widths at which every scale's window (17, 9, 5, 3 taps) has rows of 32 and more, the
+  // AVX-512 horizontal pass's step, and a tail after it.
+  for (const auto& size : {std::pair{72, 40}, std::pair{150, 90}, std::pair{264, 40}}) {
+    const int w = size.first, h = size.second;  // no structured binding: clang 14's CAPTURE
+    CAPTURE(w);
+    CAPTURE(h);
+    vmaf::Plane ref = texture(w, h, 13);
+    vmaf::Plane dist = ref;
+    std::mt19937 rng(static_cast<unsigned>(w));
+    std::normal_distribution<float> noise(0.0f, 7.0f);
+    for (auto& v : dist.px) v = 0.85f * v + noise(rng);
+    const vmaf::VifScores v = vmaf::vif(ref, dist);
+    for (int s = 0; s < 4; ++s) {
+      CAPTURE(s);
+      const int taps = (1 << (4 - s)) + 1;
+      if (s > 0) {
+        ref = naive_decimate(ref, taps);
+        dist = naive_decimate(dist, taps);
+      }
+      const auto [num, den] = naive_vif_at(ref, dist, taps);
+      CHECK(v.num[static_cast<std::size_t>(s)] == doctest::Approx(num).epsilon(1e-4));
+      CHECK(v.den[static_cast<std::size_t>(s)] == doctest::Approx(den).epsilon(1e-4));
     }
   }
 }
