@@ -995,9 +995,35 @@ void motion_blur(const Plane& in, Plane& out) {
   out.height = in.height;
   out.px.resize(in.px.size());
   const std::vector<float> g(std::begin(kTaps), std::end(kTaps));
-  tbb::parallel_for(tbb::blocked_range<int>(0, h, 16), [&](const auto& range) {
+  // Groups of four rows: the vertical pass of a group is one window_sum4 call (each loaded row
+  // serves four windows), then each row's horizontal pass; values as blur_row's.
+  const int w = in.width, taps = 5, r = taps / 2;
+  const auto n = static_cast<std::size_t>(w);
+  const std::size_t padded = n + 2 * static_cast<std::size_t>(r);
+  tbb::parallel_for(tbb::blocked_range<int>(0, (h + 3) / 4, 4), [&](const auto& range) {
     thread_local std::vector<float> pad;  // kept by each thread
-    for (int y = range.begin(); y < range.end(); ++y) blur_row(in, g, y, pad, &out.at(0, y));
+    pad.resize(4 * padded + kRowSlack);
+    std::size_t off[taps + 3];
+    for (int grp = range.begin(); grp < range.end(); ++grp) {
+      const int y0 = 4 * grp, rows = std::min(4, h - y0);
+      for (int k = 0; k < taps + rows - 1; ++k) {
+        off[k] = static_cast<std::size_t>(reflect_dup(y0 - r + k, h)) * n;
+      }
+      const auto rr = static_cast<std::size_t>(r);
+      if (rows == 4) {
+        detail::window_sum4(in.px.data(), off, g.data(), taps, n, pad.data() + rr, padded);
+      } else {
+        for (int j = 0; j < rows; ++j) {
+          detail::window_sum(in.px.data(), off + j, g.data(), taps, n,
+                             pad.data() + static_cast<std::size_t>(j) * padded + rr);
+        }
+      }
+      for (int j = 0; j < rows; ++j) {
+        const std::size_t o = static_cast<std::size_t>(j) * padded;
+        pad_row(pad, o, r, w);
+        hfilter(pad.data() + o, g.data(), taps, n, &out.at(0, y0 + j));
+      }
+    }
   });
 }
 
