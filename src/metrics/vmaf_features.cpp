@@ -865,9 +865,13 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
   // impairment's |factor a| / 30 summed over the three orientations.
   const std::size_t size = ref.h.px.size();
   std::array<std::vector<float>, 3>& rest = buffers.adm_rest;
-  for (auto& r : rest) r.resize(size);
+  // Grown, never shrunk: the four scales take turns, and resizing to each scale's size
+  // zero-filled scale 0's 3.7 MB again every frame (memset was 1.5% of VMAF's time).
+  for (auto& r : rest) {
+    if (r.size() < size) r.resize(size);
+  }
   std::vector<float>& mask = buffers.adm_mask;
-  mask.resize(size);
+  if (mask.size() < size) mask.resize(size);
   const auto cos1_sq =
       static_cast<float>(std::cos(std::numbers::pi / 180.0) * std::cos(std::numbers::pi / 180.0));
   const auto limit = static_cast<float>(gain_limit);
