@@ -43,14 +43,11 @@ double AdmScores::adm2(int width, int height) const {
   return d == 0 ? 1.0 : n / d;
 }
 
-// The four bands of one level of the wavelet decomposition.
-struct Bands {
-  Plane a, h, v, d;  // approximation; vertical high-pass; horizontal high-pass; both
-};
-
 struct Scratch::Buffers {
   std::array<Plane, 3> vif_ref, vif_dist;  // VIF scales 1-3
-  std::array<Bands, 4> adm_ref, adm_dist;  // ADM levels 0-3
+  // ADM levels 0-3: the approximation bands (the next level's input); the detail bands live in
+  // row buffers only (adm_level).
+  std::array<Plane, 4> adm_ref, adm_dist;
   std::array<std::vector<float>, 3> adm_rest;
   std::vector<float> adm_mask;
 };
@@ -695,45 +692,43 @@ CODECBENCH_SIMD_CLONES void deinterleave(const float* __restrict src, std::size_
   }
 }
 
-// One level of the decomposition of `src` into `b`.
-void dwt2(const Plane& src, Bands& b) {
+// Row buffers of the wavelet decomposition (dwt_row).
+struct DwtRows {
+  std::vector<float> lo, hi, e, o;
+};
+
+// Output row i of one level of the db2 decomposition of `src`: the approximation into `a`, the
+// vertical high-pass band into `hb`, the horizontal high-pass band into `vb`, both into `db`,
+// (src.width + 1) / 2 values each. Output column j reads source columns 2j-1 .. 2j+2
+// (mirrored): with m = 2j - 1 + k, the padded index m + 1 = 2j + k splits into even phase
+// e[j + k/2] and odd phase o[j + k/2]; `src_col` maps m + 1 to the mirrored source column.
+void dwt_row(const Plane& src, int i, const std::vector<int>& src_col, DwtRows& s, float* a,
+             float* hb, float* vb, float* db) {
   const int w = src.width, h = src.height;
-  const int w2 = (w + 1) / 2, h2 = (h + 1) / 2;
-  for (Plane* p : {&b.a, &b.h, &b.v, &b.d}) shape(*p, w2, h2);
-  // Output column j reads source columns 2j-1 .. 2j+2 (mirrored): with m = 2j - 1 + k, the
-  // padded index m + 1 = 2j + k splits into even phase e[j + k/2] and odd phase o[j + k/2].
-  std::vector<int> src_col(static_cast<std::size_t>(2 * w2 + 2));
-  for (int m = -1; m <= 2 * w2; ++m) src_col[static_cast<std::size_t>(m + 1)] = reflect_dup(m, w);
   const auto n = static_cast<std::size_t>(w);
-  const auto n2 = static_cast<std::size_t>(w2);
-  tbb::parallel_for(tbb::blocked_range<int>(0, h2, 16), [&](const auto& range) {
-    thread_local std::vector<float> lo, hi, e, o;  // kept by each thread
-    lo.resize(n);
-    hi.resize(n);
-    e.resize(n2 + 1);
-    o.resize(n2 + 1);
-    // Inside the row (2q <= n - 1) the phases are plain: e[q] = row[2q - 1], o[q] = row[2q].
-    const std::size_t inner = (n - 1) / 2 + 1;
-    auto phases = [&](const std::vector<float>& row) {
-      for (std::size_t q = 0; q <= n2; q = q == 0 ? inner : q + 1) {
-        e[q] = row[static_cast<std::size_t>(src_col[2 * q])];
-        o[q] = row[static_cast<std::size_t>(src_col[2 * q + 1])];
-      }
-      deinterleave(row.data() + 1, inner - 1, e.data() + 1, o.data() + 1);
-    };
-    for (int i = range.begin(); i < range.end(); ++i) {
-      const float* r[4];
-      for (int k = 0; k < 4; ++k) {
-        r[k] = src.px.data() + static_cast<std::size_t>(reflect_dup(2 * i - 1 + k, h)) * n;
-      }
-      dwt_vertical(r[0], r[1], r[2], r[3], n, lo.data(), hi.data());
-      const std::size_t at = static_cast<std::size_t>(i) * n2;
-      phases(lo);
-      dwt_horizontal(e.data(), o.data(), n2, b.a.px.data() + at, b.v.px.data() + at);
-      phases(hi);
-      dwt_horizontal(e.data(), o.data(), n2, b.h.px.data() + at, b.d.px.data() + at);
+  const auto n2 = static_cast<std::size_t>((w + 1) / 2);
+  s.lo.resize(n);
+  s.hi.resize(n);
+  s.e.resize(n2 + 1);
+  s.o.resize(n2 + 1);
+  // Inside the row (2q <= n - 1) the phases are plain: e[q] = row[2q - 1], o[q] = row[2q].
+  const std::size_t inner = (n - 1) / 2 + 1;
+  auto phases = [&](const std::vector<float>& row) {
+    for (std::size_t q = 0; q <= n2; q = q == 0 ? inner : q + 1) {
+      s.e[q] = row[static_cast<std::size_t>(src_col[2 * q])];
+      s.o[q] = row[static_cast<std::size_t>(src_col[2 * q + 1])];
     }
-  });
+    deinterleave(row.data() + 1, inner - 1, s.e.data() + 1, s.o.data() + 1);
+  };
+  const float* r[4];
+  for (int k = 0; k < 4; ++k) {
+    r[k] = src.px.data() + static_cast<std::size_t>(reflect_dup(2 * i - 1 + k, h)) * n;
+  }
+  dwt_vertical(r[0], r[1], r[2], r[3], n, s.lo.data(), s.hi.data());
+  phases(s.lo);
+  dwt_horizontal(s.e.data(), s.o.data(), n2, a, vb);
+  phases(s.hi);
+  dwt_horizontal(s.e.data(), s.o.data(), n2, hb, db);
 }
 
 // Watson, Yang, Solomon, Villasenor, "Visibility of wavelet quantization noise", IEEE TIP 6(8)
@@ -852,18 +847,31 @@ void cube_sums3(const float* __restrict o0, const float* __restrict o1, const fl
   out[2] = s2;
 }
 
-void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit,
-               Scratch::Buffers& buffers, double& num, double& den) {
-  const int w = ref.h.width, h = ref.h.height;
+// One ADM level: the decomposition of ref_src and dist_src (their approximation bands into
+// ref_a and dist_a, the next level's input), and the level's numerator and denominator. The
+// detail bands are used where they are made, row by row: the restored detail and the masking
+// weight per pixel, and the denominator's cube sums, need only their own pixel. Written as
+// planes, the six detail bands were 5.5 MB at level 0 written once and read twice per frame,
+// and ADM ran 1.75x slower per pixel at 720p than at 320x180.
+void adm_level(const Plane& ref_src, const Plane& dist_src, int scale, double gain_limit,
+               Scratch::Buffers& buffers, Plane& ref_a, Plane& dist_a, double& num, double& den) {
+  const int w = (ref_src.width + 1) / 2, h = (ref_src.height + 1) / 2;
+  shape(ref_a, w, h);
+  shape(dist_a, w, h);
   const float f1 = csf_factor(scale, 1), f2 = csf_factor(scale, 2);
   const float factor[3] = {f1, f1, f2};
   const Region g = pooling_region(w, h);
   const double noise = std::cbrt((g.right - g.left) * (g.bottom - g.top) / 32.0);
   const auto n = static_cast<std::size_t>(w);
+  const int cols = g.right - g.left;
+  std::vector<int> src_col(static_cast<std::size_t>(2 * w + 2));
+  for (int m = -1; m <= 2 * w; ++m) {
+    src_col[static_cast<std::size_t>(m + 1)] = reflect_dup(m, ref_src.width);
+  }
 
   // Per pixel: the restored detail |factor r| per orientation, and the masking weight T, the
   // impairment's |factor a| / 30 summed over the three orientations.
-  const std::size_t size = ref.h.px.size();
+  const std::size_t size = n * static_cast<std::size_t>(h);
   std::array<std::vector<float>, 3>& rest = buffers.adm_rest;
   // Grown, never shrunk: the four scales take turns, and resizing to each scale's size
   // zero-filled scale 0's 3.7 MB again every frame (memset was 1.5% of VMAF's time).
@@ -876,18 +884,33 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
       static_cast<float>(std::cos(std::numbers::pi / 180.0) * std::cos(std::numbers::pi / 180.0));
   const auto limit = static_cast<float>(gain_limit);
   const bool unlimited = gain_limit >= 100.0;
-  const Plane* ob[3] = {&ref.h, &ref.v, &ref.d};
-  const Plane* tb[3] = {&dist.h, &dist.v, &dist.d};
+  // Per row of the pooling region: the numerator's three sums, then the denominator's (the
+  // reference's contrast-weighted detail, in double), each added in column order.
+  std::vector<std::array<double, 6>> rows(static_cast<std::size_t>(std::max(0, g.bottom - g.top)));
   tbb::parallel_for(tbb::blocked_range<int>(0, h, 16), [&](const auto& range) {
-    thread_local std::vector<float> same;  // kept by each thread
+    // Row buffers kept by each thread (no TBB call inside the body, so no reentry).
+    thread_local DwtRows work;
+    thread_local std::array<std::vector<float>, 6> band;  // ref h, v, d; dist h, v, d
+    thread_local std::vector<float> same;
+    for (auto& v : band) v.resize(n);
     same.resize(n);
+    const float* ob[3] = {band[0].data(), band[1].data(), band[2].data()};
+    const float* tb[3] = {band[3].data(), band[4].data(), band[5].data()};
     for (int y = range.begin(); y < range.end(); ++y) {
       const std::size_t at = static_cast<std::size_t>(y) * n;
-      same_direction(ref.h.px.data() + at, ref.v.px.data() + at, dist.h.px.data() + at,
-                     dist.v.px.data() + at, n, cos1_sq, same.data());
+      dwt_row(ref_src, y, src_col, work, ref_a.px.data() + at, band[0].data(), band[1].data(),
+              band[2].data());
+      dwt_row(dist_src, y, src_col, work, dist_a.px.data() + at, band[3].data(), band[4].data(),
+              band[5].data());
+      same_direction(ob[0], ob[1], tb[0], tb[1], n, cos1_sq, same.data());
       for (std::size_t b = 0; b < 3; ++b) {
-        decouple(ob[b]->px.data() + at, tb[b]->px.data() + at, same.data(), n, factor[b], limit,
-                 unlimited, b == 0, rest[b].data() + at, mask.data() + at);
+        decouple(ob[b], tb[b], same.data(), n, factor[b], limit, unlimited, b == 0,
+                 rest[b].data() + at, mask.data() + at);
+      }
+      if (y >= g.top && y < g.bottom) {
+        const auto left = static_cast<std::size_t>(g.left);
+        cube_sums3(ob[0] + left, ob[1] + left, ob[2] + left, factor, static_cast<std::size_t>(cols),
+                   &rows[static_cast<std::size_t>(y - g.top)][3]);
       }
     }
   });
@@ -898,10 +921,6 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
   auto mirror = [](int i, int size) {
     return std::min(i < 0 ? 1 : (i >= size ? size - 1 : i), size - 1);
   };
-  const int cols = g.right - g.left;
-  // Per row of the pooling region: the numerator's three sums, then the denominator's (the
-  // reference's contrast-weighted detail, in double), each added in column order.
-  std::vector<std::array<double, 6>> rows(static_cast<std::size_t>(std::max(0, g.bottom - g.top)));
   tbb::parallel_for(tbb::blocked_range<int>(g.top, g.bottom, 8), [&](const auto& range) {
     thread_local std::vector<float> vsum, thr, cubes;  // kept by each thread
     vsum.resize(n + 2);
@@ -917,15 +936,12 @@ void adm_scale(const Bands& ref, const Bands& dist, int scale, double gain_limit
       vsum[n + 1] = vsum[static_cast<std::size_t>(mirror(w, w)) + 1];
       const auto left = static_cast<std::size_t>(g.left), count = static_cast<std::size_t>(cols);
       threshold_row(vsum.data() + left, r1 + left, count, thr.data());
-      std::array<double, 6> acc{};
+      std::array<double, 6>& acc = rows[static_cast<std::size_t>(y - g.top)];
       const std::size_t at = static_cast<std::size_t>(y) * n + left;
       for (std::size_t b = 0; b < 3; ++b) {
         masked_cubes(rest[b].data() + at, thr.data(), count, cubes.data());
         acc[b] = row_sum(cubes.data(), count);
       }
-      cube_sums3(ob[0]->px.data() + at, ob[1]->px.data() + at, ob[2]->px.data() + at, factor, count,
-                 &acc[3]);
-      rows[static_cast<std::size_t>(y - g.top)] = acc;
     }
   });
   std::array<double, 6> sums{};  // in row order, as one pass over the region would add them
@@ -977,9 +993,8 @@ AdmScores adm(const Plane& ref, const Plane& dist, const FeatureOptions& options
   Scratch::Buffers& b = scratch.buffers();
   AdmScores out;
   for (std::size_t s = 0; s < 4; ++s) {
-    dwt2(s == 0 ? ref : b.adm_ref[s - 1].a, b.adm_ref[s]);
-    dwt2(s == 0 ? dist : b.adm_dist[s - 1].a, b.adm_dist[s]);
-    adm_scale(b.adm_ref[s], b.adm_dist[s], static_cast<int>(s), options.adm_enhn_gain_limit, b,
+    adm_level(s == 0 ? ref : b.adm_ref[s - 1], s == 0 ? dist : b.adm_dist[s - 1],
+              static_cast<int>(s), options.adm_enhn_gain_limit, b, b.adm_ref[s], b.adm_dist[s],
               out.num[s], out.den[s]);
   }
   return out;
