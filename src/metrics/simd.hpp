@@ -65,70 +65,67 @@ inline bool cpu_has_v4() {
 
 namespace codecbench::detail {
 
-/// A window sum per output: out[x] = sum_k g[k] in[off[k] + x] for x < n (off[k] = k for a
-/// horizontal window, k * stride for a vertical one). 64 outputs per step in eight registers,
-/// then 32 in four, then eight at a time (the last eight overlapping), one at a time only for
-/// n < 8; every output adds its taps in index order from zero, so the
-/// result does not depend on which path computed it. One copy per translation unit (static).
-[[maybe_unused]] CODECBENCH_SIMD_CLONES static void window_sum(const float* __restrict in,
-                                                               const std::size_t* __restrict off,
-                                                               const float* __restrict g, int taps,
-                                                               std::size_t n,
-                                                               float* __restrict out) {
+/// The body of window_sum for a vector type V of L floats (v8 or v16): 8L outputs per step in
+/// eight registers, then 4L in four, then L at a time (the last L overlapping), one at a time
+/// only for n < L; every output adds its taps in index order from zero, so the result depends
+/// neither on the path nor on V.
+template <class V>
+__attribute__((always_inline)) inline void window_sum_body(const float* __restrict in,
+                                                           const std::size_t* __restrict off,
+                                                           const float* __restrict g, int taps,
+                                                           std::size_t n, float* __restrict out) {
+  constexpr std::size_t L = sizeof(V) / sizeof(float);
   std::size_t x = 0;
-  // Tap k of 32 outputs from p into c0..c3.
-  auto tap = [&](int k, const float* p, v8& c0, v8& c1, v8& c2, v8& c3) {
-    v8 v0, v1, v2, v3;
-    CODECBENCH_LOAD8(v0, p);
-    CODECBENCH_LOAD8(v1, p + 8);
-    CODECBENCH_LOAD8(v2, p + 16);
-    CODECBENCH_LOAD8(v3, p + 24);
+  // Tap k of 4L outputs from p into c0..c3.
+  auto tap = [&](int k, const float* p, V& c0, V& c1, V& c2, V& c3) {
+    V v0, v1, v2, v3;
+    std::memcpy(&v0, p, sizeof(V));
+    std::memcpy(&v1, p + L, sizeof(V));
+    std::memcpy(&v2, p + 2 * L, sizeof(V));
+    std::memcpy(&v3, p + 3 * L, sizeof(V));
     c0 += g[k] * v0;
     c1 += g[k] * v1;
     c2 += g[k] * v2;
     c3 += g[k] * v3;
   };
-  // 64 outputs per step in eight registers: eight independent add chains, enough to hide the add
-  // latency (four left the multipliers idle a third of the time).
-  for (; x + 64 <= n; x += 64) {
-    v8 a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
+  auto store4 = [&](std::size_t at, const V& c0, const V& c1, const V& c2, const V& c3) {
+    std::memcpy(out + at, &c0, sizeof(V));
+    std::memcpy(out + at + L, &c1, sizeof(V));
+    std::memcpy(out + at + 2 * L, &c2, sizeof(V));
+    std::memcpy(out + at + 3 * L, &c3, sizeof(V));
+  };
+  // 8L outputs per step in eight registers: eight independent add chains, enough to hide the
+  // add latency (four left the multipliers idle a third of the time).
+  for (; x + 8 * L <= n; x += 8 * L) {
+    V a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
     for (int k = 0; k < taps; ++k) {
       const float* p = in + off[k] + x;
       tap(k, p, a0, a1, a2, a3);
-      tap(k, p + 32, a4, a5, a6, a7);
+      tap(k, p + 4 * L, a4, a5, a6, a7);
     }
-    CODECBENCH_STORE8(out + x, a0);
-    CODECBENCH_STORE8(out + x + 8, a1);
-    CODECBENCH_STORE8(out + x + 16, a2);
-    CODECBENCH_STORE8(out + x + 24, a3);
-    CODECBENCH_STORE8(out + x + 32, a4);
-    CODECBENCH_STORE8(out + x + 40, a5);
-    CODECBENCH_STORE8(out + x + 48, a6);
-    CODECBENCH_STORE8(out + x + 56, a7);
+    store4(x, a0, a1, a2, a3);
+    store4(x + 4 * L, a4, a5, a6, a7);
   }
-  for (; x + 32 <= n; x += 32) {
-    v8 a0 = {}, a1 = {}, a2 = {}, a3 = {};
+  for (; x + 4 * L <= n; x += 4 * L) {
+    V a0 = {}, a1 = {}, a2 = {}, a3 = {};
     for (int k = 0; k < taps; ++k) tap(k, in + off[k] + x, a0, a1, a2, a3);
-    CODECBENCH_STORE8(out + x, a0);
-    CODECBENCH_STORE8(out + x + 8, a1);
-    CODECBENCH_STORE8(out + x + 16, a2);
-    CODECBENCH_STORE8(out + x + 24, a3);
+    store4(x, a0, a1, a2, a3);
   }
-  // The rest eight at a time, the last eight ending at n (overlapping outputs already written,
-  // which get the same values again): a scalar tail of up to 31 outputs, each a chain of
+  // The rest L at a time, the last L ending at n (overlapping outputs already written, which
+  // get the same values again): a scalar tail of up to 4L - 1 outputs, each a chain of
   // dependent adds, took 40% of the time at widths such as MS-SSIM's 1270.
-  auto eight = [&](std::size_t at) {
-    v8 a = {};
+  auto one = [&](std::size_t at) {
+    V a = {};
     for (int k = 0; k < taps; ++k) {
-      v8 v;
-      CODECBENCH_LOAD8(v, in + off[k] + at);
+      V v;
+      std::memcpy(&v, in + off[k] + at, sizeof(V));
       a += g[k] * v;
     }
-    CODECBENCH_STORE8(out + at, a);
+    std::memcpy(out + at, &a, sizeof(V));
   };
-  for (; x + 8 <= n; x += 8) eight(x);
-  if (x < n && n >= 8) {
-    eight(n - 8);
+  for (; x + L <= n; x += L) one(x);
+  if (x < n && n >= L) {
+    one(n - L);
     x = n;
   }
   for (; x < n; ++x) {
@@ -136,6 +133,39 @@ namespace codecbench::detail {
     for (int k = 0; k < taps; ++k) acc += g[k] * in[off[k] + x];
     out[x] = acc;
   }
+}
+
+[[maybe_unused]] CODECBENCH_SIMD_CLONES static void window_sum_v8(const float* __restrict in,
+                                                                  const std::size_t* __restrict off,
+                                                                  const float* __restrict g,
+                                                                  int taps, std::size_t n,
+                                                                  float* __restrict out) {
+  window_sum_body<v8>(in, off, g, taps, n, out);
+}
+
+#if defined(CODECBENCH_SIMD_WIDE)
+[[maybe_unused]] CODECBENCH_TARGET_V4 static void window_sum_v16(const float* __restrict in,
+                                                                 const std::size_t* __restrict off,
+                                                                 const float* __restrict g,
+                                                                 int taps, std::size_t n,
+                                                                 float* __restrict out) {
+  window_sum_body<v16>(in, off, g, taps, n, out);
+}
+#endif
+
+/// A window sum per output: out[x] = sum_k g[k] in[off[k] + x] for x < n (off[k] = k for a
+/// horizontal window, k * stride for a vertical one), each output adding its taps in index
+/// order from zero: 16 lanes where the CPU has AVX-512 and n >= 16, else 8 (window_sum_body).
+/// One copy per translation unit (static).
+[[maybe_unused]] static void window_sum(const float* in, const std::size_t* off, const float* g,
+                                        int taps, std::size_t n, float* out) {
+#if defined(CODECBENCH_SIMD_WIDE)
+  if (n >= 16 && cpu_has_v4()) {
+    window_sum_v16(in, off, g, taps, n, out);
+    return;
+  }
+#endif
+  window_sum_v8(in, off, g, taps, n, out);
 }
 
 /// Four vertical window sums at once: out[j * ostride + x] = sum_k g[k] in[off[j + k] + x] for
