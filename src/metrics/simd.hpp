@@ -175,27 +175,30 @@ __attribute__((always_inline)) inline void window_sum_body(const float* __restri
 /// i - 2 of window 2 and i - 3 of window 3: four multiply-adds per load where window_sum has
 /// one, and L2 serves each row once per four outputs instead of once per output (the 11 rows
 /// of 5 KB do not fit L1). On this machine the window filters with one load per multiply-add
-/// run at half the core's peak.
-[[maybe_unused]] CODECBENCH_SIMD_CLONES static void window_sum4(
-    const float* __restrict in, const std::size_t* __restrict off, const float* __restrict g,
-    int taps, std::size_t n, float* __restrict out, std::size_t ostride) {
-  if (n < 16 || taps < 3) {
-    for (std::size_t j = 0; j < 4; ++j) window_sum(in, off + j, g, taps, n, out + j * ostride);
-    return;
-  }
-  // Sixteen outputs of each window per step, in eight registers; the last step ends at n,
-  // overlapping outputs already written (which get the same values again). No lambdas here:
-  // GCC may outline one, and an outlined lambda is not cloned (it ran the baseline build, 6x
-  // slower); the row steps are macros instead.
-#define CODECBENCH_ROW(i)                   \
-  CODECBENCH_LOAD8(v0, in + off[(i)] + at); \
-  CODECBENCH_LOAD8(v1, in + off[(i)] + at + 8)
+/// run at half the core's peak. The body for a vector type V of L floats: 2L outputs of each
+/// window per step in eight registers, the last step ending at n (overlapping outputs already
+/// written, which get the same values again); needs n >= 2L and taps >= 3. No lambdas here:
+/// GCC may outline one, and an outlined lambda is not cloned (it ran the baseline build, 6x
+/// slower); the row steps are macros instead.
+template <class V>
+__attribute__((always_inline)) inline void window_sum4_body(const float* __restrict in,
+                                                            const std::size_t* __restrict off,
+                                                            const float* __restrict g, int taps,
+                                                            std::size_t n, float* __restrict out,
+                                                            std::size_t ostride) {
+  constexpr std::size_t L = sizeof(V) / sizeof(float);
+#define CODECBENCH_ROW(i)                          \
+  std::memcpy(&v0, in + off[(i)] + at, sizeof(V)); \
+  std::memcpy(&v1, in + off[(i)] + at + L, sizeof(V))
 #define CODECBENCH_TAP(x0, x1, k) \
   x0 += g[(k)] * v0;              \
   x1 += g[(k)] * v1
+#define CODECBENCH_PUT(j, x0, x1)                        \
+  std::memcpy(out + (j)*ostride + at, &(x0), sizeof(V)); \
+  std::memcpy(out + (j)*ostride + at + L, &(x1), sizeof(V))
   for (std::size_t at = 0;;) {
-    v8 a0 = {}, a1 = {}, b0 = {}, b1 = {}, c0 = {}, c1 = {}, d0 = {}, d1 = {};
-    v8 v0, v1;
+    V a0 = {}, a1 = {}, b0 = {}, b1 = {}, c0 = {}, c1 = {}, d0 = {}, d1 = {};
+    V v0, v1;
     // Rows 0-2 start the windows one by one, rows taps..taps+2 finish them.
     CODECBENCH_ROW(0);
     CODECBENCH_TAP(a0, a1, 0);
@@ -222,19 +225,49 @@ __attribute__((always_inline)) inline void window_sum_body(const float* __restri
     CODECBENCH_TAP(d0, d1, taps - 2);
     CODECBENCH_ROW(taps + 2);
     CODECBENCH_TAP(d0, d1, taps - 1);
-    CODECBENCH_STORE8(out + at, a0);
-    CODECBENCH_STORE8(out + at + 8, a1);
-    CODECBENCH_STORE8(out + ostride + at, b0);
-    CODECBENCH_STORE8(out + ostride + at + 8, b1);
-    CODECBENCH_STORE8(out + 2 * ostride + at, c0);
-    CODECBENCH_STORE8(out + 2 * ostride + at + 8, c1);
-    CODECBENCH_STORE8(out + 3 * ostride + at, d0);
-    CODECBENCH_STORE8(out + 3 * ostride + at + 8, d1);
-    if (at + 16 == n) break;
-    at = at + 32 <= n ? at + 16 : n - 16;
+    CODECBENCH_PUT(0, a0, a1);
+    CODECBENCH_PUT(1, b0, b1);
+    CODECBENCH_PUT(2, c0, c1);
+    CODECBENCH_PUT(3, d0, d1);
+    if (at + 2 * L == n) break;
+    at = at + 4 * L <= n ? at + 2 * L : n - 2 * L;
   }
 #undef CODECBENCH_ROW
 #undef CODECBENCH_TAP
+#undef CODECBENCH_PUT
+}
+
+[[maybe_unused]] CODECBENCH_SIMD_CLONES static void window_sum4_v8(
+    const float* __restrict in, const std::size_t* __restrict off, const float* __restrict g,
+    int taps, std::size_t n, float* __restrict out, std::size_t ostride) {
+  window_sum4_body<v8>(in, off, g, taps, n, out, ostride);
+}
+
+#if defined(CODECBENCH_SIMD_WIDE)
+[[maybe_unused]] CODECBENCH_TARGET_V4 static void window_sum4_v16(
+    const float* __restrict in, const std::size_t* __restrict off, const float* __restrict g,
+    int taps, std::size_t n, float* __restrict out, std::size_t ostride) {
+  window_sum4_body<v16>(in, off, g, taps, n, out, ostride);
+}
+#endif
+
+/// window_sum4_body's four windows: 16 lanes where the CPU has AVX-512 and n >= 32, 8 where
+/// n >= 16, else window_sum per window.
+[[maybe_unused]] static void window_sum4(const float* in, const std::size_t* off, const float* g,
+                                         int taps, std::size_t n, float* out, std::size_t ostride) {
+  if (taps >= 3) {
+#if defined(CODECBENCH_SIMD_WIDE)
+    if (n >= 32 && cpu_has_v4()) {
+      window_sum4_v16(in, off, g, taps, n, out, ostride);
+      return;
+    }
+#endif
+    if (n >= 16) {
+      window_sum4_v8(in, off, g, taps, n, out, ostride);
+      return;
+    }
+  }
+  for (std::size_t j = 0; j < 4; ++j) window_sum(in, off + j, g, taps, n, out + j * ostride);
 }
 
 }  // namespace codecbench::detail
