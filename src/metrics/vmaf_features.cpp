@@ -45,11 +45,9 @@ double AdmScores::adm2(int width, int height) const {
 
 struct Scratch::Buffers {
   std::array<Plane, 3> vif_ref, vif_dist;  // VIF scales 1-3
-  // ADM levels 0-3: the approximation bands (the next level's input); the detail bands live in
-  // row buffers only (adm_level).
+  // ADM levels 0-3: the approximation bands (the next level's input); the detail bands and
+  // per-pixel terms live in row and stripe buffers only (adm_level).
   std::array<Plane, 4> adm_ref, adm_dist;
-  std::array<std::vector<float>, 3> adm_rest;
-  std::vector<float> adm_mask;
 };
 
 Scratch::Scratch() : buffers_(std::make_unique<Buffers>()) {}
@@ -850,11 +848,13 @@ void cube_sums3(const float* __restrict o0, const float* __restrict o1, const fl
 // One ADM level: the decomposition of ref_src and dist_src (their approximation bands into
 // ref_a and dist_a, the next level's input), and the level's numerator and denominator. The
 // detail bands are used where they are made, row by row: the restored detail and the masking
-// weight per pixel, and the denominator's cube sums, need only their own pixel. Written as
-// planes, the six detail bands were 5.5 MB at level 0 written once and read twice per frame,
-// and ADM ran 1.75x slower per pixel at 720p than at 320x180.
+// weight per pixel, and the denominator's cube sums, need only their own pixel; the numerator's
+// threshold needs the masking weights of the rows above and below, so those per-pixel terms are
+// kept for a stripe of rows (in L2) rather than a plane. Written as planes, the six detail bands
+// (5.5 MB at level 0) and the four terms (3.7 MB) went through memory every frame, and ADM ran
+// 1.75x slower per pixel at 720p than at 320x180.
 void adm_level(const Plane& ref_src, const Plane& dist_src, int scale, double gain_limit,
-               Scratch::Buffers& buffers, Plane& ref_a, Plane& dist_a, double& num, double& den) {
+               Plane& ref_a, Plane& dist_a, double& num, double& den) {
   const int w = (ref_src.width + 1) / 2, h = (ref_src.height + 1) / 2;
   shape(ref_a, w, h);
   shape(dist_a, w, h);
@@ -868,79 +868,85 @@ void adm_level(const Plane& ref_src, const Plane& dist_src, int scale, double ga
   for (int m = -1; m <= 2 * w; ++m) {
     src_col[static_cast<std::size_t>(m + 1)] = reflect_dup(m, ref_src.width);
   }
-
-  // Per pixel: the restored detail |factor r| per orientation, and the masking weight T, the
-  // impairment's |factor a| / 30 summed over the three orientations.
-  const std::size_t size = n * static_cast<std::size_t>(h);
-  std::array<std::vector<float>, 3>& rest = buffers.adm_rest;
-  // Grown, never shrunk: the four scales take turns, and resizing to each scale's size
-  // zero-filled scale 0's 3.7 MB again every frame (memset was 1.5% of VMAF's time).
-  for (auto& r : rest) {
-    if (r.size() < size) r.resize(size);
-  }
-  std::vector<float>& mask = buffers.adm_mask;
-  if (mask.size() < size) mask.resize(size);
   const auto cos1_sq =
       static_cast<float>(std::cos(std::numbers::pi / 180.0) * std::cos(std::numbers::pi / 180.0));
   const auto limit = static_cast<float>(gain_limit);
   const bool unlimited = gain_limit >= 100.0;
-  // Per row of the pooling region: the numerator's three sums, then the denominator's (the
-  // reference's contrast-weighted detail, in double), each added in column order.
-  std::vector<std::array<double, 6>> rows(static_cast<std::size_t>(std::max(0, g.bottom - g.top)));
-  tbb::parallel_for(tbb::blocked_range<int>(0, h, 16), [&](const auto& range) {
-    // Row buffers kept by each thread (no TBB call inside the body, so no reentry).
-    thread_local DwtRows work;
-    thread_local std::array<std::vector<float>, 6> band;  // ref h, v, d; dist h, v, d
-    thread_local std::vector<float> same;
-    for (auto& v : band) v.resize(n);
-    same.resize(n);
-    const float* ob[3] = {band[0].data(), band[1].data(), band[2].data()};
-    const float* tb[3] = {band[3].data(), band[4].data(), band[5].data()};
-    for (int y = range.begin(); y < range.end(); ++y) {
-      const std::size_t at = static_cast<std::size_t>(y) * n;
-      dwt_row(ref_src, y, src_col, work, ref_a.px.data() + at, band[0].data(), band[1].data(),
-              band[2].data());
-      dwt_row(dist_src, y, src_col, work, dist_a.px.data() + at, band[3].data(), band[4].data(),
-              band[5].data());
-      same_direction(ob[0], ob[1], tb[0], tb[1], n, cos1_sq, same.data());
-      for (std::size_t b = 0; b < 3; ++b) {
-        decouple(ob[b], tb[b], same.data(), n, factor[b], limit, unlimited, b == 0,
-                 rest[b].data() + at, mask.data() + at);
-      }
-      if (y >= g.top && y < g.bottom) {
-        const auto left = static_cast<std::size_t>(g.left);
-        cube_sums3(ob[0] + left, ob[1] + left, ob[2] + left, factor, static_cast<std::size_t>(cols),
-                   &rows[static_cast<std::size_t>(y - g.top)][3]);
-      }
-    }
-  });
-
-  // Numerator: restored detail above the masking threshold, which is the 3x3 sum of T around
-  // the pixel with its centre counted twice (the neighbourhood mirrored at the edges: -1 -> 1,
-  // n -> n - 1), in all three orientations together.
+  // The masking threshold's 3x3 neighbourhood, mirrored at the edges: -1 -> 1, n -> n - 1.
   auto mirror = [](int i, int size) {
     return std::min(i < 0 ? 1 : (i >= size ? size - 1 : i), size - 1);
   };
-  tbb::parallel_for(tbb::blocked_range<int>(g.top, g.bottom, 8), [&](const auto& range) {
-    thread_local std::vector<float> vsum, thr, cubes;  // kept by each thread
+  // Per row of the pooling region: the numerator's three sums, then the denominator's (the
+  // reference's contrast-weighted detail, in double), each added in column order.
+  std::vector<std::array<double, 6>> rows(static_cast<std::size_t>(std::max(0, g.bottom - g.top)));
+  // Stripes of kStripe rows, each computed with the row above and the row below it (which the
+  // masking threshold reads; their neighbouring stripes compute them too), so that a stripe's
+  // per-pixel terms stay in the core's L2 between the two steps below.
+  constexpr int kStripe = 32;
+  const int stripes = (h + kStripe - 1) / kStripe;
+  tbb::parallel_for(tbb::blocked_range<int>(0, stripes, 1), [&](const auto& range) {
+    // Row buffers kept by each thread (no TBB call inside the body, so no reentry).
+    thread_local DwtRows work;
+    thread_local std::array<std::vector<float>, 6> band;  // ref h, v, d; dist h, v, d
+    thread_local std::vector<float> same, unused_a, vsum, thr, cubes;
+    // Per pixel of the stripe's rows: the restored detail |factor r| per orientation, and the
+    // masking weight T, the impairment's |factor a| / 30 summed over the three orientations.
+    thread_local std::array<std::vector<float>, 4> terms;  // rest h, v, d; mask
+    for (auto& v : band) v.resize(n);
+    same.resize(n);
+    unused_a.resize(n);
+    for (auto& v : terms) v.resize(static_cast<std::size_t>(kStripe + 2) * n);
     vsum.resize(n + 2);
     thr.resize(static_cast<std::size_t>(std::max(cols, 0)));
     cubes.resize(thr.size());
-    for (int y = range.begin(); y < range.end(); ++y) {
-      const float* r0 = mask.data() + static_cast<std::size_t>(mirror(y - 1, h)) * n;
-      const float* r1 = mask.data() + static_cast<std::size_t>(y) * n;
-      const float* r2 = mask.data() + static_cast<std::size_t>(mirror(y + 1, h)) * n;
-      // vsum[x + 1] = column sums of the three rows; vsum[0] and vsum[n + 1] mirrored.
-      column_sum3(r0, r1, r2, n, vsum.data() + 1);
-      vsum[0] = vsum[static_cast<std::size_t>(mirror(-1, w)) + 1];
-      vsum[n + 1] = vsum[static_cast<std::size_t>(mirror(w, w)) + 1];
-      const auto left = static_cast<std::size_t>(g.left), count = static_cast<std::size_t>(cols);
-      threshold_row(vsum.data() + left, r1 + left, count, thr.data());
-      std::array<double, 6>& acc = rows[static_cast<std::size_t>(y - g.top)];
-      const std::size_t at = static_cast<std::size_t>(y) * n + left;
-      for (std::size_t b = 0; b < 3; ++b) {
-        masked_cubes(rest[b].data() + at, thr.data(), count, cubes.data());
-        acc[b] = row_sum(cubes.data(), count);
+    const float* ob[3] = {band[0].data(), band[1].data(), band[2].data()};
+    const float* tb[3] = {band[3].data(), band[4].data(), band[5].data()};
+    for (int stripe = range.begin(); stripe < range.end(); ++stripe) {
+      const int s0 = stripe * kStripe, s1 = std::min(h, s0 + kStripe);
+      const int lo = std::max(0, s0 - 1), hi = std::min(h, s1 + 1);
+      // Step 1, rows lo..hi-1: decomposition, decoupling, and (own rows only) the approximation
+      // bands and the denominator's cube sums.
+      for (int y = lo; y < hi; ++y) {
+        const bool own = y >= s0 && y < s1;
+        const std::size_t at = static_cast<std::size_t>(y) * n;
+        dwt_row(ref_src, y, src_col, work, own ? ref_a.px.data() + at : unused_a.data(),
+                band[0].data(), band[1].data(), band[2].data());
+        dwt_row(dist_src, y, src_col, work, own ? dist_a.px.data() + at : unused_a.data(),
+                band[3].data(), band[4].data(), band[5].data());
+        same_direction(ob[0], ob[1], tb[0], tb[1], n, cos1_sq, same.data());
+        const std::size_t t = static_cast<std::size_t>(y - lo) * n;
+        for (std::size_t b = 0; b < 3; ++b) {
+          decouple(ob[b], tb[b], same.data(), n, factor[b], limit, unlimited, b == 0,
+                   terms[b].data() + t, terms[3].data() + t);
+        }
+        if (own && y >= g.top && y < g.bottom) {
+          const auto left = static_cast<std::size_t>(g.left);
+          cube_sums3(ob[0] + left, ob[1] + left, ob[2] + left, factor,
+                     static_cast<std::size_t>(cols), &rows[static_cast<std::size_t>(y - g.top)][3]);
+        }
+      }
+      // Step 2, own rows in the pooling region: restored detail above the masking threshold,
+      // which is the 3x3 sum of T around the pixel with its centre counted twice, in all three
+      // orientations together.
+      for (int y = std::max(s0, g.top); y < std::min(s1, g.bottom); ++y) {
+        auto mask_row = [&](int row) {
+          return terms[3].data() + static_cast<std::size_t>(mirror(row, h) - lo) * n;
+        };
+        const float* r0 = mask_row(y - 1);
+        const float* r1 = mask_row(y);
+        const float* r2 = mask_row(y + 1);
+        // vsum[x + 1] = column sums of the three rows; vsum[0] and vsum[n + 1] mirrored.
+        column_sum3(r0, r1, r2, n, vsum.data() + 1);
+        vsum[0] = vsum[static_cast<std::size_t>(mirror(-1, w)) + 1];
+        vsum[n + 1] = vsum[static_cast<std::size_t>(mirror(w, w)) + 1];
+        const auto left = static_cast<std::size_t>(g.left), count = static_cast<std::size_t>(cols);
+        threshold_row(vsum.data() + left, r1 + left, count, thr.data());
+        std::array<double, 6>& acc = rows[static_cast<std::size_t>(y - g.top)];
+        const std::size_t at = static_cast<std::size_t>(y - lo) * n + left;
+        for (std::size_t b = 0; b < 3; ++b) {
+          masked_cubes(terms[b].data() + at, thr.data(), count, cubes.data());
+          acc[b] = row_sum(cubes.data(), count);
+        }
       }
     }
   });
@@ -994,7 +1000,7 @@ AdmScores adm(const Plane& ref, const Plane& dist, const FeatureOptions& options
   AdmScores out;
   for (std::size_t s = 0; s < 4; ++s) {
     adm_level(s == 0 ? ref : b.adm_ref[s - 1], s == 0 ? dist : b.adm_dist[s - 1],
-              static_cast<int>(s), options.adm_enhn_gain_limit, b, b.adm_ref[s], b.adm_dist[s],
+              static_cast<int>(s), options.adm_enhn_gain_limit, b.adm_ref[s], b.adm_dist[s],
               out.num[s], out.den[s]);
   }
   return out;
