@@ -560,6 +560,15 @@ void pad_row(std::vector<float>& v, std::size_t at, int r, int n) {
   }
 }
 
+// Even and odd samples of 2 count values: e[j] = src[2j], o[j] = src[2j + 1].
+CODECBENCH_SIMD_CLONES void deinterleave(const float* __restrict src, std::size_t count,
+                                         float* __restrict e, float* __restrict o) {
+  for (std::size_t j = 0; j < count; ++j) {
+    e[j] = src[2 * j];
+    o[j] = src[2 * j + 1];
+  }
+}
+
 // Row y of `in` blurred by `g` (vertical, then horizontal pass) into `out` (in.width values);
 // `pad` is scratch.
 void blur_row(const Plane& in, const std::vector<float>& g, int y, std::vector<float>& pad,
@@ -581,11 +590,15 @@ void blur_decimate(const Plane& in, const std::vector<float>& g, Plane& out) {
   shape(out, w / 2, h / 2);
   tbb::parallel_for(tbb::blocked_range<int>(0, out.height, 16), [&](const auto& range) {
     // Row buffers kept by each thread (no TBB call inside the body, so no reentry).
-    thread_local std::vector<float> pad, row;
+    thread_local std::vector<float> pad, row, odd;
     row.resize(static_cast<std::size_t>(w));
+    const auto m = static_cast<std::size_t>(out.width);
+    odd.resize(m);
     for (int oy = range.begin(); oy < range.end(); ++oy) {
       blur_row(in, g, 2 * oy, pad, row.data());
-      for (int ox = 0; ox < out.width; ++ox) out.at(ox, oy) = row[static_cast<std::size_t>(2 * ox)];
+      // The even samples into the output row, vectorised (a loop here, in the TBB lambda, is
+      // not cloned: scalar baseline code, 2% of VMAF's time).
+      deinterleave(row.data(), m, out.px.data() + static_cast<std::size_t>(oy) * m, odd.data());
     }
   });
 }
@@ -678,15 +691,6 @@ CODECBENCH_SIMD_CLONES void dwt_horizontal(const float* __restrict e, const floa
   for (std::size_t j = 0; j < n; ++j) {
     low[j] = kLo[0] * e[j] + kLo[1] * o[j] + kLo[2] * e[j + 1] + kLo[3] * o[j + 1];
     high[j] = kHi[0] * e[j] + kHi[1] * o[j] + kHi[2] * e[j + 1] + kHi[3] * o[j + 1];
-  }
-}
-
-// Even and odd samples of 2 count values: e[j] = src[2j], o[j] = src[2j + 1].
-CODECBENCH_SIMD_CLONES void deinterleave(const float* __restrict src, std::size_t count,
-                                         float* __restrict e, float* __restrict o) {
-  for (std::size_t j = 0; j < count; ++j) {
-    e[j] = src[2 * j];
-    o[j] = src[2 * j + 1];
   }
 }
 
