@@ -35,7 +35,6 @@
     !defined(CODECBENCH_SIMD_BASELINE) && !defined(CODECBENCH_SIMD_AVX2)
 #define CODECBENCH_SIMD_WIDE 1
 #define CODECBENCH_TARGET_V4 __attribute__((target("arch=x86-64-v4")))
-#include <immintrin.h>
 #endif
 
 namespace codecbench::detail {

@@ -15,6 +15,10 @@
 #include <numbers>
 #include <utility>
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <immintrin.h>  // valignd in the 16-lane horizontal pass
+#endif
+
 #include "codecbench/vmaf.hpp"
 #include "simd.hpp"
 
@@ -420,9 +424,10 @@ CODECBENCH_TARGET_V4 __attribute__((always_inline)) inline detail::v16 window16(
 // chains (the centre and the even pairs; the odd pairs). Outputs from the last multiple of 32 on
 // are left to hfilter_v8. Reads up to kRowSlack floats past the padded row.
 template <int Taps, int... K>
-CODECBENCH_TARGET_V4 void hfilter_v16(const float* __restrict padded, const float* __restrict g,
-                                      std::size_t n, float* __restrict out,
-                                      std::integer_sequence<int, K...> /*pairs*/) {
+CODECBENCH_TARGET_V4 void hfilter_v16_pairs(const float* __restrict padded,
+                                            const float* __restrict g, std::size_t n,
+                                            float* __restrict out,
+                                            std::integer_sequence<int, K...> /*pairs*/) {
   constexpr int r = Taps / 2;
   using detail::v16;
   for (std::size_t x = 0; x + 32 <= n; x += 32) {
@@ -446,6 +451,12 @@ CODECBENCH_TARGET_V4 void hfilter_v16(const float* __restrict padded, const floa
     CODECBENCH_STOREV(out + x + 16, even1);
   }
 }
+
+// hfilter_v16_pairs with the pair indices 0 .. Taps / 2 - 1 that Taps implies.
+template <int Taps>
+void hfilter_v16(const float* padded, const float* g, std::size_t n, float* out) {
+  hfilter_v16_pairs<Taps>(padded, g, n, out, std::make_integer_sequence<int, Taps / 2>{});
+}
 #endif
 
 // Horizontal pass (see hfilter_v8) on a padded row with kRowSlack readable floats after it:
@@ -458,16 +469,16 @@ void hfilter(const float* padded, const float* g, int taps, std::size_t n, float
     done = n / 32 * 32;
     switch (taps) {
       case 17:
-        hfilter_v16<17>(padded, g, n, out, std::make_integer_sequence<int, 8>{});
+        hfilter_v16<17>(padded, g, n, out);
         break;
       case 9:
-        hfilter_v16<9>(padded, g, n, out, std::make_integer_sequence<int, 4>{});
+        hfilter_v16<9>(padded, g, n, out);
         break;
       case 5:
-        hfilter_v16<5>(padded, g, n, out, std::make_integer_sequence<int, 2>{});
+        hfilter_v16<5>(padded, g, n, out);
         break;
       case 3:
-        hfilter_v16<3>(padded, g, n, out, std::make_integer_sequence<int, 1>{});
+        hfilter_v16<3>(padded, g, n, out);
         break;
       default:
         done = 0;
