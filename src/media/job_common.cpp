@@ -300,8 +300,9 @@ av::CodecContextPtr open_measuring_decoder(const AVCodecContext* enc, const AVCo
   return dec;
 }
 
-void encode_frame(AVCodecContext* enc, const AVFrame* frame, double& seconds,
-                  const std::string& what, const std::function<void(AVPacket*)>& on_packet) {
+bool encode_frame(AVCodecContext* enc, const AVFrame* frame, double& seconds,
+                  const std::string& what, const std::function<void(AVPacket*)>& on_packet,
+                  int max_packets) {
   {
     StageTimer t(seconds);
     const int ret = avcodec_send_frame(enc, frame);
@@ -310,17 +311,20 @@ void encode_frame(AVCodecContext* enc, const AVFrame* frame, double& seconds,
     }
   }
   auto pkt = av::make_packet();
-  for (;;) {
+  for (int taken = 0; max_packets <= 0 || taken < max_packets; ++taken) {
     int ret = 0;
     {
       StageTimer t(seconds);
       ret = avcodec_receive_packet(enc, pkt.get());
     }
-    if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
+    // EAGAIN after a flush request would be an encoder bug; it counts as drained, so that a
+    // caller draining packet by packet cannot loop.
+    if (ret == AVERROR_EOF || ret == AVERROR(EAGAIN)) return ret == AVERROR_EOF || !frame;
     av::check_av(ret, fmt::format("encoder '{}'", enc->codec->name));
     on_packet(pkt.get());
     av_packet_unref(pkt.get());
   }
+  return false;
 }
 
 void decode_packet(AVCodecContext* dec, const AVPacket* pkt, double& seconds,

@@ -111,8 +111,13 @@ av::CodecContextPtr open_measuring_decoder(const AVCodecContext* enc, const AVCo
 
 /// Sends `frame` (null: flush) to the encoder and hands every packet it gives to `on_packet`;
 /// the time spent inside the encoder is added to `seconds`. `what` names the frame in errors.
-void encode_frame(AVCodecContext* enc, const AVFrame* frame, double& seconds,
-                  const std::string& what, const std::function<void(AVPacket*)>& on_packet);
+/// A flush may be split: with `max_packets` > 0 at most that many packets are taken, and
+/// further calls with a null frame take the next ones (a second flush request is harmless).
+/// Returns true once the encoder has given its last packet (after a flush), false while it
+/// wants more input or holds packets not yet taken.
+bool encode_frame(AVCodecContext* enc, const AVFrame* frame, double& seconds,
+                  const std::string& what, const std::function<void(AVPacket*)>& on_packet,
+                  int max_packets = 0);
 
 /// Sends `pkt` (null: flush) to the decoder and hands every frame it gives to `on_frame`; the
 /// time spent inside the decoder is added to `seconds`.

@@ -7,6 +7,7 @@
 #include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <deque>
@@ -188,13 +189,20 @@ class Job {
     // What travels down the pipeline with one source frame: the encoder's input, the
     // reference (handed from stage to stage, never shared), the packets its encoding gave
     // and the decoded frames paired with their references.
+    // A flush step carries no frame: its encode stage takes the encoder's next delayed packet,
+    // so that decoding and measuring the frames an encoder holds back (libx264's lookahead:
+    // 40 and more) overlap the rest of its flush instead of following it.
     struct Work {
       av::FramePtr enc_in;
       av::FramePtr ref;
       std::vector<av::PacketPtr> packets;
       std::vector<Pair> pairs;
+      bool flush = false;
+      bool last = false;  ///< the encoder gave its last packet in this step
     };
     std::int64_t index = 0;
+    bool source_done = false;           // read stage only
+    std::atomic<bool> drained = false;  // the encoder gave its last packet (pipelined flush)
     // Reads, checks and converts the next source frame; null at the end.
     auto read_next = [&]() -> std::unique_ptr<Work> {
       StageTimer t(r_.source_s);
@@ -288,46 +296,68 @@ class Job {
           kLiveFrames,
           tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order,
                                         [&](tbb::flow_control& fc) -> Work* {
-                                          read_clock.enter();
-                                          auto work = read_next();
-                                          read_clock.leave(work != nullptr);
-                                          if (!work) fc.stop();
-                                          return in_flight.add(std::move(work));
+                                          if (!source_done) {
+                                            read_clock.enter();
+                                            auto work = read_next();
+                                            read_clock.leave(work != nullptr);
+                                            if (work) return in_flight.add(std::move(work));
+                                            source_done = true;
+                                          }
+                                          if (drained.load()) {
+                                            fc.stop();
+                                            return nullptr;
+                                          }
+                                          auto step = std::make_unique<Work>();
+                                          step->flush = true;
+                                          return in_flight.add(std::move(step));
                                         }) &
               tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order,
                                              [&](Work* work) {
+                                               // Steps read after the last one are empty.
+                                               if (work->flush && drained.load()) return work;
                                                encode_clock.enter();
                                                collect_ = measuring() ? &work->packets : nullptr;
-                                               encode(work->enc_in.get());
+                                               if (work->flush) {
+                                                 work->last = encode(nullptr, 1);
+                                                 if (work->last) drained.store(true);
+                                               } else {
+                                                 encode(work->enc_in.get());
+                                               }
                                                collect_ = nullptr;
                                                work->enc_in.reset();
-                                               encode_clock.leave(true);
+                                               encode_clock.leave(!work->flush);
                                                return work;
                                              }) &
               tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order,
                                              [&](Work* work) {
                                                if (!measuring()) return work;
                                                decode_clock.enter();
-                                               references_.push_back(std::move(work->ref));
+                                               if (work->ref) {
+                                                 references_.push_back(std::move(work->ref));
+                                               }
                                                for (auto& pkt : work->packets) decode(pkt.get());
+                                               if (work->last) decode(nullptr);
                                                work->packets.clear();
                                                work->pairs = std::move(ready_);
                                                ready_.clear();
-                                               decode_clock.leave(true);
+                                               decode_clock.leave(!work->flush);
                                                return work;
                                              }) &
               tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* work) {
                 std::unique_ptr<Work> owned = in_flight.take(work);
                 if (!measuring()) return;
+                if (owned->pairs.empty() && owned->flush) return;
                 measure_clock.enter();
                 measure(owned->pairs);
-                measure_clock.leave(true);
+                measure_clock.leave(!owned->flush);
               }));
     }
-    encode(nullptr);
-    if (measuring()) decode(nullptr);
-    measure(ready_);
-    ready_.clear();
+    if (!drained.load()) {
+      encode(nullptr);
+      if (measuring()) decode(nullptr);
+      measure(ready_);
+      ready_.clear();
+    }
     r_.frames = index;
     if (measuring() && (decoded_ != index || !references_.empty())) {
       throw Error(fmt::format("{} with {}: encoded {} frames but decoded {}", spec_.input.uri,
@@ -483,23 +513,27 @@ class Job {
     kept_.start(enc_.get());
   }
 
-  void encode(const AVFrame* frame) {
-    detail::encode_frame(enc_.get(), frame, r_.encode_s,
-                         frame != nullptr ? fmt::format("frame {}", frame->pts) : "the flush",
-                         [&](AVPacket* pkt) {
-                           r_.bitstream_bytes += static_cast<std::uint64_t>(pkt->size);
-                           bitstream_hash_.update(pkt->data, static_cast<std::size_t>(pkt->size));
-                           ++r_.packets;
-                           if (collect_ != nullptr) {
-                             // The decode stage decodes it (the kept file takes this one).
-                             av::PacketPtr copy(av_packet_clone(pkt));
-                             if (!copy) throw FFmpegError(AVERROR(ENOMEM), "copying a packet");
-                             collect_->push_back(std::move(copy));
-                           } else if (measuring()) {
-                             decode(pkt);
-                           }
-                           kept_.write(pkt, enc_->time_base);
-                         });
+  // Encodes `frame` (null: flush, at most `max_packets` of the delayed packets when > 0);
+  // true once the encoder is drained.
+  bool encode(const AVFrame* frame, int max_packets = 0) {
+    return detail::encode_frame(
+        enc_.get(), frame, r_.encode_s,
+        frame != nullptr ? fmt::format("frame {}", frame->pts) : "the flush",
+        [&](AVPacket* pkt) {
+          r_.bitstream_bytes += static_cast<std::uint64_t>(pkt->size);
+          bitstream_hash_.update(pkt->data, static_cast<std::size_t>(pkt->size));
+          ++r_.packets;
+          if (collect_ != nullptr) {
+            // The decode stage decodes it (the kept file takes this one).
+            av::PacketPtr copy(av_packet_clone(pkt));
+            if (!copy) throw FFmpegError(AVERROR(ENOMEM), "copying a packet");
+            collect_->push_back(std::move(copy));
+          } else if (measuring()) {
+            decode(pkt);
+          }
+          kept_.write(pkt, enc_->time_base);
+        },
+        max_packets);
   }
 
   void decode(const AVPacket* pkt) {
