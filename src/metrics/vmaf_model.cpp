@@ -279,6 +279,7 @@ double percentile_sorted(const std::vector<double>& v, double q) {
   const std::size_t hi = std::min(lo + 1, v.size() - 1);
   return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
+
 // percentile_sorted's value without sorting: the two order statistics it interpolates between
 // are selected (linear time; a bootstrap over a long film draws a thousand resamples of all
 // its frames). Reorders v.
