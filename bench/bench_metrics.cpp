@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "../src/metrics/simd.hpp"
-#include "codecbench/metrics.hpp"
-#include "codecbench/vmaf.hpp"
+#include "codecbench/metrics/metrics.hpp"
+#include "codecbench/metrics/vmaf.hpp"
 
 namespace {
 

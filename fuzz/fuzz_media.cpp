@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <string>
 
-#include "codecbench/error.hpp"
-#include "codecbench/source.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/media/source.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::string path = "/tmp/codecbench-fuzz-media-" + std::to_string(::getpid());

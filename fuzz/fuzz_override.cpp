@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "codecbench/config.hpp"
-#include "codecbench/error.hpp"
+#include "codecbench/config/config.hpp"
+#include "codecbench/core/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace codecbench::config;

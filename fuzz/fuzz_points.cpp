@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "codecbench/bdrate.hpp"
-#include "codecbench/error.hpp"
+#include "codecbench/analysis/bdrate.hpp"
+#include "codecbench/core/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
-#include "codecbench/config.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/preset.hpp"
+#include "codecbench/config/config.hpp"
+#include "codecbench/config/preset.hpp"
+#include "codecbench/core/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

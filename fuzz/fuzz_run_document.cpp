@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <string>
 
-#include "codecbench/error.hpp"
-#include "codecbench/run_record.hpp"
-#include "codecbench/sink.hpp"
-#include "codecbench/views.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/report/views.hpp"
+#include "codecbench/store/run_record.hpp"
+#include "codecbench/store/sink.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

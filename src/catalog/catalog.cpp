@@ -2,7 +2,7 @@
 // Behaviour studied from FFmpeg 5.1 fftools/opt_common.c (show_codecs, print_codecs):
 // descriptors sorted by (media type, name), "_deprecated" descriptors skipped in -codecs,
 // implementation names listed only when one differs from the descriptor name.
-#include "codecbench/catalog.hpp"
+#include "codecbench/catalog/catalog.hpp"
 
 #include <fmt/core.h>
 #include <regex.h>
@@ -12,9 +12,9 @@
 #include <memory>
 
 #include "catalog_detail.hpp"
-#include "codecbench/av.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/limits.hpp"
+#include "codecbench/core/av.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/limits.hpp"
 
 namespace codecbench {
 namespace {

@@ -1,7 +1,7 @@
 #pragma once
 // Internal helpers shared by the catalog sources.
-#include "codecbench/av.hpp"
-#include "codecbench/catalog.hpp"
+#include "codecbench/catalog/catalog.hpp"
+#include "codecbench/core/av.hpp"
 
 namespace codecbench::detail {
 

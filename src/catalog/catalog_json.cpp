@@ -1,4 +1,4 @@
-#include "codecbench/catalog_json.hpp"
+#include "codecbench/catalog/catalog_json.hpp"
 
 namespace codecbench {
 

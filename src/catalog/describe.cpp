@@ -8,9 +8,9 @@
 #include <set>
 
 #include "catalog_detail.hpp"
-#include "codecbench/av.hpp"
-#include "codecbench/catalog.hpp"
-#include "codecbench/error.hpp"
+#include "codecbench/catalog/catalog.hpp"
+#include "codecbench/core/av.hpp"
+#include "codecbench/core/error.hpp"
 
 namespace codecbench {
 namespace {

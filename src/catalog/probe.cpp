@@ -1,6 +1,6 @@
 // Encoder probing. Each probe runs in a forked child so that an encoder that hangs, aborts or
 // crashes cannot take the caller down; the parent only forks, waits and reads a JSON line.
-#include "codecbench/probe.hpp"
+#include "codecbench/catalog/probe.hpp"
 
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -23,9 +23,9 @@
 #include <thread>
 
 #include "catalog_detail.hpp"
-#include "codecbench/av.hpp"
-#include "codecbench/limits.hpp"
-#include "codecbench/log.hpp"
+#include "codecbench/core/av.hpp"
+#include "codecbench/core/limits.hpp"
+#include "codecbench/core/log.hpp"
 
 namespace codecbench {
 namespace {
@@ -308,6 +308,67 @@ void write_all(int fd, const std::string& data) {
   }
 }
 
+// Reads `fd` into `out` until its writer closes it; false when `timeout_s` from `start` passed
+// first.
+bool read_until(int fd, Clock::time_point start, double timeout_s, std::string& out) {
+  const auto deadline = start + std::chrono::duration<double>(timeout_s);
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd pfd{fd, POLLIN, 0};
+    const int pr = ::poll(&pfd, 1, static_cast<int>(left.count()));
+    if (pr < 0 && errno == EINTR) continue;
+    if (pr == 0) return false;
+    std::array<char, 4096> buf{};
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return true;
+    out.append(buf.data(), static_cast<std::size_t>(n));
+  }
+}
+
+// What the child printed (at most about 1 MiB) from its memfd, which is closed; "" without one.
+std::string read_output(int out_fd) {
+  std::string text;
+  if (out_fd < 0) return text;
+  std::array<char, 4096> buf{};
+  off_t off = 0;
+  ssize_t n = 0;
+  while ((n = ::pread(out_fd, buf.data(), buf.size(), off)) > 0) {
+    text.append(buf.data(), static_cast<std::size_t>(n));
+    off += n;
+    if (text.size() > (1U << 20)) break;
+  }
+  ::close(out_fd);
+  return text;
+}
+
+// The probe's result from how the child ended, its JSON answer and its output's last lines.
+void read_child_result(int status, const std::string& payload, const std::string& child_output,
+                       ProbeResult& r) {
+  if (WIFSIGNALED(status)) {
+    r.status = "crashed";
+    r.reason = fmt::format("probe process died with signal {} ({})", WTERMSIG(status),
+                           strsignal(WTERMSIG(status)));
+    const std::string tail = last_lines(child_output, 2);
+    if (!tail.empty()) r.reason += ": " + tail;
+    return;
+  }
+  try {
+    from_json(nlohmann::json::parse(payload), r);
+  } catch (const std::exception&) {
+    r.status = "crashed";
+    r.reason = fmt::format("probe process exited with status {} without a result",
+                           WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return;
+  }
+  if (!r.usable && r.reason.find(':') == std::string::npos) {
+    const std::string tail = last_lines(child_output, 2);
+    if (!tail.empty()) r.reason += ": " + tail;
+  }
+}
+
 ProbeResult probe_isolated(const std::string& name, const ProbeOptions& opt) {
   ProbeResult r;
   r.encoder = name;
@@ -346,71 +407,20 @@ ProbeResult probe_isolated(const std::string& name, const ProbeOptions& opt) {
     return r;
   }
   std::string payload;
-  bool timed_out = false;
-  const auto deadline = start + std::chrono::duration<double>(opt.timeout_s);
-  for (;;) {
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd pfd{fds[0], POLLIN, 0};
-    const int pr = ::poll(&pfd, 1, static_cast<int>(left.count()));
-    if (pr < 0 && errno == EINTR) continue;
-    if (pr == 0) {
-      timed_out = true;
-      break;
-    }
-    std::array<char, 4096> buf{};
-    const ssize_t n = ::read(fds[0], buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    payload.append(buf.data(), static_cast<std::size_t>(n));
-  }
+  const bool timed_out = !read_until(fds[0], start, opt.timeout_s, payload);
   ::close(fds[0]);
   if (timed_out) ::kill(pid, SIGKILL);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  std::string child_output;
-  if (out_fd >= 0) {
-    std::array<char, 4096> buf{};
-    off_t off = 0;
-    ssize_t n = 0;
-    while ((n = ::pread(out_fd, buf.data(), buf.size(), off)) > 0) {
-      child_output.append(buf.data(), static_cast<std::size_t>(n));
-      off += n;
-      if (child_output.size() > (1U << 20)) break;
-    }
-    ::close(out_fd);
-  }
+  const std::string child_output = read_output(out_fd);
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (timed_out) {
     r.status = "timeout";
     r.reason = fmt::format("no answer within {:g} s; probe process killed", opt.timeout_s);
     return r;
   }
-  if (WIFSIGNALED(status)) {
-    r.status = "crashed";
-    r.reason = fmt::format("probe process died with signal {} ({})", WTERMSIG(status),
-                           strsignal(WTERMSIG(status)));
-    const std::string tail = last_lines(child_output, 2);
-    if (!tail.empty()) r.reason += ": " + tail;
-    return r;
-  }
-  try {
-    from_json(nlohmann::json::parse(payload), r);
-  } catch (const std::exception&) {
-    r.status = "crashed";
-    r.reason = fmt::format("probe process exited with status {} without a result",
-                           WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-    return r;
-  }
-  if (!r.usable && r.reason.find(':') == std::string::npos) {
-    const std::string tail = last_lines(child_output, 2);
-    if (!tail.empty()) r.reason += ": " + tail;
-  }
+  read_child_result(status, payload, child_output, r);
   return r;
 }
 

@@ -10,10 +10,10 @@
 #include <set>
 #include <sstream>
 
-#include "codecbench/bdrate.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/files.hpp"
-#include "codecbench/results.hpp"
+#include "codecbench/analysis/bdrate.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/files.hpp"
+#include "codecbench/metrics/figures.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 
@@ -22,7 +22,7 @@ namespace {
 
 struct BdSettings {
   std::string run;
-  std::string store = "results/codecbench.sqlite";
+  std::string store = kDefaultStoreLocation;
   std::string points;
   std::string anchor;
   std::string test;
@@ -40,14 +40,11 @@ nlohmann::json number_or_null(bool ok, double v) {
   return ok ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
 
-int run(const BdSettings& s) {
-  const auto interp = parse_bd_interpolation(s.interp);
-  if (!interp) throw UsageError(fmt::format("--interp '{}': pchip, cubic or akima", s.interp));
-  if (!s.points.empty() && !s.run.empty())
-    throw UsageError("give either RUN or --points, not both");
-  std::string source;
-  std::string metric = s.metric;
+// The RD samples to compare (a stored run's, or a points file's); `metric` and `source` are
+// filled in. UsageError when the anchor or the test label has none.
+std::vector<RdSample> load_samples(const BdSettings& s, std::string& metric, std::string& source) {
   std::vector<RdSample> samples;
+  metric = s.metric;
   if (s.points.empty()) {
     if (metric.empty()) metric = "psnr.y";
     samples = rd_samples_of_run(s.run, s.store, metric, source, s.hull);
@@ -70,13 +67,38 @@ int run(const BdSettings& s) {
                            : fmt::format("{}: no curve '{}' (curves: {})", source, l, known));
     }
   }
-  const BdTable t = bd_table(samples, s.anchor, s.test, *interp);
-  const bool several = t.rows.size() > 1;
+  return samples;
+}
 
-  const std::string interp_name = bd_interpolation_name(*interp);
-  View v;
+// What the view says of one comparison, shared by its document, records, table and text.
+struct BdContext {
+  const BdSettings& s;
+  const BdTable& t;
+  std::string source, metric, interp;
+  [[nodiscard]] bool several() const { return t.rows.size() > 1; }
+};
+
+std::string rate_text(const BdResult& r) {
+  return r.valid ? fmt::format("{:+.2f} %", r.rate_pct) : "n/a (" + r.reason + ")";
+}
+
+std::string quality_text(const BdResult& r) {
+  return r.quality_valid ? fmt::format("{:+.4f}", r.quality) : "n/a (" + r.quality_reason + ")";
+}
+
+std::string mean_rate_text(const BdTable& t) {
+  return t.rate_count > 0 ? fmt::format("{:+.2f} %", t.mean_rate_pct) : std::string("n/a");
+}
+
+std::string mean_quality_text(const BdTable& t) {
+  return t.quality_count > 0 ? fmt::format("{:+.4f}", t.mean_quality) : std::string("n/a");
+}
+
+// The document (a row per input and the average) and, for CSV and JSON Lines, one record per
+// input and the average when there are several.
+void add_document(const BdContext& c, View& v) {
   nlohmann::json rows = nlohmann::json::array();
-  for (const auto& [input, r] : t.rows) {
+  for (const auto& [input, r] : c.t.rows) {
     rows.push_back({{"input", input.empty() ? nlohmann::json(nullptr) : nlohmann::json(input)},
                     {"valid", r.valid},
                     {"reason", r.reason},
@@ -85,17 +107,18 @@ int run(const BdSettings& s) {
                     {"quality_reason", r.quality_reason}});
   }
   const nlohmann::json average = {
-      {"bd_rate_pct", number_or_null(t.rate_count > 0, t.mean_rate_pct)},
-      {"bd_quality", number_or_null(t.quality_count > 0, t.mean_quality)},
-      {"inputs_with_bd_rate", t.rate_count},
-      {"inputs_with_bd_quality", t.quality_count}};
-  v.document = {{"schema_version", 1}, {"source", source},  {"anchor", s.anchor},
-                {"test", s.test},      {"metric", metric},  {"interpolation", interp_name},
+      {"bd_rate_pct", number_or_null(c.t.rate_count > 0, c.t.mean_rate_pct)},
+      {"bd_quality", number_or_null(c.t.quality_count > 0, c.t.mean_quality)},
+      {"inputs_with_bd_rate", c.t.rate_count},
+      {"inputs_with_bd_quality", c.t.quality_count}};
+  v.document = {{"schema_version", 1}, {"source", c.source}, {"anchor", c.s.anchor},
+                {"test", c.s.test},    {"metric", c.metric}, {"interpolation", c.interp},
                 {"inputs", rows},      {"average", average}};
-  if (s.hull) v.document["hull"] = true;
-  // CSV and JSON Lines: one record per input, and the average when there are several.
-  const nlohmann::json pair = {
-      {"anchor", s.anchor}, {"test", s.test}, {"metric", metric}, {"interpolation", interp_name}};
+  if (c.s.hull) v.document["hull"] = true;
+  const nlohmann::json pair = {{"anchor", c.s.anchor},
+                               {"test", c.s.test},
+                               {"metric", c.metric},
+                               {"interpolation", c.interp}};
   for (const auto& row : rows) {
     nlohmann::json r = pair;
     r.update(row);
@@ -103,7 +126,7 @@ int run(const BdSettings& s) {
     r.erase("valid");
     v.records.push_back(std::move(r));
   }
-  if (several) {
+  if (c.several()) {
     nlohmann::json r = pair;
     r.update({{"input", "average"},
               {"bd_rate_pct", average["bd_rate_pct"]},
@@ -114,41 +137,55 @@ int run(const BdSettings& s) {
   }
   v.columns = {"input",       "anchor",     "test",   "metric",        "interpolation",
                "bd_rate_pct", "bd_quality", "reason", "quality_reason"};
-  auto rate = [](const BdResult& r) {
-    return r.valid ? fmt::format("{:+.2f} %", r.rate_pct) : "n/a (" + r.reason + ")";
-  };
-  auto quality = [](const BdResult& r) {
-    return r.quality_valid ? fmt::format("{:+.4f}", r.quality) : "n/a (" + r.quality_reason + ")";
-  };
-  v.table.header = {"input", "anchor", "test", "BD-rate", "BD-" + metric};
+}
+
+void add_table(const BdContext& c, View& v) {
+  v.table.header = {"input", "anchor", "test", "BD-rate", "BD-" + c.metric};
   v.table.right = {false, false, false, true, true};
-  for (const auto& [input, r] : t.rows)
-    v.table.rows.push_back({input.empty() ? "-" : input, s.anchor, s.test, rate(r), quality(r)});
-  if (several) {
+  for (const auto& [input, r] : c.t.rows) {
     v.table.rows.push_back(
-        {"average", s.anchor, s.test,
-         t.rate_count > 0 ? fmt::format("{:+.2f} %", t.mean_rate_pct) : std::string("n/a"),
-         t.quality_count > 0 ? fmt::format("{:+.4f}", t.mean_quality) : std::string("n/a")});
+        {input.empty() ? "-" : input, c.s.anchor, c.s.test, rate_text(r), quality_text(r)});
   }
-  // The terminal: one sentence for one pair of curves, a line per input otherwise.
-  if (!several && t.rows.size() == 1 && t.rows[0].input.empty()) {
+  if (c.several()) {
+    v.table.rows.push_back(
+        {"average", c.s.anchor, c.s.test, mean_rate_text(c.t), mean_quality_text(c.t)});
+  }
+}
+
+// The terminal: one sentence for one pair of curves, a line per input otherwise.
+std::string terminal_text(const BdContext& c) {
+  const BdTable& t = c.t;
+  if (!c.several() && t.rows.size() == 1 && t.rows[0].input.empty()) {
     const BdResult& r = t.rows[0].result;
-    v.text = fmt::format("{} vs {} ({}, {}): BD-rate {}, BD-{} {}\n", s.test, s.anchor, metric,
-                         interp_name, rate(r), metric, quality(r));
-  } else {
-    v.text =
-        fmt::format("{} vs {} on {} ({}, {}):\n", s.test, s.anchor, source, metric, interp_name);
-    for (const auto& [input, r] : t.rows)
-      v.text += fmt::format("  {:<24} BD-rate {:>10}   BD-{} {}\n", input.empty() ? "-" : input,
-                            rate(r), metric, quality(r));
-    if (t.rows.empty())
-      v.text += fmt::format("  no input has both '{}' and '{}'\n", s.anchor, s.test);
-    if (several)
-      v.text += fmt::format(
-          "  {:<24} BD-rate {:>10}   BD-{} {}\n", "average",
-          t.rate_count > 0 ? fmt::format("{:+.2f} %", t.mean_rate_pct) : std::string("n/a"), metric,
-          t.quality_count > 0 ? fmt::format("{:+.4f}", t.mean_quality) : std::string("n/a"));
+    return fmt::format("{} vs {} ({}, {}): BD-rate {}, BD-{} {}\n", c.s.test, c.s.anchor, c.metric,
+                       c.interp, rate_text(r), c.metric, quality_text(r));
   }
+  std::string text =
+      fmt::format("{} vs {} on {} ({}, {}):\n", c.s.test, c.s.anchor, c.source, c.metric, c.interp);
+  for (const auto& [input, r] : t.rows)
+    text += fmt::format("  {:<24} BD-rate {:>10}   BD-{} {}\n", input.empty() ? "-" : input,
+                        rate_text(r), c.metric, quality_text(r));
+  if (t.rows.empty())
+    text += fmt::format("  no input has both '{}' and '{}'\n", c.s.anchor, c.s.test);
+  if (c.several())
+    text += fmt::format("  {:<24} BD-rate {:>10}   BD-{} {}\n", "average", mean_rate_text(t),
+                        c.metric, mean_quality_text(t));
+  return text;
+}
+
+int run(const BdSettings& s) {
+  const auto interp = parse_bd_interpolation(s.interp);
+  if (!interp) throw UsageError(fmt::format("--interp '{}': pchip, cubic or akima", s.interp));
+  if (!s.points.empty() && !s.run.empty())
+    throw UsageError("give either RUN or --points, not both");
+  std::string source, metric;
+  const std::vector<RdSample> samples = load_samples(s, metric, source);
+  const BdTable t = bd_table(samples, s.anchor, s.test, *interp);
+  const BdContext c{s, t, source, metric, bd_interpolation_name(*interp)};
+  View v;
+  add_document(c, v);
+  add_table(c, v);
+  v.text = terminal_text(c);
   emit(v, s.out);
   return 0;
 }

@@ -6,12 +6,12 @@
 #include <cstdio>
 #include <memory>
 
-#include "codecbench/catalog.hpp"
-#include "codecbench/catalog_json.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/limits.hpp"
-#include "codecbench/probe.hpp"
-#include "codecbench/version.hpp"
+#include "codecbench/catalog/catalog.hpp"
+#include "codecbench/catalog/catalog_json.hpp"
+#include "codecbench/catalog/probe.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/limits.hpp"
+#include "codecbench/core/version.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 

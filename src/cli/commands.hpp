@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "codecbench/batch.hpp"
-#include "codecbench/bdrate.hpp"
-#include "codecbench/run_record.hpp"
+#include "codecbench/analysis/bdrate.hpp"
+#include "codecbench/run/batch.hpp"
+#include "codecbench/store/run_record.hpp"
 
 namespace codecbench::cli {
 

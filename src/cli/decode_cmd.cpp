@@ -6,10 +6,11 @@
 #include <cstdio>
 #include <memory>
 
-#include "codecbench/decode.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/limits.hpp"
-#include "codecbench/test_streams.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/limits.hpp"
+#include "codecbench/media/decode.hpp"
+#include "codecbench/media/test_streams.hpp"
+#include "codecbench/report/views.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 

@@ -3,12 +3,12 @@
 
 #include <memory>
 
-#include "codecbench/catalog.hpp"
-#include "codecbench/machine.hpp"
-#include "codecbench/probe.hpp"
-#include "codecbench/run_record.hpp"
-#include "codecbench/version.hpp"
-#include "codecbench/views.hpp"
+#include "codecbench/catalog/catalog.hpp"
+#include "codecbench/catalog/probe.hpp"
+#include "codecbench/core/machine.hpp"
+#include "codecbench/core/version.hpp"
+#include "codecbench/report/views.hpp"
+#include "codecbench/store/run_record.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 

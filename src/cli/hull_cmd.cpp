@@ -7,13 +7,13 @@
 #include <memory>
 #include <optional>
 
-#include "codecbench/batch.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/hull.hpp"
-#include "codecbench/preset.hpp"
-#include "codecbench/results.hpp"
-#include "codecbench/sink.hpp"
-#include "codecbench/store.hpp"
+#include "codecbench/analysis/hull.hpp"
+#include "codecbench/config/preset.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/metrics/figures.hpp"
+#include "codecbench/run/batch.hpp"
+#include "codecbench/store/sink.hpp"
+#include "codecbench/store/store.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 
@@ -37,8 +37,8 @@ RunRecord run_preset(const HullSettings& s, int& exit_code) {
   check_jobs(l.jobs);
   const Preset& first = l.variants.front();
   const RunRecord header = run_header(l, s.preset);
-  ResultStore store(s.store.empty() ? first.output.store : s.store);
-  StoreSink sink(store);
+  const auto store = open_store(s.store.empty() ? first.output.store : s.store);
+  StoreSink sink(*store);
   SinkList sinks;
   sinks.add(sink);
   BatchOptions opts;
@@ -49,7 +49,7 @@ RunRecord run_preset(const HullSettings& s, int& exit_code) {
     if (stderr_is_tty()) std::fprintf(stderr, "\r\033[K");
     std::fprintf(stderr, "run %lld (%s): %zu jobs in %.1f s, %zu failed; store %s\n",
                  static_cast<long long>(r.id), r.uuid.c_str(), r.jobs.size(), r.wall_s,
-                 r.count(JobStatus::kFailed), store.path().c_str());
+                 r.count(JobStatus::kFailed), store->location().c_str());
   }
   if (r.count(JobStatus::kFailed) > 0) exit_code = static_cast<int>(ExitCode::kJobsFailed);
   return std::move(summary.run);
@@ -84,7 +84,7 @@ int run(const HullSettings& s) {
     run = run_preset(s, exit_code);
     source = fmt::format("run {}", run.id);
   } else {
-    run = load_run(s.run, s.store.empty() ? "results/codecbench.sqlite" : s.store, source);
+    run = load_run(s.run, s.store.empty() ? kDefaultStoreLocation : s.store, source);
   }
   const std::string metric = s.metric.empty() ? default_metric(run) : s.metric;
   const QualityFigure figure = parse_figure(metric);

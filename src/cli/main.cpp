@@ -12,9 +12,9 @@
 #include <exception>
 #include <sstream>
 
-#include "codecbench/error.hpp"
-#include "codecbench/log.hpp"
-#include "codecbench/version.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/log.hpp"
+#include "codecbench/core/version.hpp"
 #include "commands.hpp"
 #include "shell_help.hpp"
 

@@ -13,48 +13,32 @@
 #include <fstream>
 #include <map>
 
-#include "codecbench/error.hpp"
-#include "codecbench/files.hpp"
-#include "codecbench/limits.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/files.hpp"
+#include "codecbench/core/limits.hpp"
 
 namespace codecbench::cli {
 
-bool OutputOptions::wants(Format f) const {
-  switch (f) {
-    case Format::kTable:
-      return text_on_stdout();
-    case Format::kJson:
-      return json_opt != nullptr && json_opt->count() > 0;
-    case Format::kJsonLines:
-      return jsonl_opt != nullptr && jsonl_opt->count() > 0;
-    case Format::kCsv:
-      return csv_opt != nullptr && csv_opt->count() > 0;
-    case Format::kMarkdown:
-      return markdown_opt != nullptr && markdown_opt->count() > 0;
-  }
-  return false;
+bool OutputOptions::wants(std::string_view exporter) const {
+  if (exporter == "table") return text_on_stdout();
+  const auto it = requests.find(exporter);
+  return it != requests.end() && it->second.option != nullptr && it->second.option->count() > 0;
 }
 
-const std::string& OutputOptions::path(Format f) const {
+const std::string& OutputOptions::path(std::string_view exporter) const {
   static const std::string kStdout;
-  switch (f) {
-    case Format::kJson:
-      return json_path;
-    case Format::kJsonLines:
-      return jsonl_path;
-    case Format::kCsv:
-      return csv_path;
-    case Format::kMarkdown:
-      return markdown_path;
-    case Format::kTable:
-      break;
-  }
-  return kStdout;
+  const auto it = requests.find(exporter);
+  return it != requests.end() ? it->second.path : kStdout;
+}
+
+bool OutputOptions::any_requested() const {
+  return std::any_of(requests.begin(), requests.end(),
+                     [this](const auto& r) { return wants(r.first); });
 }
 
 bool OutputOptions::text_on_stdout() const {
-  for (const auto& e : exporters()) {
-    if (e.format != Format::kTable && wants(e.format) && path(e.format).empty()) return false;
+  for (const auto& [name, r] : requests) {
+    if (r.option != nullptr && r.option->count() > 0 && r.path.empty()) return false;
   }
   return true;
 }
@@ -98,28 +82,21 @@ std::vector<double> number_list(const std::string& text, const char* option, boo
 
 void add_output_options(CLI::App* app, OutputOptions& out) {
   for (const auto& e : exporters()) {
-    if (e.format == Format::kTable) continue;
-    std::string* target = e.format == Format::kJson        ? &out.json_path
-                          : e.format == Format::kJsonLines ? &out.jsonl_path
-                          : e.format == Format::kCsv       ? &out.csv_path
-                                                           : &out.markdown_path;
-    CLI::Option* o = app->add_option(e.flag, *target, e.help)->expected(0, 1)->type_name("[FILE]");
-    (e.format == Format::kJson        ? out.json_opt
-     : e.format == Format::kJsonLines ? out.jsonl_opt
-     : e.format == Format::kCsv       ? out.csv_opt
-                                      : out.markdown_opt) = o;
+    if (e.flag.empty()) continue;  // the table: no flag
+    OutputOptions::Request& r = out.requests[e.name];
+    r.option = app->add_option(e.flag, r.path, e.help)->expected(0, 1)->type_name("[FILE]");
   }
   app->add_flag("-q,--quiet", out.quiet, "No progress or log lines on stderr");
 }
 
 void emit(const View& view, const OutputOptions& out) {
   for (const auto& e : exporters()) {
-    if (e.format == Format::kTable || !out.wants(e.format)) continue;
-    write_output(out.path(e.format), e.render(view, {}));
+    if (e.flag.empty() || !out.wants(e.name)) continue;
+    write_output(out.path(e.name), e.render(view, {}));
   }
   if (out.text_on_stdout()) {
     const Palette p = Palette::for_fd(STDOUT_FILENO);
-    write_output("", exporter(Format::kTable).render(view, {p.bold, p.red, p.reset}));
+    write_output("", exporter("table").render(view, {p.bold, p.red, p.reset}));
   }
 }
 

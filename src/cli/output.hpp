@@ -2,34 +2,38 @@
 // CLI-side output conventions: results on stdout, progress and logs on stderr, --json/--csv
 // to FILE or stdout, colour only on a terminal and never with NO_COLOR.
 #include <CLI/CLI.hpp>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "codecbench/export.hpp"
-#include "codecbench/plot.hpp"
+#include "codecbench/report/export.hpp"
+#include "codecbench/report/plot.hpp"
 
 namespace codecbench::cli {
 
 /// Options every command shares: one [FILE] flag per exporter (export.hpp) and --quiet.
 struct OutputOptions {
-  CLI::Option* json_opt = nullptr;
-  CLI::Option* jsonl_opt = nullptr;
-  CLI::Option* csv_opt = nullptr;
-  CLI::Option* markdown_opt = nullptr;
-  std::string json_path;  ///< empty: stdout
-  std::string jsonl_path;
-  std::string csv_path;
-  std::string markdown_path;
+  /// One exporter's flag: given or not, and its FILE ("" = stdout).
+  struct Request {
+    CLI::Option* option = nullptr;
+    std::string path;
+  };
+  /// By exporter name, every exporter but the table (add_output_options fills it).
+  std::map<std::string, Request, std::less<>> requests;
   bool quiet = false;
 
-  /// Whether the format was asked for (the table: always, unless another goes to stdout).
-  [[nodiscard]] bool wants(Format f) const;
+  /// Whether the exporter was asked for (the table: always, unless another goes to stdout).
+  [[nodiscard]] bool wants(std::string_view exporter) const;
   /// Its file ("" = stdout).
-  [[nodiscard]] const std::string& path(Format f) const;
-  [[nodiscard]] bool json() const { return wants(Format::kJson); }
-  [[nodiscard]] bool csv() const { return wants(Format::kCsv); }
+  [[nodiscard]] const std::string& path(std::string_view exporter) const;
+  [[nodiscard]] bool json() const { return wants("json"); }
+  [[nodiscard]] bool csv() const { return wants("csv"); }
+  /// Whether any exporter's flag was given.
+  [[nodiscard]] bool any_requested() const;
   /// True when the human-readable table should go to stdout (no other format to stdout).
   [[nodiscard]] bool text_on_stdout() const;
 };

@@ -3,9 +3,10 @@
 
 #include <memory>
 
-#include "codecbench/files.hpp"
-#include "codecbench/limits.hpp"
-#include "codecbench/preset_path.hpp"
+#include "codecbench/config/preset_path.hpp"
+#include "codecbench/core/files.hpp"
+#include "codecbench/core/limits.hpp"
+#include "codecbench/report/views.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 

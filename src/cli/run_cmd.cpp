@@ -12,20 +12,20 @@
 #include <optional>
 #include <regex>
 
-#include "codecbench/batch.hpp"
-#include "codecbench/config.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/files.hpp"
-#include "codecbench/install.hpp"
-#include "codecbench/merge.hpp"
-#include "codecbench/mpi_run.hpp"
-#include "codecbench/preset.hpp"
-#include "codecbench/preset_path.hpp"
-#include "codecbench/shard.hpp"
-#include "codecbench/sink.hpp"
-#include "codecbench/slurm.hpp"
-#include "codecbench/store.hpp"
-#include "codecbench/views.hpp"
+#include "codecbench/cluster/mpi_run.hpp"
+#include "codecbench/cluster/shard.hpp"
+#include "codecbench/cluster/slurm.hpp"
+#include "codecbench/config/config.hpp"
+#include "codecbench/config/preset.hpp"
+#include "codecbench/config/preset_path.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/files.hpp"
+#include "codecbench/core/install.hpp"
+#include "codecbench/report/views.hpp"
+#include "codecbench/run/batch.hpp"
+#include "codecbench/store/merge.hpp"
+#include "codecbench/store/sink.hpp"
+#include "codecbench/store/store.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 
@@ -206,8 +206,8 @@ int run(const RunSettings& s) {
     warn_about_machine(header.machine, cores_wanted(first, header.machine.logical_cores),
                        s.out.quiet);
   }
-  ResultStore store(s.store.empty() ? first.output.store : s.store);
-  StoreSink store_sink(store);
+  const auto store = open_store(s.store.empty() ? first.output.store : s.store);
+  StoreSink store_sink(*store);
   SinkList sinks;
   sinks.add(store_sink);
   std::unique_ptr<JsonLinesSink> stream;
@@ -216,7 +216,7 @@ int run(const RunSettings& s) {
     sinks.add(*stream);
   }
   BatchOptions opts;
-  if (s.resume) opts.skip_keys = store.completed_keys(l.hash);
+  if (s.resume) opts.skip_keys = store->completed_keys(l.hash);
   std::optional<JobClaims> claims;
   if (!s.claims.empty()) {
     claims.emplace(s.claims, claimant(shard));
@@ -249,14 +249,14 @@ int run(const RunSettings& s) {
                  static_cast<long long>(r.id), r.uuid.c_str(), r.shard.empty() ? "" : ", shard ",
                  r.shard.c_str(), r.jobs.size(), r.wall_s, r.count(JobStatus::kFailed),
                  r.count(JobStatus::kSkipped), summary.interrupted ? ", interrupted" : "",
-                 store.path().c_str());
+                 store->location().c_str());
   }
   const View view = run_view(r);
   // The preset's output.json / output.csv, unless the command line names where they go.
   if (!first.output.json.empty() && !s.out.json())
-    write_output(first.output.json, exporter(Format::kJson).render(view, {}));
+    write_output(first.output.json, exporter("json").render(view, {}));
   if (!first.output.csv.empty() && !s.out.csv())
-    write_output(first.output.csv, exporter(Format::kCsv).render(view, {}));
+    write_output(first.output.csv, exporter("csv").render(view, {}));
   emit(view, s.out);
   if (summary.interrupted) return static_cast<int>(ExitCode::kInterrupted);
   if (r.count(JobStatus::kFailed) > 0) return static_cast<int>(ExitCode::kJobsFailed);

@@ -9,12 +9,13 @@
 #include <filesystem>
 #include <memory>
 
-#include "codecbench/batch.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/preset.hpp"
-#include "codecbench/results.hpp"
-#include "codecbench/search.hpp"
-#include "codecbench/store.hpp"
+#include "codecbench/config/preset.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/fingerprint.hpp"
+#include "codecbench/metrics/figures.hpp"
+#include "codecbench/run/batch.hpp"
+#include "codecbench/run/search.hpp"
+#include "codecbench/store/store.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 
@@ -34,7 +35,7 @@ struct SearchSettings {
   std::string metrics;
   int samples = 0;
   double sample_duration = 4;
-  std::string store = "results/codecbench.sqlite";
+  std::string store = kDefaultStoreLocation;
   bool no_store = false;
   OutputOptions out;
 };
@@ -91,6 +92,101 @@ void parse_spec(const SearchSettings& s, const std::string& encoder, SearchSpec&
   }
 }
 
+// The run a search's probes are stored under: a preset of its own, named by its settings.
+RunRecord search_run_header(const SearchSettings& s, const QualitySearch& q) {
+  RunRecord header;
+  header.uuid = new_uuid();
+  header.started = now_iso8601();
+  header.machine = MachineInfo::this_machine();
+  header.preset_name = "search";
+  header.preset_path = q.base.input.uri;
+  header.preset_yaml = fmt::format(
+      "search: {{input: {}, encoder: {}, options: {}, param: {}, range: {}, target: {}, "
+      "pool: {}, also: [{}], samples: {}, sample_duration: {}}}\n",
+      q.identity, q.base.encoder, options_text(q.base.options), s.param, s.range, s.target, s.pool,
+      fmt::format("{}", fmt::join(s.also, ", ")), s.samples, s.sample_duration);
+  header.preset_hash = stable_hash(header.preset_yaml);
+  return header;
+}
+
+// Closes the search's run: the jobs it encoded (reused ones belong to the runs that made them)
+// and whether it found a value.
+void finish_search_run(ResultStore& store, RunRecord& header, const QualitySearchResult& result,
+                       double wall) {
+  for (const auto& p : result.outcome.probes) header.jobs_total += p.jobs;
+  if (result.full) header.jobs_total += result.full->jobs;
+  header.status = result.outcome.chosen ? RunStatus::kOk : RunStatus::kFailedJobs;
+  header.finished = now_iso8601();
+  header.wall_s = wall;
+  store.finish_run(header);
+}
+
+// The probes: a table row and a record each (the chosen one marked), and the document's list;
+// `encoded` and `reused` count their jobs.
+nlohmann::json add_probes(const std::string& param, const SearchSpec& spec, const SearchOutcome& o,
+                          View& v, int& encoded, int& reused) {
+  v.table.header = {param, "kbit/s", spec.target.figure, "95% interval"};
+  for (const auto& c : spec.also) v.table.header.push_back(c.figure);
+  v.table.header.push_back("meets");
+  v.table.header.push_back("jobs");
+  v.table.right = std::vector<bool>(v.table.header.size(), true);
+  nlohmann::json probes = nlohmann::json::array();
+  for (std::size_t i = 0; i < o.probes.size(); ++i) {
+    const auto& p = o.probes[i];
+    encoded += p.jobs;
+    reused += p.reused;
+    probes.push_back(probe_json(p, spec));
+    nlohmann::json rec = probe_json(p, spec);
+    rec.erase("also");
+    rec.erase("job_keys");
+    rec["chosen"] = o.chosen && *o.chosen == i;
+    v.records.push_back(std::move(rec));
+    std::vector<std::string> row{
+        fmt::format("{:g}", p.value), fmt::format("{:.1f}", p.bitrate_kbps), num(p.quality),
+        std::isfinite(p.ci_low) ? fmt::format("{:.3f}..{:.3f}", p.ci_low, p.ci_high) : "-"};
+    for (double a : p.also) row.push_back(num(a));
+    row.push_back(o.chosen && *o.chosen == i ? "CHOSEN" : p.meets ? "yes" : "no");
+    row.push_back(p.jobs == 0 ? "stored" : std::to_string(p.jobs));
+    v.table.rows.push_back(std::move(row));
+  }
+  return probes;
+}
+
+// The chosen value as the document's answer, and its note.
+nlohmann::json answer_json(const std::string& param, const SearchSpec& spec, const SearchProbe& c,
+                           std::vector<std::string>& notes) {
+  const bool confident = std::isfinite(c.ci_low) && c.ci_low >= spec.target.min;
+  notes.push_back(fmt::format(
+      "{}={:g}: {} {:.4f} (95% interval {}), {:.1f} kbit/s; target {} >= {:g} {}", param, c.value,
+      spec.target.figure, c.quality,
+      std::isfinite(c.ci_low) ? fmt::format("{:.3f}..{:.3f}", c.ci_low, c.ci_high) : "n/a",
+      c.bitrate_kbps, spec.target.figure, spec.target.min,
+      confident ? "met with 95% confidence" : "met, but not with 95% confidence"));
+  return {{"value", c.value},
+          {"quality", c.quality},
+          {"ci_low", number_or_null(c.ci_low)},
+          {"ci_high", number_or_null(c.ci_high)},
+          {"met_with_confidence", confident},
+          {"bitrate_kbps", c.bitrate_kbps},
+          {"bytes", c.bytes}};
+}
+
+// Sample mode's verifying full encode `f` of the chosen value `c`: in the answer with the
+// samples' error, and as a note.
+void add_full_encode(const std::string& param, const SearchSpec& spec, const SearchProbe& c,
+                     const SearchProbe& f, nlohmann::json& answer,
+                     std::vector<std::string>& notes) {
+  const double rate_pct =
+      f.bitrate_kbps > 0 ? 100.0 * (c.bitrate_kbps - f.bitrate_kbps) / f.bitrate_kbps : 0.0;
+  answer["full"] = probe_json(f, spec);
+  answer["sample_error"] = {{"quality", c.quality - f.quality}, {"bitrate_pct", rate_pct}};
+  notes.push_back(fmt::format(
+      "full encode at {}={:g}: {} {:.4f}, {:.1f} kbit/s ({}); the samples predicted {:+.4f} "
+      "quality and {:+.1f}% rate off it",
+      param, c.value, spec.target.figure, f.quality, f.bitrate_kbps,
+      f.meets ? "meets the target" : "BELOW the target", c.quality - f.quality, rate_pct));
+}
+
 OneSearch search_one(const SearchSettings& s, QualitySearch q, ResultStore* store) {
   for (auto it = q.base.options.begin(); it != q.base.options.end();) {
     it = it->first == s.param ? q.base.options.erase(it) : it + 1;
@@ -100,17 +196,7 @@ OneSearch search_one(const SearchSettings& s, QualitySearch q, ResultStore* stor
   if (s.samples > 0) q.input_duration_s = input_duration(q.base.input);
   RunRecord header;
   if (store != nullptr) {
-    header.uuid = new_uuid();
-    header.started = now_iso8601();
-    header.machine = MachineInfo::this_machine();
-    header.preset_name = "search";
-    header.preset_path = q.base.input.uri;
-    header.preset_yaml = fmt::format(
-        "search: {{input: {}, encoder: {}, options: {}, param: {}, range: {}, target: {}, "
-        "pool: {}, also: [{}], samples: {}, sample_duration: {}}}\n",
-        q.identity, q.base.encoder, options_text(q.base.options), s.param, s.range, s.target,
-        s.pool, fmt::format("{}", fmt::join(s.also, ", ")), s.samples, s.sample_duration);
-    header.preset_hash = stable_hash(header.preset_yaml);
+    header = search_run_header(s, q);
     store->begin_run(header);
     q.store = store;
     q.run_id = header.id;
@@ -137,76 +223,22 @@ OneSearch search_one(const SearchSettings& s, QualitySearch q, ResultStore* stor
   const double wall =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const SearchOutcome& o = result.outcome;
-  if (store != nullptr) {
-    // The jobs this search encoded (reused ones belong to the runs that made them).
-    for (const auto& p : o.probes) header.jobs_total += p.jobs;
-    if (result.full) header.jobs_total += result.full->jobs;
-    header.status = o.chosen ? RunStatus::kOk : RunStatus::kFailedJobs;
-    header.finished = now_iso8601();
-    header.wall_s = wall;
-    store->finish_run(header);
-  }
+  if (store != nullptr) finish_search_run(*store, header, result, wall);
 
   OneSearch one;
   View& v = one.view;
-  v.table.header = {s.param, "kbit/s", q.spec.target.figure, "95% interval"};
-  for (const auto& c : q.spec.also) v.table.header.push_back(c.figure);
-  v.table.header.push_back("meets");
-  v.table.header.push_back("jobs");
-  v.table.right = std::vector<bool>(v.table.header.size(), true);
-  nlohmann::json probes = nlohmann::json::array();
   int encoded = 0, reused = 0;
-  for (std::size_t i = 0; i < o.probes.size(); ++i) {
-    const auto& p = o.probes[i];
-    encoded += p.jobs;
-    reused += p.reused;
-    probes.push_back(probe_json(p, q.spec));
-    nlohmann::json rec = probe_json(p, q.spec);
-    rec.erase("also");
-    rec.erase("job_keys");
-    rec["chosen"] = o.chosen && *o.chosen == i;
-    v.records.push_back(std::move(rec));
-    std::vector<std::string> row{
-        fmt::format("{:g}", p.value), fmt::format("{:.1f}", p.bitrate_kbps), num(p.quality),
-        std::isfinite(p.ci_low) ? fmt::format("{:.3f}..{:.3f}", p.ci_low, p.ci_high) : "-"};
-    for (double a : p.also) row.push_back(num(a));
-    row.push_back(o.chosen && *o.chosen == i ? "CHOSEN" : p.meets ? "yes" : "no");
-    row.push_back(p.jobs == 0 ? "stored" : std::to_string(p.jobs));
-    v.table.rows.push_back(std::move(row));
-  }
+  const nlohmann::json probes = add_probes(s.param, q.spec, o, v, encoded, reused);
   const std::size_t values = search_values(q.spec).size();
   nlohmann::json answer = nullptr;
   if (o.chosen) {
     const SearchProbe& c = o.probes[*o.chosen];
-    const bool confident = std::isfinite(c.ci_low) && c.ci_low >= q.spec.target.min;
-    answer = {{"value", c.value},
-              {"quality", c.quality},
-              {"ci_low", number_or_null(c.ci_low)},
-              {"ci_high", number_or_null(c.ci_high)},
-              {"met_with_confidence", confident},
-              {"bitrate_kbps", c.bitrate_kbps},
-              {"bytes", c.bytes}};
-    v.notes.push_back(fmt::format(
-        "{}={:g}: {} {:.4f} (95% interval {}), {:.1f} kbit/s; target {} >= {:g} {}", s.param,
-        c.value, q.spec.target.figure, c.quality,
-        std::isfinite(c.ci_low) ? fmt::format("{:.3f}..{:.3f}", c.ci_low, c.ci_high) : "n/a",
-        c.bitrate_kbps, q.spec.target.figure, q.spec.target.min,
-        confident ? "met with 95% confidence" : "met, but not with 95% confidence"));
+    answer = answer_json(s.param, q.spec, c, v.notes);
     if (result.full) {
       const SearchProbe& f = *result.full;
-      answer["full"] = probe_json(f, q.spec);
-      answer["sample_error"] = {
-          {"quality", c.quality - f.quality},
-          {"bitrate_pct",
-           f.bitrate_kbps > 0 ? 100.0 * (c.bitrate_kbps - f.bitrate_kbps) / f.bitrate_kbps : 0.0}};
+      add_full_encode(s.param, q.spec, c, f, answer, v.notes);
       encoded += f.jobs;
       reused += f.reused;
-      v.notes.push_back(fmt::format(
-          "full encode at {}={:g}: {} {:.4f}, {:.1f} kbit/s ({}); the samples predicted {:+.4f} "
-          "quality and {:+.1f}% rate off it",
-          s.param, c.value, q.spec.target.figure, f.quality, f.bitrate_kbps,
-          f.meets ? "meets the target" : "BELOW the target", c.quality - f.quality,
-          f.bitrate_kbps > 0 ? 100.0 * (c.bitrate_kbps - f.bitrate_kbps) / f.bitrate_kbps : 0.0));
     }
   } else {
     v.notes.push_back(o.reason);
@@ -218,7 +250,7 @@ OneSearch search_one(const SearchSettings& s, QualitySearch q, ResultStore* stor
       fmt::format("{} probes of {} values, {} encodes ({} reused from the store), "
                   "{:.1f} s{}",
                   o.probes.size(), values, encoded, reused, wall,
-                  store != nullptr ? fmt::format("; store {}", store->path()) : ""));
+                  store != nullptr ? fmt::format("; store {}", store->location()) : ""));
   v.document = {
       {"schema_version", 1},
       {"input", q.base.input.uri},
@@ -270,7 +302,7 @@ int run_preset(SearchSettings& s) {
     throw UsageError("search: give param, range and target (preset or command line)");
   }
   std::unique_ptr<ResultStore> store;
-  if (!s.no_store) store = std::make_unique<ResultStore>(s.store);
+  if (!s.no_store) store = open_store(s.store);
   // One search per input and encoder label: its first job with the searched option removed.
   std::vector<const BatchJob*> firsts;
   for (const auto& j : l.jobs) {
@@ -381,7 +413,7 @@ int run(SearchSettings& s) {
   q.identity = input_identity(in);
   q.input_name = in.name;
   std::unique_ptr<ResultStore> store;
-  if (!s.no_store) store = std::make_unique<ResultStore>(s.store);
+  if (!s.no_store) store = open_store(s.store);
   OneSearch one = search_one(s, q, store.get());
   emit(one.view, s.out);
   if (!one.found) {

@@ -9,26 +9,22 @@
 #include <memory>
 #include <set>
 
-#include "codecbench/bdrate.hpp"
-#include "codecbench/compare.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/hull.hpp"
-#include "codecbench/merge.hpp"
-#include "codecbench/plot.hpp"
-#include "codecbench/report.hpp"
-#include "codecbench/results.hpp"
-#include "codecbench/sink.hpp"
-#include "codecbench/stats.hpp"
-#include "codecbench/store.hpp"
-#include "codecbench/views.hpp"
+#include "codecbench/analysis/bdrate.hpp"
+#include "codecbench/analysis/compare.hpp"
+#include "codecbench/analysis/hull.hpp"
+#include "codecbench/analysis/stats.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/metrics/figures.hpp"
+#include "codecbench/report/plot.hpp"
+#include "codecbench/report/report.hpp"
+#include "codecbench/report/views.hpp"
+#include "codecbench/store/merge.hpp"
+#include "codecbench/store/sink.hpp"
+#include "codecbench/store/store.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 
 namespace codecbench::cli {
-
-namespace {
-constexpr const char* kDefaultStore = "results/codecbench.sqlite";
-}  // namespace
 
 RunRecord load_run(const std::string& ref, const std::string& store_path, std::string& name) {
   if (std::filesystem::exists(ref) && !std::filesystem::is_directory(ref)) {
@@ -48,15 +44,15 @@ RunRecord load_run(const std::string& ref, const std::string& store_path, std::s
   } catch (const std::exception&) {
     throw UsageError(fmt::format("'{}' is neither a run id nor a run JSON file", ref));
   }
-  ResultStore store(store_path);
+  const auto store = open_store(store_path);
   name = fmt::format("run {}", id);
-  return store.load_run(id);
+  return store->load_run(id);
 }
 
 namespace {
 
 struct RunsSettings {
-  std::string store = kDefaultStore;
+  std::string store = kDefaultStoreLocation;
   std::int64_t id = 0;
   OutputOptions out;         // runs (the list)
   OutputOptions show_out;    // runs show
@@ -64,20 +60,20 @@ struct RunsSettings {
 };
 
 int list_runs(const RunsSettings& s) {
-  ResultStore store(s.store);
-  emit(runs_view(store.runs()), s.out);
+  const auto store = open_store(s.store);
+  emit(runs_view(store->runs()), s.out);
   return 0;
 }
 
 int show_run(const RunsSettings& s, const OutputOptions& out) {
-  ResultStore store(s.store);
-  emit(run_view(store.load_run(s.id)), out);
+  const auto store = open_store(s.store);
+  emit(run_view(store->load_run(s.id)), out);
   return 0;
 }
 
 struct CompareSettings {
   std::string a, b;
-  std::string store = kDefaultStore;
+  std::string store = kDefaultStoreLocation;
   CompareRule rule;
   std::string test = "welch";
   OutputOptions out;
@@ -104,13 +100,13 @@ int compare(CompareSettings s) {
 std::vector<RdSample> rd_samples_of_run(const std::string& run_ref, const std::string& store_path,
                                         const std::string& metric, std::string& name, bool hull) {
   std::string ref = run_ref;
-  if (ref.empty()) ref = std::to_string(ResultStore(store_path).latest_run());
+  if (ref.empty()) ref = std::to_string(open_store(store_path)->latest_run());
   const RunRecord run = load_run(ref, store_path, name);
   if (hull) return hull_samples(run_hulls(run, metric));
   const QualityFigure figure = parse_figure(metric);
   std::vector<RdSample> samples;
   for (const auto& j : run.jobs) {
-    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == "decode") continue;
+    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == JobKind::kDecode) continue;
     const double q = figure_value(j.result, figure);
     if (std::isfinite(q)) samples.push_back({j.input, curve_label(j), bitrate_of(j.result), q});
   }
@@ -121,7 +117,7 @@ namespace {
 
 struct ReportSettings {
   std::string run;
-  std::string store = kDefaultStore;
+  std::string store = kDefaultStoreLocation;
   std::string output = "report.html";
   std::string figures;
   std::string anchor;
@@ -133,10 +129,10 @@ struct ReportSettings {
 int report(const ReportSettings& s) {
   const auto interp = parse_bd_interpolation(s.interp);
   if (!interp) throw UsageError(fmt::format("--interp {}: one of pchip, cubic, akima", s.interp));
-  ResultStore store(s.store);
+  const auto store = open_store(s.store);
   std::int64_t id = 0;
   if (s.run.empty()) {
-    id = store.latest_run();
+    id = store->latest_run();
   } else {
     try {
       std::size_t used = 0;
@@ -147,8 +143,8 @@ int report(const ReportSettings& s) {
     }
   }
   ReportData d;
-  d.run = store.load_run(id);
-  d.sweeps = store.sweeps(d.run.preset_hash);
+  d.run = store->load_run(id);
+  d.sweeps = store->sweeps(d.run.preset_hash);
   d.bd_interp = *interp;
   d.bd_anchor = s.anchor;
   d.ladder_rates = number_list(s.ladder_rates, "--ladder-rates", true, "bitrate (kbit/s)");
@@ -186,8 +182,8 @@ int merge(const MergeSettings& s) {
     throw InputError(s.uuid.empty() ? std::string("merge: the inputs hold no run")
                                     : fmt::format("merge: no run {} in the inputs", s.uuid));
   }
-  ResultStore out(s.out);
-  const MergeResult m = merge_runs(out, runs);
+  const auto out = open_store(s.out);
+  const MergeResult m = merge_runs(*out, runs);
   const std::size_t merged_runs = runs.size();
   release_runs(runs);
   View v;
@@ -269,9 +265,7 @@ void register_store_commands(CLI::App& app, CommandRunner& runner) {
       runner = [rs] { return show_run(*rs, rs->show_out); };
     } else if (exp->parsed()) {
       runner = [rs] {
-        if (rs->export_out.text_on_stdout() && !rs->export_out.json() &&
-            !rs->export_out.wants(Format::kJsonLines) && !rs->export_out.csv() &&
-            !rs->export_out.wants(Format::kMarkdown)) {
+        if (!rs->export_out.any_requested()) {
           throw UsageError(
               "runs export: give --json, --jsonl, --csv or --markdown (each with an optional "
               "FILE)");
@@ -281,8 +275,8 @@ void register_store_commands(CLI::App& app, CommandRunner& runner) {
       };
     } else if (rm->parsed()) {
       runner = [rs] {
-        ResultStore store(rs->store);
-        if (!store.remove_run(rs->id))
+        const auto store = open_store(rs->store);
+        if (!store->remove_run(rs->id))
           throw InputError(fmt::format("{}: no run {}", rs->store, rs->id));
         return 0;
       };

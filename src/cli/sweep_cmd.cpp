@@ -9,19 +9,19 @@
 #include <functional>
 #include <memory>
 
-#include "codecbench/batch.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/install.hpp"
-#include "codecbench/limits.hpp"
-#include "codecbench/mpi_run.hpp"
-#include "codecbench/plot.hpp"
-#include "codecbench/preset.hpp"
-#include "codecbench/preset_path.hpp"
-#include "codecbench/process.hpp"
-#include "codecbench/report.hpp"
-#include "codecbench/run_record.hpp"
-#include "codecbench/store.hpp"
-#include "codecbench/sweep.hpp"
+#include "codecbench/cluster/mpi_run.hpp"
+#include "codecbench/config/preset.hpp"
+#include "codecbench/config/preset_path.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/install.hpp"
+#include "codecbench/core/limits.hpp"
+#include "codecbench/core/process.hpp"
+#include "codecbench/report/plot.hpp"
+#include "codecbench/report/report.hpp"
+#include "codecbench/run/batch.hpp"
+#include "codecbench/run/sweep.hpp"
+#include "codecbench/store/run_record.hpp"
+#include "codecbench/store/store.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 
@@ -199,8 +199,8 @@ int run(const SweepSettings& s) {
     info.preset_path = s.preset;
     info.preset_yaml = b.yaml;
     info.preset_hash = b.hash;
-    ResultStore store(s.store.empty() ? b.variants.front().output.store : s.store);
-    j["sweep_id"] = store.record_sweep(info, j);
+    const auto store = open_store(s.store.empty() ? b.variants.front().output.store : s.store);
+    j["sweep_id"] = store->record_sweep(info, j);
   }
   if (!s.out.quiet) {
     for (const auto& w : r.warnings) std::fprintf(stderr, "codecbench: warning: %s\n", w.c_str());

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <memory>
 
-#include "codecbench/error.hpp"
-#include "codecbench/limits.hpp"
-#include "codecbench/transcode.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/limits.hpp"
+#include "codecbench/media/transcode.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 

@@ -1,5 +1,5 @@
 // The preset schema: every key of a resolved preset is checked before any job starts.
-#include "codecbench/preset.hpp"
+#include "codecbench/config/preset.hpp"
 
 #include <fmt/core.h>
 
@@ -10,13 +10,13 @@
 #include <initializer_list>
 #include <limits>
 
-#include "codecbench/av.hpp"
-#include "codecbench/catalog.hpp"
-#include "codecbench/fingerprint.hpp"
-#include "codecbench/limits.hpp"
-#include "codecbench/metrics.hpp"
-#include "codecbench/search.hpp"
-#include "codecbench/test_streams.hpp"
+#include "codecbench/catalog/catalog.hpp"
+#include "codecbench/config/search_spec.hpp"
+#include "codecbench/core/av.hpp"
+#include "codecbench/core/fingerprint.hpp"
+#include "codecbench/core/limits.hpp"
+#include "codecbench/media/test_streams.hpp"
+#include "codecbench/metrics/metrics.hpp"
 
 namespace codecbench {
 namespace {
@@ -481,15 +481,6 @@ Preset preset_from_tree(const NodePtr& root, const std::string& default_name) {
   return p;
 }
 
-std::string stable_hash(const std::string& text) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return fmt::format("{:016x}", h);
-}
-
 std::string input_identity(const PresetInput& in) {
   if (in.source.uri.rfind("lavfi:", 0) == 0) return in.source.uri;
   if (in.source.uri.find("://") != std::string::npos) return "url:" + in.source.uri;
@@ -522,10 +513,6 @@ std::string job_identity_text(const std::string& input_identity, const JobSpec& 
   return text;
 }
 
-const char* job_kind_name(JobKind kind) noexcept {
-  return kind == JobKind::kDecode ? "decode" : "encode";
-}
-
 std::string decode_identity_text(const std::string& input_identity, const DecodeSpec& spec) {
   std::string text = "codecbench decode job 1\n";
   text += fmt::format("input {}\n", input_identity);
@@ -551,6 +538,150 @@ std::vector<std::pair<std::string, std::string>> output_paths(const Preset& p,
   return out;
 }
 
+namespace {
+
+using OptionList = std::vector<std::pair<std::string, std::string>>;
+
+// The Cartesian product of an encoder's option axes, the first axis varying slowest; its size
+// (times the scales) is checked against the jobs per run limit, with `planned` jobs so far,
+// before it is built.
+std::vector<OptionList> axis_combinations(const PresetEncoder& e, std::size_t planned) {
+  std::size_t product = std::max<std::size_t>(1, e.scales.size());
+  for (const auto& [k, values] : e.axes) {
+    product *= values.size();
+    if (product > limits::kJobsPerRun) {
+      throw InputError(
+          fmt::format("encoders.{}.axes: more than {} combinations (the jobs "
+                      "per run limit)",
+                      e.label, limits::kJobsPerRun));
+    }
+  }
+  if (planned + product > limits::kJobsPerRun) {
+    throw InputError(fmt::format("the preset has more than {} jobs (the jobs per run limit)",
+                                 limits::kJobsPerRun));
+  }
+  std::vector<OptionList> combos{{}};
+  for (const auto& [k, values] : e.axes) {
+    std::vector<OptionList> next;
+    for (const auto& c : combos) {
+      for (const auto& v : values) {
+        auto n = c;
+        n.emplace_back(k, v);
+        next.push_back(std::move(n));
+      }
+    }
+    combos = std::move(next);
+  }
+  return combos;
+}
+
+// One encode job of encoder `e` on input `in`: its options with an axis combination applied.
+BatchJob encode_job(const Preset& p, const PresetInput& in, const std::string& identity,
+                    const PresetEncoder& e, const ScaleSpec& scale, const OptionList& combo,
+                    const std::string& variant) {
+  BatchJob j;
+  j.spec.scale = scale;
+  j.input = in.name;
+  j.encoder_label = e.label;
+  j.variant = variant;
+  j.spec.input = in.source;
+  j.spec.encoder = e.codec;
+  j.spec.options = e.options;
+  for (const auto& kv : combo) {
+    auto it = std::find_if(j.spec.options.begin(), j.spec.options.end(),
+                           [&](const auto& o) { return o.first == kv.first; });
+    if (it != j.spec.options.end()) {
+      it->second = kv.second;
+    } else {
+      j.spec.options.push_back(kv);
+    }
+  }
+  j.spec.threads = e.threads >= 0 ? e.threads : p.threads;
+  j.spec.metrics = p.metrics;
+  j.decode_after = e.decode_after;
+  // decode_after changes what the job measures; without it the key is as before.
+  j.key = e.decode_after ? stable_hash(job_identity_text(identity, j.spec) + "decode_after 1\n")
+                         : job_key(identity, j.spec);
+  return j;
+}
+
+// Every encoder's jobs on one input: scales x axis combinations, in that order.
+void add_encode_jobs(const Preset& p, const PresetInput& in, const std::string& identity,
+                     const std::string& variant, std::vector<BatchJob>& jobs) {
+  for (const auto& e : p.encoders) {
+    // Video encoders get video inputs, audio encoders audio ones (files offer both).
+    if (const AVCodec* c = avcodec_find_encoder_by_name(e.codec.c_str())) {
+      const MediaType et = c->type == AVMEDIA_TYPE_AUDIO ? MediaType::kAudio : MediaType::kVideo;
+      if (in.type != MediaType::kUnknown && in.type != et) continue;
+    }
+    const std::vector<OptionList> combos = axis_combinations(e, jobs.size());
+    const std::vector<ScaleSpec> scales =
+        e.scales.empty() ? std::vector<ScaleSpec>{ScaleSpec{}} : e.scales;
+    for (const auto& scale : scales) {
+      for (const auto& combo : combos)
+        jobs.push_back(encode_job(p, in, identity, e, scale, combo, variant));
+    }
+  }
+}
+
+// One decode job: decoder configuration `d` with `threads` of `type` on input `in`.
+BatchJob decode_job(const PresetInput& in, const std::string& identity, const PresetDecoder& d,
+                    int threads, const std::string& type, const std::string& variant) {
+  BatchJob j;
+  j.kind = JobKind::kDecode;
+  j.input = in.name;
+  j.encoder_label = d.label;
+  j.variant = variant;
+  j.spec.input = in.source;
+  j.spec.threads = threads;
+  j.spec.thread_type = type;
+  j.decode.input = in.source.uri;
+  j.decode.stream_index = in.source.stream_index;
+  j.decode.max_frames = in.source.max_frames;
+  j.decode.decoder = d.decoder;
+  j.decode.threads = threads;
+  j.decode.thread_type = type;
+  j.decode.md5 = d.md5;
+  j.decode.keep_frame_md5 = false;
+  j.decode.allow_damaged = in.source.allow_damaged;
+  j.key = stable_hash(decode_identity_text(identity, j.decode));
+  return j;
+}
+
+// Decode jobs: every decoder configuration on the input when it is an encoded file the
+// decoder can decode; `used[di]` counts decoder di's jobs.
+void add_decode_jobs(const Preset& p, const PresetInput& in, const std::string& identity,
+                     const std::string& variant, std::vector<BatchJob>& jobs,
+                     std::vector<std::size_t>& used) {
+  const bool file = in.source.uri.rfind("lavfi:", 0) != 0 &&
+                    in.source.uri.find("://") == std::string::npos && in.type != MediaType::kAudio;
+  const std::string codec = file && !p.decoders.empty()
+                                ? video_codec_of(in.source.uri, in.source.stream_index)
+                                : std::string();
+  for (std::size_t di = 0; di < p.decoders.size() && !codec.empty(); ++di) {
+    const PresetDecoder& d = p.decoders[di];
+    if (!d.decoder.empty()) {
+      const AVCodec* c = avcodec_find_decoder_by_name(d.decoder.c_str());
+      if (c == nullptr || codec != avcodec_get_name(c->id)) continue;
+    }
+    const std::vector<int> counts = d.threads.empty() ? std::vector<int>{p.threads} : d.threads;
+    const std::vector<std::string> types =
+        d.thread_types.empty() ? std::vector<std::string>{""} : d.thread_types;
+    for (const auto& type : types) {
+      for (const int n : counts) {
+        if (jobs.size() + 1 > limits::kJobsPerRun) {
+          throw InputError(fmt::format("the preset has more than {} jobs (the jobs per run limit)",
+                                       limits::kJobsPerRun));
+        }
+        jobs.push_back(decode_job(in, identity, d, n, type, variant));
+        ++used[di];
+      }
+    }
+  }
+}
+
+}  // namespace
+
 std::vector<BatchJob> expand_jobs(const Preset& p) {
   std::vector<BatchJob> jobs;
   std::string variant;
@@ -567,118 +698,8 @@ std::vector<BatchJob> expand_jobs(const Preset& p) {
         given.source.uri.rfind("stream:", 0) == 0
             ? "stream:" + std::filesystem::path(in.source.uri).stem().string()
             : input_identity(in);
-    for (const auto& e : p.encoders) {
-      // Video encoders get video inputs, audio encoders audio ones (files offer both).
-      if (const AVCodec* c = avcodec_find_encoder_by_name(e.codec.c_str())) {
-        const MediaType et = c->type == AVMEDIA_TYPE_AUDIO ? MediaType::kAudio : MediaType::kVideo;
-        if (in.type != MediaType::kUnknown && in.type != et) continue;
-      }
-      // Cartesian product of the axes, the first axis varying slowest; its size is checked
-      // before it is built.
-      std::size_t product = 1;
-      product *= std::max<std::size_t>(1, e.scales.size());
-      for (const auto& [k, values] : e.axes) {
-        product *= values.size();
-        if (product > limits::kJobsPerRun) {
-          throw InputError(
-              fmt::format("encoders.{}.axes: more than {} combinations (the jobs "
-                          "per run limit)",
-                          e.label, limits::kJobsPerRun));
-        }
-      }
-      if (jobs.size() + product > limits::kJobsPerRun) {
-        throw InputError(fmt::format("the preset has more than {} jobs (the jobs per run limit)",
-                                     limits::kJobsPerRun));
-      }
-      std::vector<std::vector<std::pair<std::string, std::string>>> combos{{}};
-      for (const auto& [k, values] : e.axes) {
-        std::vector<std::vector<std::pair<std::string, std::string>>> next;
-        for (const auto& c : combos) {
-          for (const auto& v : values) {
-            auto n = c;
-            n.emplace_back(k, v);
-            next.push_back(std::move(n));
-          }
-        }
-        combos = std::move(next);
-      }
-      const std::vector<ScaleSpec> scales =
-          e.scales.empty() ? std::vector<ScaleSpec>{ScaleSpec{}} : e.scales;
-      for (const auto& scale : scales) {
-        for (const auto& combo : combos) {
-          BatchJob j;
-          j.spec.scale = scale;
-          j.input = in.name;
-          j.encoder_label = e.label;
-          j.variant = variant;
-          j.spec.input = in.source;
-          j.spec.encoder = e.codec;
-          j.spec.options = e.options;
-          for (const auto& kv : combo) {
-            auto it = std::find_if(j.spec.options.begin(), j.spec.options.end(),
-                                   [&](const auto& o) { return o.first == kv.first; });
-            if (it != j.spec.options.end()) {
-              it->second = kv.second;
-            } else {
-              j.spec.options.push_back(kv);
-            }
-          }
-          j.spec.threads = e.threads >= 0 ? e.threads : p.threads;
-          j.spec.metrics = p.metrics;
-          j.decode_after = e.decode_after;
-          // decode_after changes what the job measures; without it the key is as before.
-          j.key = e.decode_after
-                      ? stable_hash(job_identity_text(identity, j.spec) + "decode_after 1\n")
-                      : job_key(identity, j.spec);
-          jobs.push_back(std::move(j));
-        }
-      }
-    }
-    // Decode jobs: every decoder configuration on each encoded file input it can decode.
-    const bool file = in.source.uri.rfind("lavfi:", 0) != 0 &&
-                      in.source.uri.find("://") == std::string::npos &&
-                      in.type != MediaType::kAudio;
-    const std::string codec = file && !p.decoders.empty()
-                                  ? video_codec_of(in.source.uri, in.source.stream_index)
-                                  : std::string();
-    for (std::size_t di = 0; di < p.decoders.size() && !codec.empty(); ++di) {
-      const PresetDecoder& d = p.decoders[di];
-      if (!d.decoder.empty()) {
-        const AVCodec* c = avcodec_find_decoder_by_name(d.decoder.c_str());
-        if (c == nullptr || codec != avcodec_get_name(c->id)) continue;
-      }
-      const std::vector<int> counts = d.threads.empty() ? std::vector<int>{p.threads} : d.threads;
-      const std::vector<std::string> types =
-          d.thread_types.empty() ? std::vector<std::string>{""} : d.thread_types;
-      for (const auto& type : types) {
-        for (const int n : counts) {
-          if (jobs.size() + 1 > limits::kJobsPerRun) {
-            throw InputError(fmt::format(
-                "the preset has more than {} jobs (the jobs per run limit)", limits::kJobsPerRun));
-          }
-          BatchJob j;
-          j.kind = JobKind::kDecode;
-          j.input = in.name;
-          j.encoder_label = d.label;
-          j.variant = variant;
-          j.spec.input = in.source;
-          j.spec.threads = n;
-          j.spec.thread_type = type;
-          j.decode.input = in.source.uri;
-          j.decode.stream_index = in.source.stream_index;
-          j.decode.max_frames = in.source.max_frames;
-          j.decode.decoder = d.decoder;
-          j.decode.threads = n;
-          j.decode.thread_type = type;
-          j.decode.md5 = d.md5;
-          j.decode.keep_frame_md5 = false;
-          j.decode.allow_damaged = in.source.allow_damaged;
-          j.key = stable_hash(decode_identity_text(identity, j.decode));
-          jobs.push_back(std::move(j));
-          ++decoder_jobs[di];
-        }
-      }
-    }
+    add_encode_jobs(p, in, identity, variant, jobs);
+    add_decode_jobs(p, in, identity, variant, jobs, decoder_jobs);
   }
   for (std::size_t di = 0; di < p.decoders.size(); ++di) {
     if (decoder_jobs[di] == 0) {

@@ -1,5 +1,5 @@
 // Presets by name: the search path, lookup and listing (preset_path.hpp).
-#include "codecbench/preset_path.hpp"
+#include "codecbench/config/preset_path.hpp"
 
 #include <fmt/core.h>
 
@@ -9,9 +9,9 @@
 #include <map>
 #include <system_error>
 
-#include "codecbench/error.hpp"
-#include "codecbench/install.hpp"
-#include "codecbench/limits.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/install.hpp"
+#include "codecbench/core/limits.hpp"
 
 namespace codecbench {
 namespace {
@@ -194,37 +194,6 @@ std::vector<PresetListing> list_presets() {
     }
   }
   return out;
-}
-
-View presets_view(const std::vector<PresetListing>& presets,
-                  const std::vector<PresetFolder>& path) {
-  View v;
-  v.table.header = {"name", "found in", "description", "path"};
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& p : presets) {
-    std::string description = p.description;
-    if (!p.shadowed_by.empty()) description = "(hidden by " + p.shadowed_by + ") " + description;
-    v.table.rows.push_back({p.name, p.origin, description, p.path});
-    v.table.highlight.push_back(false);
-    list.push_back({{"name", p.name},
-                    {"origin", p.origin},
-                    {"description", p.description},
-                    {"path", p.path},
-                    {"shadowed_by",
-                     p.shadowed_by.empty() ? nlohmann::json() : nlohmann::json(p.shadowed_by)}});
-  }
-  nlohmann::json folders = nlohmann::json::array();
-  for (const auto& f : path) {
-    std::error_code ec;
-    const bool exists = std::filesystem::is_directory(f.dir, ec);
-    folders.push_back({{"dir", f.dir.string()}, {"origin", f.origin}, {"exists", exists}});
-    v.notes.push_back(
-        fmt::format("search path: {} ({}{})", f.dir.string(), f.origin, exists ? "" : ", absent"));
-  }
-  v.document = {{"schema_version", 1}, {"presets", list}, {"search_path", folders}};
-  v.records = list.get<std::vector<nlohmann::json>>();
-  v.columns = {"name", "origin", "description", "path", "shadowed_by"};
-  return v;
 }
 
 }  // namespace codecbench

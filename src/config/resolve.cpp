@@ -10,8 +10,8 @@
 #include <map>
 #include <set>
 
-#include "codecbench/config.hpp"
-#include "codecbench/limits.hpp"
+#include "codecbench/config/config.hpp"
+#include "codecbench/core/limits.hpp"
 
 namespace codecbench::config {
 namespace {

@@ -14,9 +14,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "codecbench/config.hpp"
-#include "codecbench/limits.hpp"
-#include "codecbench/preset_path.hpp"
+#include "codecbench/config/config.hpp"
+#include "codecbench/config/preset_path.hpp"
+#include "codecbench/core/limits.hpp"
 
 namespace codecbench::config {
 

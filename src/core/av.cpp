@@ -1,4 +1,4 @@
-#include "codecbench/av.hpp"
+#include "codecbench/core/av.hpp"
 
 #include <array>
 #include <utility>

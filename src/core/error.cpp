@@ -1,6 +1,6 @@
-#include "codecbench/error.hpp"
+#include "codecbench/core/error.hpp"
 
-#include "codecbench/av.hpp"
+#include "codecbench/core/av.hpp"
 
 namespace codecbench {
 

@@ -1,5 +1,5 @@
 // Safe reading of inputs and whole-or-nothing writing of outputs (files.hpp).
-#include "codecbench/files.hpp"
+#include "codecbench/core/files.hpp"
 
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "codecbench/error.hpp"
+#include "codecbench/core/error.hpp"
 
 namespace codecbench {
 

@@ -1,5 +1,5 @@
 // File fingerprints with a per-user cache keyed by (absolute path, size, mtime, inode).
-#include "codecbench/fingerprint.hpp"
+#include "codecbench/core/fingerprint.hpp"
 
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -18,8 +18,8 @@
 #include <sstream>
 #include <vector>
 
-#include "codecbench/error.hpp"
-#include "codecbench/files.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/files.hpp"
 
 namespace codecbench {
 namespace {
@@ -146,6 +146,15 @@ std::string file_fingerprint(const std::string& path) {
   std::string fp = hash_file(path);
   cache().store(s, fp);
   return fp;
+}
+
+std::string stable_hash(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}", h);
 }
 
 }  // namespace codecbench

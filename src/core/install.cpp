@@ -1,5 +1,5 @@
 // Locating the shared data folder of this executable (install.hpp).
-#include "codecbench/install.hpp"
+#include "codecbench/core/install.hpp"
 
 #include <cstdlib>
 #include <system_error>

@@ -1,4 +1,4 @@
-#include "codecbench/log.hpp"
+#include "codecbench/core/log.hpp"
 
 #include <algorithm>
 #include <array>
@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "codecbench/av.hpp"
+#include "codecbench/core/av.hpp"
 
 namespace codecbench {
 namespace {

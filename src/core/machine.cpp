@@ -1,10 +1,11 @@
 // The machine's benchmarking conditions from /proc and /sys (machine.hpp).
-#include "codecbench/machine.hpp"
+#include "codecbench/core/machine.hpp"
 
 #include <fmt/core.h>
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -245,6 +246,11 @@ void from_json(const nlohmann::json& j, MachineConditions& c) {
   c.container = j.value("container", "");
   c.isolated_cpus = j.value("isolated_cpus", "");
   c.kernel = j.value("kernel", "");
+}
+
+std::string scheduler_job_id() {
+  const char* id = std::getenv("SLURM_JOB_ID");
+  return id != nullptr ? id : "";
 }
 
 }  // namespace codecbench

@@ -1,5 +1,5 @@
 // Running programs: posix_spawnp with both output pipes drained.
-#include "codecbench/process.hpp"
+#include "codecbench/core/process.hpp"
 
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -14,7 +14,7 @@
 #include <sstream>
 #include <thread>
 
-#include "codecbench/error.hpp"
+#include "codecbench/core/error.hpp"
 
 extern char** environ;
 

@@ -1,9 +1,9 @@
-#include "codecbench/version.hpp"
+#include "codecbench/core/version.hpp"
 
 #include <fmt/core.h>
 
 #include "build_info.hpp"
-#include "codecbench/av.hpp"
+#include "codecbench/core/av.hpp"
 #include "codecbench_config.hpp"
 
 namespace codecbench {

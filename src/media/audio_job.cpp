@@ -7,9 +7,9 @@
 #include <array>
 #include <cmath>
 
-#include "codecbench/audio_metrics.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/log.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/log.hpp"
+#include "codecbench/metrics/audio_metrics.hpp"
 #include "job_common.hpp"
 
 namespace codecbench::detail {
@@ -229,6 +229,42 @@ class AudioJob {
 
     choose_format(info, src_layout.l);
     kept_.prepare(spec_.keep_path, codec_);
+    open_encoder(thread_type);
+    if (measuring_) open_decoder(thread_type);
+    kept_.start(enc_.get());
+
+    const int channels = enc_layout_.l.nb_channels;
+    ref_.assign(static_cast<std::size_t>(channels), {});
+    dec_samples_.assign(static_cast<std::size_t>(channels), {});
+    Resampler to_float(src_layout.l, info.sample_fmt, info.sample_rate, enc_layout_.l,
+                       AV_SAMPLE_FMT_FLTP, r_.sample_rate);
+    Resampler to_encoder(enc_layout_.l, AV_SAMPLE_FMT_FLTP, r_.sample_rate, enc_layout_.l, enc_fmt_,
+                         r_.sample_rate);
+    fifo_.reset(av_audio_fifo_alloc(enc_fmt_, channels, r_.frame_size * 2));
+    if (!fifo_) throw FFmpegError(AVERROR(ENOMEM), "allocating the audio FIFO");
+
+    const std::int64_t source_samples = encode_all(*source, to_float, to_encoder);
+    const int rest = av_audio_fifo_size(fifo_.get());
+    if (rest > 0) send_from_fifo(rest);
+    encode(nullptr);
+    if (measuring_) {
+      decode(nullptr);
+      flush_decoded();
+      compare(names);
+      if (!decoded_as_.empty()) {
+        r_.adjustment += (r_.adjustment.empty() ? "" : "; ") + decoded_as_;
+      }
+    }
+    r_.kept_bytes = kept_.finish();
+
+    finish_figures(info, source_samples);
+    finish_timing(r_, before, start);
+    return std::move(r_);
+  }
+
+ private:
+  // The encoder at the chosen format, rate and layout, with the job's options and threads.
+  void open_encoder(int thread_type) {
     enc_ = av::make_codec_context(codec_);
     enc_->sample_fmt = enc_fmt_;
     enc_->sample_rate = r_.sample_rate;
@@ -250,25 +286,17 @@ class AudioJob {
     const bool variable = (codec_->capabilities & AV_CODEC_CAP_VARIABLE_FRAME_SIZE) != 0;
     r_.frame_size = enc_->frame_size > 0 && !variable ? enc_->frame_size : 1024;
     r_.encoder_delay = enc_->initial_padding;
-    if (measuring_) open_decoder(thread_type);
-    kept_.start(enc_.get());
+  }
 
-    const int channels = enc_layout_.l.nb_channels;
-    ref_.assign(static_cast<std::size_t>(channels), {});
-    dec_samples_.assign(static_cast<std::size_t>(channels), {});
-    Resampler to_float(src_layout.l, info.sample_fmt, info.sample_rate, enc_layout_.l,
-                       AV_SAMPLE_FMT_FLTP, r_.sample_rate);
-    Resampler to_encoder(enc_layout_.l, AV_SAMPLE_FMT_FLTP, r_.sample_rate, enc_layout_.l, enc_fmt_,
-                         r_.sample_rate);
-    fifo_.reset(av_audio_fifo_alloc(enc_fmt_, channels, r_.frame_size * 2));
-    if (!fifo_) throw FFmpegError(AVERROR(ENOMEM), "allocating the audio FIFO");
-
+  // Every source frame converted to float (the reference) and to the encoder's format, queued
+  // and sent in the encoder's frame size; the source's sample count.
+  std::int64_t encode_all(FrameSource& source, Resampler& to_float, Resampler& to_encoder) {
     std::int64_t source_samples = 0;
     for (bool done = false; !done;) {
       av::FramePtr converted;
       {
         StageTimer t(r_.source_s);
-        av::FramePtr src = source->next();
+        av::FramePtr src = source.next();
         if (src) {
           source_samples += src->nb_samples;
           source_hash_.update(*src);
@@ -290,19 +318,11 @@ class AudioJob {
       }
       while (av_audio_fifo_size(fifo_.get()) >= r_.frame_size) send_from_fifo(r_.frame_size);
     }
-    const int rest = av_audio_fifo_size(fifo_.get());
-    if (rest > 0) send_from_fifo(rest);
-    encode(nullptr);
-    if (measuring_) {
-      decode(nullptr);
-      flush_decoded();
-      compare(names);
-      if (!decoded_as_.empty()) {
-        r_.adjustment += (r_.adjustment.empty() ? "" : "; ") + decoded_as_;
-      }
-    }
-    r_.kept_bytes = kept_.finish();
+    return source_samples;
+  }
 
+  // Sizes, duration, compression, bitrate, real-time factor and the hashes.
+  void finish_figures(const StreamInfo& info, std::int64_t source_samples) {
     r_.raw_bytes = static_cast<std::uint64_t>(source_samples) *
                    static_cast<std::uint64_t>(info.channels) *
                    static_cast<std::uint64_t>(av_get_bytes_per_sample(info.sample_fmt));
@@ -315,11 +335,8 @@ class AudioJob {
     r_.realtime_factor = r_.encode_s > 0 ? r_.duration_s / r_.encode_s : 0;
     r_.bitstream_md5 = bitstream_hash_.hex();
     r_.source_hash = source_hash_.hex();
-    finish_timing(r_, before, start);
-    return std::move(r_);
   }
 
- private:
   // Sample format, rate and layout the encoder takes, as close to the source as it allows.
   void choose_format(const StreamInfo& info, const AVChannelLayout& src_layout) {
     enc_fmt_ = detail::requested_sample_fmt(spec_, codec_);

@@ -2,7 +2,7 @@
 // read is to be timed) and decoded with each asked-for decoder configuration; every frame is
 // hashed the way FFmpeg's framemd5 muxer hashes the rawvideo packets the ffmpeg CLI makes of
 // decoded frames, so our hashes equal `ffmpeg -i STREAM -f framemd5 -`.
-#include "codecbench/decode.hpp"
+#include "codecbench/media/decode.hpp"
 
 #include <fmt/core.h>
 
@@ -14,12 +14,12 @@
 #include <memory>
 #include <string>
 
-#include "codecbench/av.hpp"
-#include "codecbench/catalog.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/files.hpp"
-#include "codecbench/limits.hpp"
-#include "codecbench/log.hpp"
+#include "codecbench/catalog/catalog.hpp"
+#include "codecbench/core/av.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/files.hpp"
+#include "codecbench/core/limits.hpp"
+#include "codecbench/core/log.hpp"
 #include "job_common.hpp"
 
 namespace codecbench {
@@ -183,7 +183,36 @@ class FrameHasher {
   std::vector<std::uint8_t> buffer_;
 };
 
-DecodeResult decode_once(StreamData& d, const DecodeSpec& spec, const DecodeConfig& config) {
+// The packets to send: from memory, or (include_read) from the file opened afresh (not timed)
+// and read as decoding goes.
+class PacketSource {
+ public:
+  PacketSource(const StreamData& d, bool from_file)
+      : d_(d), file_(from_file ? open_file(d.path) : nullptr), packet_(av::make_packet()) {}
+  // The next packet of the stream; nullptr at its end.
+  AVPacket* next() {
+    if (!file_) return next_ < d_.packets.size() ? d_.packets[next_++].get() : nullptr;
+    for (;;) {
+      av_packet_unref(packet_.get());
+      const int ret = av_read_frame(file_.get(), packet_.get());
+      if (ret == AVERROR_EOF) return nullptr;
+      if (ret < 0) {
+        throw InputError(fmt::format("{}: read error ({})", d_.path, av::error_string(ret)));
+      }
+      if (packet_->stream_index == d_.index) return packet_.get();
+    }
+  }
+
+ private:
+  const StreamData& d_;
+  av::InputFormatPtr file_;
+  av::PacketPtr packet_;
+  std::size_t next_ = 0;
+};
+
+// What a decode result says of its input and configuration before anything is decoded.
+DecodeResult result_header(const StreamData& d, const DecodeSpec& spec,
+                           const DecodeConfig& config) {
   DecodeResult r;
   r.input = d.path;
   r.stream_index = d.index;
@@ -194,34 +223,71 @@ DecodeResult decode_once(StreamData& d, const DecodeSpec& spec, const DecodeConf
   r.timing_includes_read = spec.include_read;
   r.md5 = spec.md5;
   r.frame_rate = d.frame_rate.num > 0 && d.frame_rate.den > 0 ? av_q2d(d.frame_rate) : 0;
+  return r;
+}
 
-  const std::string& name = config.decoder.empty() ? spec.decoder : config.decoder;
-  const AVCodec* codec = choose_decoder(name, d.par, d.path);
+// The configuration's decoder, opened with its threads; the threads it took go into `r`.
+av::CodecContextPtr open_decoder(const StreamData& d, const AVCodec* codec,
+                                 const DecodeConfig& config, DecodeResult& r) {
   r.decoder = codec->name;
   auto ctx = av::make_codec_context(codec);
   av::check_av(avcodec_parameters_to_context(ctx.get(), d.par), d.path + ": decoder setup");
   ctx->pkt_timebase = d.time_base;
   ctx->thread_count = config.threads;
   ctx->thread_type = detail::parse_thread_type(config.thread_type);
-  {
-    LogCapture capture(AV_LOG_ERROR);
-    const int ret = avcodec_open2(ctx.get(), codec, nullptr);
-    if (ret < 0) {
-      const std::string why = capture.errors();
-      throw FFmpegError(ret, fmt::format("{}: cannot open the {} decoder{}", d.path, codec->name,
-                                         why.empty() ? "" : " (" + why + ")"));
-    }
+  LogCapture capture(AV_LOG_ERROR);
+  const int ret = avcodec_open2(ctx.get(), codec, nullptr);
+  if (ret < 0) {
+    const std::string why = capture.errors();
+    throw FFmpegError(ret, fmt::format("{}: cannot open the {} decoder{}", d.path, codec->name,
+                                       why.empty() ? "" : " (" + why + ")"));
   }
   r.decoder_threads = ctx->thread_count;
   r.decoder_thread_type = detail::thread_type_name(ctx->active_thread_type);
+  return ctx;
+}
 
-  // With include_read the file is opened afresh (not timed) and read as decoding goes.
-  av::InputFormatPtr file;
-  if (spec.include_read) file = open_file(d.path);
+// A decoded frame counted: its size and format (the first), its hash, its bytes.
+void count_frame(const AVFrame* frame, const DecodeSpec& spec, FrameHasher& hasher,
+                 DecodeResult& r) {
+  if (r.frames == 0) {
+    r.width = frame->width;
+    r.height = frame->height;
+    const char* pf = av_get_pix_fmt_name(static_cast<AVPixelFormat>(frame->format));
+    r.pix_fmt = pf != nullptr ? pf : "none";
+  }
+  if (spec.md5) {
+    const auto h0 = Clock::now();
+    hasher.add(frame, r);
+    r.hash_s += std::chrono::duration<double>(Clock::now() - h0).count();
+  }
+  r.decoded_bytes += static_cast<std::uint64_t>(
+      std::max(0, av_image_get_buffer_size(static_cast<AVPixelFormat>(frame->format), frame->width,
+                                           frame->height, 1)));
+}
+
+// CPU time, peak memory and the rates, once the decode is timed.
+void add_figures(const detail::RusageSnapshot& before, const detail::RusageSnapshot& after,
+                 const StreamData& d, const DecodeSpec& spec, DecodeResult& r) {
+  r.cpu_user_s = after.user - before.user;
+  r.cpu_sys_s = after.sys - before.sys;
+  r.peak_rss_kib = r.peak_rss_reset ? read_vm_hwm() : after.maxrss_kib;
+  if (r.peak_rss_kib == 0) r.peak_rss_kib = after.maxrss_kib;
+  r.read_s = spec.include_read ? 0 : d.read_s;
+  r.fps = r.decode_s > 0 ? static_cast<double>(r.frames) / r.decode_s : 0;
+  r.duration_s = r.frame_rate > 0 ? static_cast<double>(r.frames) / r.frame_rate : 0;
+  r.realtime_factor = r.decode_s > 0 ? r.duration_s / r.decode_s : 0;
+}
+
+DecodeResult decode_once(StreamData& d, const DecodeSpec& spec, const DecodeConfig& config) {
+  DecodeResult r = result_header(d, spec, config);
+  const std::string& name = config.decoder.empty() ? spec.decoder : config.decoder;
+  const AVCodec* codec = choose_decoder(name, d.par, d.path);
+  auto ctx = open_decoder(d, codec, config, r);
+
+  PacketSource source(d, spec.include_read);
   FrameHasher hasher(spec.md5 && spec.keep_frame_md5);
   auto frame = av::make_frame();
-  auto read_pkt = av::make_packet();
-  std::size_t next = 0;
   const auto damaged = [&](const std::string& where) {
     if (!spec.allow_damaged) {
       throw InputError(
@@ -237,19 +303,6 @@ DecodeResult decode_once(StreamData& d, const DecodeSpec& spec, const DecodeConf
   r.peak_rss_reset = spec.reset_peak_rss && reset_vm_hwm();
   const auto before = detail::RusageSnapshot::now();
   const auto start = Clock::now();
-  // One packet to send: from memory, or read from the file (nullptr at its end).
-  const auto next_packet = [&]() -> AVPacket* {
-    if (!spec.include_read) return next < d.packets.size() ? d.packets[next++].get() : nullptr;
-    for (;;) {
-      av_packet_unref(read_pkt.get());
-      const int ret = av_read_frame(file.get(), read_pkt.get());
-      if (ret == AVERROR_EOF) return nullptr;
-      if (ret < 0) {
-        throw InputError(fmt::format("{}: read error ({})", d.path, av::error_string(ret)));
-      }
-      if (read_pkt->stream_index == d.index) return read_pkt.get();
-    }
-  };
   AVPacket* pending = nullptr;  // a packet the decoder could not take yet
   bool flushed = false;
   bool done = false;
@@ -273,20 +326,7 @@ DecodeResult decode_once(StreamData& d, const DecodeSpec& spec, const DecodeConf
       } else if (!spec.allow_damaged && decoder_errors.count() > 0) {
         damaged(fmt::format("near frame {} ({})", r.frames, decoder_errors.first()));
       }
-      if (r.frames == 0) {
-        r.width = frame->width;
-        r.height = frame->height;
-        const char* pf = av_get_pix_fmt_name(static_cast<AVPixelFormat>(frame->format));
-        r.pix_fmt = pf != nullptr ? pf : "none";
-      }
-      if (spec.md5) {
-        const auto h0 = Clock::now();
-        hasher.add(frame.get(), r);
-        r.hash_s += std::chrono::duration<double>(Clock::now() - h0).count();
-      }
-      r.decoded_bytes += static_cast<std::uint64_t>(
-          std::max(0, av_image_get_buffer_size(static_cast<AVPixelFormat>(frame->format),
-                                               frame->width, frame->height, 1)));
+      count_frame(frame.get(), spec, hasher, r);
       av_frame_unref(frame.get());
       ++r.frames;
       if (spec.max_frames > 0 && r.frames >= spec.max_frames) {
@@ -299,7 +339,7 @@ DecodeResult decode_once(StreamData& d, const DecodeSpec& spec, const DecodeConf
       // Drained after the flush packet without reaching EOF: a decoder that stalls.
       throw Error(fmt::format("{}: the {} decoder stopped without finishing", d.path, codec->name));
     }
-    AVPacket* pkt = pending != nullptr ? pending : next_packet();
+    AVPacket* pkt = pending != nullptr ? pending : source.next();
     pending = nullptr;
     if (pkt == nullptr) {
       avcodec_send_packet(ctx.get(), nullptr);
@@ -326,18 +366,11 @@ DecodeResult decode_once(StreamData& d, const DecodeSpec& spec, const DecodeConf
   r.decoder_errors = static_cast<std::int64_t>(decoder_errors.count());
   if (r.decoder_errors > 0) damaged(fmt::format("({})", decoder_errors.first()));
   if (const std::string e = read_capture.errors(); !e.empty()) damaged("(" + e + ")");
-  r.cpu_user_s = after.user - before.user;
-  r.cpu_sys_s = after.sys - before.sys;
-  r.peak_rss_kib = r.peak_rss_reset ? read_vm_hwm() : after.maxrss_kib;
-  if (r.peak_rss_kib == 0) r.peak_rss_kib = after.maxrss_kib;
-  r.read_s = spec.include_read ? 0 : d.read_s;
   if (spec.md5) r.output_md5 = hasher.finish();
   if (r.frames == 0) {
     throw InputError(fmt::format("{}: the {} decoder gave no frames", d.path, codec->name));
   }
-  r.fps = r.decode_s > 0 ? static_cast<double>(r.frames) / r.decode_s : 0;
-  r.duration_s = r.frame_rate > 0 ? static_cast<double>(r.frames) / r.frame_rate : 0;
-  r.realtime_factor = r.decode_s > 0 ? r.duration_s / r.decode_s : 0;
+  add_figures(before, after, d, spec, r);
   return r;
 }
 

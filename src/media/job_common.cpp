@@ -10,9 +10,9 @@
 #include <cstring>
 #include <filesystem>
 
-#include "codecbench/catalog.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/log.hpp"
+#include "codecbench/catalog/catalog.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/log.hpp"
 
 extern "C" {
 #include <libavutil/imgutils.h>

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "codecbench/av.hpp"
-#include "codecbench/transcode.hpp"
+#include "codecbench/core/av.hpp"
+#include "codecbench/media/transcode.hpp"
 
 extern "C" {
 struct AVMD5;

@@ -3,7 +3,7 @@
 // on a condition variable, not for the whole decode), so sharing never serialises a batch.
 // When the decoded frames outgrow the budget the entry is abandoned: its frames are freed and
 // every reader continues from its position with a decode of its own.
-#include "codecbench/reference_cache.hpp"
+#include "codecbench/media/reference_cache.hpp"
 
 #include <fmt/core.h>
 

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <utility>
 
-#include "codecbench/error.hpp"
-#include "codecbench/transcode.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/media/transcode.hpp"
 
 extern "C" {
 #include <libswscale/swscale.h>

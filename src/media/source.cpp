@@ -1,5 +1,5 @@
 // Frame sources: files through libavformat + libavcodec, synthetic sources through libavfilter.
-#include "codecbench/source.hpp"
+#include "codecbench/media/source.hpp"
 
 #include <fmt/core.h>
 #include <sys/stat.h>
@@ -8,9 +8,9 @@
 #include <cmath>
 #include <regex>
 
-#include "codecbench/error.hpp"
-#include "codecbench/files.hpp"
-#include "codecbench/log.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/files.hpp"
+#include "codecbench/core/log.hpp"
 
 extern "C" {
 #include <libavfilter/buffersink.h>

@@ -1,17 +1,16 @@
 // Cached test streams for decode benchmarks (test_streams.hpp).
-#include "codecbench/test_streams.hpp"
+#include "codecbench/media/test_streams.hpp"
 
 #include <fmt/core.h>
 
 #include <filesystem>
 #include <system_error>
 
-#include "codecbench/av.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/fingerprint.hpp"
-#include "codecbench/install.hpp"
-#include "codecbench/preset.hpp"
-#include "codecbench/transcode.hpp"
+#include "codecbench/core/av.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/fingerprint.hpp"
+#include "codecbench/core/install.hpp"
+#include "codecbench/media/transcode.hpp"
 
 namespace codecbench {
 namespace {

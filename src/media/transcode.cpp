@@ -1,24 +1,26 @@
 // The job engine: source -> (convert) -> encoder -> decoder -> (convert) -> metrics.
 // Frames are matched in presentation order: each decoded frame is compared with the oldest
 // reference frame still waiting, so only the encoder's delay is held in memory.
-#include "codecbench/transcode.hpp"
+#include "codecbench/media/transcode.hpp"
 
 #include <fmt/core.h>
 #include <tbb/parallel_pipeline.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <deque>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 
-#include "codecbench/catalog.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/limits.hpp"
-#include "codecbench/log.hpp"
+#include "codecbench/catalog/catalog.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/limits.hpp"
+#include "codecbench/core/log.hpp"
 #include "job_common.hpp"
 
 namespace codecbench {
@@ -80,6 +82,84 @@ class Job {
   JobResult run() {
     const auto start = Clock::now();
     const auto before = detail::RusageSnapshot::now();
+    const AVCodec* enc_codec = start_result();
+    Input in = open_input();
+    const AVPixelFormat enc_fmt = encoder_format(enc_codec, *in.info);
+    open_codecs(enc_codec, enc_fmt, *in.info);
+    // A scaled encode is measured at the source's size; a cropped one at the crop.
+    r_.metric_width = scaled() ? in.info->width : r_.width;
+    r_.metric_height = scaled() ? in.info->height : r_.height;
+    in.mw = r_.metric_width;
+    in.mh = r_.metric_height;
+    std::vector<std::unique_ptr<VideoMetric>> metrics = make_metrics(in.mw, in.mh);
+    metrics_ = &metrics;
+    in.to_metric.emplace(in.mw, in.mh, in.info->pix_fmt, metric_fmt_);
+    in.to_encoder.emplace(in.mw, in.mh, metric_fmt_, r_.width, r_.height, enc_fmt, scale_flags_);
+    in.frame_bytes = av_image_get_buffer_size(in.info->pix_fmt, in.mw, in.mh, 1);
+    run_stages(in);
+    r_.frames = in.index;
+    if (measuring() && (decoded_ != in.index || !references_.empty())) {
+      throw Error(fmt::format("{} with {}: encoded {} frames but decoded {}", spec_.input.uri,
+                              spec_.encoder, in.index, decoded_));
+    }
+    r_.kept_bytes = kept_.finish();
+    for (std::size_t i = 0; i < metrics.size(); ++i) {
+      r_.metrics[i].summary = metrics[i]->summary();
+      if (spec_.per_frame && metrics[i]->defers_frames()) {
+        r_.metrics[i].frames = metrics[i]->frame_values();
+      }
+    }
+    r_.first_frame_s = in.info->first_frame_s;
+    finish_figures();
+    detail::finish_timing(r_, before, start);
+    return std::move(r_);
+  }
+
+ private:
+  // The source and the conversions each frame goes through: to the metrics' format at the
+  // measured size (mw x mh), and from there to the encoder's size and format.
+  struct Input {
+    std::unique_ptr<FrameSource> source;
+    const StreamInfo* info = nullptr;
+    int mw = 0, mh = 0;
+    std::optional<Converter> to_metric, to_encoder;
+    int frame_bytes = 0;
+    std::int64_t index = 0;  ///< frames read
+  };
+
+  // What travels down the pipeline with one source frame: the encoder's input, the
+  // reference (handed from stage to stage, never shared), the packets its encoding gave
+  // and the decoded frames paired with their references.
+  // A flush step carries no frame: its encode stage takes the encoder's next delayed packet,
+  // so that decoding and measuring the frames an encoder holds back (libx264's lookahead:
+  // 40 and more) overlap the rest of its flush instead of following it.
+  struct Work {
+    av::FramePtr enc_in;
+    av::FramePtr ref;
+    std::vector<av::PacketPtr> packets;
+    std::vector<Pair> pairs;
+    bool flush = false;
+    bool last = false;  ///< the encoder gave its last packet in this step
+  };
+
+  // Each stage's work and waits (StageTime), the stages being serial: one frame at a time.
+  struct StageClock {
+    StageTime& t;
+    Clock::time_point last;
+    Clock::time_point entered{};
+    void enter() {
+      entered = Clock::now();
+      t.waited_s += std::chrono::duration<double>(entered - last).count();
+    }
+    void leave(bool frame) {
+      last = Clock::now();
+      t.worked_s += std::chrono::duration<double>(last - entered).count();
+      if (frame) ++t.frames;
+    }
+  };
+
+  // The result's first fields and the metric names (checked, "none" taken out); the encoder.
+  const AVCodec* start_result() {
     r_.type = MediaType::kVideo;
     r_.input = spec_.input.uri;
     r_.ffmpeg_version = av_version_info();
@@ -87,8 +167,8 @@ class Job {
     thread_type_ = detail::parse_thread_type(spec_.thread_type);
     const AVCodec* enc_codec = detail::find_encoder(spec_.encoder);
     metric_names_ = spec_.metrics;
-    const bool none = metric_names_.size() == 1 && metric_names_[0] == "none";
-    if (none) metric_names_.clear();
+    none_ = metric_names_.size() == 1 && metric_names_[0] == "none";
+    if (none_) metric_names_.clear();
     std::vector<std::string> seen;
     for (const auto& m : metric_names_) {
       (void)find_video_metric(m);
@@ -100,22 +180,27 @@ class Job {
     }
     r_.encoder = enc_codec->name;
     r_.codec = avcodec_get_name(enc_codec->id);
+    return enc_codec;
+  }
 
+  // Opens the source (from the shared references when the batch has them) and records what
+  // it is: format, size, rate, rotation, and the scaled size when the job scales.
+  Input open_input() {
+    Input in;
     SourceSpec source_spec = spec_.input;
     source_spec.decoder_threads = spec_.threads;
     source_spec.type = MediaType::kVideo;
-    std::unique_ptr<FrameSource> source;
     {
       StageTimer t(r_.source_s);
-      source = spec_.references != nullptr ? spec_.references->open(source_spec)
-                                           : open_source(source_spec);
+      in.source = spec_.references != nullptr ? spec_.references->open(source_spec)
+                                              : open_source(source_spec);
     }
-    const StreamInfo& info = source->info();
+    in.info = &in.source->info();
+    const StreamInfo& info = *in.info;
     r_.source_pix_fmt = pix_fmt_name(info.pix_fmt);
     r_.source_width = info.width;
     r_.source_height = info.height;
-    const AVRational rate = info.frame_rate.num > 0 ? info.frame_rate : AVRational{25, 1};
-    r_.frame_rate = av_q2d(rate);
+    r_.frame_rate = av_q2d(frame_rate(info));
     r_.rotation = info.rotation;
     r_.field_order = field_order_name(info.field_order);
     if (spec_.scale.active()) {
@@ -123,8 +208,15 @@ class Job {
       r_.scaler = spec_.scale.scaler;
       target_ = scaled_size(spec_.scale, info.width, info.height, info.sample_aspect_ratio);
     }
+    return in;
+  }
 
-    // Metrics compare in the source's format when FFmpeg's filters accept it.
+  static AVRational frame_rate(const StreamInfo& info) {
+    return info.frame_rate.num > 0 ? info.frame_rate : AVRational{25, 1};
+  }
+
+  // The metrics' format (the source's when FFmpeg's filters accept it) and the encoder's.
+  AVPixelFormat encoder_format(const AVCodec* enc_codec, const StreamInfo& info) {
     metric_fmt_ = planar_metric_format(info.pix_fmt) ? info.pix_fmt : AV_PIX_FMT_YUV444P;
     AVPixelFormat enc_fmt = detail::requested_pix_fmt(spec_, enc_codec);
     if (enc_fmt == AV_PIX_FMT_NONE) {
@@ -142,27 +234,30 @@ class Job {
     }
     r_.encoder_pix_fmt = pix_fmt_name(enc_fmt);
     r_.metric_pix_fmt = pix_fmt_name(metric_fmt_);
+    return enc_fmt;
+  }
 
+  // The kept stream, the encoder and (when measuring) the decoder.
+  void open_codecs(const AVCodec* enc_codec, AVPixelFormat enc_fmt, const StreamInfo& info) {
     kept_.prepare(spec_.keep_path, enc_codec);
     kept_.set_display_matrix(info.display_matrix);
     if (const std::string why = kept_.display_matrix_dropped(); !why.empty()) {
       rotation_note_ = fmt::format("the kept file is not rotated by {:g} degrees as the source: {}",
                                    info.rotation, why);
     }
-    open_encoder(enc_codec, enc_fmt, info, rate);
+    open_encoder(enc_codec, enc_fmt, info, frame_rate(info));
     // Defaults: FFmpeg's two. MS-SSIM costs about as much as a fast encode (docs/performance.md),
     // so it is asked for by name. "none" measures nothing: an encode-only run, no decoder.
-    if (metric_names_.empty() && !none) metric_names_ = default_metric_names(MediaType::kVideo);
+    if (metric_names_.empty() && !none_) metric_names_ = default_metric_names(MediaType::kVideo);
     if (measuring()) {
       open_decoder(enc_codec);
     } else {
       kept_.start(enc_.get());
     }
-    // A scaled encode is measured at the source's size; a cropped one at the crop.
-    r_.metric_width = scaled() ? info.width : r_.width;
-    r_.metric_height = scaled() ? info.height : r_.height;
-    const int mw = r_.metric_width;
-    const int mh = r_.metric_height;
+  }
+
+  // Each metric, checked against the frames' size and format; its result slot made.
+  std::vector<std::unique_ptr<VideoMetric>> make_metrics(int mw, int mh) {
     for (const auto& name : metric_names_) {
       const int need = find_video_metric(name).min_size;
       if (mw < need || mh < need) {
@@ -181,66 +276,36 @@ class Job {
       metrics.push_back(d.create(metric_fmt_, mw, mh, ms.options));
       r_.metrics.push_back({ms.name, {}, {}});
     }
-    metrics_ = &metrics;
-    const Converter to_metric(mw, mh, info.pix_fmt, metric_fmt_);
-    const Converter to_encoder(mw, mh, metric_fmt_, r_.width, r_.height, enc_fmt, scale_flags_);
-    const int frame_bytes = av_image_get_buffer_size(info.pix_fmt, mw, mh, 1);
+    return metrics;
+  }
 
-    // What travels down the pipeline with one source frame: the encoder's input, the
-    // reference (handed from stage to stage, never shared), the packets its encoding gave
-    // and the decoded frames paired with their references.
-    // A flush step carries no frame: its encode stage takes the encoder's next delayed packet,
-    // so that decoding and measuring the frames an encoder holds back (libx264's lookahead:
-    // 40 and more) overlap the rest of its flush instead of following it.
-    struct Work {
-      av::FramePtr enc_in;
-      av::FramePtr ref;
-      std::vector<av::PacketPtr> packets;
-      std::vector<Pair> pairs;
-      bool flush = false;
-      bool last = false;  ///< the encoder gave its last packet in this step
-    };
-    std::int64_t index = 0;
-    bool source_done = false;           // read stage only
-    std::atomic<bool> drained = false;  // the encoder gave its last packet (pipelined flush)
-    // Reads, checks and converts the next source frame; null at the end.
-    auto read_next = [&]() -> std::unique_ptr<Work> {
-      StageTimer t(r_.source_s);
-      av::FramePtr src = source->next();
-      if (!src) return nullptr;
-      if (src->width != info.width || src->height != info.height || src->format != info.pix_fmt) {
-        throw InputError(
-            fmt::format("{}: frame {} changes size or format mid-stream", spec_.input.uri, index));
-      }
-      source_hash_.update(*src);
-      // A crop keeps the top-left corner: only the visible size changes.
-      src->width = mw;
-      src->height = mh;
-      auto work = std::make_unique<Work>();
-      av::FramePtr ref = to_metric(*src);
-      work->enc_in = to_encoder(*ref);
-      work->enc_in->pts = encoder_pts(*src, info.time_base);
-      work->enc_in->pict_type = AV_PICTURE_TYPE_NONE;
-      if (measuring()) work->ref = std::move(ref);
-      r_.raw_bytes += static_cast<std::uint64_t>(frame_bytes);
-      ++index;
-      return work;
-    };
-    // Each stage's work and waits (StageTime), the stages being serial: one frame at a time.
-    struct StageClock {
-      StageTime& t;
-      Clock::time_point last;
-      Clock::time_point entered{};
-      void enter() {
-        entered = Clock::now();
-        t.waited_s += std::chrono::duration<double>(entered - last).count();
-      }
-      void leave(bool frame) {
-        last = Clock::now();
-        t.worked_s += std::chrono::duration<double>(last - entered).count();
-        if (frame) ++t.frames;
-      }
-    };
+  // Reads, checks and converts the next source frame; null at the end.
+  std::unique_ptr<Work> read_next(Input& in) {
+    StageTimer t(r_.source_s);
+    const StreamInfo& info = *in.info;
+    av::FramePtr src = in.source->next();
+    if (!src) return nullptr;
+    if (src->width != info.width || src->height != info.height || src->format != info.pix_fmt) {
+      throw InputError(
+          fmt::format("{}: frame {} changes size or format mid-stream", spec_.input.uri, in.index));
+    }
+    source_hash_.update(*src);
+    // A crop keeps the top-left corner: only the visible size changes.
+    src->width = in.mw;
+    src->height = in.mh;
+    auto work = std::make_unique<Work>();
+    av::FramePtr ref = (*in.to_metric)(*src);
+    work->enc_in = (*in.to_encoder)(*ref);
+    work->enc_in->pts = encoder_pts(*src, info.time_base);
+    work->enc_in->pict_type = AV_PICTURE_TYPE_NONE;
+    if (measuring()) work->ref = std::move(ref);
+    r_.raw_bytes += static_cast<std::uint64_t>(in.frame_bytes);
+    ++in.index;
+    return work;
+  }
+
+  // Every frame through the encoder (and decoder and metrics when measuring), then the flush.
+  void run_stages(Input& in) {
     r_.stages = {{"read", 0, 0, 0}, {"encode", 0, 0, 0}};
     if (measuring()) {
       r_.stages.push_back({"decode", 0, 0, 0});
@@ -249,16 +314,13 @@ class Job {
     const auto pipeline_start = Clock::now();
     StageClock read_clock{r_.stages[0], pipeline_start};
     StageClock encode_clock{r_.stages[1], pipeline_start};
-    // The decode and measure clocks run only when measuring (their stages return at once
-    // otherwise); without those stages they point at a stage they never touch.
-    StageClock decode_clock{r_.stages[measuring() ? 2 : 1], pipeline_start};
-    StageClock measure_clock{r_.stages.back(), pipeline_start};
+    bool drained = false;
     if (!measuring() && r_.encoder_threads != 1) {
       // Encode only with a multi-threaded encoder: the encoder's threads use the cores, and
       // idle pipeline workers would only take CPU from them.
       for (;;) {
         read_clock.enter();
-        auto work = read_next();
+        auto work = read_next(in);
         read_clock.leave(work != nullptr);
         if (!work) break;
         encode_clock.enter();
@@ -266,112 +328,119 @@ class Job {
         encode_clock.leave(true);
       }
     } else {
-      // Four stages overlap on TBB: reading/converting frame n+1, encoding frame n, decoding
-      // the packets of frame n-1 and measuring frame n-2 run at once; each stage is serial and
-      // in order, and at most kLiveFrames frames are in flight, so memory stays bounded
-      // whatever the input's length. Decoding apart from encoding lets a single-threaded
-      // encoder run while the other core decodes.
-      constexpr std::size_t kLiveFrames = 5;
-      // TBB passes raw pointers between the stages; when a stage throws (a damaged input),
-      // the frames still in flight are freed here instead of leaking.
-      struct InFlight {
-        std::mutex mutex;
-        std::set<Work*> live;
-        Work* add(std::unique_ptr<Work> w) {
-          if (!w) return nullptr;
-          std::lock_guard lock(mutex);
-          live.insert(w.get());
-          return w.release();
-        }
-        std::unique_ptr<Work> take(Work* w) {
-          std::lock_guard lock(mutex);
-          live.erase(w);
-          return std::unique_ptr<Work>(w);
-        }
-        ~InFlight() {
-          for (Work* w : live) delete w;
-        }
-      } in_flight;
-      tbb::parallel_pipeline(
-          kLiveFrames,
-          tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order,
-                                        [&](tbb::flow_control& fc) -> Work* {
-                                          if (!source_done) {
-                                            read_clock.enter();
-                                            auto work = read_next();
-                                            read_clock.leave(work != nullptr);
-                                            if (work) return in_flight.add(std::move(work));
-                                            source_done = true;
-                                          }
-                                          if (drained.load()) {
-                                            fc.stop();
-                                            return nullptr;
-                                          }
-                                          auto step = std::make_unique<Work>();
-                                          step->flush = true;
-                                          return in_flight.add(std::move(step));
-                                        }) &
-              tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order,
-                                             [&](Work* work) {
-                                               // Steps read after the last one are empty.
-                                               if (work->flush && drained.load()) return work;
-                                               encode_clock.enter();
-                                               collect_ = measuring() ? &work->packets : nullptr;
-                                               if (work->flush) {
-                                                 work->last = encode(nullptr, 1);
-                                                 if (work->last) drained.store(true);
-                                               } else {
-                                                 encode(work->enc_in.get());
-                                               }
-                                               collect_ = nullptr;
-                                               work->enc_in.reset();
-                                               encode_clock.leave(!work->flush);
-                                               return work;
-                                             }) &
-              tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order,
-                                             [&](Work* work) {
-                                               if (!measuring()) return work;
-                                               decode_clock.enter();
-                                               if (work->ref) {
-                                                 references_.push_back(std::move(work->ref));
-                                               }
-                                               for (auto& pkt : work->packets) decode(pkt.get());
-                                               if (work->last) decode(nullptr);
-                                               work->packets.clear();
-                                               work->pairs = std::move(ready_);
-                                               ready_.clear();
-                                               decode_clock.leave(!work->flush);
-                                               return work;
-                                             }) &
-              tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* work) {
-                std::unique_ptr<Work> owned = in_flight.take(work);
-                if (!measuring()) return;
-                if (owned->pairs.empty() && owned->flush) return;
-                measure_clock.enter();
-                measure(owned->pairs);
-                measure_clock.leave(!owned->flush);
-              }));
+      // The decode and measure clocks run only when measuring (their stages return at once
+      // otherwise); without those stages they point at a stage they never touch.
+      StageClock decode_clock{r_.stages[measuring() ? 2 : 1], pipeline_start};
+      StageClock measure_clock{r_.stages.back(), pipeline_start};
+      drained = pipeline(in, {&read_clock, &encode_clock, &decode_clock, &measure_clock});
     }
-    if (!drained.load()) {
+    if (!drained) {
       encode(nullptr);
       if (measuring()) decode(nullptr);
       measure(ready_);
       ready_.clear();
     }
-    r_.frames = index;
-    if (measuring() && (decoded_ != index || !references_.empty())) {
-      throw Error(fmt::format("{} with {}: encoded {} frames but decoded {}", spec_.input.uri,
-                              spec_.encoder, index, decoded_));
-    }
-    r_.kept_bytes = kept_.finish();
-    for (std::size_t i = 0; i < metrics.size(); ++i) {
-      r_.metrics[i].summary = metrics[i]->summary();
-      if (spec_.per_frame && metrics[i]->defers_frames()) {
-        r_.metrics[i].frames = metrics[i]->frame_values();
-      }
-    }
+  }
 
-    r_.first_frame_s = info.first_frame_s;
+  // TBB passes raw pointers between the stages; when a stage throws (a damaged input), the
+  // frames still in flight are freed here instead of leaking.
+  struct InFlight {
+    std::mutex mutex;
+    std::set<Work*> live;
+    Work* add(std::unique_ptr<Work> w) {
+      if (!w) return nullptr;
+      std::lock_guard lock(mutex);
+      live.insert(w.get());
+      return w.release();
+    }
+    std::unique_ptr<Work> take(Work* w) {
+      std::lock_guard lock(mutex);
+      live.erase(w);
+      return std::unique_ptr<Work>(w);
+    }
+    ~InFlight() {
+      for (Work* w : live) delete w;
+    }
+  };
+
+  // Four stages overlap on TBB: reading/converting frame n+1, encoding frame n, decoding the
+  // packets of frame n-1 and measuring frame n-2 run at once; each stage is serial and in
+  // order, and at most kLiveFrames frames are in flight, so memory stays bounded whatever the
+  // input's length. Decoding apart from encoding lets a single-threaded encoder run while the
+  // other core decodes. True when the flush steps drained the encoder.
+  bool pipeline(Input& in, std::array<StageClock*, 4> clocks) {
+    constexpr std::size_t kLiveFrames = 5;
+    StageClock& read_clock = *clocks[0];
+    StageClock& encode_clock = *clocks[1];
+    StageClock& decode_clock = *clocks[2];
+    StageClock& measure_clock = *clocks[3];
+    bool source_done = false;           // read stage only
+    std::atomic<bool> drained = false;  // the encoder gave its last packet (pipelined flush)
+    InFlight in_flight;
+    tbb::parallel_pipeline(
+        kLiveFrames,
+        tbb::make_filter<void, Work*>(tbb::filter_mode::serial_in_order,
+                                      [&](tbb::flow_control& fc) -> Work* {
+                                        if (!source_done) {
+                                          read_clock.enter();
+                                          auto work = read_next(in);
+                                          read_clock.leave(work != nullptr);
+                                          if (work) return in_flight.add(std::move(work));
+                                          source_done = true;
+                                        }
+                                        if (drained.load()) {
+                                          fc.stop();
+                                          return nullptr;
+                                        }
+                                        auto step = std::make_unique<Work>();
+                                        step->flush = true;
+                                        return in_flight.add(std::move(step));
+                                      }) &
+            tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order,
+                                           [&](Work* work) {
+                                             // Steps read after the last one are empty.
+                                             if (work->flush && drained.load()) return work;
+                                             encode_clock.enter();
+                                             collect_ = measuring() ? &work->packets : nullptr;
+                                             if (work->flush) {
+                                               work->last = encode(nullptr, 1);
+                                               if (work->last) drained.store(true);
+                                             } else {
+                                               encode(work->enc_in.get());
+                                             }
+                                             collect_ = nullptr;
+                                             work->enc_in.reset();
+                                             encode_clock.leave(!work->flush);
+                                             return work;
+                                           }) &
+            tbb::make_filter<Work*, Work*>(tbb::filter_mode::serial_in_order,
+                                           [&](Work* work) {
+                                             if (!measuring()) return work;
+                                             decode_clock.enter();
+                                             if (work->ref) {
+                                               references_.push_back(std::move(work->ref));
+                                             }
+                                             for (auto& pkt : work->packets) decode(pkt.get());
+                                             if (work->last) decode(nullptr);
+                                             work->packets.clear();
+                                             work->pairs = std::move(ready_);
+                                             ready_.clear();
+                                             decode_clock.leave(!work->flush);
+                                             return work;
+                                           }) &
+            tbb::make_filter<Work*, void>(tbb::filter_mode::serial_in_order, [&](Work* work) {
+              std::unique_ptr<Work> owned = in_flight.take(work);
+              if (!measuring()) return;
+              if (owned->pairs.empty() && owned->flush) return;
+              measure_clock.enter();
+              measure(owned->pairs);
+              measure_clock.leave(!owned->flush);
+            }));
+    return drained.load();
+  }
+
+  // Duration, adjustments, compression, bitrate and the hashes, once every frame is through.
+  void finish_figures() {
     // Constant rate: frames / rate. Variable: the last frame's time plus one frame interval,
     // as a container computes the stream's duration.
     r_.duration_s = r_.vfr ? static_cast<double>(next_pts_) * av_q2d(enc_->time_base)
@@ -395,8 +464,6 @@ class Job {
     r_.encode_fps = r_.encode_s > 0 ? static_cast<double>(r_.frames) / r_.encode_s : 0;
     r_.bitstream_md5 = bitstream_hash_.hex();
     r_.source_hash = source_hash_.hex();
-    detail::finish_timing(r_, before, start);
-    return std::move(r_);
   }
 
  private:
@@ -602,6 +669,7 @@ class Job {
   std::string rotation_note_;         ///< why the kept file lacks the source's rotation, or ""
   std::pair<int, int> target_{0, 0};  ///< encoded size asked by JobSpec::scale; 0 = none
   int scale_flags_ = SWS_BICUBIC;
+  bool none_ = false;  ///< the job asked for no metrics ("none"): encode only
 };
 
 nlohmann::json values_json(const MetricValues& v) {
@@ -628,11 +696,12 @@ JobResult run_job(const JobSpec& spec) {
   return Job(spec).run();
 }
 
-void to_json(nlohmann::json& j, const JobResult& r) {
-  nlohmann::json options = nlohmann::json::object();
-  for (const auto& [k, v] : r.options) options[k] = v;
-  nlohmann::json quality = nlohmann::json::object();
-  nlohmann::json per_frame = nlohmann::json::object();
+namespace {
+
+// `quality` (each metric's summary) and `per_frame` (each metric's frames, when kept).
+void quality_json(const JobResult& r, nlohmann::json& quality, nlohmann::json& per_frame) {
+  quality = nlohmann::json::object();
+  per_frame = nlohmann::json::object();
   for (const auto& m : r.metrics) {
     quality[m.name] = values_json(m.summary);
     if (!m.frames.empty()) {
@@ -641,92 +710,118 @@ void to_json(nlohmann::json& j, const JobResult& r) {
       per_frame[m.name] = std::move(frames);
     }
   }
-  j = {{"schema_version", kJobSchemaVersion},
-       {"type", media_type_name(r.type)},
-       {"input", r.input},
-       {"source_hash", r.source_hash},
-       {"encoder", r.encoder},
-       {"codec", r.codec},
-       {"decoder", r.decoder},
-       {"options", options},
-       {"ffmpeg", r.ffmpeg_version},
-       {"threads",
-        {{"requested", r.threads_requested},
-         {"encoder", r.encoder_threads},
-         {"encoder_type", r.encoder_thread_type},
-         {"decoder", r.decoder_threads},
-         {"decoder_type", r.decoder_thread_type}}},
-       {"size",
-        {{"packets", r.packets},
-         {"bitstream_bytes", r.bitstream_bytes},
-         {"bitstream_md5", r.bitstream_md5},
-         {"kept_bytes", r.kept_bytes},
-         {"raw_bytes", r.raw_bytes},
-         {"compression_ratio", r.compression_ratio},
-         {"bitrate_kbps", r.bitrate_kbps}}},
-       {"quality", quality},
-       {"speed",
-        {{"source_s", r.source_s},
-         {"encode_s", r.encode_s},
-         {"decode_s", r.decode_s},
-         {"metric_s", r.metric_s},
-         {"wall_s", r.wall_s},
-         {"encode_fps", r.encode_fps},
-         {"cpu_user_s", r.cpu_user_s},
-         {"cpu_sys_s", r.cpu_sys_s},
-         {"peak_rss_kib", r.peak_rss_kib}}}};
-  if (!r.stages.empty()) {
-    nlohmann::json stages = nlohmann::json::array();
-    for (const auto& st : r.stages) {
-      stages.push_back({{"name", st.name},
-                        {"worked_s", st.worked_s},
-                        {"waited_s", st.waited_s},
-                        {"frames", st.frames}});
-    }
-    j["speed"]["stages"] = std::move(stages);
+}
+
+// The fields every job has: what ran, with which threads, sizes and speed.
+nlohmann::json common_json(const JobResult& r) {
+  nlohmann::json options = nlohmann::json::object();
+  for (const auto& [k, v] : r.options) options[k] = v;
+  return {{"schema_version", kJobSchemaVersion},
+          {"type", media_type_name(r.type)},
+          {"input", r.input},
+          {"source_hash", r.source_hash},
+          {"encoder", r.encoder},
+          {"codec", r.codec},
+          {"decoder", r.decoder},
+          {"options", options},
+          {"ffmpeg", r.ffmpeg_version},
+          {"threads",
+           {{"requested", r.threads_requested},
+            {"encoder", r.encoder_threads},
+            {"encoder_type", r.encoder_thread_type},
+            {"decoder", r.decoder_threads},
+            {"decoder_type", r.decoder_thread_type}}},
+          {"size",
+           {{"packets", r.packets},
+            {"bitstream_bytes", r.bitstream_bytes},
+            {"bitstream_md5", r.bitstream_md5},
+            {"kept_bytes", r.kept_bytes},
+            {"raw_bytes", r.raw_bytes},
+            {"compression_ratio", r.compression_ratio},
+            {"bitrate_kbps", r.bitrate_kbps}}},
+          {"speed",
+           {{"source_s", r.source_s},
+            {"encode_s", r.encode_s},
+            {"decode_s", r.decode_s},
+            {"metric_s", r.metric_s},
+            {"wall_s", r.wall_s},
+            {"encode_fps", r.encode_fps},
+            {"cpu_user_s", r.cpu_user_s},
+            {"cpu_sys_s", r.cpu_sys_s},
+            {"peak_rss_kib", r.peak_rss_kib}}}};
+}
+
+nlohmann::json stages_json(const JobResult& r) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& st : r.stages) {
+    stages.push_back({{"name", st.name},
+                      {"worked_s", st.worked_s},
+                      {"waited_s", st.waited_s},
+                      {"frames", st.frames}});
   }
+  return stages;
+}
+
+// An audio job's formats, its `audio` section and its real-time factor.
+void add_audio_json(const JobResult& r, nlohmann::json& j) {
+  j["formats"] = {{"source", r.source_sample_fmt},
+                  {"encoder", r.encoder_sample_fmt},
+                  {"decoder", r.decoder_sample_fmt},
+                  {"metrics", "fltp"}};
+  j["audio"] = {
+      {"source_sample_rate", r.source_sample_rate},
+      {"sample_rate", r.sample_rate},
+      {"channels", r.channels},
+      {"channel_layout", r.channel_layout},
+      {"adjustment", r.adjustment},
+      {"frame_size", r.frame_size},
+      {"samples", r.samples},
+      {"padded_samples", r.padded_samples},
+      {"encoder_delay", r.encoder_delay},
+      {"alignment", r.alignment},
+      {"alignment_lag", r.alignment_lag},
+      {"correlation_lag", r.correlation_lag},
+      {"gain_db", std::isfinite(r.gain_db) ? nlohmann::json(r.gain_db) : nlohmann::json()},
+      {"duration_s", r.duration_s}};
+  j["speed"]["realtime_factor"] = r.realtime_factor;
+}
+
+// A video job's formats, its `video` section and its bits per pixel.
+void add_video_json(const JobResult& r, nlohmann::json& j) {
+  j["formats"] = {{"source", r.source_pix_fmt},
+                  {"encoder", r.encoder_pix_fmt},
+                  {"decoder", r.decoder_pix_fmt},
+                  {"metrics", r.metric_pix_fmt}};
+  j["video"] = {{"source_width", r.source_width},
+                {"source_height", r.source_height},
+                {"width", r.width},
+                {"height", r.height},
+                {"adjustment", r.adjustment},
+                {"metric_width", r.metric_width},
+                {"metric_height", r.metric_height},
+                {"frame_rate", r.frame_rate},
+                {"frames", r.frames},
+                {"duration_s", r.duration_s},
+                {"vfr", r.vfr},
+                {"first_frame_s", r.first_frame_s},
+                {"rotation", r.rotation},
+                {"field_order", r.field_order}};
+  if (!r.scaler.empty()) j["video"]["scaler"] = r.scaler;
+  j["size"]["bits_per_pixel"] = r.bits_per_pixel;
+}
+
+}  // namespace
+
+void to_json(nlohmann::json& j, const JobResult& r) {
+  nlohmann::json quality, per_frame;
+  quality_json(r, quality, per_frame);
+  j = common_json(r);
+  j["quality"] = std::move(quality);
+  if (!r.stages.empty()) j["speed"]["stages"] = stages_json(r);
   if (r.type == MediaType::kAudio) {
-    j["formats"] = {{"source", r.source_sample_fmt},
-                    {"encoder", r.encoder_sample_fmt},
-                    {"decoder", r.decoder_sample_fmt},
-                    {"metrics", "fltp"}};
-    j["audio"] = {
-        {"source_sample_rate", r.source_sample_rate},
-        {"sample_rate", r.sample_rate},
-        {"channels", r.channels},
-        {"channel_layout", r.channel_layout},
-        {"adjustment", r.adjustment},
-        {"frame_size", r.frame_size},
-        {"samples", r.samples},
-        {"padded_samples", r.padded_samples},
-        {"encoder_delay", r.encoder_delay},
-        {"alignment", r.alignment},
-        {"alignment_lag", r.alignment_lag},
-        {"correlation_lag", r.correlation_lag},
-        {"gain_db", std::isfinite(r.gain_db) ? nlohmann::json(r.gain_db) : nlohmann::json()},
-        {"duration_s", r.duration_s}};
-    j["speed"]["realtime_factor"] = r.realtime_factor;
+    add_audio_json(r, j);
   } else {
-    j["formats"] = {{"source", r.source_pix_fmt},
-                    {"encoder", r.encoder_pix_fmt},
-                    {"decoder", r.decoder_pix_fmt},
-                    {"metrics", r.metric_pix_fmt}};
-    j["video"] = {{"source_width", r.source_width},
-                  {"source_height", r.source_height},
-                  {"width", r.width},
-                  {"height", r.height},
-                  {"adjustment", r.adjustment},
-                  {"metric_width", r.metric_width},
-                  {"metric_height", r.metric_height},
-                  {"frame_rate", r.frame_rate},
-                  {"frames", r.frames},
-                  {"duration_s", r.duration_s},
-                  {"vfr", r.vfr},
-                  {"first_frame_s", r.first_frame_s},
-                  {"rotation", r.rotation},
-                  {"field_order", r.field_order}};
-    if (!r.scaler.empty()) j["video"]["scaler"] = r.scaler;
-    j["size"]["bits_per_pixel"] = r.bits_per_pixel;
+    add_video_json(r, j);
   }
   if (!per_frame.empty()) j["per_frame"] = std::move(per_frame);
 }

@@ -13,8 +13,8 @@
 #include <cmath>
 #include <limits>
 
-#include "codecbench/audio_metrics.hpp"
-#include "codecbench/error.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/metrics/audio_metrics.hpp"
 
 namespace codecbench {
 namespace {

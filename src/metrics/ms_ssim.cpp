@@ -15,7 +15,7 @@
 #include <cmath>
 #include <vector>
 
-#include "codecbench/metrics.hpp"
+#include "codecbench/metrics/metrics.hpp"
 #include "planes.hpp"
 #include "simd.hpp"
 

@@ -2,7 +2,7 @@
 // Plane geometry shared by the metric kernels.
 #include <array>
 
-#include "codecbench/av.hpp"
+#include "codecbench/core/av.hpp"
 
 namespace codecbench::detail {
 

@@ -12,7 +12,7 @@
 #include <functional>
 #include <limits>
 
-#include "codecbench/metrics.hpp"
+#include "codecbench/metrics/metrics.hpp"
 #include "planes.hpp"
 #include "simd.hpp"
 

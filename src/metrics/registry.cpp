@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "codecbench/audio_metrics.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/metrics.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/metrics/audio_metrics.hpp"
+#include "codecbench/metrics/metrics.hpp"
 #include "planes.hpp"
 
 namespace codecbench {

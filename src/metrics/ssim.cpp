@@ -19,7 +19,7 @@
 #include <immintrin.h>
 #endif
 
-#include "codecbench/metrics.hpp"
+#include "codecbench/metrics/metrics.hpp"
 #include "planes.hpp"
 #include "simd.hpp"
 

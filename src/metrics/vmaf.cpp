@@ -2,7 +2,7 @@
 // per frame, pooled over the run. Motion needs the next frame (a frame's motion2 is the smaller
 // of its motion to the previous frame and the next frame's), so per-frame scores are final only
 // at the end; the accumulator keeps six features per frame and one blurred reference frame.
-#include "codecbench/vmaf.hpp"
+#include "codecbench/metrics/vmaf.hpp"
 
 #include <fmt/core.h>
 #include <tbb/parallel_invoke.h>
@@ -10,8 +10,8 @@
 #include <algorithm>
 #include <array>
 
-#include "codecbench/error.hpp"
-#include "codecbench/metrics.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/metrics/metrics.hpp"
 #include "planes.hpp"
 
 namespace codecbench::detail {

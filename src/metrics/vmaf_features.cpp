@@ -19,7 +19,7 @@
 #include <immintrin.h>  // valignd in the 16-lane horizontal pass
 #endif
 
-#include "codecbench/vmaf.hpp"
+#include "codecbench/metrics/vmaf.hpp"
 #include "simd.hpp"
 
 namespace codecbench::vmaf {
@@ -860,6 +860,106 @@ void cube_sums3(const float* __restrict o0, const float* __restrict o1, const fl
   out[2] = s2;
 }
 
+// The masking threshold's 3x3 neighbourhood, mirrored at the edges: -1 -> 1, size -> size - 1.
+int mirror_edge(int i, int size) {
+  return std::min(i < 0 ? 1 : (i >= size ? size - 1 : i), size - 1);
+}
+
+// Stripes of kAdmStripe rows, each computed with the row above and the row below it (which the
+// masking threshold reads; their neighbouring stripes compute them too), so that a stripe's
+// per-pixel terms stay in the core's L2 between the two steps of adm_stripes.
+constexpr int kAdmStripe = 32;
+
+// What the stripes of one ADM level read and write (see adm_level).
+struct AdmLevel {
+  const Plane& ref_src;
+  const Plane& dist_src;
+  Plane& ref_a;
+  Plane& dist_a;
+  int w = 0, h = 0;
+  Region g;
+  std::vector<int> src_col;  // source column of each decomposed column, mirrored
+  float factor[3] = {};
+  float cos1_sq = 0, limit = 0;
+  bool unlimited = false;
+  // Per row of the pooling region: the numerator's three sums, then the denominator's (the
+  // reference's contrast-weighted detail, in double), each added in column order.
+  std::vector<std::array<double, 6>> rows;
+};
+
+// Stripes first .. last - 1 of an ADM level.
+void adm_stripes(AdmLevel& L, int first, int last) {
+  const int w = L.w, h = L.h;
+  const Region& g = L.g;
+  const auto n = static_cast<std::size_t>(w);
+  const int cols = g.right - g.left;
+  constexpr int kStripe = kAdmStripe;
+  // Row buffers kept by each thread (no TBB call inside the body, so no reentry).
+  thread_local DwtRows work;
+  thread_local std::array<std::vector<float>, 6> band;  // ref h, v, d; dist h, v, d
+  thread_local std::vector<float> same, unused_a, vsum, thr, cubes;
+  // Per pixel of the stripe's rows: the restored detail |factor r| per orientation, and the
+  // masking weight T, the impairment's |factor a| / 30 summed over the three orientations.
+  thread_local std::array<std::vector<float>, 4> terms;  // rest h, v, d; mask
+  for (auto& v : band) v.resize(n);
+  same.resize(n);
+  unused_a.resize(n);
+  for (auto& v : terms) v.resize(static_cast<std::size_t>(kStripe + 2) * n);
+  vsum.resize(n + 2);
+  thr.resize(static_cast<std::size_t>(std::max(cols, 0)));
+  cubes.resize(thr.size());
+  const float* ob[3] = {band[0].data(), band[1].data(), band[2].data()};
+  const float* tb[3] = {band[3].data(), band[4].data(), band[5].data()};
+  for (int stripe = first; stripe < last; ++stripe) {
+    const int s0 = stripe * kStripe, s1 = std::min(h, s0 + kStripe);
+    const int lo = std::max(0, s0 - 1), hi = std::min(h, s1 + 1);
+    // Step 1, rows lo..hi-1: decomposition, decoupling, and (own rows only) the approximation
+    // bands and the denominator's cube sums.
+    for (int y = lo; y < hi; ++y) {
+      const bool own = y >= s0 && y < s1;
+      const std::size_t at = static_cast<std::size_t>(y) * n;
+      dwt_row(L.ref_src, y, L.src_col, work, own ? L.ref_a.px.data() + at : unused_a.data(),
+              band[0].data(), band[1].data(), band[2].data());
+      dwt_row(L.dist_src, y, L.src_col, work, own ? L.dist_a.px.data() + at : unused_a.data(),
+              band[3].data(), band[4].data(), band[5].data());
+      same_direction(ob[0], ob[1], tb[0], tb[1], n, L.cos1_sq, same.data());
+      const std::size_t t = static_cast<std::size_t>(y - lo) * n;
+      for (std::size_t b = 0; b < 3; ++b) {
+        decouple(ob[b], tb[b], same.data(), n, L.factor[b], L.limit, L.unlimited, b == 0,
+                 terms[b].data() + t, terms[3].data() + t);
+      }
+      if (own && y >= g.top && y < g.bottom) {
+        const auto left = static_cast<std::size_t>(g.left);
+        cube_sums3(ob[0] + left, ob[1] + left, ob[2] + left, L.factor,
+                   static_cast<std::size_t>(cols), &L.rows[static_cast<std::size_t>(y - g.top)][3]);
+      }
+    }
+    // Step 2, own rows in the pooling region: restored detail above the masking threshold,
+    // which is the 3x3 sum of T around the pixel with its centre counted twice, in all three
+    // orientations together.
+    for (int y = std::max(s0, g.top); y < std::min(s1, g.bottom); ++y) {
+      auto mask_row = [&](int row) {
+        return terms[3].data() + static_cast<std::size_t>(mirror_edge(row, h) - lo) * n;
+      };
+      const float* r0 = mask_row(y - 1);
+      const float* r1 = mask_row(y);
+      const float* r2 = mask_row(y + 1);
+      // vsum[x + 1] = column sums of the three rows; vsum[0] and vsum[n + 1] mirrored.
+      column_sum3(r0, r1, r2, n, vsum.data() + 1);
+      vsum[0] = vsum[static_cast<std::size_t>(mirror_edge(-1, w)) + 1];
+      vsum[n + 1] = vsum[static_cast<std::size_t>(mirror_edge(w, w)) + 1];
+      const auto left = static_cast<std::size_t>(g.left), count = static_cast<std::size_t>(cols);
+      threshold_row(vsum.data() + left, r1 + left, count, thr.data());
+      std::array<double, 6>& acc = L.rows[static_cast<std::size_t>(y - g.top)];
+      const std::size_t at = static_cast<std::size_t>(y - lo) * n + left;
+      for (std::size_t b = 0; b < 3; ++b) {
+        masked_cubes(terms[b].data() + at, thr.data(), count, cubes.data());
+        acc[b] = row_sum(cubes.data(), count);
+      }
+    }
+  }
+}
+
 // One ADM level: the decomposition of ref_src and dist_src (their approximation bands into
 // ref_a and dist_a, the next level's input), and the level's numerator and denominator. The
 // detail bands are used where they are made, row by row: the restored detail and the masking
@@ -873,100 +973,30 @@ void adm_level(const Plane& ref_src, const Plane& dist_src, int scale, double ga
   const int w = (ref_src.width + 1) / 2, h = (ref_src.height + 1) / 2;
   shape(ref_a, w, h);
   shape(dist_a, w, h);
+  AdmLevel L{ref_src, dist_src, ref_a, dist_a};
+  L.w = w;
+  L.h = h;
   const float f1 = csf_factor(scale, 1), f2 = csf_factor(scale, 2);
-  const float factor[3] = {f1, f1, f2};
-  const Region g = pooling_region(w, h);
+  L.factor[0] = f1;
+  L.factor[1] = f1;
+  L.factor[2] = f2;
+  L.g = pooling_region(w, h);
+  const Region& g = L.g;
   const double noise = std::cbrt((g.right - g.left) * (g.bottom - g.top) / 32.0);
-  const auto n = static_cast<std::size_t>(w);
-  const int cols = g.right - g.left;
-  std::vector<int> src_col(static_cast<std::size_t>(2 * w + 2));
+  L.src_col.resize(static_cast<std::size_t>(2 * w + 2));
   for (int m = -1; m <= 2 * w; ++m) {
-    src_col[static_cast<std::size_t>(m + 1)] = reflect_dup(m, ref_src.width);
+    L.src_col[static_cast<std::size_t>(m + 1)] = reflect_dup(m, ref_src.width);
   }
-  const auto cos1_sq =
+  L.cos1_sq =
       static_cast<float>(std::cos(std::numbers::pi / 180.0) * std::cos(std::numbers::pi / 180.0));
-  const auto limit = static_cast<float>(gain_limit);
-  const bool unlimited = gain_limit >= 100.0;
-  // The masking threshold's 3x3 neighbourhood, mirrored at the edges: -1 -> 1, n -> n - 1.
-  auto mirror = [](int i, int size) {
-    return std::min(i < 0 ? 1 : (i >= size ? size - 1 : i), size - 1);
-  };
-  // Per row of the pooling region: the numerator's three sums, then the denominator's (the
-  // reference's contrast-weighted detail, in double), each added in column order.
-  std::vector<std::array<double, 6>> rows(static_cast<std::size_t>(std::max(0, g.bottom - g.top)));
-  // Stripes of kStripe rows, each computed with the row above and the row below it (which the
-  // masking threshold reads; their neighbouring stripes compute them too), so that a stripe's
-  // per-pixel terms stay in the core's L2 between the two steps below.
-  constexpr int kStripe = 32;
-  const int stripes = (h + kStripe - 1) / kStripe;
-  tbb::parallel_for(tbb::blocked_range<int>(0, stripes, 1), [&](const auto& range) {
-    // Row buffers kept by each thread (no TBB call inside the body, so no reentry).
-    thread_local DwtRows work;
-    thread_local std::array<std::vector<float>, 6> band;  // ref h, v, d; dist h, v, d
-    thread_local std::vector<float> same, unused_a, vsum, thr, cubes;
-    // Per pixel of the stripe's rows: the restored detail |factor r| per orientation, and the
-    // masking weight T, the impairment's |factor a| / 30 summed over the three orientations.
-    thread_local std::array<std::vector<float>, 4> terms;  // rest h, v, d; mask
-    for (auto& v : band) v.resize(n);
-    same.resize(n);
-    unused_a.resize(n);
-    for (auto& v : terms) v.resize(static_cast<std::size_t>(kStripe + 2) * n);
-    vsum.resize(n + 2);
-    thr.resize(static_cast<std::size_t>(std::max(cols, 0)));
-    cubes.resize(thr.size());
-    const float* ob[3] = {band[0].data(), band[1].data(), band[2].data()};
-    const float* tb[3] = {band[3].data(), band[4].data(), band[5].data()};
-    for (int stripe = range.begin(); stripe < range.end(); ++stripe) {
-      const int s0 = stripe * kStripe, s1 = std::min(h, s0 + kStripe);
-      const int lo = std::max(0, s0 - 1), hi = std::min(h, s1 + 1);
-      // Step 1, rows lo..hi-1: decomposition, decoupling, and (own rows only) the approximation
-      // bands and the denominator's cube sums.
-      for (int y = lo; y < hi; ++y) {
-        const bool own = y >= s0 && y < s1;
-        const std::size_t at = static_cast<std::size_t>(y) * n;
-        dwt_row(ref_src, y, src_col, work, own ? ref_a.px.data() + at : unused_a.data(),
-                band[0].data(), band[1].data(), band[2].data());
-        dwt_row(dist_src, y, src_col, work, own ? dist_a.px.data() + at : unused_a.data(),
-                band[3].data(), band[4].data(), band[5].data());
-        same_direction(ob[0], ob[1], tb[0], tb[1], n, cos1_sq, same.data());
-        const std::size_t t = static_cast<std::size_t>(y - lo) * n;
-        for (std::size_t b = 0; b < 3; ++b) {
-          decouple(ob[b], tb[b], same.data(), n, factor[b], limit, unlimited, b == 0,
-                   terms[b].data() + t, terms[3].data() + t);
-        }
-        if (own && y >= g.top && y < g.bottom) {
-          const auto left = static_cast<std::size_t>(g.left);
-          cube_sums3(ob[0] + left, ob[1] + left, ob[2] + left, factor,
-                     static_cast<std::size_t>(cols), &rows[static_cast<std::size_t>(y - g.top)][3]);
-        }
-      }
-      // Step 2, own rows in the pooling region: restored detail above the masking threshold,
-      // which is the 3x3 sum of T around the pixel with its centre counted twice, in all three
-      // orientations together.
-      for (int y = std::max(s0, g.top); y < std::min(s1, g.bottom); ++y) {
-        auto mask_row = [&](int row) {
-          return terms[3].data() + static_cast<std::size_t>(mirror(row, h) - lo) * n;
-        };
-        const float* r0 = mask_row(y - 1);
-        const float* r1 = mask_row(y);
-        const float* r2 = mask_row(y + 1);
-        // vsum[x + 1] = column sums of the three rows; vsum[0] and vsum[n + 1] mirrored.
-        column_sum3(r0, r1, r2, n, vsum.data() + 1);
-        vsum[0] = vsum[static_cast<std::size_t>(mirror(-1, w)) + 1];
-        vsum[n + 1] = vsum[static_cast<std::size_t>(mirror(w, w)) + 1];
-        const auto left = static_cast<std::size_t>(g.left), count = static_cast<std::size_t>(cols);
-        threshold_row(vsum.data() + left, r1 + left, count, thr.data());
-        std::array<double, 6>& acc = rows[static_cast<std::size_t>(y - g.top)];
-        const std::size_t at = static_cast<std::size_t>(y - lo) * n + left;
-        for (std::size_t b = 0; b < 3; ++b) {
-          masked_cubes(terms[b].data() + at, thr.data(), count, cubes.data());
-          acc[b] = row_sum(cubes.data(), count);
-        }
-      }
-    }
-  });
+  L.limit = static_cast<float>(gain_limit);
+  L.unlimited = gain_limit >= 100.0;
+  L.rows.resize(static_cast<std::size_t>(std::max(0, g.bottom - g.top)));
+  const int stripes = (h + kAdmStripe - 1) / kAdmStripe;
+  tbb::parallel_for(tbb::blocked_range<int>(0, stripes, 1),
+                    [&](const auto& range) { adm_stripes(L, range.begin(), range.end()); });
   std::array<double, 6> sums{};  // in row order, as one pass over the region would add them
-  for (const auto& r : rows)
+  for (const auto& r : L.rows)
     for (std::size_t b = 0; b < 6; ++b) sums[b] += r[b];
   num = 0;
   den = 0;

@@ -12,9 +12,9 @@
 #include <random>
 #include <sstream>
 
-#include "codecbench/error.hpp"
-#include "codecbench/install.hpp"
-#include "codecbench/vmaf.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/install.hpp"
+#include "codecbench/metrics/vmaf.hpp"
 
 namespace codecbench::vmaf {
 namespace {

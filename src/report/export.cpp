@@ -1,12 +1,13 @@
-// The exporters: one View, five renderings.
-#include "codecbench/export.hpp"
+// The exporters' list and what they share: CSV quoting, flattening documents into columns.
+#include "codecbench/report/export.hpp"
 
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <map>
 
-#include "codecbench/run_record.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/store/run_record.hpp"
 
 namespace codecbench {
 namespace {
@@ -37,124 +38,31 @@ void flatten_into(const nlohmann::json& j, const std::string& prefix,
   out.emplace_back(prefix, j.is_string() ? j.get<std::string>() : j.is_null() ? "" : dump_json(j));
 }
 
-std::vector<std::size_t> widths(const TextTable& t) {
-  std::vector<std::size_t> w(t.header.size(), 0);
-  auto grow = [&](const std::vector<std::string>& row) {
-    for (std::size_t c = 0; c < row.size() && c < w.size(); ++c) {
-      // Display width: UTF-8 continuation bytes take no column.
-      const auto n = static_cast<std::size_t>(
-          std::count_if(row[c].begin(), row[c].end(), [](char ch) { return (ch & 0xC0) != 0x80; }));
-      w[c] = std::max(w[c], n);
-    }
-  };
-  grow(t.header);
-  for (const auto& r : t.rows) grow(r);
-  return w;
-}
-
-std::string pad(const std::string& s, std::size_t width, bool right) {
-  const auto n = static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char ch) { return (ch & 0xC0) != 0x80; }));
-  const std::string fill(width > n ? width - n : 0, ' ');
-  return right ? fill + s : s + fill;
-}
-
-std::string render_text(const View& v, const TextStyle& style) {
-  const TextTable& t = v.table;
-  std::string out = v.text;
-  if (v.text.empty() && !t.header.empty()) {
-    const auto w = widths(t);
-    auto line = [&](const std::vector<std::string>& row) {
-      std::string l;
-      for (std::size_t c = 0; c < row.size(); ++c) {
-        const bool right = c < t.right.size() && t.right[c];
-        // The last column is not padded on the right (no trailing blanks).
-        l += c + 1 == row.size() ? (right ? pad(row[c], w[c], true) : row[c])
-                                 : pad(row[c], w[c], right) + "  ";
-      }
-      while (!l.empty() && l.back() == ' ') l.pop_back();
-      return l;
-    };
-    out += style.bold + line(t.header) + style.reset + "\n";
-    for (std::size_t r = 0; r < t.rows.size(); ++r) {
-      const bool red = r < t.highlight.size() && t.highlight[r];
-      out += (red ? style.red : "") + line(t.rows[r]) + (red ? style.reset : "") + "\n";
-    }
-  }
-  for (const auto& n : v.notes) out += n + "\n";
-  return out;
-}
-
-std::string markdown_cell(const std::string& s) {
-  std::string o;
-  for (char c : s) {
-    if (c == '|')
-      o += "\\|";
-    else if (c == '\n')
-      o += ' ';
-    else
-      o += c;
-  }
-  return o;
-}
-
-std::string render_markdown(const View& v, const TextStyle& /*style*/) {
-  const TextTable& t = v.table;
-  std::string out;
-  auto row = [&](const std::vector<std::string>& cells) {
-    std::string l = "|";
-    for (const auto& c : cells) l += " " + markdown_cell(c) + " |";
-    return l + "\n";
-  };
-  out += row(t.header);
-  std::string rule = "|";
-  for (std::size_t c = 0; c < t.header.size(); ++c)
-    rule += c < t.right.size() && t.right[c] ? " ---: |" : " --- |";
-  out += rule + "\n";
-  for (const auto& r : t.rows) out += row(r);
-  if (!v.notes.empty()) {
-    out += "\n";
-    for (const auto& n : v.notes) out += n + "\n";
-  }
-  return out;
-}
-
-std::string render_json(const View& v, const TextStyle& /*style*/) {
-  return dump_json(v.document, 2) + "\n";
-}
-
-std::string render_jsonl(const View& v, const TextStyle& /*style*/) {
-  std::string out;
-  for (const auto& r : v.records) out += dump_json(r) + "\n";
-  return out;
-}
-
-std::string render_csv(const View& v, const TextStyle& /*style*/) {
-  return json_rows_to_csv(v.records, v.columns);
-}
-
 }  // namespace
+
+// Every exporter, one file each in src/report/exporters/; a new format is a file there, its
+// line here and in src/meson.build.
+namespace detail {
+Exporter table_exporter();
+Exporter json_exporter();
+Exporter jsonl_exporter();
+Exporter csv_exporter();
+Exporter markdown_exporter();
+}  // namespace detail
 
 const std::vector<Exporter>& exporters() {
   static const std::vector<Exporter> kExporters = {
-      {Format::kTable, "table", "", "the aligned table on stdout (the default)", render_text},
-      {Format::kJson, "json", "--json", "Write results as JSON to FILE, or to stdout without FILE",
-       render_json},
-      {Format::kJsonLines, "jsonl", "--jsonl",
-       "Write results as JSON Lines (one object per row) to FILE, or to stdout", render_jsonl},
-      {Format::kCsv, "csv", "--csv", "Write results as CSV to FILE, or to stdout without FILE",
-       render_csv},
-      {Format::kMarkdown, "markdown", "--markdown",
-       "Write the table as Markdown to FILE, or to stdout without FILE", render_markdown},
+      detail::table_exporter(), detail::json_exporter(),     detail::jsonl_exporter(),
+      detail::csv_exporter(),   detail::markdown_exporter(),
   };
   return kExporters;
 }
 
-const Exporter& exporter(Format format) {
+const Exporter& exporter(std::string_view name) {
   for (const auto& e : exporters()) {
-    if (e.format == format) return e;
+    if (e.name == name) return e;
   }
-  return exporters().front();
+  throw Error(fmt::format("no exporter named '{}'", name));
 }
 
 std::string to_csv(const std::vector<std::string>& header,

@@ -4,10 +4,10 @@
 
 #include <cstring>
 
-#include "codecbench/av.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/log.hpp"
-#include "codecbench/plot.hpp"
+#include "codecbench/core/av.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/log.hpp"
+#include "codecbench/report/plot.hpp"
 
 namespace codecbench::plot {
 

@@ -1,6 +1,6 @@
 // The HTML report: everything inline (styles, charts, the table-sorting script), so the file
 // works offline and can be mailed or archived as it is.
-#include "codecbench/report.hpp"
+#include "codecbench/report/report.hpp"
 
 #include <fmt/core.h>
 
@@ -10,10 +10,10 @@
 #include <set>
 #include <span>
 
-#include "codecbench/bdrate.hpp"
-#include "codecbench/hull.hpp"
-#include "codecbench/plot.hpp"
-#include "codecbench/results.hpp"
+#include "codecbench/analysis/bdrate.hpp"
+#include "codecbench/analysis/hull.hpp"
+#include "codecbench/metrics/figures.hpp"
+#include "codecbench/report/plot.hpp"
 #include "src/report/vega_bundle.hpp"
 
 namespace codecbench {
@@ -87,7 +87,7 @@ std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const
   std::map<std::string, std::map<std::string, std::vector<Point>>> out;
   std::map<std::pair<std::string, std::string>, std::vector<std::pair<std::string, Point>>> ladders;
   for (const auto& j : d.run.jobs) {
-    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == "decode") continue;
+    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == JobKind::kDecode) continue;
     Point p;
     p.rate = bitrate_of(j.result);
     p.audio = is_audio(j.result);
@@ -165,42 +165,109 @@ std::map<std::string, std::map<std::string, std::vector<Point>>> rd_points(const
 // charted figure of the registry: the primary one first (the media type's primary figure: PSNR
 // average for video, SNR for audio) with BD-quality beside it, then every other charted figure
 // (PSNR-Y, SSIM, MS-SSIM, SI-SDR); an average row per pair over several inputs.
-std::string bd_section(const ReportData& d) {
+// What the BD-rate table is made of: the run's RD samples per column and its ladders.
+struct BdData {
   // (column key, title): "primary" first, then the other charted figures.
-  std::vector<std::pair<std::string, std::string>> kMetrics = {{"primary", ""}};
-  for (const auto& f : charted_figures()) {
-    if (f.name() != primary_figure(f.metric->type).name())
-      kMetrics.emplace_back(f.name(), f.title());
-  }
+  std::vector<std::pair<std::string, std::string>> metrics = {{"primary", ""}};
   std::map<std::string, std::vector<RdSample>> samples;      // column -> samples
   std::map<std::string, std::map<std::string, int>> points;  // input -> label -> jobs
   bool any_audio = false, any_video = false;
+};
+
+BdData bd_data(const ReportData& d) {
+  BdData b;
+  for (const auto& f : charted_figures()) {
+    if (f.name() != primary_figure(f.metric->type).name())
+      b.metrics.emplace_back(f.name(), f.title());
+  }
   for (const auto& j : d.run.jobs) {
-    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == "decode") continue;
+    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == JobKind::kDecode) continue;
     const auto& r = j.result;
-    const bool audio = is_audio(r);
-    (audio ? any_audio : any_video) = true;
-    ++points[j.input][curve_label(j)];
-    for (const auto& [m, title] : kMetrics) {
+    (is_audio(r) ? b.any_audio : b.any_video) = true;
+    ++b.points[j.input][curve_label(j)];
+    for (const auto& [m, title] : b.metrics) {
       const double q =
           m == "primary" ? figure_value(r, primary_figure(result_type(r))) : quality_of(r, m);
-      if (std::isfinite(q)) samples[m].push_back({j.input, curve_label(j), bitrate_of(r), q});
+      if (std::isfinite(q)) b.samples[m].push_back({j.input, curve_label(j), bitrate_of(r), q});
     }
   }
-  const std::string primary = any_audio && any_video ? "PSNR/SNR" : any_audio ? "SNR" : "PSNR";
-  std::set<std::pair<std::string, std::string>> pairs;  // (anchor, test)
-  for (const auto& [input, labels] : points) {
+  return b;
+}
+
+// (anchor, test) pairs: per input, the anchor (or the first label with a ladder) against
+// every other label with a ladder.
+std::set<std::pair<std::string, std::string>> bd_pairs(const BdData& b, const std::string& anchor) {
+  std::set<std::pair<std::string, std::string>> pairs;
+  for (const auto& [input, labels] : b.points) {
     std::vector<std::string> ladder;
     for (const auto& [label, n] : labels)
       if (n >= 2) ladder.push_back(label);
     if (ladder.size() < 2) continue;
-    if (d.bd_anchor.empty()) {
+    if (anchor.empty()) {
       for (std::size_t k = 1; k < ladder.size(); ++k) pairs.insert({ladder[0], ladder[k]});
-    } else if (std::find(ladder.begin(), ladder.end(), d.bd_anchor) != ladder.end()) {
+    } else if (std::find(ladder.begin(), ladder.end(), anchor) != ladder.end()) {
       for (const auto& l : ladder)
-        if (l != d.bd_anchor) pairs.insert({d.bd_anchor, l});
+        if (l != anchor) pairs.insert({anchor, l});
     }
   }
+  return pairs;
+}
+
+std::string bd_cell(bool ok, double v, const std::string& why, const char* f) {
+  return ok ? fmt::format(fmt::runtime(f), v) : "n/a: " + esc(why);
+}
+
+// The rows of one (anchor, test) pair: one per input, and their average over several.
+std::string bd_pair_rows(BdData& b, const std::vector<std::pair<std::string, std::string>>& columns,
+                         const std::string& anchor, const std::string& test,
+                         BdInterpolation interp) {
+  std::map<std::string, std::string> rows;  // input -> cells
+  std::string average;
+  for (std::size_t c = 0; c < columns.size(); ++c) {
+    const BdTable t = bd_table(b.samples[columns[c].first], anchor, test, interp);
+    std::map<std::string, const BdResult*> by_input;
+    for (const auto& row : t.rows) by_input[row.input] = &row.result;
+    for (const auto& [input, labels] : b.points) {
+      if (!labels.count(anchor) || !labels.count(test)) continue;
+      const auto it = by_input.find(input);
+      std::string& cells = rows[input];
+      if (it == by_input.end()) {
+        cells += c == 0 ? "<td></td><td></td>" : "<td></td>";
+        continue;
+      }
+      const BdResult& r = *it->second;
+      cells += "<td>" + bd_cell(r.valid, r.rate_pct, r.reason, "{:+.2f} %") + "</td>";
+      if (c == 0)
+        cells +=
+            "<td>" + bd_cell(r.quality_valid, r.quality, r.quality_reason, "{:+.3f}") + "</td>";
+    }
+    average +=
+        "<td>" + bd_cell(t.rate_count > 0, t.mean_rate_pct, "none defined", "{:+.2f} %") + "</td>";
+    if (c == 0)
+      average += "<td>" + bd_cell(t.quality_count > 0, t.mean_quality, "none defined", "{:+.3f}") +
+                 "</td>";
+  }
+  std::string h;
+  for (const auto& [input, cells] : rows) {
+    h += fmt::format(
+        "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>{}</tr>\n",
+        esc(input), esc(anchor), esc(test), cells);
+  }
+  if (rows.size() > 1) {
+    h += fmt::format(
+        "<tr class=\"avg\"><td class=\"l\">average (inputs where defined)</td><td "
+        "class=\"l\">{}</td><td class=\"l\">{}</td>{}</tr>\n",
+        esc(anchor), esc(test), average);
+  }
+  return h;
+}
+
+std::string bd_section(const ReportData& d) {
+  BdData b = bd_data(d);
+  const std::string primary = b.any_audio && b.any_video ? "PSNR/SNR"
+                              : b.any_audio              ? "SNR"
+                                                         : "PSNR";
+  const auto pairs = bd_pairs(b, d.bd_anchor);
   if (pairs.empty()) {
     if (d.run.jobs.empty()) return {};
     return d.bd_anchor.empty()
@@ -213,8 +280,8 @@ std::string bd_section(const ReportData& d) {
                      esc(d.bd_anchor));
   }
   std::vector<std::pair<std::string, std::string>> columns;
-  for (const auto& m : kMetrics)
-    if (samples.count(m.first)) columns.push_back(m);
+  for (const auto& m : b.metrics)
+    if (b.samples.count(m.first)) columns.push_back(m);
   std::string h = fmt::format(
       "<h2>BD-rate</h2>\n<p>Bjontegaard delta ({}) of each test label against the "
       "anchor: negative BD-rate = the same quality for fewer bits; BD-{} in dB at the "
@@ -229,47 +296,7 @@ std::string bd_section(const ReportData& d) {
     if (c == 0) h += fmt::format("<th>BD-{} (dB)</th>", title);
   }
   h += "</tr>\n";
-  auto cell = [](bool ok, double v, const std::string& why, const char* f) {
-    return ok ? fmt::format(fmt::runtime(f), v) : "n/a: " + esc(why);
-  };
-  for (const auto& [anchor, test] : pairs) {
-    std::map<std::string, std::string> rows;  // input -> cells
-    std::string average;
-    for (std::size_t c = 0; c < columns.size(); ++c) {
-      const BdTable t = bd_table(samples[columns[c].first], anchor, test, d.bd_interp);
-      std::map<std::string, const BdResult*> by_input;
-      for (const auto& row : t.rows) by_input[row.input] = &row.result;
-      for (const auto& [input, labels] : points) {
-        if (!labels.count(anchor) || !labels.count(test)) continue;
-        const auto it = by_input.find(input);
-        std::string& cells = rows[input];
-        if (it == by_input.end()) {
-          cells += c == 0 ? "<td></td><td></td>" : "<td></td>";
-          continue;
-        }
-        const BdResult& r = *it->second;
-        cells += "<td>" + cell(r.valid, r.rate_pct, r.reason, "{:+.2f} %") + "</td>";
-        if (c == 0)
-          cells += "<td>" + cell(r.quality_valid, r.quality, r.quality_reason, "{:+.3f}") + "</td>";
-      }
-      average +=
-          "<td>" + cell(t.rate_count > 0, t.mean_rate_pct, "none defined", "{:+.2f} %") + "</td>";
-      if (c == 0)
-        average +=
-            "<td>" + cell(t.quality_count > 0, t.mean_quality, "none defined", "{:+.3f}") + "</td>";
-    }
-    for (const auto& [input, cells] : rows) {
-      h += fmt::format(
-          "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>{}</tr>\n",
-          esc(input), esc(anchor), esc(test), cells);
-    }
-    if (rows.size() > 1) {
-      h += fmt::format(
-          "<tr class=\"avg\"><td class=\"l\">average (inputs where defined)</td><td "
-          "class=\"l\">{}</td><td class=\"l\">{}</td>{}</tr>\n",
-          esc(anchor), esc(test), average);
-    }
-  }
+  for (const auto& [anchor, test] : pairs) h += bd_pair_rows(b, columns, anchor, test, d.bd_interp);
   return h + "</table>\n";
 }
 
@@ -394,7 +421,7 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
   plot::BarChart ratio{"Compression ratio (raw / bitstream)", "x", {}, {}};
   plot::BarChart speed{"Encoding speed", "fps (audio: x realtime)", {}, {}};
   for (const auto& j : d.run.jobs) {
-    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == "decode") continue;
+    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == JobKind::kDecode) continue;
     const auto& r = j.result;
     const std::string label =
         fmt::format("{} {} {}", j.input, j.encoder_label, options_text(j.options));
@@ -411,7 +438,7 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
   }
   plot::BarChart decoding{"Decoding speed", "fps", {}, {}};
   for (const auto& j : d.run.jobs) {
-    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind != "decode") continue;
+    if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind != JobKind::kDecode) continue;
     decoding.labels.push_back(fmt::format("{} {} threads={}{}", j.input, j.encoder_label, j.threads,
                                           j.options.empty() ? "" : " " + j.options.front().second));
     decoding.values.push_back(get(j.result, {"fps"}));
@@ -480,10 +507,11 @@ std::string unfinished_note(RunStatus status) {
   return "";
 }
 
-std::string render_report(const ReportData& d) {
-  const RunRecord& i = d.run;
-  const MachineInfo& m = i.machine;
-  std::string h = R"(<!DOCTYPE html>
+namespace {
+
+// The page's head: its title and style sheet.
+std::string report_head() {
+  return R"(<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>codecbench report</title>
 <style>
@@ -508,6 +536,12 @@ p.warn{color:#a00;border:1px solid #a00;padding:.5em}
 pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
 </style></head><body>
 )";
+}
+
+// The title and the run's metadata: where, on what, with what, and the resolved preset.
+std::string meta_section(const RunRecord& i) {
+  const MachineInfo& m = i.machine;
+  std::string h;
   h += fmt::format("<h1>codecbench report: {} (run {})</h1>\n", esc(i.preset_name), i.id);
   h += "<table class=\"meta\">\n";
   auto meta = [&](const char* k, const std::string& v) {
@@ -528,7 +562,53 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
   meta("preset", fmt::format("{} ({}), hash {}", i.preset_name, i.preset_path, i.preset_hash));
   h += "</table>\n<details><summary>Resolved preset</summary><pre>" + esc(i.preset_yaml) +
        "</pre></details>\n";
+  return h;
+}
 
+// One job's row of the results table (a decode job: the stream's size and the decoder's fps).
+std::string result_row(const JobRecord& j) {
+  const nlohmann::json& r = j.result;
+  const bool audio = is_audio(r);
+  const std::string status = job_status_name(j.status);
+  auto num = [&](double v, const char* f) {
+    if (std::isnan(v)) return std::string("");
+    if (std::isinf(v)) return std::string("inf");
+    return fmt::format(fmt::runtime(f), v);
+  };
+  const bool decode = j.kind == JobKind::kDecode;
+  const std::string opts = job_options_text(j);
+  std::string h = fmt::format(
+      "<tr class=\"{}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>"
+      "<td class=\"l\" title=\"{}\">{}</td>",
+      status, esc(j.input), esc(j.encoder_label), esc(opts), esc(j.error), esc(status));
+  if (decode) {
+    // A decode job: the stream's size and rate, no quality, the decoder's fps.
+    const double bytes = get(r, {"stream_bytes"});
+    const double seconds = get(r, {"duration_s"});
+    h += fmt::format(
+        "<td>{}</td><td></td><td>{}</td><td></td><td></td><td>{}</td><td>{}</td><td>{}</td>"
+        "</tr>\n",
+        num(bytes, "{:.0f}"), num(seconds > 0 ? 8 * bytes / seconds / 1000 : NAN, "{:.1f}"),
+        num(get(r, {"fps"}), "{:.1f}"), num(j.wall.median, "{:.3f}"), j.measurements.size());
+    return h;
+  }
+  h += fmt::format(
+      "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</"
+      "td></"
+      "tr>\n",
+      num(get(r, {"size", "bitstream_bytes"}), "{:.0f}"),
+      num(get(r, {"size", "compression_ratio"}), "{:.2f}"),
+      num(get(r, {"size", "bitrate_kbps"}), "{:.1f}"),
+      num(figure_value(r, primary_figure(result_type(r))), "{:.3f}"),
+      num(quality_of(r, audio ? "si_sdr" : "ssim"), "{:.4f}"),
+      num(audio ? get(r, {"speed", "realtime_factor"}) : get(r, {"speed", "encode_fps"}), "{:.1f}"),
+      num(j.wall.median, "{:.3f}"), j.measurements.size());
+  return h;
+}
+
+// Every job, one table body per input (in the order inputs first appear), sortable.
+std::string results_section(const ReportData& d) {
+  std::string h;
   h += "<h2>Results</h2>\n<p>Grouped by input; click a column header to sort within each "
        "group.</p>\n<table id=\"results\"><thead><tr>";
   const std::vector<std::string> cols{"input",       "encoder",    "options",  "status",
@@ -553,52 +633,73 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
         cols.size(), esc(input), n, n == 1 ? "" : "s");
     for (const auto& j : d.run.jobs) {
       if (j.input != input) continue;
-      const nlohmann::json& r = j.result;
-      const bool audio = is_audio(r);
-      const std::string status = job_status_name(j.status);
-      auto num = [&](double v, const char* f) {
-        if (std::isnan(v)) return std::string("");
-        if (std::isinf(v)) return std::string("inf");
-        return fmt::format(fmt::runtime(f), v);
-      };
-      const bool decode = j.kind == "decode";
-      const std::string opts = job_options_text(j);
-      h += fmt::format(
-          "<tr class=\"{}\"><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>"
-          "<td class=\"l\" title=\"{}\">{}</td>",
-          status, esc(j.input), esc(j.encoder_label), esc(opts), esc(j.error), esc(status));
-      if (decode) {
-        // A decode job: the stream's size and rate, no quality, the decoder's fps.
-        const double bytes = get(r, {"stream_bytes"});
-        const double seconds = get(r, {"duration_s"});
-        h += fmt::format(
-            "<td>{}</td><td></td><td>{}</td><td></td><td></td><td>{}</td><td>{}</td><td>{}</td>"
-            "</tr>\n",
-            num(bytes, "{:.0f}"), num(seconds > 0 ? 8 * bytes / seconds / 1000 : NAN, "{:.1f}"),
-            num(get(r, {"fps"}), "{:.1f}"), num(j.wall.median, "{:.3f}"), j.measurements.size());
-        continue;
-      }
-      h += fmt::format(
-          "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</"
-          "td></"
-          "tr>\n",
-          num(get(r, {"size", "bitstream_bytes"}), "{:.0f}"),
-          num(get(r, {"size", "compression_ratio"}), "{:.2f}"),
-          num(get(r, {"size", "bitrate_kbps"}), "{:.1f}"),
-          num(figure_value(r, primary_figure(result_type(r))), "{:.3f}"),
-          num(quality_of(r, audio ? "si_sdr" : "ssim"), "{:.4f}"),
-          num(audio ? get(r, {"speed", "realtime_factor"}) : get(r, {"speed", "encode_fps"}),
-              "{:.1f}"),
-          num(j.wall.median, "{:.3f}"), j.measurements.size());
+      h += result_row(j);
     }
     h += "</tbody>\n";
   }
   h += "</table>\n";
+  return h;
+}
 
-  h += bd_section(d);
+// The charting libraries, inlined with their licences, and the script that draws each view.
+std::string chart_scripts(const nlohmann::json& specs, const vega::Bundle& vb) {
+  std::string h;
+  const std::string json_text = json_for_script(dump_json(specs));
+  h += "<script type=\"application/json\" id=\"chart-specs\">" + json_text + "</script>\n";
+  h += "<script>/*! ";
+  h += vb.versions;
+  h += ", inlined by codecbench. Their licence notices:\n\n";
+  h += vb.licenses;
+  h += "\n*/\n";
+  h += vb.vega;
+  h += "\n</script>\n<script>";
+  h += vb.vega_lite;
+  h += "\n</script>\n<script>";
+  h += vb.vega_embed;
+  h += "\n</script>\n";
+  h += R"(<script>
+  (function(){
+    const specs=JSON.parse(document.getElementById('chart-specs').textContent);
+    const opts={renderer:'svg',actions:{export:true,source:false,compiled:false,editor:false}};
+    // A log-scale x axis for the charts that offer one (bitrates of a ladder).
+    function logX(spec){
+      const s=JSON.parse(JSON.stringify(spec));
+      for(const l of s.layer||[]){const x=l.encoding&&l.encoding.x;
+        if(x&&x.field==='x'){x.scale=Object.assign({},x.scale,{type:'log',zero:false});}}
+      return s;}
+    function draw(el,log){
+      const spec=specs[+el.dataset.chart];
+      const use=log&&spec.usermeta&&spec.usermeta.x_log_option?logX(spec):spec;
+      return vegaEmbed(el,use,opts).then(r=>{
+        const marks=el.querySelectorAll('g.mark-symbol path, g.mark-rect path, g.mark-line path').length;
+        if(!marks)throw new Error('the view has no marks');
+        el.dataset.drawn=String(marks);
+        el.dataset.xscale=use===spec?'linear':'log';
+        const copy=el.nextElementSibling;
+        if(copy&&copy.classList.contains('static'))copy.remove();
+      }).catch(e=>{
+        el.dataset.error=String(e&&e.message||e);
+        el.textContent='interactive chart failed ('+el.dataset.error+'); static copy below';
+      });}
+    const charts=Array.from(document.querySelectorAll('div.chart'));
+    const box=document.getElementById('lograte');
+    const views=charts.map(el=>draw(el,box&&box.checked));
+    if(box)box.addEventListener('change',()=>{
+      document.body.dataset.charts='drawing';
+      Promise.allSettled(charts.filter(el=>{const s=specs[+el.dataset.chart];
+        return s.usermeta&&s.usermeta.x_log_option;}).map(el=>draw(el,box.checked)))
+        .then(()=>{document.body.dataset.charts='done';});});
+    Promise.allSettled(views).then(()=>{document.body.dataset.charts='done';});
+  })();
+  </script>
+  )";
+  return h;
+}
 
-  const vega::Bundle* vb = vega::bundle();
-  const auto figs = report_figures(d);
+// Each figure: a Vega-Lite view over a static SVG copy (the scripts, when Vega is built in,
+// after them).
+std::string figures_section(const std::vector<plot::Figure>& figs, const vega::Bundle* vb) {
+  std::string h;
   h += "<h2>Figures</h2>\n";
   h += vb != nullptr
            ? "<p>Drag to pan, scroll to zoom, double-click to reset; hover a point, bar or cell "
@@ -637,58 +738,13 @@ pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:12px}
         f.name, k, plot::figure_svg(f), esc(f.title), f.name, percent_encode(plot::figure_csv(f)));
   }
   if (!open_group.empty()) h += "</div></section>\n";
-  if (vb != nullptr && !figs.empty()) {
-    const std::string json_text = json_for_script(dump_json(specs));
-    h += "<script type=\"application/json\" id=\"chart-specs\">" + json_text + "</script>\n";
-    h += "<script>/*! ";
-    h += vb->versions;
-    h += ", inlined by codecbench. Their licence notices:\n\n";
-    h += vb->licenses;
-    h += "\n*/\n";
-    h += vb->vega;
-    h += "\n</script>\n<script>";
-    h += vb->vega_lite;
-    h += "\n</script>\n<script>";
-    h += vb->vega_embed;
-    h += "\n</script>\n";
-    h += R"(<script>
-(function(){
-  const specs=JSON.parse(document.getElementById('chart-specs').textContent);
-  const opts={renderer:'svg',actions:{export:true,source:false,compiled:false,editor:false}};
-  // A log-scale x axis for the charts that offer one (bitrates of a ladder).
-  function logX(spec){
-    const s=JSON.parse(JSON.stringify(spec));
-    for(const l of s.layer||[]){const x=l.encoding&&l.encoding.x;
-      if(x&&x.field==='x'){x.scale=Object.assign({},x.scale,{type:'log',zero:false});}}
-    return s;}
-  function draw(el,log){
-    const spec=specs[+el.dataset.chart];
-    const use=log&&spec.usermeta&&spec.usermeta.x_log_option?logX(spec):spec;
-    return vegaEmbed(el,use,opts).then(r=>{
-      const marks=el.querySelectorAll('g.mark-symbol path, g.mark-rect path, g.mark-line path').length;
-      if(!marks)throw new Error('the view has no marks');
-      el.dataset.drawn=String(marks);
-      el.dataset.xscale=use===spec?'linear':'log';
-      const copy=el.nextElementSibling;
-      if(copy&&copy.classList.contains('static'))copy.remove();
-    }).catch(e=>{
-      el.dataset.error=String(e&&e.message||e);
-      el.textContent='interactive chart failed ('+el.dataset.error+'); static copy below';
-    });}
-  const charts=Array.from(document.querySelectorAll('div.chart'));
-  const box=document.getElementById('lograte');
-  const views=charts.map(el=>draw(el,box&&box.checked));
-  if(box)box.addEventListener('change',()=>{
-    document.body.dataset.charts='drawing';
-    Promise.allSettled(charts.filter(el=>{const s=specs[+el.dataset.chart];
-      return s.usermeta&&s.usermeta.x_log_option;}).map(el=>draw(el,box.checked)))
-      .then(()=>{document.body.dataset.charts='done';});});
-  Promise.allSettled(views).then(()=>{document.body.dataset.charts='done';});
-})();
-</script>
-)";
-  }
-  h += R"(<script>
+  if (vb != nullptr && !figs.empty()) h += chart_scripts(specs, *vb);
+  return h;
+}
+
+// Sorting the results table by a clicked column, within each input's group.
+std::string sort_script() {
+  return R"(<script>
 function sortTable(col){
   const table=document.getElementById('results');
   const dir=table.dataset.col==String(col)&&table.dataset.dir=='asc'?'desc':'asc';
@@ -702,6 +758,17 @@ function sortTable(col){
 </script>
 </body></html>
 )";
+}
+
+}  // namespace
+
+std::string render_report(const ReportData& d) {
+  std::string h = report_head();
+  h += meta_section(d.run);
+  h += results_section(d);
+  h += bd_section(d);
+  h += figures_section(report_figures(d), vega::bundle());
+  h += sort_script();
   return h;
 }
 

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "codecbench/export.hpp"
-#include "codecbench/plot.hpp"
+#include "codecbench/report/export.hpp"
+#include "codecbench/report/plot.hpp"
 
 namespace codecbench::plot {
 namespace {

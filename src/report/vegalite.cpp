@@ -5,7 +5,7 @@
 #include <cmath>
 #include <map>
 
-#include "codecbench/plot.hpp"
+#include "codecbench/report/plot.hpp"
 
 namespace codecbench::plot {
 namespace {

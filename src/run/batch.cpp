@@ -1,4 +1,4 @@
-#include "codecbench/batch.hpp"
+#include "codecbench/run/batch.hpp"
 
 #include <fmt/core.h>
 #include <unistd.h>
@@ -14,11 +14,11 @@
 #include <optional>
 #include <tuple>
 
-#include "codecbench/audio_metrics.hpp"
-#include "codecbench/catalog.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/executor.hpp"
-#include "codecbench/shard.hpp"
+#include "codecbench/catalog/catalog.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/machine.hpp"
+#include "codecbench/metrics/audio_metrics.hpp"
+#include "codecbench/run/executor.hpp"
 
 namespace codecbench {
 
@@ -44,7 +44,7 @@ JobRecord job_record(const BatchJob& job, const std::vector<JobResult>& repeats,
                      const MachineInfo& machine) {
   JobRecord r;
   r.key = job.key;
-  r.kind = job_kind_name(job.kind);
+  r.kind = job.kind;
   r.input = job.input;
   r.encoder_label = job.encoder_label;
   r.encoder = job.kind == JobKind::kDecode ? job.decode.decoder : job.spec.encoder;
@@ -82,7 +82,7 @@ nlohmann::json decode_result_json(const std::vector<DecodeResult>& repeats,
       median_repeat(repeats, [](const DecodeResult& d) { return d.decode_s; });
   if (best == nullptr) return nullptr;
   nlohmann::json j = *best;
-  j["kind"] = "decode";
+  j["kind"] = job_kind_name(JobKind::kDecode);
   j["repeats"] = repeats.size();
   if (hashed != nullptr) {
     j["md5"] = hashed->output_md5;
@@ -150,6 +150,146 @@ JobRecord unmeasured(const BatchJob& job, JobStatus status, const MachineInfo& m
 
 }  // namespace
 
+namespace {
+
+// What a job needs from its batch: the preset's settings, the shared decoded references and
+// the machine it runs on.
+struct JobContext {
+  const Preset& settings;
+  ReferenceCache& references;
+  const MachineInfo& machine;
+};
+
+JobRecord failed_record(const BatchJob& job, const MachineInfo& machine, const std::exception& e) {
+  JobRecord r = unmeasured(job, JobStatus::kFailed, machine);
+  r.error = e.what();
+  return r;
+}
+
+// A decode job: the decoder's repeats (and one hashed decode when asked).
+JobRecord measure_decode_job(const BatchJob& job, const JobContext& c) {
+  try {
+    DecodeSpec d = job.decode;
+    d.reset_peak_rss = c.settings.jobs == 1;  // the process's mark: only when alone
+    auto [timed, hashed] = measure_decode(d, c.settings.warmup, c.settings.repeats);
+    return decode_job_record(job, timed, hashed ? &*hashed : nullptr, c.machine);
+  } catch (const std::exception& e) {
+    return failed_record(job, c.machine, e);
+  }
+}
+
+// An encode job: warm-up and measured repeats of encode, decode and measure (and the stream's
+// decode afterwards with decode_after).
+JobRecord measure_encode_job(const BatchJob& job, const JobContext& c) {
+  JobSpec spec = job.spec;
+  spec.references = &c.references;
+  if (!c.settings.output.keep_dir.empty()) {
+    spec.keep_path =
+        (std::filesystem::path(c.settings.output.keep_dir) / (job.key + ".mkv")).string();
+  }
+  // decode_after needs the stream: kept in the keep folder, else in a scratch file.
+  std::filesystem::path scratch;
+  if (job.decode_after && spec.keep_path.empty()) {
+    scratch = std::filesystem::temp_directory_path() /
+              fmt::format("codecbench-{}-{}.mkv", ::getpid(), job.key);
+    spec.keep_path = scratch.string();
+  }
+  struct Remove {
+    std::filesystem::path p;
+    ~Remove() {
+      std::error_code ec;
+      if (!p.empty()) std::filesystem::remove(p, ec);
+    }
+  } remove_scratch{scratch};
+  std::vector<JobResult> repeats;
+  std::vector<DecodeResult> decodes;
+  std::optional<DecodeResult> hashed;
+  try {
+    for (int w = 0; w < c.settings.warmup; ++w) (void)run_job_in_arena(spec);
+    for (int k = 0; k < c.settings.repeats; ++k) repeats.push_back(run_job_in_arena(spec));
+    if (job.decode_after) {
+      DecodeSpec d;
+      d.reset_peak_rss = c.settings.jobs == 1;
+      d.input = spec.keep_path;
+      d.threads = spec.threads;
+      d.thread_type = spec.thread_type;
+      std::tie(decodes, hashed) = measure_decode(d, c.settings.warmup, c.settings.repeats);
+    }
+  } catch (const std::exception& e) {
+    return failed_record(job, c.machine, e);
+  }
+  JobRecord record = job_record(job, repeats, c.machine);
+  if (job.decode_after)
+    record.result["decode"] = decode_result_json(decodes, hashed ? &*hashed : nullptr);
+  return record;
+}
+
+// Runs a job of any kind and makes its record; a failure is a failed record, never a throw.
+JobRecord measure_job(const BatchJob& job, const JobContext& c) {
+  switch (job.kind) {
+    case JobKind::kDecode:
+      return measure_decode_job(job, c);
+    case JobKind::kEncode:
+      break;
+  }
+  return measure_encode_job(job, c);
+}
+
+// The run's header as the sink gets it; the keep folder made first.
+void open_run(RunRecord& header, std::size_t jobs, bool claims, const Preset& settings,
+              ResultSink& sink) {
+  header.jobs.clear();
+  // With claims, how many jobs this process runs is known at the end only.
+  header.jobs_total = claims ? 0 : static_cast<int>(jobs);
+  header.status = RunStatus::kRunning;
+  if (const std::string& dir = settings.output.keep_dir; !dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec)
+      throw InputError(fmt::format("{}: cannot create the keep folder ({})", dir, ec.message()));
+  }
+  sink.begin_run(header);
+}
+
+// Each key's position in the launch's plan.
+std::map<std::string, int> positions(const std::vector<std::string>& planned_keys) {
+  std::map<std::string, int> out;
+  for (std::size_t k = 0; k < planned_keys.size(); ++k)
+    out.emplace(planned_keys[k], static_cast<int>(k));
+  return out;
+}
+
+// With claims, only the jobs this process claimed belong to its run.
+void keep_claimed(RunRecord& run, const std::vector<char>& elsewhere, std::size_t lost) {
+  std::vector<JobRecord> mine;
+  mine.reserve(run.jobs.size() - lost);
+  for (std::size_t i = 0; i < run.jobs.size(); ++i)
+    if (elsewhere[i] == 0) mine.push_back(std::move(run.jobs[i]));
+  run.jobs = std::move(mine);
+  run.jobs_total = static_cast<int>(run.jobs.size());
+}
+
+// After a sink failed: closes the run where the sink still can and rethrows the sink's first
+// failure, saying what was kept.
+[[noreturn]] void close_after_sink_failure(const RunRecord& run, ResultSink& sink,
+                                           const std::exception_ptr& sink_error, std::size_t stored,
+                                           std::size_t total) {
+  try {
+    sink.finish_run(run);
+  } catch (...) {  // the sink's first failure is the one to report
+  }
+  try {
+    std::rethrow_exception(sink_error);
+  } catch (const Error& e) {
+    throw Error(fmt::format("{} ({} of {} jobs finished before it and are kept; the run is "
+                            "marked failed)",
+                            e.what(), stored, total),
+                e.code());
+  }
+}
+
+}  // namespace
+
 RunRecord run_header(const PresetBundle& bundle, const std::string& preset_path, std::string uuid) {
   RunRecord h;
   h.uuid = uuid.empty() ? new_uuid() : std::move(uuid);
@@ -169,27 +309,13 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
   BatchSummary summary;
   follow_cpu_allotment();  // FFmpeg's automatic thread counts within a Slurm task's CPUs
   summary.warnings = oversubscription(settings, jobs);
-  header.jobs.clear();
-  // With claims, how many jobs this process runs is known at the end only.
-  header.jobs_total = options.claim ? 0 : static_cast<int>(jobs.size());
-  header.status = RunStatus::kRunning;
-  if (!settings.output.keep_dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(settings.output.keep_dir, ec);
-    if (ec) {
-      throw InputError(fmt::format("{}: cannot create the keep folder ({})",
-                                   settings.output.keep_dir, ec.message()));
-    }
-  }
-  sink.begin_run(header);
+  open_run(header, jobs.size(), static_cast<bool>(options.claim), settings, sink);
   RunRecord& run = summary.run;
   run = header;
   run.jobs.resize(jobs.size());
   const MachineInfo machine = MachineInfo::this_machine();
   const std::string scheduler_job = scheduler_job_id();
-  std::map<std::string, int> plan_position;
-  for (std::size_t k = 0; k < header.planned_keys.size(); ++k)
-    plan_position.emplace(header.planned_keys[k], static_cast<int>(k));
+  const std::map<std::string, int> plan_position = positions(header.planned_keys);
 
   ReferenceCache references(settings.reference_budget_mib << 20);
   std::mutex mutex;
@@ -201,7 +327,11 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
   // at the end.
   std::exception_ptr sink_error;
   std::atomic<bool> sink_failed{false};
-  std::size_t stored = 0;  // finished jobs the sink took
+  std::size_t stored = 0;          // finished jobs the sink took
+  auto keep_first_failure = [&] {  // under the lock
+    if (!sink_error) sink_error = std::current_exception();
+    sink_failed = true;
+  };
   auto finish = [&](std::size_t i, JobRecord record) {
     std::lock_guard lock(mutex);
     record.finished = record.status == JobStatus::kNotRun ? "" : now_iso8601();
@@ -216,8 +346,7 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
       sink.record_job(header, r);
       if (r.status == JobStatus::kOk || r.status == JobStatus::kFailed) ++stored;
     } catch (...) {
-      if (!sink_error) sink_error = std::current_exception();
-      sink_failed = true;
+      keep_first_failure();
     }
     if (r.status == JobStatus::kOk || r.status == JobStatus::kFailed) {
       ++done;
@@ -247,83 +376,19 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
         mine = options.claim(job);
       } catch (...) {
         std::lock_guard lock(mutex);
-        if (!sink_error) sink_error = std::current_exception();
-        sink_failed = true;
+        keep_first_failure();
       }
       if (!mine) return leave_out(i);
     }
-    {
+    if (options.on_event) {
       std::lock_guard lock(mutex);
-      if (options.on_event) {
-        options.on_event(
-            {BatchEvent::Kind::kStarted, &job, nullptr, done, failed, jobs.size() - lost});
-      }
+      options.on_event(
+          {BatchEvent::Kind::kStarted, &job, nullptr, done, failed, jobs.size() - lost});
     }
-    if (job.kind == JobKind::kDecode) {
-      try {
-        DecodeSpec d = job.decode;
-        d.reset_peak_rss = settings.jobs == 1;  // the process's mark: only when alone
-        auto [timed, hashed] = measure_decode(d, settings.warmup, settings.repeats);
-        return finish(i, decode_job_record(job, timed, hashed ? &*hashed : nullptr, machine));
-      } catch (const std::exception& e) {
-        JobRecord r = unmeasured(job, JobStatus::kFailed, machine);
-        r.error = e.what();
-        return finish(i, std::move(r));
-      }
-    }
-    JobSpec spec = job.spec;
-    spec.references = &references;
-    if (!settings.output.keep_dir.empty()) {
-      spec.keep_path =
-          (std::filesystem::path(settings.output.keep_dir) / (job.key + ".mkv")).string();
-    }
-    // decode_after needs the stream: kept in the keep folder, else in a scratch file.
-    std::filesystem::path scratch;
-    if (job.decode_after && spec.keep_path.empty()) {
-      scratch = std::filesystem::temp_directory_path() /
-                fmt::format("codecbench-{}-{}.mkv", ::getpid(), job.key);
-      spec.keep_path = scratch.string();
-    }
-    struct Remove {
-      std::filesystem::path p;
-      ~Remove() {
-        std::error_code ec;
-        if (!p.empty()) std::filesystem::remove(p, ec);
-      }
-    } remove_scratch{scratch};
-    std::vector<JobResult> repeats;
-    std::vector<DecodeResult> decodes;
-    std::optional<DecodeResult> hashed;
-    try {
-      for (int w = 0; w < settings.warmup; ++w) (void)run_job_in_arena(spec);
-      for (int k = 0; k < settings.repeats; ++k) repeats.push_back(run_job_in_arena(spec));
-      if (job.decode_after) {
-        DecodeSpec d;
-        d.reset_peak_rss = settings.jobs == 1;
-        d.input = spec.keep_path;
-        d.threads = spec.threads;
-        d.thread_type = spec.thread_type;
-        std::tie(decodes, hashed) = measure_decode(d, settings.warmup, settings.repeats);
-      }
-    } catch (const std::exception& e) {
-      JobRecord r = unmeasured(job, JobStatus::kFailed, machine);
-      r.error = e.what();
-      return finish(i, std::move(r));
-    }
-    JobRecord record = job_record(job, repeats, machine);
-    if (job.decode_after)
-      record.result["decode"] = decode_result_json(decodes, hashed ? &*hashed : nullptr);
-    finish(i, std::move(record));
+    finish(i, measure_job(job, {settings, references, machine}));
   };
   for_each_job(jobs.size(), settings.jobs, run_one);
-  if (options.claim) {  // only the jobs this process claimed belong to its run
-    std::vector<JobRecord> mine;
-    mine.reserve(jobs.size() - lost);
-    for (std::size_t i = 0; i < jobs.size(); ++i)
-      if (elsewhere[i] == 0) mine.push_back(std::move(run.jobs[i]));
-    run.jobs = std::move(mine);
-    run.jobs_total = static_cast<int>(run.jobs.size());
-  }
+  if (options.claim) keep_claimed(run, elsewhere, lost);
   summary.interrupted = (options.stop != nullptr && options.stop->load()) || sink_failed;
   run.status = sink_failed           ? RunStatus::kFailed
                : summary.interrupted ? RunStatus::kInterrupted
@@ -331,20 +396,7 @@ BatchSummary run_batch(const Preset& settings, const std::vector<BatchJob>& jobs
                                      : RunStatus::kOk;
   run.finished = now_iso8601();
   run.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (sink_error) {
-    try {
-      sink.finish_run(run);
-    } catch (...) {  // the sink's first failure is the one to report
-    }
-    try {
-      std::rethrow_exception(sink_error);
-    } catch (const Error& e) {
-      throw Error(fmt::format("{} ({} of {} jobs finished before it and are kept; the run is "
-                              "marked failed)",
-                              e.what(), stored, jobs.size()),
-                  e.code());
-    }
-  }
+  if (sink_error) close_after_sink_failure(run, sink, sink_error, stored, jobs.size());
   sink.finish_run(run);
   return summary;
 }

@@ -1,5 +1,5 @@
 // The job executor shared by batches and sweeps.
-#include "codecbench/executor.hpp"
+#include "codecbench/run/executor.hpp"
 
 #include <sched.h>
 #include <tbb/task_arena.h>

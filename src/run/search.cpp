@@ -1,5 +1,5 @@
 // Target-quality search: bracketing with a piecewise-linear fit, probes as stored jobs.
-#include "codecbench/search.hpp"
+#include "codecbench/run/search.hpp"
 
 #include <fmt/core.h>
 
@@ -8,58 +8,15 @@
 #include <cmath>
 #include <random>
 
-#include "codecbench/batch.hpp"
-#include "codecbench/bdrate.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/executor.hpp"
-#include "codecbench/preset.hpp"
-#include "codecbench/results.hpp"
+#include "codecbench/analysis/bdrate.hpp"
+#include "codecbench/config/preset.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/metrics/figures.hpp"
+#include "codecbench/run/batch.hpp"
+#include "codecbench/run/executor.hpp"
 
 namespace codecbench {
 namespace {
-
-constexpr std::size_t kMaxValues = 10000;
-
-double parse_number(const std::string& text, const std::string& whole, const char* what) {
-  std::string t = text;
-  double scale = 1;
-  if (!t.empty() && (t.back() == 'k' || t.back() == 'K')) scale = 1e3;
-  if (!t.empty() && t.back() == 'M') scale = 1e6;
-  if (scale != 1) t.pop_back();
-  std::size_t used = 0;
-  double v = NAN;
-  try {
-    v = std::stod(t, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != t.size() || !std::isfinite(v)) {
-    throw UsageError(fmt::format("{} '{}': '{}' is not a number", what, whole, text));
-  }
-  return v * scale;
-}
-
-// "mean" -> the metric's pooled mean output, etc.; "" keeps the figure.
-std::string pooled_figure(const std::string& figure, const std::string& pool,
-                          const std::string& whole) {
-  const QualityFigure f = parse_figure(figure);
-  if (pool.empty()) return f.name();
-  const std::string metric = f.metric->name;
-  std::string output = pool;
-  if (pool == "harmonic") output = "harmonic_mean";
-  if (pool == "mean" && metric != "vmaf") return f.name();
-  if (pool != "mean" && pool != "harmonic" && pool != "min" && pool != "p1" && pool != "p5") {
-    throw UsageError(
-        fmt::format("'{}': pooling '{}' is not one of mean, harmonic, min, p1, p5", whole, pool));
-  }
-  try {
-    return parse_figure(metric + "." + output).name();
-  } catch (const UsageError&) {
-    throw UsageError(
-        fmt::format("'{}': metric {} has no '{}' pooling (VMAF has mean, harmonic, min, p1, p5)",
-                    whole, metric, pool));
-  }
-}
 
 // The metric registry name of a figure ("vmaf.p5" -> "vmaf").
 std::string metric_of(const std::string& figure) { return parse_figure(figure).metric->name; }
@@ -117,79 +74,53 @@ double pchip_crossing(const std::vector<std::pair<double, double>>& p, std::size
   return a;
 }
 
+// The next probe (a canonical index j) that a monotone fit of the probes `pts` ((j, quality)
+// by j) says is the highest still meeting target `t`, within (lo, hi); `fallback` when the
+// segment it uses does not fall. The segment that crosses the target, else the end nearest
+// to it, extended; inside the probes the monotone cubic through all of them, beyond it the
+// end segment's line.
+long fitted_next(const std::vector<std::pair<double, double>>& pts, double t, long lo, long hi,
+                 long fallback) {
+  std::size_t k = 0;
+  if (t > pts.front().second) {
+    k = 0;
+  } else if (t <= pts.back().second) {
+    k = pts.size() - 2;
+  } else {
+    for (k = 0; k + 1 < pts.size(); ++k) {
+      if (pts[k].second >= t && pts[k + 1].second < t) break;
+    }
+    if (k + 1 >= pts.size()) k = pts.size() - 2;
+  }
+  const auto [ja, qa] = pts[k];
+  const auto [jb, qb] = pts[k + 1];
+  if (!(qb < qa)) return fallback;
+  const bool inside = qa >= t && t > qb;
+  const double x = inside ? pchip_crossing(pts, k, t) : ja + (qa - t) / (qa - qb) * (jb - ja);
+  // The highest j the line says still meets the target.
+  const double c = std::floor(x + 1e-9);
+  if (!std::isfinite(c)) return fallback;
+  return static_cast<long>(std::clamp(c, static_cast<double>(lo + 1), static_cast<double>(hi - 1)));
+}
+
+// Each pair of neighbouring probes (`order`: probe indices in canonical order) whose quality
+// rises where it should fall, as a line.
+std::vector<std::string> not_monotone(const std::string& param,
+                                      const std::vector<SearchProbe>& probes,
+                                      const std::vector<std::size_t>& order) {
+  std::vector<std::string> out;
+  for (std::size_t k = 1; k < order.size(); ++k) {
+    const auto& a = probes[order[k - 1]];
+    const auto& b = probes[order[k]];
+    if (b.quality > a.quality) {
+      out.push_back(fmt::format("{} {}: {:.4f} < {} {}: {:.4f}", param, value_text(a.value),
+                                a.quality, param, value_text(b.value), b.quality));
+    }
+  }
+  return out;
+}
+
 }  // namespace
-
-QualityBound parse_target(const std::string& text, const std::string& pool) {
-  const auto eq = text.find('=');
-  if (eq == std::string::npos || eq == 0 || text.find(">=") != std::string::npos) {
-    throw UsageError(fmt::format("target '{}': expected FIGURE=VALUE (vmaf=95, psnr=40)", text));
-  }
-  QualityBound b;
-  b.figure = pooled_figure(text.substr(0, eq), pool, text);
-  b.min = parse_number(text.substr(eq + 1), text, "target");
-  return b;
-}
-
-QualityBound parse_constraint(const std::string& text) {
-  const auto ge = text.find(">=");
-  if (ge == std::string::npos || ge == 0) {
-    throw UsageError(fmt::format(
-        "constraint '{}': expected FIGURE>=VALUE or POOL:FIGURE>=VALUE (min:vmaf>=85)", text));
-  }
-  std::string left = text.substr(0, ge);
-  std::string pool;
-  if (const auto colon = left.find(':'); colon != std::string::npos) {
-    pool = left.substr(0, colon);
-    left = left.substr(colon + 1);
-  }
-  QualityBound b;
-  b.figure = pooled_figure(left, pool, text);
-  b.min = parse_number(text.substr(ge + 2), text, "constraint");
-  return b;
-}
-
-ParamDirection param_direction(const std::string& param) {
-  for (const char* q : {"crf", "qp", "q", "qscale", "cq", "global_quality", "qmin", "qmax", "cqp",
-                        "q:v", "crf_max"}) {
-    if (param == q) return ParamDirection::kQualityFalls;
-  }
-  for (const char* r : {"b", "b:v", "maxrate", "minrate", "bitrate", "vbr"}) {
-    if (param == r) return ParamDirection::kQualityRises;
-  }
-  return ParamDirection::kUnknown;
-}
-
-void parse_range(const std::string& text, SearchSpec& spec) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (true) {
-    const auto c = text.find(':', start);
-    parts.push_back(text.substr(start, c - start));
-    if (c == std::string::npos) break;
-    start = c + 1;
-  }
-  if (parts.size() < 2 || parts.size() > 3) {
-    throw UsageError(fmt::format("range '{}': expected LO:HI or LO:HI:STEP (10:51)", text));
-  }
-  spec.lo = parse_number(parts[0], text, "range");
-  spec.hi = parse_number(parts[1], text, "range");
-  spec.step = parts.size() == 3 ? parse_number(parts[2], text, "range") : 1;
-  if (!(spec.lo < spec.hi) || !(spec.step > 0)) {
-    throw UsageError(fmt::format("range '{}': needs LO < HI and a positive STEP", text));
-  }
-  if ((spec.hi - spec.lo) / spec.step + 1 > static_cast<double>(kMaxValues)) {
-    throw UsageError(fmt::format("range '{}': more than {} values", text, kMaxValues));
-  }
-}
-
-std::vector<double> search_values(const SearchSpec& spec) {
-  std::vector<double> v;
-  const auto n = static_cast<std::size_t>(std::floor((spec.hi - spec.lo) / spec.step + 1e-9)) + 1;
-  for (std::size_t i = 0; i < n && i < kMaxValues; ++i) {
-    v.push_back(spec.lo + static_cast<double>(i) * spec.step);
-  }
-  return v;
-}
 
 SearchOutcome search_values_for(const SearchSpec& spec, const std::vector<double>& values,
                                 const std::function<SearchProbe(double)>& probe) {
@@ -250,32 +181,7 @@ SearchOutcome search_values_for(const SearchSpec& spec, const std::vector<double
     const bool fit_allowed =
         pts.size() >= 2 && !(fitted_steps >= 2 && hi - lo > width_before_fit / 2);
     if (fit_allowed) {
-      const double t = spec.target.min;
-      // The segment that crosses the target, else the end nearest to it, extended.
-      std::size_t k = 0;
-      if (t > pts.front().second) {
-        k = 0;
-      } else if (t <= pts.back().second) {
-        k = pts.size() - 2;
-      } else {
-        for (k = 0; k + 1 < pts.size(); ++k) {
-          if (pts[k].second >= t && pts[k + 1].second < t) break;
-        }
-        if (k + 1 >= pts.size()) k = pts.size() - 2;
-      }
-      const auto [ja, qa] = pts[k];
-      const auto [jb, qb] = pts[k + 1];
-      if (qb < qa) {
-        // Inside the probes: the monotone cubic through all of them; beyond: the end line.
-        const bool inside = qa >= t && t > qb;
-        const double x = inside ? pchip_crossing(pts, k, t) : ja + (qa - t) / (qa - qb) * (jb - ja);
-        // The highest j the line says still meets the target.
-        const double c = std::floor(x + 1e-9);
-        if (std::isfinite(c)) {
-          next = static_cast<long>(
-              std::clamp(c, static_cast<double>(lo + 1), static_cast<double>(hi - 1)));
-        }
-      }
+      next = fitted_next(pts, spec.target.min, lo, hi, next);
       if (fitted_steps == 0) width_before_fit = hi - lo;
       ++fitted_steps;
     } else {
@@ -289,20 +195,12 @@ SearchOutcome search_values_for(const SearchSpec& spec, const std::vector<double
     update();
   }
   // Quality against the direction between neighbouring probes: reported, not looped on.
-  std::vector<std::pair<long, std::size_t>> order;
+  std::vector<std::size_t> order;
   for (long j = 0; j < n; ++j) {
     const long p = probe_of[static_cast<std::size_t>(to_i(j))];
-    if (p >= 0) order.emplace_back(j, static_cast<std::size_t>(p));
+    if (p >= 0) order.push_back(static_cast<std::size_t>(p));
   }
-  for (std::size_t k = 1; k < order.size(); ++k) {
-    const auto& a = out.probes[order[k - 1].second];
-    const auto& b = out.probes[order[k].second];
-    if (b.quality > a.quality) {
-      out.not_monotone.push_back(fmt::format("{} {}: {:.4f} < {} {}: {:.4f}", spec.param,
-                                             value_text(a.value), a.quality, spec.param,
-                                             value_text(b.value), b.quality));
-    }
-  }
+  out.not_monotone = not_monotone(spec.param, out.probes, order);
   if (lo >= 0) {
     out.chosen = static_cast<std::size_t>(probe_of[static_cast<std::size_t>(to_i(lo))]);
   } else {

@@ -1,4 +1,4 @@
-#include "codecbench/sweep.hpp"
+#include "codecbench/run/sweep.hpp"
 
 #include <fmt/core.h>
 
@@ -8,12 +8,12 @@
 #include <set>
 #include <thread>
 
-#include "codecbench/decode.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/executor.hpp"
-#include "codecbench/limits.hpp"
-#include "codecbench/reference_cache.hpp"
-#include "codecbench/run_record.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/limits.hpp"
+#include "codecbench/media/decode.hpp"
+#include "codecbench/media/reference_cache.hpp"
+#include "codecbench/run/executor.hpp"
+#include "codecbench/store/run_record.hpp"
 
 namespace codecbench {
 
@@ -184,8 +184,9 @@ SweepResult sweep_ranks(const std::vector<BatchJob>& jobs, const SweepSpec& spec
 
 }  // namespace
 
-SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
-                      const SweepProgress& progress) {
+namespace {
+
+void check_spec(const std::vector<BatchJob>& jobs, const SweepSpec& spec) {
   if (jobs.empty()) throw UsageError("the preset gives no jobs to sweep");
   if (spec.counts.empty()) throw UsageError("--threads: give at least one count");
   if (spec.repeats < 1) throw UsageError("--repeats must be at least 1");
@@ -195,41 +196,42 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
       throw UsageError(fmt::format("--threads: {} is above the limit of {}", n, limits::kThreads));
     }
   }
-  if (spec.level == SweepLevel::kCodec) {
-    // Encoders apart from decoders, and decoders by thread type: each its own points and fit.
-    std::vector<BatchJob> enc;
-    std::vector<std::pair<std::string, std::vector<BatchJob>>> dec;  // by thread type, in order
-    for (const auto& j : jobs) {
-      if (j.kind != JobKind::kDecode) {
-        enc.push_back(j);
-        continue;
-      }
-      auto it = std::find_if(dec.begin(), dec.end(),
-                             [&](const auto& g) { return g.first == j.decode.thread_type; });
-      if (it == dec.end()) it = dec.insert(dec.end(), {j.decode.thread_type, {}});
-      it->second.push_back(j);
+}
+
+// At the codec level, encoders apart from decoders, and decoders by thread type: each group
+// its own points and fit. The groups in order (encoders first), or one group of all jobs.
+std::vector<std::vector<BatchJob>> codec_groups(const std::vector<BatchJob>& jobs) {
+  std::vector<BatchJob> enc;
+  std::vector<std::pair<std::string, std::vector<BatchJob>>> dec;  // by thread type, in order
+  for (const auto& j : jobs) {
+    if (j.kind != JobKind::kDecode) {
+      enc.push_back(j);
+      continue;
     }
-    const std::size_t groups = (enc.empty() ? 0 : 1) + dec.size();
-    if (groups > 1) {
-      auto next = dec.begin();
-      SweepResult r = run_sweep(enc.empty() ? (next++)->second : enc, spec, progress);
-      for (; next != dec.end(); ++next)
-        r.decoders.push_back(run_sweep(next->second, spec, progress));
-      return r;
-    }
+    auto it = std::find_if(dec.begin(), dec.end(),
+                           [&](const auto& g) { return g.first == j.decode.thread_type; });
+    if (it == dec.end()) it = dec.insert(dec.end(), {j.decode.thread_type, {}});
+    it->second.push_back(j);
   }
+  std::vector<std::vector<BatchJob>> groups;
+  if (!enc.empty()) groups.push_back(std::move(enc));
+  for (auto& [type, g] : dec) groups.push_back(std::move(g));
+  return groups;
+}
+
+// The result's workload, thread type, sorted counts, machine and a warning when a strong sweep
+// over jobs has fewer jobs than workers.
+SweepResult sweep_header(const std::vector<BatchJob>& jobs, const SweepSpec& spec) {
   SweepResult r;
   r.spec = spec;
   const auto decodes = std::count_if(jobs.begin(), jobs.end(),
                                      [](const BatchJob& j) { return j.kind == JobKind::kDecode; });
-  if (decodes > 0 && decodes == static_cast<std::ptrdiff_t>(jobs.size())) {
+  const bool all_decodes = decodes == static_cast<std::ptrdiff_t>(jobs.size());
+  if (decodes > 0 && all_decodes) {
     r.thread_type =
         jobs.front().decode.thread_type.empty() ? "default" : jobs.front().decode.thread_type;
   }
-  r.workload = decodes == 0                                          ? "encode"
-               : decodes == static_cast<std::ptrdiff_t>(jobs.size()) ? "decode"
-                                                                     : "mixed";
-  r.spec.counts = spec.counts;
+  r.workload = decodes == 0 ? "encode" : all_decodes ? "decode" : "mixed";
   std::sort(r.spec.counts.begin(), r.spec.counts.end());
   r.spec.counts.erase(std::unique(r.spec.counts.begin(), r.spec.counts.end()), r.spec.counts.end());
   if (spec.level != SweepLevel::kCodec && spec.mode == ScalingMode::kStrong &&
@@ -243,11 +245,17 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
   const MachineInfo machine = MachineInfo::this_machine();
   r.physical_cores = machine.physical_cores;
   r.logical_cores = machine.logical_cores;
+  return r;
+}
+
+// Times workloads: warm-up runs, then the repeats, each reported; the codec thread types seen.
+struct Measurer {
+  const SweepSpec& spec;
+  const SweepProgress& progress;
   std::set<std::string> thread_types;
 
-  if (spec.level == SweepLevel::kRanks) return sweep_ranks(jobs, spec, progress, std::move(r));
-  auto measure = [&](const std::vector<BatchJob>& work, int threads, int concurrency,
-                     const std::string& label, double& units) {
+  ScalingSample measure(const std::vector<BatchJob>& work, int threads, int concurrency,
+                        const std::string& label, double& units) {
     ScalingSample s{threads * concurrency, {}};
     for (int w = 0; w < spec.warmup; ++w) (void)run_workload(work, threads, concurrency);
     for (int k = 0; k < spec.repeats; ++k) {
@@ -259,11 +267,14 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
         progress(fmt::format("{} repeat {}/{}: {:.3f} s", label, k + 1, spec.repeats, o.seconds));
     }
     return s;
-  };
+  }
+};
 
-  // check_exact: each decode job's frames at N against the smallest N's.
+// check_exact: each decode job's frames at N threads against the smallest N's.
+struct FrameCheck {
   std::map<std::size_t, DecodeResult> baseline;
-  auto check_frames = [&](const std::vector<BatchJob>& work, int n) {
+
+  void check(const std::vector<BatchJob>& work, int n, std::vector<SweepExactness>& out) {
     for (std::size_t i = 0; i < work.size(); ++i) {
       if (work[i].kind != JobKind::kDecode) continue;
       DecodeSpec d = work[i].decode;
@@ -286,54 +297,85 @@ SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
                                  diff.reason);
         }
       }
-      r.exactness.push_back(std::move(e));
+      out.push_back(std::move(e));
     }
-  };
+  }
+};
+
+// Every threads x jobs cell within the largest count, and the best by throughput.
+void sweep_grid(const std::vector<BatchJob>& jobs, const SweepSpec& spec, Measurer& m,
+                SweepResult& r) {
+  const int budget = r.spec.counts.back();
+  for (int t : r.spec.counts) {
+    for (int j : r.spec.counts) {
+      if (t * j > budget) continue;
+      SweepCell c;
+      c.threads = t;
+      c.jobs = j;
+      c.sample = m.measure(spec.mode == ScalingMode::kWeak ? replicated(jobs, j) : jobs, t, j,
+                           fmt::format("threads={} jobs={}", t, j), c.work);
+      c.throughput = c.work / median_of(c.sample.times);
+      c.oversubscribed = t * j > r.physical_cores;
+      r.grid.push_back(c);
+    }
+  }
+  for (const auto& c : r.grid) {
+    if (!r.best || c.throughput > r.best->throughput) r.best = c;
+  }
+}
+
+// One point per count: codec threads, or concurrent jobs; weak scaling grows the work with N.
+void sweep_points(const std::vector<BatchJob>& jobs, const SweepSpec& spec, Measurer& m,
+                  SweepResult& r) {
+  FrameCheck frames;
+  for (int n : r.spec.counts) {
+    std::vector<BatchJob> work = jobs;
+    int threads = 1, concurrency = 1;
+    if (spec.level == SweepLevel::kCodec) {
+      threads = n;
+      if (spec.mode == ScalingMode::kWeak) work = scaled_inputs(jobs, n);
+    } else {
+      concurrency = n;
+      if (spec.mode == ScalingMode::kWeak) work = replicated(jobs, n);
+    }
+    double units = 0;
+    ScalingSample s = m.measure(work, threads, concurrency, fmt::format("N={}", n), units);
+    if (spec.check_exact) frames.check(work, n, r.exactness);
+    s.n = n;
+    r.samples.push_back(s);
+    r.work.push_back(units);
+    r.oversubscribed.push_back(n > r.physical_cores);
+  }
+  analyse(r);
+}
+
+}  // namespace
+
+SweepResult run_sweep(const std::vector<BatchJob>& jobs, const SweepSpec& spec,
+                      const SweepProgress& progress) {
+  check_spec(jobs, spec);
+  if (spec.level == SweepLevel::kCodec) {
+    auto groups = codec_groups(jobs);
+    if (groups.size() > 1) {
+      SweepResult r = run_sweep(groups.front(), spec, progress);
+      for (std::size_t g = 1; g < groups.size(); ++g)
+        r.decoders.push_back(run_sweep(groups[g], spec, progress));
+      return r;
+    }
+  }
+  SweepResult r = sweep_header(jobs, spec);
+  if (spec.level == SweepLevel::kRanks) return sweep_ranks(jobs, spec, progress, std::move(r));
   if (spec.check_exact && (spec.level != SweepLevel::kCodec || spec.mode != ScalingMode::kStrong))
     throw UsageError(
         "--check-exact compares decoders' frames across thread counts: it needs "
         "--level codec and --mode strong");
-
+  Measurer m{spec, progress, {}};
   if (spec.level == SweepLevel::kGrid) {
-    const int budget = r.spec.counts.back();
-    for (int t : r.spec.counts) {
-      for (int j : r.spec.counts) {
-        if (t * j > budget) continue;
-        SweepCell c;
-        c.threads = t;
-        c.jobs = j;
-        c.sample = measure(spec.mode == ScalingMode::kWeak ? replicated(jobs, j) : jobs, t, j,
-                           fmt::format("threads={} jobs={}", t, j), c.work);
-        c.throughput = c.work / median_of(c.sample.times);
-        c.oversubscribed = t * j > r.physical_cores;
-        r.grid.push_back(c);
-      }
-    }
-    for (const auto& c : r.grid) {
-      if (!r.best || c.throughput > r.best->throughput) r.best = c;
-    }
+    sweep_grid(jobs, spec, m, r);
   } else {
-    for (int n : r.spec.counts) {
-      std::vector<BatchJob> work = jobs;
-      int threads = 1, concurrency = 1;
-      if (spec.level == SweepLevel::kCodec) {
-        threads = n;
-        if (spec.mode == ScalingMode::kWeak) work = scaled_inputs(jobs, n);
-      } else {
-        concurrency = n;
-        if (spec.mode == ScalingMode::kWeak) work = replicated(jobs, n);
-      }
-      double units = 0;
-      ScalingSample s = measure(work, threads, concurrency, fmt::format("N={}", n), units);
-      if (spec.check_exact) check_frames(work, n);
-      s.n = n;
-      r.samples.push_back(s);
-      r.work.push_back(units);
-      r.oversubscribed.push_back(n > r.physical_cores);
-    }
-    analyse(r);
+    sweep_points(jobs, spec, m, r);
   }
-  r.thread_types.assign(thread_types.begin(), thread_types.end());
+  r.thread_types.assign(m.thread_types.begin(), m.thread_types.end());
   return r;
 }
 

@@ -101,15 +101,27 @@ def main():
               and [j["status"] for j in second.get("jobs", [])] == ["skipped", "skipped"],
               "another checkout of the preset has its identity: --resume skips the finished jobs")
 
-        # Every shipped preset is valid from a folder outside the project, and the smoke run
-        # runs there.
+        # Every shipped preset is valid from a folder outside the project, its job keys are the
+        # ones the release before the redesign gave (tests/data/job-keys.json: a refactoring
+        # never moves a key; a deliberate change rewrites the list and says so in docs/json.md),
+        # and the smoke run runs there.
+        with open(os.path.join(ROOT, "tests", "data", "job-keys.json")) as f:
+            pinned = json.load(f)["presets"]
+        shipped = set()
         for name in sorted(os.listdir(os.path.join(ROOT, "presets"))):
             if name == "base.yaml" or not name.endswith(".yaml"):
                 continue
+            shipped.add(name)
             res = run("run", os.path.join(ROOT, "presets", name), "--dry-run", "--json", "-q",
                       cwd=away, env=env)
             check(res.returncode == 0 and len(json.loads(res.stdout)) >= 1,
                   f"presets/{name} from {away}: {res.stderr.strip()[-200:]}")
+            got = [j["key"] for j in json.loads(res.stdout)] if res.returncode == 0 else []
+            check(got == pinned.get(name),
+                  f"presets/{name}: the job keys of tests/data/job-keys.json "
+                  f"({len(got)} keys, {len(pinned.get(name) or [])} pinned)")
+        check(shipped == set(pinned), f"job-keys.json lists every shipped preset "
+              f"(missing: {sorted(shipped - set(pinned))}, gone: {sorted(set(pinned) - shipped)})")
         store = os.path.join(tmp, "quick.sqlite")
         res = run("run", os.path.join(ROOT, "presets", "quick.yaml"), "--store", store, "--json",
                   "-q", cwd=away, env=env)

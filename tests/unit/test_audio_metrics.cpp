@@ -3,8 +3,8 @@
 #include <cmath>
 #include <random>
 
-#include "codecbench/audio_metrics.hpp"
-#include "codecbench/error.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/metrics/audio_metrics.hpp"
 
 using namespace codecbench;
 

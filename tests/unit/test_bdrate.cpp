@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "codecbench/bdrate.hpp"
+#include "codecbench/analysis/bdrate.hpp"
 
 using namespace codecbench;
 

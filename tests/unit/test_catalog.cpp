@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "codecbench/catalog.hpp"
-#include "codecbench/catalog_json.hpp"
-#include "codecbench/error.hpp"
+#include "codecbench/catalog/catalog.hpp"
+#include "codecbench/catalog/catalog_json.hpp"
+#include "codecbench/core/error.hpp"
 
 using namespace codecbench;
 

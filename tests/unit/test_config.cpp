@@ -8,9 +8,9 @@
 #include <map>
 #include <set>
 
-#include "codecbench/config.hpp"
-#include "codecbench/preset.hpp"
-#include "codecbench/shard.hpp"
+#include "codecbench/cluster/shard.hpp"
+#include "codecbench/config/config.hpp"
+#include "codecbench/config/preset.hpp"
 #include "support.hpp"
 
 using namespace codecbench;

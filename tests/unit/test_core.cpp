@@ -11,14 +11,14 @@
 #include <set>
 #include <vector>
 
-#include "codecbench/av.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/executor.hpp"
-#include "codecbench/files.hpp"
-#include "codecbench/fingerprint.hpp"
-#include "codecbench/log.hpp"
-#include "codecbench/machine.hpp"
-#include "codecbench/version.hpp"
+#include "codecbench/core/av.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/files.hpp"
+#include "codecbench/core/fingerprint.hpp"
+#include "codecbench/core/log.hpp"
+#include "codecbench/core/machine.hpp"
+#include "codecbench/core/version.hpp"
+#include "codecbench/run/executor.hpp"
 
 using namespace codecbench;
 

@@ -9,11 +9,11 @@
 #include <iterator>
 #include <string>
 
-#include "codecbench/config.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/limits.hpp"
-#include "codecbench/preset.hpp"
-#include "codecbench/source.hpp"
+#include "codecbench/config/config.hpp"
+#include "codecbench/config/preset.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/limits.hpp"
+#include "codecbench/media/source.hpp"
 #include "support.hpp"
 
 using namespace codecbench;

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <random>
 
-#include "codecbench/hull.hpp"
+#include "codecbench/analysis/hull.hpp"
 
 using namespace codecbench;
 

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <random>
 
-#include "codecbench/error.hpp"
-#include "codecbench/metrics.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/metrics/metrics.hpp"
 
 using namespace codecbench;
 

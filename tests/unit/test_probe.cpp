@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "codecbench/probe.hpp"
+#include "codecbench/catalog/probe.hpp"
 
 using namespace codecbench;
 

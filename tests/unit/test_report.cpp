@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "codecbench/plot.hpp"
-#include "codecbench/report.hpp"
+#include "codecbench/report/plot.hpp"
+#include "codecbench/report/report.hpp"
 
 using namespace codecbench;
 using nlohmann::json;

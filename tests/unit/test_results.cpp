@@ -8,17 +8,17 @@
 #include <fstream>
 #include <random>
 
-#include "codecbench/compare.hpp"
-#include "codecbench/error.hpp"
-#include "codecbench/export.hpp"
-#include "codecbench/fingerprint.hpp"
-#include "codecbench/merge.hpp"
-#include "codecbench/preset.hpp"
-#include "codecbench/results.hpp"
-#include "codecbench/run_record.hpp"
-#include "codecbench/sink.hpp"
-#include "codecbench/store.hpp"
-#include "codecbench/views.hpp"
+#include "codecbench/analysis/compare.hpp"
+#include "codecbench/config/preset.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/core/fingerprint.hpp"
+#include "codecbench/metrics/figures.hpp"
+#include "codecbench/report/export.hpp"
+#include "codecbench/report/views.hpp"
+#include "codecbench/store/merge.hpp"
+#include "codecbench/store/run_record.hpp"
+#include "codecbench/store/sink.hpp"
+#include "codecbench/store/store.hpp"
 
 using namespace codecbench;
 using json = nlohmann::json;
@@ -61,7 +61,8 @@ TEST_CASE("a store written by the previous release (schema 2) is migrated and re
   TempDir tmp;
   const fs::path copy = tmp.path / "store.sqlite";
   fs::copy_file(kData / "store-v2.sqlite", copy);
-  ResultStore store(copy.string());
+  const auto opened = open_store(copy.string());
+  ResultStore& store = *opened;
   CHECK(store.schema_version() == 5);
   const auto runs = store.runs();
   REQUIRE(runs.size() == 2);
@@ -128,7 +129,8 @@ TEST_CASE("the run record survives JSON and the store unchanged") {
   const json doc = r;
   CHECK(doc["schema_version"] == kRunSchemaVersion);
   CHECK(json(doc.get<RunRecord>()) == doc);
-  ResultStore store((tmp.path / "s.sqlite").string());
+  const auto opened = open_store((tmp.path / "s.sqlite").string());
+  ResultStore& store = *opened;
   RunRecord header = r.header();
   CHECK(header.jobs.empty());
   header.jobs = r.jobs;
@@ -173,7 +175,8 @@ TEST_CASE("merge: shards of one launch become one run, in plan order, idempotent
   CHECK(in[1].shard == "1/2");
   std::swap(in[0], in[1]);  // shard 1 first: its k0 is the one kept
 
-  ResultStore out((tmp.path / "merged.sqlite").string());
+  const auto opened = open_store((tmp.path / "merged.sqlite").string());
+  ResultStore& out = *opened;
   const MergeResult m = merge_runs(out, in);
   CHECK(m.planned == 5);
   CHECK(m.added == 4);  // k0, k2, k3 and k4 (the ok record beats the failed one)
@@ -338,14 +341,14 @@ TEST_CASE("exporters render one view as JSON, JSON Lines, CSV, Markdown and the 
   v.table.right = {false, true};
   v.table.rows = {{"x|y", "1.5"}, {"long name", "22"}};
   v.notes = {"note"};
-  CHECK(exporter(Format::kJson).render(v, {}) == "{\n  \"n\": 2\n}\n");
+  CHECK(exporter("json").render(v, {}) == "{\n  \"n\": 2\n}\n");
   CHECK(
-      exporter(Format::kJsonLines).render(v, {}) ==
+      exporter("jsonl").render(v, {}) ==
       "{\"a\":1,\"options\":[[\"crf\",\"23\"],[\"preset\",\"fast\"]]}\n{\"a\":2,\"b\":\"x,y\"}\n");
-  CHECK(exporter(Format::kCsv).render(v, {}) == "a,options,b\n1,crf=23 preset=fast,\n2,,\"x,y\"\n");
-  CHECK(exporter(Format::kMarkdown).render(v, {}) ==
+  CHECK(exporter("csv").render(v, {}) == "a,options,b\n1,crf=23 preset=fast,\n2,,\"x,y\"\n");
+  CHECK(exporter("markdown").render(v, {}) ==
         "| name | value |\n| --- | ---: |\n| x\\|y | 1.5 |\n| long name | 22 |\n\nnote\n");
-  CHECK(exporter(Format::kTable).render(v, {}) ==
+  CHECK(exporter("table").render(v, {}) ==
         "name       value\nx|y          1.5\nlong name     22\nnote\n");
   CHECK(exporters().size() == 5);
 }

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <random>
 
-#include "codecbench/scaling.hpp"
+#include "codecbench/analysis/scaling.hpp"
 
 using namespace codecbench;
 

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <set>
 
-#include "codecbench/error.hpp"
-#include "codecbench/search.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/run/search.hpp"
 
 using namespace codecbench;
 

@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "codecbench/stats.hpp"
+#include "codecbench/analysis/stats.hpp"
 
 using namespace codecbench;
 

@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <thread>
 
-#include "codecbench/decode.hpp"
-#include "codecbench/reference_cache.hpp"
-#include "codecbench/transcode.hpp"
+#include "codecbench/media/decode.hpp"
+#include "codecbench/media/reference_cache.hpp"
+#include "codecbench/media/transcode.hpp"
 #include "src/media/job_common.hpp"
 
 using namespace codecbench;

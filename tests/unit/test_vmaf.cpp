@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <random>
 
-#include "codecbench/error.hpp"
-#include "codecbench/metrics.hpp"
-#include "codecbench/vmaf.hpp"
+#include "codecbench/core/error.hpp"
+#include "codecbench/metrics/metrics.hpp"
+#include "codecbench/metrics/vmaf.hpp"
 
 using namespace codecbench;
 
