@@ -294,6 +294,64 @@ def full_disk_keep(tmp):
         check(os.listdir(mnt) == [], f"no partial kept file is left: {os.listdir(mnt)}")
 
 
+def completion_injection(tmp):
+    """Round two, high 2: a preset file named $(touch${IFS}PWNED).yaml in the working folder is
+    offered as a name by bash, zsh and fish completion, and runs nothing."""
+    hostile = "$(touch${IFS}PWNED)"
+
+    def folder(shell):  # a working folder of its own per shell, with the hostile presets
+        d = os.path.join(tmp, "completion-" + shell)
+        os.makedirs(d)
+        for name in (hostile, "`touch PWNED2`", "good"):
+            with open(os.path.join(d, name + ".yaml"), "w") as f:
+                f.write("inputs: ['lavfi:testsrc2=d=1']\nencoders: {m: {codec: mpeg4}}\n")
+        return d
+
+    env = dict(os.environ, PATH=os.path.dirname(os.path.abspath(CB)) + os.pathsep + os.environ["PATH"])
+    d = folder("bash")
+    pwned = lambda: [f for f in os.listdir(d) if f.startswith("PWNED")]
+    scripts = {}
+    for shell in ("bash", "zsh", "fish"):
+        res = run("completions", shell)
+        scripts[shell] = os.path.join(tmp, "completion." + shell)
+        with open(scripts[shell], "w") as f:
+            f.write(res.stdout)
+    prog = (f"source {scripts['bash']}\nCOMP_WORDS=({CB} run ''); COMP_CWORD=2\n"
+            "_codecbench; printf '%s\\n' \"${COMPREPLY[@]}\"\n")
+    res = subprocess.run(["bash", "-c", prog], cwd=d, capture_output=True, text=True, timeout=60,
+                         env=env)
+    got = res.stdout.splitlines()
+    check(not pwned() and hostile in got and "good" in got and "`touch PWNED2`" in got,
+          f"bash: run <TAB> offers the hostile preset names as they are, runs nothing "
+          f"({pwned()}, {got[:8]})")
+    prog = (f"source {scripts['bash']}\nCOMP_WORDS=({CB} run '$('); COMP_CWORD=2\n"
+            "_codecbench; printf '%s\\n' \"${COMPREPLY[@]}\"\n")
+    res = subprocess.run(["bash", "-c", prog], cwd=d, capture_output=True, text=True, timeout=60,
+                         env=env)
+    got = res.stdout.splitlines()
+    check(not pwned() and hostile in got and "good" not in got,
+          f"bash: run $(<TAB> completes to the hostile name by its prefix ({got[:8]}))")
+    if shutil.which("zsh"):
+        d = folder("zsh")
+        prog = ("compadd() { [[ $1 == -- ]] && shift; printf '%s\\n' \"$@\"; }\n"
+                "_files() { :; }; _message() { :; }; _describe() { :; }\n"
+                f"source {scripts['zsh']}\nwords=({CB} run ''); CURRENT=3\n_codecbench\n")
+        res = subprocess.run(["zsh", "-f", "-c", prog], cwd=d, capture_output=True, text=True,
+                             timeout=60, env=env)
+        got = res.stdout.splitlines()
+        check(not pwned() and hostile in got and "good" in got,
+              f"zsh: run <TAB> offers the hostile name, runs nothing ({pwned()}, {got[:8]}, "
+              f"{res.stderr[-200:]})")
+    if shutil.which("fish"):
+        d = folder("fish")
+        res = subprocess.run(["fish", "--no-config", "-c",
+                              f"source {scripts['fish']}; complete -C 'codecbench run '"],
+                             cwd=d, capture_output=True, text=True, timeout=60, env=env)
+        got = [line.split("\t")[0] for line in res.stdout.splitlines()]
+        check(not pwned() and hostile in got and "good" in got,
+              f"fish: run <TAB> offers the hostile name, runs nothing ({pwned()}, {got[:8]})")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         hostile_presets(tmp)
@@ -304,6 +362,7 @@ def main():
         outputs(tmp)
         non_utf8(tmp)
         full_disk_keep(tmp)
+        completion_injection(tmp)
     return finish()
 
 
