@@ -13,6 +13,7 @@
 #include "codecbench/cluster/shard.hpp"
 #include "codecbench/core/error.hpp"
 #include "codecbench/core/fingerprint.hpp"
+#include "codecbench/core/json.hpp"
 #include "codecbench_mpi.h"
 
 #if CODECBENCH_HAVE_MPI
@@ -149,8 +150,9 @@ BatchSummary mpi_coordinate(const MpiSession& session, const std::vector<BatchJo
   }
   while (outstanding > 0) {
     int from = 0;
-    JobRecord r = run_from_json(nlohmann::json::parse(receive_text(kResult, from)))
-                      .jobs.at(0);  // one-job run documents travel
+    JobRecord r =
+        run_from_json(parse_json(receive_text(kResult, from), fmt::format("rank {}", from)))
+            .jobs.at(0);  // one-job run documents travel
     --outstanding;
     // The worker returns the job's position in the list it was sent (keys may repeat when two
     // variants give the same job).

@@ -16,6 +16,7 @@
 
 #include "codecbench/core/error.hpp"
 #include "codecbench/core/files.hpp"
+#include "codecbench/core/json.hpp"
 #include "codecbench/core/process.hpp"
 #include "codecbench/core/version.hpp"
 
@@ -423,8 +424,10 @@ RunRecord read_run_file(const std::string& path) {
 }
 
 RunRecord parse_run_document(const std::string& text, const std::string& name) {
+  // Not JSON, or nested past the limit: InputError naming the file.
+  nlohmann::json doc = parse_json(text, fmt::format("{}: not a codecbench run document", name));
   try {
-    return run_from_json(nlohmann::json::parse(text));
+    return run_from_json(std::move(doc));
   } catch (const InputError& e) {
     throw InputError(fmt::format("{}: {}", name, e.what()));
   } catch (const std::exception& e) {

@@ -10,6 +10,7 @@
 
 #include "codecbench/core/error.hpp"
 #include "codecbench/core/files.hpp"
+#include "codecbench/core/json.hpp"
 #include "codecbench/store/store.hpp"
 
 namespace codecbench {
@@ -93,12 +94,7 @@ RunRecord parse_json_lines(const std::string& text, const std::string& path) {
   while (std::getline(f, line)) {
     ++n;
     if (line.empty()) continue;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const std::exception& e) {
-      throw InputError(fmt::format("{}:{}: not JSON ({})", path, n, e.what()));
-    }
+    nlohmann::json j = parse_json(line, fmt::format("{}:{}", path, n));
     const std::string kind = j.is_object() && j.contains("record") && j["record"].is_string()
                                  ? j["record"].get<std::string>()
                                  : "";

@@ -23,6 +23,7 @@
 
 #include "codecbench/config/preset.hpp"
 #include "codecbench/core/error.hpp"
+#include "codecbench/core/json.hpp"
 #include "codecbench/core/process.hpp"
 #include "codecbench/core/version.hpp"
 #include "codecbench/store/store.hpp"
@@ -617,11 +618,19 @@ constexpr const char* kJobColumns =
     "IFNULL(ffmpeg_version,''), IFNULL(result_json,''), id FROM jobs ";
 
 // A job row of any version: v3 rows carry their record; older ones are rebuilt from columns.
-JobRecord job_from_row(Statement& s) {
+// A row whose JSON is damaged or nested past the limit is an InputError naming the store and
+// the row.
+JobRecord job_from_row(Statement& s, const std::string& store) {
   JobRecord j;
   const std::string record = s.text(0);
+  const std::string row = fmt::format("{}: job row {}", store, s.integer(20));
   if (!record.empty()) {
-    j = nlohmann::json::parse(record).get<JobRecord>();
+    const nlohmann::json doc = parse_json(record, row + ": record_json");
+    try {
+      j = doc.get<JobRecord>();
+    } catch (const std::exception& e) {
+      throw InputError(fmt::format("{}: record_json: {}", row, e.what()));
+    }
   } else {
     j.key = s.text(1);
     j.input = s.text(2);
@@ -637,7 +646,7 @@ JobRecord job_from_row(Statement& s) {
     j.machine = machine_at(s, 12);
   }
   const std::string result = s.text(19);
-  j.result = result.empty() ? nlohmann::json() : nlohmann::json::parse(result);
+  j.result = result.empty() ? nlohmann::json() : parse_json(result, row + ": result_json");
   return j;
 }
 
@@ -651,7 +660,7 @@ std::optional<JobRecord> SqliteStore::find_job(const std::string& key) {
                        .c_str());
   s.bind(1, key);
   if (!s.step()) return std::nullopt;
-  return job_from_row(s);
+  return job_from_row(s, path_);
 }
 
 RunRecord SqliteStore::load_run(std::int64_t id) {
@@ -679,12 +688,14 @@ RunRecord SqliteStore::load_run(std::int64_t id) {
     r.preset_hash = s.text(7);
     r.machine = machine_at(s, 8);
     if (const std::string c = s.text(20); !c.empty())
-      r.machine.conditions = nlohmann::json::parse(c).get<MachineConditions>();
+      r.machine.conditions = parse_json(c, fmt::format("{}: run {}: conditions_json", path_, id))
+                                 .get<MachineConditions>();
     r.jobs_total = static_cast<int>(s.integer(15));
     r.wall_s = s.real(16);
     r.shard = s.text(17);
     if (const std::string plan = s.text(18); !plan.empty() && plan != "[]")
-      r.planned_keys = nlohmann::json::parse(plan).get<std::vector<std::string>>();
+      r.planned_keys = parse_json(plan, fmt::format("{}: run {}: planned_keys", path_, id))
+                           .get<std::vector<std::string>>();
   }
   std::map<std::int64_t, std::size_t> index;
   Statement s(db_, (std::string(kJobColumns) + "WHERE run_id = ? ORDER BY id").c_str());
@@ -692,7 +703,7 @@ RunRecord SqliteStore::load_run(std::int64_t id) {
   while (s.step()) {
     const bool old_row = s.text(0).empty();
     if (old_row) index[s.integer(20)] = r.jobs.size();
-    r.jobs.push_back(job_from_row(s));
+    r.jobs.push_back(job_from_row(s, path_));
     if (old_row) r.jobs.back().index = static_cast<int>(r.jobs.size() - 1);
   }
   // The job-list order (rows are in the order jobs finished).
@@ -827,7 +838,8 @@ std::vector<nlohmann::json> SqliteStore::sweeps(const std::string& preset_hash) 
   Statement s(db_, "SELECT result_json FROM sweeps WHERE ? = '' OR preset_hash = ? ORDER BY id");
   s.bind(1, preset_hash).bind(2, preset_hash);
   std::vector<nlohmann::json> out;
-  while (s.step()) out.push_back(nlohmann::json::parse(s.text(0)));
+  while (s.step())
+    out.push_back(parse_json(s.text(0), fmt::format("{}: a sweep's result_json", path_)));
   return out;
 }
 

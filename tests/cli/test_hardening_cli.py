@@ -352,6 +352,43 @@ def completion_injection(tmp):
               f"fish: run <TAB> offers the hostile name, runs nothing ({pwned()}, {got[:8]})")
 
 
+def deep_json(tmp):
+    """Round two, high 3: JSON nested 70,000 deep in a run document, a stream line or a store
+    row is one line naming the file (and row), exit 3, never a stack overflow."""
+    d = os.path.join(tmp, "deep")
+    os.makedirs(d)
+    with open(os.path.join(ROOT, "tests", "data", "run-v1.json")) as f:
+        doc = json.load(f)
+    deep = "[" * 70000 + "]" * 70000
+    doc["jobs"][0]["result"] = "DEEP"
+    path = os.path.join(d, "deep.json")
+    with open(path, "w") as f:
+        f.write(json.dumps(doc).replace('"DEEP"', deep))
+    for args in (("merge", os.path.join(d, "m.sqlite"), path), ("compare", path, path),
+                 ("bdrate", path, "--anchor", "x264", "--test", "x265")):
+        one_line_error(run(*args), 3, [path, "nested deeper than 256"], f"{args[0]} of a deep document")
+    stream = os.path.join(d, "deep.jsonl")
+    with open(stream, "w") as f:
+        f.write(json.dumps({"record": "run", "schema_version": 2, "run": {}}) + "\n")
+        f.write('{"record": "job", "job": ' + deep + "}\n")
+    one_line_error(run("compare", stream, stream), 3, [stream + ":2", "nested deeper"],
+                   "compare of a stream with a deep line")
+    store = os.path.join(d, "s.sqlite")
+    res = run("merge", store, os.path.join(ROOT, "tests", "data", "run-v1.json"), "-q")
+    check(res.returncode in (0, 5), f"a store to tamper with ({res.stderr.strip()[-200:]})")
+    db = sqlite3.connect(store)
+    db.execute("UPDATE jobs SET result_json = ? WHERE id = (SELECT min(id) FROM jobs)", (deep,))
+    db.commit()
+    db.close()
+    for args in (("runs", "show", "1"), ("runs", "export", "1", "--json"), ("compare", "1", "1"),
+                 ("report", "1", "-o", os.path.join(d, "r.html")), ("bdrate", "--anchor", "a",
+                                                                     "--test", "b")):
+        one_line_error(run(*args, "--store", store), 3, [store, "job row", "result_json", "nested"],
+                       f"{' '.join(args[:2])} of a store with a deep row")
+    one_line_error(run("merge", os.path.join(d, "m2.sqlite"), store), 3, [store, "nested"],
+                   "merge of a store with a deep row")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         hostile_presets(tmp)
@@ -363,6 +400,7 @@ def main():
         non_utf8(tmp)
         full_disk_keep(tmp)
         completion_injection(tmp)
+        deep_json(tmp)
     return finish()
 
 

@@ -15,6 +15,8 @@
 #include "codecbench/core/error.hpp"
 #include "codecbench/core/files.hpp"
 #include "codecbench/core/fingerprint.hpp"
+#include "codecbench/core/json.hpp"
+#include "codecbench/core/limits.hpp"
 #include "codecbench/core/log.hpp"
 #include "codecbench/core/machine.hpp"
 #include "codecbench/core/version.hpp"
@@ -255,4 +257,27 @@ TEST_CASE("for_each_job starts jobs in index order, a free worker taking the nex
   CHECK(started == std::vector<std::size_t>{0, 1, 2, 3, 4});
   for_each_job(0, 4, [&](std::size_t) { started.push_back(99); });
   CHECK(started.size() == 5);
+}
+
+TEST_CASE("JSON from outside: nesting bounded at limits::kJsonDepth, errors name the input") {
+  const auto nested = [](std::size_t levels) {
+    return std::string(levels, '[') + std::string(levels, ']');
+  };
+  // 256 levels parse and read back; 257 and 70,000 are refused without recursing.
+  const nlohmann::json ok = parse_json(nested(limits::kJsonDepth), "a.json");
+  const nlohmann::json* at = &ok;
+  std::size_t depth = 0;
+  while (at->is_array()) {
+    ++depth;
+    if (at->empty()) break;
+    at = &(*at)[0];
+  }
+  CHECK(depth == limits::kJsonDepth);
+  CHECK_THROWS_WITH_AS(parse_json(nested(limits::kJsonDepth + 1), "a.json"),
+                       "a.json: JSON nested deeper than 256 levels", InputError);
+  CHECK_THROWS_WITH_AS(parse_json(nested(70000), "s.sqlite: job row 3"),
+                       "s.sqlite: job row 3: JSON nested deeper than 256 levels", InputError);
+  CHECK_THROWS_WITH_AS(parse_json("{\"a\": [1, 2", "b.jsonl:4"),
+                       doctest::Contains("b.jsonl:4: not JSON ("), InputError);
+  CHECK(parse_json(R"({"a": {"b": [1, {"c": null}]}})", "x")["a"]["b"][1].contains("c"));
 }

@@ -31,6 +31,9 @@ inline constexpr std::size_t kInterpolatedStringBytes = std::size_t{1} << 20;
 inline constexpr std::size_t kSweepVariants = 10'000;
 /// Most values on one sweep axis (`range()` included).
 inline constexpr std::size_t kSweepAxisValues = 10'000;
+/// Deepest nesting of arrays and objects in a JSON document read from outside (run documents,
+/// JSON Lines streams, store columns). A run document nests about 8 deep.
+inline constexpr std::size_t kJsonDepth = 256;
 /// Most jobs in one run, repeats excluded.
 inline constexpr std::size_t kJobsPerRun = 100'000;
 /// Most encoder or metric threads a job, a sweep level or a probe may ask for.
