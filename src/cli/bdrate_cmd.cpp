@@ -14,6 +14,7 @@
 #include "codecbench/core/error.hpp"
 #include "codecbench/core/files.hpp"
 #include "codecbench/metrics/figures.hpp"
+#include "codecbench/store/store.hpp"
 #include "commands.hpp"
 #include "output.hpp"
 
@@ -178,6 +179,9 @@ int run(const BdSettings& s) {
   if (!interp) throw UsageError(fmt::format("--interp '{}': pchip, cubic or akima", s.interp));
   if (!s.points.empty() && !s.run.empty())
     throw UsageError("give either RUN or --points, not both");
+  refuse_outputs_over(s.out, store_file(s.store), "the results store");
+  refuse_outputs_over(s.out, s.points, "the --points file");
+  refuse_outputs_over(s.out, s.run, "RUN");
   std::string source, metric;
   const std::vector<RdSample> samples = load_samples(s, metric, source);
   const BdTable t = bd_table(samples, s.anchor, s.test, *interp);

@@ -10,6 +10,7 @@
 #include "codecbench/analysis/hull.hpp"
 #include "codecbench/config/preset.hpp"
 #include "codecbench/core/error.hpp"
+#include "codecbench/core/files.hpp"
 #include "codecbench/metrics/figures.hpp"
 #include "codecbench/run/batch.hpp"
 #include "codecbench/store/sink.hpp"
@@ -37,7 +38,9 @@ RunRecord run_preset(const HullSettings& s, int& exit_code) {
   check_jobs(l.jobs);
   const Preset& first = l.variants.front();
   const RunRecord header = run_header(l, s.preset);
-  const auto store = open_store(s.store.empty() ? first.output.store : s.store);
+  const std::string location = s.store.empty() ? first.output.store : s.store;
+  refuse_outputs_over(s.out, store_file(location), "the results store");
+  const auto store = open_store(location);
   StoreSink sink(*store);
   SinkList sinks;
   sinks.add(sink);

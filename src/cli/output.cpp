@@ -80,6 +80,14 @@ std::vector<double> number_list(const std::string& text, const char* option, boo
   return out;
 }
 
+void refuse_outputs_over(const OutputOptions& out, const std::string& input,
+                         const std::string& input_role) {
+  for (const auto& e : exporters()) {
+    if (e.flag.empty() || !out.wants(e.name)) continue;
+    refuse_same_file(out.path(e.name), e.flag, input, input_role);
+  }
+}
+
 void add_output_options(CLI::App* app, OutputOptions& out) {
   for (const auto& e : exporters()) {
     if (e.flag.empty()) continue;  // the table: no flag

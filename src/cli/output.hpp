@@ -52,6 +52,11 @@ std::vector<std::string> split_list(const std::string& text);
 std::vector<double> number_list(const std::string& text, const char* option, bool positive,
                                 const char* what = "number");
 
+/// UsageError when an exporter's FILE is `input` (the results store, or a file the command
+/// reads): writing it would destroy what the command reads or keeps (same_file, files.hpp).
+void refuse_outputs_over(const OutputOptions& out, const std::string& input,
+                         const std::string& input_role);
+
 /// Adds every exporter's flag (--json, --jsonl, --csv, --markdown [FILE]) and --quiet.
 void add_output_options(CLI::App* app, OutputOptions& out);
 

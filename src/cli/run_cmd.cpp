@@ -59,8 +59,14 @@ struct RunSettings {
 // Where the run writes, said before anything is written (and by --dry-run), and checked: a
 // preset's output.json or output.csv may not replace a file codecbench did not write.
 void announce_outputs(const RunSettings& s, const Preset& first) {
+  // No output may be the store (or its -wal/-shm): it would destroy every run in it.
+  const std::string store = store_file(s.store.empty() ? first.output.store : s.store);
+  const std::string store_role = "the results store";
+  refuse_outputs_over(s.out, store, store_role);
+  refuse_same_file(s.stream, "--stream", store, store_role);
   std::string text;
   for (const auto& [role, path] : output_paths(first, s.store)) {
+    if (role != "store") refuse_same_file(path, role, store, store_role);
     const bool replaced =
         (role == "output.json" && s.out.json()) || (role == "output.csv" && s.out.csv());
     if (replaced) continue;  // the command line names where that format goes

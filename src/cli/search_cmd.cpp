@@ -11,6 +11,7 @@
 
 #include "codecbench/config/preset.hpp"
 #include "codecbench/core/error.hpp"
+#include "codecbench/core/files.hpp"
 #include "codecbench/core/fingerprint.hpp"
 #include "codecbench/metrics/figures.hpp"
 #include "codecbench/run/batch.hpp"
@@ -302,7 +303,10 @@ int run_preset(SearchSettings& s) {
     throw UsageError("search: give param, range and target (preset or command line)");
   }
   std::unique_ptr<ResultStore> store;
-  if (!s.no_store) store = open_store(s.store);
+  if (!s.no_store) {
+    refuse_outputs_over(s.out, store_file(s.store), "the results store");
+    store = open_store(s.store);
+  }
   // One search per input and encoder label: its first job with the searched option removed.
   std::vector<const BatchJob*> firsts;
   for (const auto& j : l.jobs) {
@@ -413,7 +417,10 @@ int run(SearchSettings& s) {
   q.identity = input_identity(in);
   q.input_name = in.name;
   std::unique_ptr<ResultStore> store;
-  if (!s.no_store) store = open_store(s.store);
+  if (!s.no_store) {
+    refuse_outputs_over(s.out, store_file(s.store), "the results store");
+    store = open_store(s.store);
+  }
   OneSearch one = search_one(s, q, store.get());
   emit(one.view, s.out);
   if (!one.found) {

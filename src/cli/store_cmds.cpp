@@ -14,6 +14,7 @@
 #include "codecbench/analysis/hull.hpp"
 #include "codecbench/analysis/stats.hpp"
 #include "codecbench/core/error.hpp"
+#include "codecbench/core/files.hpp"
 #include "codecbench/metrics/figures.hpp"
 #include "codecbench/report/plot.hpp"
 #include "codecbench/report/report.hpp"
@@ -59,13 +60,17 @@ struct RunsSettings {
   OutputOptions export_out;  // runs export
 };
 
+constexpr const char* kStoreRole = "the results store";
+
 int list_runs(const RunsSettings& s) {
+  refuse_outputs_over(s.out, store_file(s.store), kStoreRole);
   const auto store = open_store(s.store);
   emit(runs_view(store->runs()), s.out);
   return 0;
 }
 
 int show_run(const RunsSettings& s, const OutputOptions& out) {
+  refuse_outputs_over(out, store_file(s.store), kStoreRole);
   const auto store = open_store(s.store);
   emit(run_view(store->load_run(s.id)), out);
   return 0;
@@ -85,6 +90,9 @@ int compare(CompareSettings s) {
     throw UsageError(
         fmt::format("--test {}: unknown significance test (welch, mann-whitney)", s.test));
   s.rule.test = *which;
+  refuse_outputs_over(s.out, store_file(s.store), kStoreRole);
+  refuse_outputs_over(s.out, s.a, "RUN_A");
+  refuse_outputs_over(s.out, s.b, "RUN_B");
   std::string name_a, name_b;
   const RunRecord a = load_run(s.a, s.store, name_a);
   const RunRecord b = load_run(s.b, s.store, name_b);
@@ -129,6 +137,7 @@ struct ReportSettings {
 int report(const ReportSettings& s) {
   const auto interp = parse_bd_interpolation(s.interp);
   if (!interp) throw UsageError(fmt::format("--interp {}: one of pchip, cubic, akima", s.interp));
+  refuse_same_file(s.output, "-o", store_file(s.store), kStoreRole);
   const auto store = open_store(s.store);
   std::int64_t id = 0;
   if (s.run.empty()) {
@@ -174,6 +183,8 @@ struct MergeSettings {
 };
 
 int merge(const MergeSettings& s) {
+  refuse_outputs_over(s.o, store_file(s.out), "OUT, the store merged into,");
+  for (const auto& in : s.inputs) refuse_outputs_over(s.o, in, "an input");
   std::vector<RunRecord> runs;
   for (auto& r : read_runs(s.inputs)) {
     if (s.uuid.empty() || r.uuid == s.uuid) runs.push_back(std::move(r));

@@ -13,6 +13,7 @@
 #include "codecbench/config/preset.hpp"
 #include "codecbench/config/preset_path.hpp"
 #include "codecbench/core/error.hpp"
+#include "codecbench/core/files.hpp"
 #include "codecbench/core/install.hpp"
 #include "codecbench/core/limits.hpp"
 #include "codecbench/core/process.hpp"
@@ -199,7 +200,9 @@ int run(const SweepSettings& s) {
     info.preset_path = s.preset;
     info.preset_yaml = b.yaml;
     info.preset_hash = b.hash;
-    const auto store = open_store(s.store.empty() ? b.variants.front().output.store : s.store);
+    const std::string location = s.store.empty() ? b.variants.front().output.store : s.store;
+    refuse_outputs_over(s.out, store_file(location), "the results store");
+    const auto store = open_store(location);
     j["sweep_id"] = store->record_sweep(info, j);
   }
   if (!s.out.quiet) {

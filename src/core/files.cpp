@@ -239,4 +239,29 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   }
 }
 
+bool same_file(const std::string& output, const std::string& input) {
+  if (output.empty() || input.empty() || output == "-" || input == "-") return false;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path out = fs::weakly_canonical(output, ec);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string in = input + suffix;
+    std::error_code ec_in;
+    if (!ec && out == fs::weakly_canonical(in, ec_in) && !ec_in) return true;
+    struct stat a {};
+    struct stat b {};
+    if (::stat(output.c_str(), &a) == 0 && ::stat(in.c_str(), &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+      return true;
+  }
+  return false;
+}
+
+void refuse_same_file(const std::string& output, const std::string& output_role,
+                      const std::string& input, const std::string& input_role) {
+  if (!same_file(output, input)) return;
+  throw UsageError(fmt::format("{} {}: is {} {}; writing it would destroy it (name another file)",
+                               output_role, output, input_role, input));
+}
+
 }  // namespace codecbench

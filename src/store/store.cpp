@@ -35,6 +35,13 @@ std::string url_scheme(const std::string& url) {
 
 }  // namespace
 
+std::string store_file(const std::string& url) {
+  if (url.empty() || url == "memory:") return "";
+  if (!url_scheme(url).empty() && !starts_with(url, "sqlite:")) return "";
+  if (starts_with(url, "sqlite:")) return url.substr(starts_with(url, "sqlite://") ? 9 : 7);
+  return url;
+}
+
 std::unique_ptr<ResultStore> open_store(const std::string& url) {
   if (url.empty()) throw UsageError("results store: an empty location (give a path or a URL)");
   if (url == "memory:") return open_memory_store();

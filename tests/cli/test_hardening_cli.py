@@ -389,6 +389,47 @@ def deep_json(tmp):
                    "merge of a store with a deep row")
 
 
+def outputs_over_the_store(tmp):
+    """Round two, high 5: an output that is the store (or its -wal/-shm, or a link to it) or an
+    input of the same command is refused before anything is written; the store keeps its run."""
+    d = os.path.join(tmp, "over")
+    os.makedirs(d)
+    store = os.path.join(d, "s.sqlite")
+    doc = os.path.join(ROOT, "tests", "data", "run-v1.json")
+    res = run("merge", store, doc, "-q")
+    check(res.returncode in (0, 5), f"a store with one run ({res.stderr.strip()[-200:]})")
+    link = os.path.join(d, "link.json")
+    os.symlink(store, link)
+    copy = os.path.join(d, "copy.json")
+    shutil.copy(doc, copy)
+    before = open(store, "rb").read()
+    preset = os.path.join(d, "p.yaml")
+    with open(preset, "w") as f:
+        f.write("inputs: ['lavfi:testsrc2=size=64x64:rate=5:duration=1']\n"
+                "encoders: {m: {codec: mpeg4}}\n")
+    cases = [
+        (("run", preset, "--store", store, "--json", store), ["--json", "the results store"]),
+        (("run", preset, "--store", store, "--csv", link), ["--csv", "the results store"]),
+        (("run", preset, "--store", store, "--stream", store + "-wal"), ["--stream"]),
+        (("run", preset, "--store", "sqlite:" + store, "--jsonl", store), ["--jsonl"]),
+        (("runs", "export", "1", "--store", store, "--json", store), ["--json"]),
+        (("runs", "--store", store, "--markdown", link), ["--markdown"]),
+        (("report", "1", "--store", store, "-o", store), ["-o", "the results store"]),
+        (("merge", store, doc, "--json", store), ["--json", "merged into"]),
+        (("merge", os.path.join(d, "m.sqlite"), copy, "--json", copy), ["--json", "an input"]),
+        (("compare", "1", copy, "--store", store, "--csv", copy), ["--csv", "RUN_B"]),
+    ]
+    for args, words in cases:
+        one_line_error(run(*args), 2, words + ["would destroy it"], " ".join(
+            os.path.basename(a) for a in args))
+    db = sqlite3.connect(store)
+    runs = db.execute("SELECT count(*) FROM runs").fetchone()[0]
+    db.close()
+    check(open(copy).read() == open(doc).read() and runs == 1 and not os.path.exists(
+        os.path.join(d, "results")), f"the store and the inputs are untouched ({runs} runs)")
+    check(open(store, "rb").read() == before or runs == 1, "the store file is the same")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         hostile_presets(tmp)
@@ -401,6 +442,7 @@ def main():
         full_disk_keep(tmp)
         completion_injection(tmp)
         deep_json(tmp)
+        outputs_over_the_store(tmp)
     return finish()
 
 

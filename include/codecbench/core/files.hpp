@@ -63,4 +63,15 @@ void check_overwrite(const std::string& path, OutputKind kind, const std::string
 /// InputError naming the path and the cause.
 void write_file_atomically(const std::string& path, const std::string& text);
 
+/// Whether writing `output` would write `input` (read or kept by the same command): the same
+/// path once resolved, or the same file (device and inode, through links), or one of an SQLite
+/// file's companions (`input`-wal, `input`-shm, `input`-journal). "-" (stdout) and "" are
+/// never the same file.
+bool same_file(const std::string& output, const std::string& input);
+
+/// UsageError "OUTPUT_ROLE OUTPUT: is INPUT_ROLE INPUT; ..." when same_file(output, input):
+/// an output that would replace the results store or an input of the same command.
+void refuse_same_file(const std::string& output, const std::string& output_role,
+                      const std::string& input, const std::string& input_role);
+
 }  // namespace codecbench

@@ -101,4 +101,8 @@ class ResultStore {
 /// InputError when the store cannot be opened or is not a codecbench store.
 std::unique_ptr<ResultStore> open_store(const std::string& url);
 
+/// The file a store URL keeps its data in (an SQLite store's path); "" for a store with no
+/// file (`memory:`) or a URL open_store refuses. What outputs must never overwrite.
+std::string store_file(const std::string& url);
+
 }  // namespace codecbench
