@@ -305,7 +305,7 @@ int slurm(SlurmSettings& s) {
   launch.cpus_per_task = std::max(1, first.jobs) * threads;
   launch.run_uuid = new_uuid();
   std::string dir = !s.dir.empty() ? s.dir : pl.dir;
-  if (dir.empty()) dir = fmt::format("slurm-{}-{}", first.name, launch.run_uuid.substr(0, 8));
+  if (dir.empty()) dir = default_slurm_dir(first.name, launch.run_uuid);
   launch.dir = std::filesystem::absolute(dir).lexically_normal().string();
   View v;
   v.table.header = {"folder", "shards", "cpus/task", "run uuid", "array job", "merge job"};

@@ -37,7 +37,42 @@ std::string sbatch(const std::vector<std::string>& argv) {
   return id;
 }
 
+// A value bound for an #SBATCH line: no control character (a newline ends the line).
+void check_value(const std::string& value, const std::string& what) {
+  for (const char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      throw InputError(fmt::format(
+          "{}: a control character (0x{:02x}) cannot go into a Slurm script; the value was "
+          "refused, nothing was written",
+          what, u));
+    }
+  }
+}
+
 }  // namespace
+
+void check_slurm_launch(const SlurmLaunch& l) {
+  check_value(l.preset_name, "the preset's name");
+  check_value(l.partition, "launcher.partition / --partition");
+  check_value(l.time, "launcher.time / --time");
+  check_value(l.account, "launcher.account / --account");
+  check_value(l.dir, "launcher.dir / --dir");
+  for (const auto& a : l.sbatch_args) check_value(a, "launcher.sbatch_args / --sbatch-arg");
+  check_value(l.preset, "the preset's path");
+  check_value(l.codecbench, "codecbench's path");
+}
+
+std::string default_slurm_dir(const std::string& preset_name, const std::string& run_uuid) {
+  std::string name;
+  for (const char c : preset_name) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '-' || c == '_';
+    name += keep ? c : '_';
+  }
+  if (name.size() > 64) name.resize(64);
+  return fmt::format("slurm-{}-{}", name, run_uuid.substr(0, 8));
+}
 
 std::string shell_quote(const std::string& word) {
   if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -102,6 +137,7 @@ std::string slurm_merge_script(const SlurmLaunch& l) {
 }
 
 std::vector<std::string> write_slurm_scripts(const SlurmLaunch& l) {
+  check_slurm_launch(l);
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(l.dir) / "logs", ec);
   if (ec) throw InputError(fmt::format("{}: cannot create the folder ({})", l.dir, ec.message()));

@@ -430,6 +430,71 @@ def outputs_over_the_store(tmp):
     check(open(store, "rb").read() == before or runs == 1, "the store file is the same")
 
 
+def slurm_scripts(tmp):
+    """Round two, high 1 and 10: a newline or control character in any value that would go
+    into a Slurm script is refused before a script is written; the default folder of a preset
+    named x/../../../escaped stays in the working folder; what is written, bash runs without
+    running anything but codecbench and sbatch's own lines."""
+    d = os.path.join(tmp, "slurm")
+    os.makedirs(os.path.join(d, "work"))
+    def preset(name, launcher=""):
+        p = os.path.join(d, f"p{len(os.listdir(d))}.yaml")
+        with open(p, "w") as f:
+            f.write(f"name: {json.dumps(name)}\ninputs: ['lavfi:testsrc2=d=1']\n"
+                    f"encoders: {{m: {{codec: mpeg4}}}}\n{launcher}")
+        return p
+    evil = "x\ntouch PWNED #"
+    cases = [
+        ((preset(evil), "--dir", os.path.join(d, "o1")), ["the preset's name", "0x0a"]),
+        ((preset("ok", "launcher: {partition: \"a\\ntouch PWNED\"}\n"), "--dir",
+          os.path.join(d, "o2")), ["launcher.partition", "0x0a"]),
+        ((preset("ok"), "--dir", os.path.join(d, "o3"), "--time", "1:00\ntouch PWNED"),
+         ["--time", "0x0a"]),
+        ((preset("ok"), "--dir", os.path.join(d, "o4"), "--account", "a\rb"), ["--account", "0x0d"]),
+        ((preset("ok"), "--dir", os.path.join(d, "o5"), "--sbatch-arg=--qos=x\ntouch PWNED"),
+         ["--sbatch-arg", "0x0a"]),
+        ((preset("ok"), "--dir", os.path.join(d, "o6\ntouch PWNED")), ["--dir", "0x0a"]),
+    ]
+    for args, words in cases:
+        res = run("slurm", *args, cwd=os.path.join(d, "work"))
+        folder = args[args.index("--dir") + 1]
+        one_line_error(res, 3, words, f"slurm with a control character ({words[0]})")
+        check(not os.path.exists(os.path.join(folder, "array.sbatch")),
+              f"no script written ({words[0]})")
+    # The default folder: a sanitised name, inside the working folder.
+    res = run("slurm", preset("x/../../../escaped"), "-q", cwd=os.path.join(d, "work"))
+    made = os.listdir(os.path.join(d, "work"))
+    check(res.returncode == 0 and len(made) == 1 and made[0].startswith("slurm-x_.._.._.._escaped-")
+          and not os.path.exists(os.path.join(tmp, "escaped")) and not any(
+              f.startswith("slurm-") for f in os.listdir(tmp)),
+          f"the default folder stays in the working folder ({made}, {res.stderr.strip()[-200:]})")
+    # Quotes, $() and backticks are written quoted: bash with stubs runs only them.
+    odd = "it's $(touch PWNED) `touch PWNED` \"q\""
+    out = os.path.join(d, "odd")
+    res = run("slurm", preset(odd, "launcher: {partition: \"p$(touch PWNED)\"}\n"), "--dir", out,
+              "--sbatch-arg=--comment=$(touch PWNED)", cwd=os.path.join(d, "work"))
+    check(res.returncode == 0, f"a name with quotes and $() is written ({res.stderr.strip()[-200:]})")
+    stubs = os.path.join(d, "stubs")
+    os.makedirs(stubs)
+    log = os.path.join(d, "stub.log")
+    with open(os.path.join(stubs, "stub"), "w") as f:
+        f.write(f"#!/bin/sh\necho \"$0 $*\" >> {log}\n")
+    os.chmod(os.path.join(stubs, "stub"), 0o755)
+    for script in ("array.sbatch", "merge.sbatch"):
+        path = os.path.join(out, script)
+        if not os.path.exists(path):
+            check(False, f"{script} written")
+            continue
+        text = open(path).read().replace(os.path.abspath(CB), os.path.join(stubs, "stub"))
+        with open(path, "w") as f:
+            f.write(text)
+        env = dict(os.environ, SLURM_ARRAY_TASK_ID="1", PATH=stubs + os.pathsep + os.environ["PATH"])
+        subprocess.run(["bash", path], cwd=os.path.join(d, "work"), env=env, capture_output=True,
+                       timeout=60)
+    check(not [f for r, _, fs in os.walk(d) for f in fs if f.startswith("PWNED")],
+          "bash running the scripts ran nothing a name or value carried")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         hostile_presets(tmp)
@@ -443,6 +508,7 @@ def main():
         completion_injection(tmp)
         deep_json(tmp)
         outputs_over_the_store(tmp)
+        slurm_scripts(tmp)
     return finish()
 
 

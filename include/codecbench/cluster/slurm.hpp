@@ -28,6 +28,18 @@ struct SlurmLaunch {
   bool dynamic = true;
 };
 
+/// Refuses a launch whose values cannot be written into a script safely: a newline or another
+/// control character in the preset name, partition, time, account, folder, an sbatch argument,
+/// the preset's or codecbench's path would end an #SBATCH line and become a line bash runs.
+/// InputError naming the value ("launcher.partition / --partition") and the character.
+void check_slurm_launch(const SlurmLaunch& launch);
+
+/// The folder `codecbench slurm` uses without --dir or launcher.dir: slurm-NAME-UUID8 in the
+/// working folder, NAME the preset's name with every character but letters, digits, '.', '-'
+/// and '_' replaced by '_' (so no name leaves the working folder: "x/../../y" is
+/// "x_.._.._y").
+std::string default_slurm_dir(const std::string& preset_name, const std::string& run_uuid);
+
 /// The array script: #SBATCH lines, then `codecbench run PRESET --shard $TASK/N ...`.
 std::string slurm_array_script(const SlurmLaunch& launch);
 
