@@ -290,6 +290,31 @@ class Resolver {
     return target;
   }
 
+  // ${env_dir:VAR,DEFAULT}: a folder named by an environment variable. Unset or empty, it is
+  // DEFAULT (an empty CODECBENCH_RESULTS must not put results at the filesystem's root); a
+  // relative value is relative to the folder codecbench was started in, as a user typing it
+  // means, not to the preset's folder; a control character in it is refused.
+  NodePtr env_dir(const std::vector<std::string>& args, const Location& loc, const Path& path) {
+    if (args.size() != 2 || args[0].empty()) {
+      throw ConfigError(loc, fmt::format("{}: env_dir takes VAR,DEFAULT", join(path)));
+    }
+    const std::string var = argument_text(args[0], loc, path);
+    const char* v = std::getenv(var.c_str());
+    if (v == nullptr || *v == '\0') return Node::string(argument_text(args[1], loc, path), loc);
+    const std::string value = v;
+    for (const char c : value) {
+      if (static_cast<unsigned char>(c) < 0x20) {
+        throw ConfigError(loc, fmt::format("{}: environment variable {} holds a control character "
+                                           "(0x{:02x}); a folder name cannot",
+                                           join(path), var, static_cast<unsigned char>(c)));
+      }
+    }
+    std::error_code ec;
+    std::filesystem::path p(value);
+    if (p.is_relative()) p = std::filesystem::current_path(ec) / p;
+    return Node::string(p.lexically_normal().string(), loc);
+  }
+
   NodePtr call(const std::string& name, const std::vector<std::string>& args, const Location& loc,
                const Path& path) {
     if (name == "oc.env") {
@@ -340,6 +365,7 @@ class Resolver {
                                : std::filesystem::current_path(ec);
       return Node::string(dir.lexically_normal().string(), loc);
     }
+    if (name == "env_dir") return env_dir(args, loc, path);
     if (name == "cwd") {
       // The folder codecbench was started in, absolute (Hydra's ${hydra:runtime.cwd}).
       if (!args.empty() && !(args.size() == 1 && trim(args[0]).empty())) {
@@ -350,7 +376,8 @@ class Resolver {
     }
     throw ConfigError(
         loc,
-        fmt::format("{}: unknown resolver '{}' (known: oc.env, oc.select, now, preset_dir, cwd)",
+        fmt::format("{}: unknown resolver '{}' (known: oc.env, oc.select, now, preset_dir, cwd, "
+                    "env_dir)",
                     join(path), name));
   }
 

@@ -495,6 +495,25 @@ def slurm_scripts(tmp):
           "bash running the scripts ran nothing a name or value carried")
 
 
+def results_variable(tmp):
+    """Round two, medium 7: CODECBENCH_RESULTS empty is unset (never the filesystem's root); a
+    relative value is relative to the working folder, not the shipped presets' folder; a
+    newline in it is refused instead of splitting the writes: line."""
+    d = os.path.join(tmp, "results-var")
+    os.makedirs(d)
+    quick = os.path.join(ROOT, "presets", "quick.yaml")
+    for value, want in (("", os.path.join(d, "results")), ("mine", os.path.join(d, "mine")),
+                        ("/abs/r", "/abs/r")):
+        env = dict(os.environ, CODECBENCH_RESULTS=value)
+        res = run("run", quick, "--dry-run", "--json", cwd=d, env=env)
+        line = next((x for x in res.stderr.splitlines() if x.startswith("writes: ")), "")
+        check(res.returncode == 0 and line.startswith(f"writes: store {want}/codecbench.sqlite"),
+              f"CODECBENCH_RESULTS={value!r}: {line}")
+    env = dict(os.environ, CODECBENCH_RESULTS="/tmp/a\nwrites: store /elsewhere")
+    one_line_error(run("run", quick, "--dry-run", cwd=d, env=env), 3,
+                   ["CODECBENCH_RESULTS", "control character"], "a newline in CODECBENCH_RESULTS")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         hostile_presets(tmp)
@@ -509,6 +528,7 @@ def main():
         deep_json(tmp)
         outputs_over_the_store(tmp)
         slurm_scripts(tmp)
+        results_variable(tmp)
     return finish()
 
 

@@ -92,6 +92,26 @@ TEST_CASE("resolvers: oc.env with and without default, oc.select, now") {
   CHECK(err.find("test.yaml:1") == 0);
 }
 
+TEST_CASE("resolvers: env_dir, a folder from the environment (CODECBENCH_RESULTS)") {
+  const std::string cwd = std::filesystem::current_path().lexically_normal().string();
+  const std::string doc = "a: ${env_dir:CODECBENCH_TEST_DIR,${cwd:}/results}\n";
+  unsetenv("CODECBENCH_TEST_DIR");
+  CHECK(str(resolved(doc), "a") == cwd + "/results");
+  setenv("CODECBENCH_TEST_DIR", "", 1);  // empty is unset, never the filesystem's root
+  CHECK(str(resolved(doc), "a") == cwd + "/results");
+  setenv("CODECBENCH_TEST_DIR", "out/./r", 1);  // relative to the working folder
+  CHECK(str(resolved(doc), "a") == cwd + "/out/r");
+  setenv("CODECBENCH_TEST_DIR", "/abs/r", 1);
+  CHECK(str(resolved(doc), "a") == "/abs/r");
+  setenv("CODECBENCH_TEST_DIR", "/a\nwrites: elsewhere", 1);
+  const std::string err = error_of([&] { resolved(doc); });
+  CHECK(err.find("CODECBENCH_TEST_DIR holds a control character (0x0a)") != std::string::npos);
+  CHECK(err.find("test.yaml:1") == 0);
+  unsetenv("CODECBENCH_TEST_DIR");
+  CHECK(error_of([] { resolved("a: ${env_dir:X}\n"); }).find("env_dir takes VAR,DEFAULT") !=
+        std::string::npos);
+}
+
 TEST_CASE("list elements by index: ${a.1} and ${a[1]}, as OmegaConf accepts both") {
   const NodePtr r = resolved(
       "v:\n  rates: [100, 200, [7, 8], {k: x}]\n  dot: ${v.rates.1}\n  br: ${v.rates[1]}\n"
