@@ -124,6 +124,22 @@ void release_runs(std::vector<RunRecord>& runs) {
   runs.clear();
 }
 
+namespace {
+
+// The store's run with the launch's UUID must be of the same preset: folding another preset's
+// jobs into it would make one run of two job lists.
+void refuse_other_preset(ResultStore& out, std::int64_t id, const RunRecord& run) {
+  for (const auto& row : out.runs()) {
+    if (row.id != id || row.preset_hash == run.preset_hash) continue;
+    throw InputError(fmt::format(
+        "{}: run {} ({}) is of another preset (hash {}, the inputs' {}): merge them into "
+        "another store",
+        out.location(), id, run.uuid, row.preset_hash, run.preset_hash));
+  }
+}
+
+}  // namespace
+
 MergeResult merge_runs(ResultStore& out, const std::vector<RunRecord>& inputs) {
   if (inputs.empty()) throw UsageError("merge: no runs to merge");
   for (const auto& r : inputs) {
@@ -158,6 +174,7 @@ MergeResult merge_runs(ResultStore& out, const std::vector<RunRecord>& inputs) {
   m.uuid = run.uuid;
   std::map<std::string, JobStatus> have;  // what the output already holds for this run
   if (const std::int64_t id = out.find_run(run.uuid); id != 0) {
+    refuse_other_preset(out, id, run);
     run.id = id;
     have = out.job_statuses(id);
   } else {

@@ -216,6 +216,73 @@ class SqliteStore final : public ResultStore {
   std::mutex mutex_;
 };
 
+// A database object as sqlite_master has it, with a table's column names.
+struct Shape {
+  std::string type;
+  std::set<std::string> columns;
+};
+
+std::map<std::string, Shape> shapes_of(sqlite3* db) {
+  std::map<std::string, Shape> out;
+  {
+    Statement s(db, "SELECT name, type FROM sqlite_master");
+    while (s.step()) out[s.text(0)].type = s.text(1);
+  }
+  for (auto& [name, shape] : out) {
+    if (shape.type != "table") continue;
+    Statement c(db, "SELECT name FROM pragma_table_info(?)");
+    c.bind(1, name);
+    while (c.step()) shape.columns.insert(c.text(0));
+  }
+  return out;
+}
+
+// What the migrations make: every table with its columns, every index.
+const std::map<std::string, Shape>& expected_shapes() {
+  static const std::map<std::string, Shape> kShapes = [] {
+    sqlite3* db = nullptr;
+    sqlite3_open(":memory:", &db);
+    std::string sql = "CREATE TABLE schema_version (version INTEGER NOT NULL);";
+    for (const auto& m : kMigrations) sql += m;
+    sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+    auto shapes = shapes_of(db);
+    sqlite3_close(db);
+    return shapes;
+  }();
+  return kShapes;
+}
+
+// A store is trusted only when its objects are the ones codecbench made: a view or a trigger
+// in a store (a `jobs` replaced by a recursive view made merge and runs run for ever while
+// SQLite's temporary files filled the disk), an unknown object or a table that lacks a column
+// codecbench reads is refused, naming it. SQLite's own objects (sqlite_*) are left alone.
+void check_objects(sqlite3* db) {
+  const auto& want = expected_shapes();
+  for (const auto& [name, shape] : shapes_of(db)) {
+    if (name.rfind("sqlite_", 0) == 0) continue;
+    const auto it = want.find(name);
+    if (it == want.end()) {
+      throw InputError(fmt::format("it holds the {} '{}', which codecbench did not make",
+                                   shape.type, name.substr(0, 200)));
+    }
+    if (shape.type != it->second.type) {
+      throw InputError(fmt::format("'{}' is a {}, not the {} codecbench made", name, shape.type,
+                                   it->second.type));
+    }
+    for (const auto& column : it->second.columns) {
+      if (shape.columns.count(column) == 0)
+        throw InputError(fmt::format("table '{}' lacks the column '{}'", name, column));
+    }
+  }
+  for (const auto& [name, shape] : want) {
+    if (shape.type == "table") {
+      Statement s(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+      s.bind(1, name);
+      if (!s.step()) throw InputError(fmt::format("the table '{}' is missing", name));
+    }
+  }
+}
+
 }  // namespace
 
 SqliteStore::SqliteStore(const std::string& path) : path_(path) {
@@ -283,6 +350,7 @@ SqliteStore::SqliteStore(const std::string& path) : path_(path) {
         exec("DELETE FROM schema_version");
         exec(fmt::format("INSERT INTO schema_version VALUES ({})", version + 1));
       }
+      check_objects(db_);
       exec("COMMIT");
     } catch (...) {
       rollback(db_);

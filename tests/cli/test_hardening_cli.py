@@ -514,6 +514,71 @@ def results_variable(tmp):
                    ["CODECBENCH_RESULTS", "control character"], "a newline in CODECBENCH_RESULTS")
 
 
+def tampered_store_objects(tmp):
+    """Round two, high 4: a store whose table is replaced by a recursive view (or that holds a
+    trigger, an unknown table, or a table without a column codecbench reads) is refused at once,
+    naming the store and the object, instead of running for ever."""
+    d = os.path.join(tmp, "objects")
+    os.makedirs(d)
+    doc = os.path.join(ROOT, "tests", "data", "run-v1.json")
+    recursive = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+                 "SELECT x AS {cols} FROM c")
+    cases = {
+        "view": ("ALTER TABLE runs RENAME TO runs_old; CREATE VIEW runs AS "
+                 + recursive.format(cols="id, x AS uuid, x AS started, x AS finished, x AS status, "
+                                    "x AS preset_name, x AS preset_hash, x AS jobs_total, "
+                                    "x AS jobs_failed, x AS owner"), ["'runs' is a view"]),
+        "trigger": ("CREATE TRIGGER t AFTER INSERT ON runs BEGIN DELETE FROM jobs; END",
+                    ["trigger 't'"]),
+        "table": ("CREATE TABLE extra (a)", ["table 'extra'"]),
+        "column": ("ALTER TABLE jobs DROP COLUMN record_json", ["lacks the column 'record_json'"]),
+    }
+    for name, (sql, words) in cases.items():
+        store = os.path.join(d, name + ".sqlite")
+        res = run("merge", store, doc, "-q")
+        db = sqlite3.connect(store)
+        db.executescript(sql)
+        db.commit()
+        db.close()
+        for args in (("runs",), ("runs", "show", "1"), ("runs", "export", "1", "--json")):
+            t0 = time.monotonic()
+            try:
+                res = run(*args, "--store", store, timeout=30)
+            except subprocess.TimeoutExpired:
+                check(False, f"{' '.join(args[:2])} on a store with a {name}: ran for 30 s")
+                continue
+            one_line_error(res, 3, [store, "not a usable results store"] + words,
+                           f"{' '.join(args)} on a store with a {name} "
+                           f"({time.monotonic() - t0:.1f} s)")
+        res = run("merge", os.path.join(d, name + "-out.sqlite"), store, timeout=30)
+        one_line_error(res, 3, [store] + words, f"merge from a store with a {name}")
+
+
+def merge_same_uuid(tmp):
+    """Round two, medium 1: merge refuses to fold another preset's run into a stored run that
+    has the same UUID."""
+    d = os.path.join(tmp, "same-uuid")
+    os.makedirs(d)
+    store = os.path.join(d, "s.sqlite")
+    doc = os.path.join(ROOT, "tests", "data", "run-v1.json")
+    run("merge", store, doc, "-q")
+    with open(doc) as f:
+        other = json.load(f)
+    res = run("runs", "export", "1", "--json", "--store", store)
+    stored = json.loads(res.stdout) if res.returncode == 0 else {}
+    other["run"]["uuid"] = stored.get("run", {}).get("uuid")
+    other["run"]["preset_hash"] = "0123456789abcdef"
+    path = os.path.join(d, "other.json")
+    with open(path, "w") as f:
+        json.dump(other, f)
+    one_line_error(run("merge", store, path), 3, [store, "another preset", "0123456789abcdef"],
+                   "merge of another preset's run with the same UUID")
+    db = sqlite3.connect(store)
+    n = db.execute("SELECT count(*) FROM jobs").fetchone()[0]
+    db.close()
+    check(n == len(stored.get("jobs", [])) and n > 0, f"the stored run is unchanged ({n} jobs)")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         hostile_presets(tmp)
@@ -529,6 +594,8 @@ def main():
         outputs_over_the_store(tmp)
         slurm_scripts(tmp)
         results_variable(tmp)
+        tampered_store_objects(tmp)
+        merge_same_uuid(tmp)
     return finish()
 
 
