@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <sstream>
 
 #include "codecbench/core/error.hpp"
@@ -115,6 +116,13 @@ int main(int argc, char** argv) {
   } catch (const codecbench::Error& e) {
     std::fprintf(stderr, "codecbench: error: %s\n", codecbench::one_line(e.what()).c_str());
     return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    // Any allocation that failed (a memory limit, a huge input): one line, never an abort.
+    std::fputs(
+        "codecbench: error: out of memory (a limit of this process or machine; a smaller "
+        "input or fewer jobs at once may fit)\n",
+        stderr);
+    return static_cast<int>(codecbench::ExitCode::kResources);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "codecbench: internal error: %s\n",
                  codecbench::one_line(e.what()).c_str());

@@ -25,6 +25,8 @@ std::vector<std::pair<int, std::string>> exit_code_meanings() {
        "decode --check-exact found configurations that decoded different frames"},
       {static_cast<int>(ExitCode::kNotMet),
        "search found no value in the range that meets the target; the probes were kept"},
+      {static_cast<int>(ExitCode::kResources),
+       "out of memory: the command stopped; finished results were kept"},
       {static_cast<int>(ExitCode::kInterrupted),
        "interrupted by SIGINT; finished results were kept"},
   };

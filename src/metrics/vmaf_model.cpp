@@ -133,6 +133,10 @@ Model parse_model(const std::string& json_text, const std::string& origin) {
         known_features().end()) {
       bad(origin, fmt::format("feature '{}' (known: adm2, motion2, vif_scale0..3)", name));
     }
+    // Each feature once: a model listing one 200,000 times made the SVM's vectors that wide.
+    if (std::find(m.features.begin(), m.features.end(), name) != m.features.end()) {
+      bad(origin, fmt::format("feature '{}' is listed twice", name));
+    }
     m.features.push_back(name);
   }
   const std::size_t n = m.features.size();

@@ -579,6 +579,20 @@ def merge_same_uuid(tmp):
     check(n == len(stored.get("jobs", [])) and n > 0, f"the stored run is unchanged ({n} jobs)")
 
 
+def vmaf_model_duplicates(tmp):
+    """Round two, high 7: a VMAF model that lists a feature 200,000 times (9 MB; it ended in an
+    uncaught std::bad_alloc) is refused as a model, one line, exit 3."""
+    with open(os.path.join(ROOT, "models", "vmaf_float_v0.6.1.json")) as f:
+        model = json.load(f)
+    model["model_dict"]["feature_names"] = ["VMAF_feature_adm2_score"] * 200000
+    path = os.path.join(tmp, "dup-model.json")
+    with open(path, "w") as f:
+        json.dump(model, f)
+    res = run("transcode", "lavfi:testsrc2=size=176x144:rate=5:duration=0.4", "-c", "mpeg4",
+              "--metrics", "vmaf", "--vmaf-model", path, "-q")
+    one_line_error(res, 3, [path, "adm2", "listed twice"], "a VMAF model with a feature 200,000 times")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         hostile_presets(tmp)
@@ -596,6 +610,7 @@ def main():
         results_variable(tmp)
         tampered_store_objects(tmp)
         merge_same_uuid(tmp)
+        vmaf_model_duplicates(tmp)
     return finish()
 
 

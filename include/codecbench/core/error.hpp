@@ -21,6 +21,7 @@ enum class ExitCode : int {
   kRegression = 6,    ///< `compare` found a regression (for gating CI)
   kNotExact = 7,      ///< `decode --check-exact`: configurations decoded different frames
   kNotMet = 8,        ///< `search`: no value of the range meets the target (probes kept)
+  kResources = 9,     ///< out of memory (or another resource): stopped, finished results kept
   kInterrupted = 130  ///< stopped by SIGINT; finished results were kept
 };
 
