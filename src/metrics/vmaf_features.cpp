@@ -877,14 +877,14 @@ struct AdmLevel {
   Plane& ref_a;
   Plane& dist_a;
   int w = 0, h = 0;
-  Region g;
-  std::vector<int> src_col;  // source column of each decomposed column, mirrored
+  Region g{};
+  std::vector<int> src_col{};  // source column of each decomposed column, mirrored
   float factor[3] = {};
   float cos1_sq = 0, limit = 0;
   bool unlimited = false;
   // Per row of the pooling region: the numerator's three sums, then the denominator's (the
   // reference's contrast-weighted detail, in double), each added in column order.
-  std::vector<std::array<double, 6>> rows;
+  std::vector<std::array<double, 6>> rows{};
 };
 
 // Stripes first .. last - 1 of an ADM level.
