@@ -283,6 +283,28 @@ OneSearch search_one(const SearchSettings& s, QualitySearch q, ResultStore* stor
 }
 
 // `search PRESET [overrides]`: the preset's `search:` for every input and encoder.
+// The results store probes are looked up in and recorded in (none with --no-store); no
+// output may be it.
+std::unique_ptr<ResultStore> open_search_store(const SearchSettings& s) {
+  if (s.no_store) return nullptr;
+  refuse_outputs_over(s.out, store_file(s.store), "the results store");
+  return open_store(s.store);
+}
+
+// One search per input and encoder label: its first encode job (the searched option is
+// removed from it by search_one).
+std::vector<const BatchJob*> first_encode_jobs(const std::vector<BatchJob>& jobs) {
+  std::vector<const BatchJob*> firsts;
+  for (const auto& j : jobs) {
+    if (j.kind != JobKind::kEncode) continue;
+    const bool seen = std::any_of(firsts.begin(), firsts.end(), [&](const BatchJob* f) {
+      return f->input == j.input && f->encoder_label == j.encoder_label;
+    });
+    if (!seen) firsts.push_back(&j);
+  }
+  return firsts;
+}
+
 int run_preset(SearchSettings& s) {
   const PresetBundle l = load_bundle(s.job.input.uri, s.overrides, false);
   const Preset& p = l.variants.front();
@@ -302,20 +324,8 @@ int run_preset(SearchSettings& s) {
   if (s.param.empty() || s.range.empty() || s.target.empty()) {
     throw UsageError("search: give param, range and target (preset or command line)");
   }
-  std::unique_ptr<ResultStore> store;
-  if (!s.no_store) {
-    refuse_outputs_over(s.out, store_file(s.store), "the results store");
-    store = open_store(s.store);
-  }
-  // One search per input and encoder label: its first job with the searched option removed.
-  std::vector<const BatchJob*> firsts;
-  for (const auto& j : l.jobs) {
-    if (j.kind != JobKind::kEncode) continue;
-    const bool seen = std::any_of(firsts.begin(), firsts.end(), [&](const BatchJob* f) {
-      return f->input == j.input && f->encoder_label == j.encoder_label;
-    });
-    if (!seen) firsts.push_back(&j);
-  }
+  const std::unique_ptr<ResultStore> store = open_search_store(s);
+  const std::vector<const BatchJob*> firsts = first_encode_jobs(l.jobs);
   if (firsts.empty()) throw UsageError(fmt::format("{}: no encode jobs", s.job.input.uri));
   View v;
   v.table.header = {"input",        "encoder", s.param,   "kbit/s", "quality",
@@ -416,11 +426,7 @@ int run(SearchSettings& s) {
   in.name = std::filesystem::path(s.job.input.uri).filename().string();
   q.identity = input_identity(in);
   q.input_name = in.name;
-  std::unique_ptr<ResultStore> store;
-  if (!s.no_store) {
-    refuse_outputs_over(s.out, store_file(s.store), "the results store");
-    store = open_store(s.store);
-  }
+  const std::unique_ptr<ResultStore> store = open_search_store(s);
   OneSearch one = search_one(s, q, store.get());
   emit(one.view, s.out);
   if (!one.found) {

@@ -14,6 +14,7 @@
 
 #include "codecbench/core/error.hpp"
 #include "codecbench/core/install.hpp"
+#include "codecbench/core/json.hpp"
 #include "codecbench/metrics/vmaf.hpp"
 
 namespace codecbench::vmaf {
@@ -98,26 +99,10 @@ bool truthy(const nlohmann::json& j) {
   return false;
 }
 
-}  // namespace
-
-Model parse_model(const std::string& json_text, const std::string& origin) {
-  Model m;
-  m.origin = origin;
-  m.name = std::filesystem::path(origin).stem().string();
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::exception& e) {
-    throw InputError(fmt::format("{}: not a VMAF model: not JSON ({})", origin, e.what()));
-  }
-  if (!doc.is_object() || !doc.contains("model_dict") || !doc["model_dict"].is_object()) {
-    bad(origin, "no model_dict object (a pickle model? use the .json form)");
-  }
-  const nlohmann::json& md = doc["model_dict"];
-  const std::string type = md.value("model_type", "");
-  if (type != "LIBSVMNUSVR") {
-    bad(origin, fmt::format("model_type '{}' (this tool evaluates LIBSVMNUSVR models)", type));
-  }
+// The model's features by their short names (adm2, motion2, vif_scale0..3), each known and
+// listed once.
+std::vector<std::string> model_features(const nlohmann::json& md, const std::string& origin) {
+  std::vector<std::string> features;
   if (!md.contains("feature_names") || !md["feature_names"].is_array()) {
     bad(origin, "no feature_names");
   }
@@ -134,11 +119,30 @@ Model parse_model(const std::string& json_text, const std::string& origin) {
       bad(origin, fmt::format("feature '{}' (known: adm2, motion2, vif_scale0..3)", name));
     }
     // Each feature once: a model listing one 200,000 times made the SVM's vectors that wide.
-    if (std::find(m.features.begin(), m.features.end(), name) != m.features.end()) {
+    if (std::find(features.begin(), features.end(), name) != features.end()) {
       bad(origin, fmt::format("feature '{}' is listed twice", name));
     }
-    m.features.push_back(name);
+    features.push_back(name);
   }
+  return features;
+}
+
+}  // namespace
+
+Model parse_model(const std::string& json_text, const std::string& origin) {
+  Model m;
+  m.origin = origin;
+  m.name = std::filesystem::path(origin).stem().string();
+  nlohmann::json doc = parse_json(json_text, origin + ": not a VMAF model");
+  if (!doc.is_object() || !doc.contains("model_dict") || !doc["model_dict"].is_object()) {
+    bad(origin, "no model_dict object (a pickle model? use the .json form)");
+  }
+  const nlohmann::json& md = doc["model_dict"];
+  const std::string type = md.value("model_type", "");
+  if (type != "LIBSVMNUSVR") {
+    bad(origin, fmt::format("model_type '{}' (this tool evaluates LIBSVMNUSVR models)", type));
+  }
+  m.features = model_features(md, origin);
   const std::size_t n = m.features.size();
   if (n == 0) bad(origin, "no features");
   const std::string norm = md.value("norm_type", "none");

@@ -1,7 +1,9 @@
 #pragma once
 // Helpers the unit tests share.
 #include <exception>
+#include <filesystem>
 #include <functional>
+#include <random>
 #include <string>
 
 namespace codecbench::test {
@@ -15,5 +17,21 @@ inline std::string error_of(const std::function<void()>& f) {
   }
   return "";
 }
+
+/// A fresh folder under the system's temporary folder, removed with everything in it.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& prefix = "codecbench-test-") {
+    std::random_device rd;
+    path = std::filesystem::temp_directory_path() / (prefix + std::to_string(rd()));
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
 
 }  // namespace codecbench::test

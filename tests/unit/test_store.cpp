@@ -15,27 +15,16 @@
 #include "codecbench/store/run_record.hpp"
 #include "codecbench/store/sink.hpp"
 #include "codecbench/store/store.hpp"
+#include "support.hpp"
 
 using namespace codecbench;
+using codecbench::test::TempDir;
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
 namespace {
 
 const fs::path kData = fs::path(CODECBENCH_SOURCE_ROOT) / "tests" / "data";
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() / ("codecbench-store-" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
 
 // Every backend, by the URL that opens it (in a fresh folder).
 struct Backend {
