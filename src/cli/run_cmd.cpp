@@ -415,6 +415,9 @@ void register_run(CLI::App& app, CommandRunner& runner) {
                    "exactly its shard")
       ->check(CLI::IsMember({"dynamic", "static"}));
   scmd->add_flag("--submit", sl->submit, "Submit both jobs with sbatch and print their ids");
+  scmd->add_flag("--force", sl->launch.force,
+                 "Replace array.sbatch/merge.sbatch in the folder even if codecbench did not "
+                 "write them (a link there is replaced, never written through)");
   add_output_options(scmd, sl->run.out);
   scmd->callback([sl, &runner] {
     runner = [sl] {

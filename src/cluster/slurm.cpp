@@ -1,21 +1,28 @@
 // Slurm job-array scripts and their submission with sbatch.
 #include "codecbench/cluster/slurm.hpp"
 
+#include <fcntl.h>
 #include <fmt/core.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
 #include "codecbench/core/error.hpp"
+#include "codecbench/core/files.hpp"
 #include "codecbench/core/process.hpp"
 
 namespace codecbench {
 namespace {
 
+// The second line of every script codecbench writes: how it knows a script is its own.
+constexpr const char* kScriptMark = "# Written by `codecbench slurm`";
+
 std::string sbatch_header(const SlurmLaunch& l, const std::string& name, const std::string& log) {
   std::string h = "#!/bin/bash\n";
+  h += fmt::format("{}; it replaces this file when run again with this folder.\n", kScriptMark);
   h += fmt::format("#SBATCH --job-name={}\n", shell_quote(name));
   h += fmt::format("#SBATCH --output={}\n", shell_quote(log));
   if (!l.partition.empty()) h += fmt::format("#SBATCH --partition={}\n", shell_quote(l.partition));
@@ -48,6 +55,34 @@ void check_value(const std::string& value, const std::string& what) {
           what, u));
     }
   }
+}
+
+// Whether `path` may be replaced by a script: nothing there, or a regular file codecbench wrote
+// (its mark on the second line). A link, another file or anything else only with --force; a
+// folder never.
+void check_replaceable(const std::string& path, bool force) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return;
+  if (S_ISDIR(st.st_mode)) throw InputError(fmt::format("{}: is a directory", path));
+  if (force) return;
+  std::string what = "a file codecbench did not write";
+  if (S_ISLNK(st.st_mode)) {
+    what = "a symbolic link";
+  } else if (!S_ISREG(st.st_mode)) {
+    what = "not a regular file";
+  } else if (const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC); fd >= 0) {
+    std::string head(512, '\0');
+    const ssize_t n = ::read(fd, head.data(), head.size());
+    ::close(fd);
+    head.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    const auto line2 = head.find('\n');
+    if (line2 != std::string::npos && head.compare(line2 + 1, std::strlen(kScriptMark),
+                                                   kScriptMark) == 0)
+      return;
+  }
+  throw InputError(fmt::format(
+      "{}: {}; refusing to replace it (--force replaces it, never writing through a link)", path,
+      what));
 }
 
 }  // namespace
@@ -141,15 +176,15 @@ std::vector<std::string> write_slurm_scripts(const SlurmLaunch& l) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(l.dir) / "logs", ec);
   if (ec) throw InputError(fmt::format("{}: cannot create the folder ({})", l.dir, ec.message()));
+  const std::vector<std::pair<std::string, std::string>> scripts = {
+      {(std::filesystem::path(l.dir) / "array.sbatch").string(), slurm_array_script(l)},
+      {(std::filesystem::path(l.dir) / "merge.sbatch").string(), slurm_merge_script(l)}};
+  // Both checked before either is written: a refusal leaves the folder as it was.
+  for (const auto& [path, text] : scripts) check_replaceable(path, l.force);
   std::vector<std::string> paths;
-  for (const auto& [name, text] :
-       {std::pair<std::string, std::string>{"array.sbatch", slurm_array_script(l)},
-        {"merge.sbatch", slurm_merge_script(l)}}) {
-    const std::string p = (std::filesystem::path(l.dir) / name).string();
-    std::ofstream f(p, std::ios::trunc);
-    if (!(f << text) || !f.flush())
-      throw InputError(fmt::format("{}: cannot write ({})", p, std::strerror(errno)));
-    paths.push_back(p);
+  for (const auto& [path, text] : scripts) {
+    replace_file(path, text, 0755);
+    paths.push_back(path);
   }
   return paths;
 }

@@ -222,15 +222,29 @@ void write_file_atomically(const std::string& path, const std::string& text) {
     if (err != 0) throw InputError(fmt::format("{}: write failed ({})", path, std::strerror(err)));
     return;
   }
+  replace_file(path, text, 0644);
+}
+
+void replace_file(const std::string& path, const std::string& text, unsigned mode) {
   const std::filesystem::path target(path);
-  const std::string tmp = (target.has_parent_path() ? target.parent_path().string() + "/" : "") +
-                          "." + target.filename().string() + fmt::format(".tmp{}", ::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const std::string stem = (target.has_parent_path() ? target.parent_path().string() + "/" : "") +
+                           "." + target.filename().string() + fmt::format(".tmp{}", ::getpid());
+  // A fresh name that nothing occupies: O_EXCL|O_NOFOLLOW never opens what another user planted
+  // there (a link to a victim file, a dangling link that would create one elsewhere).
+  std::string tmp;
+  int fd = -1;
+  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
+    tmp = attempt == 0 ? stem : fmt::format("{}.{}", stem, attempt);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                static_cast<mode_t>(mode));
+    if (fd < 0 && errno != EEXIST) break;
+  }
   if (fd < 0) {
     throw InputError(fmt::format("{}: cannot open for writing ({})", path, std::strerror(errno)));
   }
   int err = write_fully(fd, text);
   if (::close(fd) != 0 && err == 0) err = errno;
+  // rename() replaces a link at `path` itself; it never writes through it.
   if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
   if (err != 0) {
     ::unlink(tmp.c_str());

@@ -593,24 +593,58 @@ def vmaf_model_duplicates(tmp):
     one_line_error(res, 3, [path, "adm2", "listed twice"], "a VMAF model with a feature 200,000 times")
 
 
+def slurm_dir_links(tmp):
+    """Round two, high 9: links planted in the --dir folder are replaced, never written
+    through (a victim file keeps its content, a dangling link creates nothing); a script there
+    that codecbench did not write is refused without --force, and nothing is written."""
+    d = os.path.join(tmp, "slurmlinks")
+    out = os.path.join(d, "out")
+    os.makedirs(out)
+    p = os.path.join(d, "p.yaml")
+    with open(p, "w") as f:
+        f.write("name: links\ninputs: ['lavfi:testsrc2=d=1']\nencoders: {m: {codec: mpeg4}}\n")
+    victim = os.path.join(d, "victim")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    os.symlink(victim, os.path.join(out, "array.sbatch"))
+    os.symlink(os.path.join(d, "created-through-link"), os.path.join(out, "merge.sbatch"))
+    res = run("slurm", p, "--dir", out, "-q")
+    one_line_error(res, 3, [os.path.join(out, "array.sbatch"), "symbolic link", "--force"],
+                   "slurm --dir over a planted link")
+    check(open(victim).read() == "precious\n" and os.path.islink(os.path.join(out, "merge.sbatch")),
+          "a refused slurm writes nothing")
+    res = run("slurm", p, "--dir", out, "-q", "--force")
+    check(res.returncode == 0, f"slurm --force replaces links ({res.stderr.strip()[-200:]})")
+    check(open(victim).read() == "precious\n", "the victim file behind a link is untouched")
+    check(not os.path.exists(os.path.join(d, "created-through-link")),
+          "a dangling link creates no file where it points")
+    for script in ("array.sbatch", "merge.sbatch"):
+        path = os.path.join(out, script)
+        check(not os.path.islink(path) and os.path.isfile(path) and os.access(path, os.X_OK),
+              f"{script} is a new executable file")
+    # Its own scripts codecbench replaces; another file only with --force.
+    res = run("slurm", p, "--dir", out, "-q")
+    check(res.returncode == 0, f"slurm replaces its own scripts ({res.stderr.strip()[-200:]})")
+    with open(os.path.join(out, "merge.sbatch"), "w") as f:
+        f.write("#!/bin/bash\necho mine\n")
+    before = open(os.path.join(out, "array.sbatch")).read()
+    res = run("slurm", p, "--dir", out, "-q")
+    one_line_error(res, 3, [os.path.join(out, "merge.sbatch"), "did not write", "--force"],
+                   "slurm --dir over a script codecbench did not write")
+    check(open(os.path.join(out, "merge.sbatch")).read() == "#!/bin/bash\necho mine\n" and
+          open(os.path.join(out, "array.sbatch")).read() == before,
+          "a refusal leaves both scripts as they were")
+    check(not [f for f in os.listdir(out) if ".tmp" in f], "no temporary file is left")
+
+
 def main():
+    """Every case, or only those named on the command line (e.g. slurm_dir_links)."""
+    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links]
+    wanted = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
-        hostile_presets(tmp)
-        hostile_options(tmp)
-        hostile_report(tmp)
-        stale_and_resume(tmp)
-        concurrent_first_opens(tmp)
-        outputs(tmp)
-        non_utf8(tmp)
-        full_disk_keep(tmp)
-        completion_injection(tmp)
-        deep_json(tmp)
-        outputs_over_the_store(tmp)
-        slurm_scripts(tmp)
-        results_variable(tmp)
-        tampered_store_objects(tmp)
-        merge_same_uuid(tmp)
-        vmaf_model_duplicates(tmp)
+        for case in cases:
+            if not wanted or case.__name__ in wanted:
+                case(tmp)
     return finish()
 
 

@@ -26,6 +26,9 @@ struct SlurmLaunch {
   /// Tasks claim jobs in DIR/.claims-UUID (run --claims): one that finishes its own part
   /// takes the jobs others have not started. False: each task runs exactly its static shard.
   bool dynamic = true;
+  /// Replace an array.sbatch/merge.sbatch in `dir` that codecbench did not write (or a link
+  /// there: replaced, never written through).
+  bool force = false;
 };
 
 /// Refuses a launch whose values cannot be written into a script safely: a newline or another
@@ -47,7 +50,10 @@ std::string slurm_array_script(const SlurmLaunch& launch);
 std::string slurm_merge_script(const SlurmLaunch& launch);
 
 /// Writes both scripts into launch.dir (created) as array.sbatch and merge.sbatch; returns
-/// their paths. InputError naming the folder when it cannot be written.
+/// their paths. Each is created under a fresh temporary name and renamed into place, so a link
+/// planted in the folder is replaced, never written through. InputError naming the file, and
+/// nothing written, when either exists and was not written by codecbench (a script it wrote has
+/// its mark on the second line) unless launch.force, or when the folder cannot be written.
 std::vector<std::string> write_slurm_scripts(const SlurmLaunch& launch);
 
 /// Submitted job ids.

@@ -63,6 +63,12 @@ void check_overwrite(const std::string& path, OutputKind kind, const std::string
 /// InputError naming the path and the cause.
 void write_file_atomically(const std::string& path, const std::string& text);
 
+/// Writes `text` to `path` as a new file of permissions `mode`: created under a fresh temporary
+/// name beside it (O_CREAT|O_EXCL|O_NOFOLLOW: a planted link there is never opened), then
+/// renamed over `path`, so what was at `path` (a file, or a link, never followed) is replaced
+/// whole. InputError naming the path and the cause; the temporary is removed on failure.
+void replace_file(const std::string& path, const std::string& text, unsigned mode = 0644);
+
 /// Whether writing `output` would write `input` (read or kept by the same command): the same
 /// path once resolved, or the same file (device and inode, through links), or one of an SQLite
 /// file's companions (`input`-wal, `input`-shm, `input`-journal). "-" (stdout) and "" are
