@@ -467,6 +467,10 @@ void register_search(CLI::App& app, CommandRunner& runner) {
   cmd->add_option("--start", s->job.input.start_s, "Skip to this time (seconds)");
   cmd->add_option("--frames", s->job.input.max_frames, "Use at most this many frames");
   cmd->add_option("--duration", s->job.input.duration_s, "Use at most this many seconds");
+  cmd->add_option("--max-pixels", s->job.input.max_pixels,
+                  "Largest frame accepted, width x height in pixels (default 8192x8192); a bigger "
+                  "input is refused as too large")
+      ->check(bounded(1, 1e12));
   s->store_opt =
       cmd->add_option("--store", s->store,
                       "Results store: probes are stored and reused (a preset: its output.store)")

@@ -143,7 +143,8 @@ PresetInput parse_input(const NodePtr& n, const std::string& path) {
     in.source.uri = resolve_path(n->s, n->loc);
   } else if (n->kind == Node::Kind::kMap) {
     check_keys(n, path,
-               {"uri", "name", "type", "stream", "start", "frames", "duration", "allow_damaged"});
+               {"uri", "name", "type", "stream", "start", "frames", "duration", "allow_damaged",
+                "max_pixels"});
     if (auto v = n->get("type")) {
       const std::string t = get_string(v, path + ".type");
       const auto parsed = parse_media_type(t);
@@ -168,6 +169,7 @@ PresetInput parse_input(const NodePtr& n, const std::string& path) {
       if (v->kind != Node::Kind::kBool) wrong_type(v, path + ".allow_damaged", "true or false");
       in.source.allow_damaged = v->b;
     }
+    if (auto v = n->get("max_pixels")) in.source.max_pixels = get_int(v, path + ".max_pixels", 1);
   } else {
     wrong_type(n, path, "a string (file or lavfi:GRAPH) or a map with uri");
   }
@@ -644,6 +646,7 @@ BatchJob decode_job(const PresetInput& in, const std::string& identity, const Pr
   j.decode.md5 = d.md5;
   j.decode.keep_frame_md5 = false;
   j.decode.allow_damaged = in.source.allow_damaged;
+  j.decode.max_pixels = in.source.max_pixels;
   j.key = stable_hash(decode_identity_text(identity, j.decode));
   return j;
 }

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <utility>
+#include <vector>
 
 namespace codecbench::av {
 
@@ -29,6 +30,21 @@ PacketPtr make_packet() {
   PacketPtr packet(av_packet_alloc());
   if (!packet) throw FFmpegError(AVERROR(ENOMEM), "allocating a packet");
   return packet;
+}
+
+int find_stream_info(AVFormatContext* fmt, std::int64_t max_pixels) {
+  std::vector<Dictionary> options(fmt->nb_streams);
+  std::vector<AVDictionary*> each(fmt->nb_streams);
+  for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+    options[i].set("max_pixels", std::to_string(max_pixels));
+    each[i] = *options[i].address();
+  }
+  const int ret = avformat_find_stream_info(fmt, each.empty() ? nullptr : each.data());
+  // FFmpeg replaced each dictionary by what it left unused: those are ours to free again.
+  for (unsigned i = 0; i < fmt->nb_streams && i < options.size(); ++i) {
+    *options[i].address() = each[i];
+  }
+  return ret;
 }
 
 Dictionary& Dictionary::operator=(Dictionary&& other) noexcept {

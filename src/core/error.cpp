@@ -5,7 +5,10 @@
 namespace codecbench {
 
 FFmpegError::FFmpegError(int averror, const std::string& message)
-    : Error(message + ": " + av::error_string(averror), ExitCode::kCodec), averror_(averror) {}
+    : Error(message + ": " + av::error_string(averror) +
+                (averror == AVERROR(ENOMEM) ? " (out of memory)" : ""),
+            averror == AVERROR(ENOMEM) ? ExitCode::kResources : ExitCode::kCodec),
+      averror_(averror) {}
 
 std::vector<std::pair<int, std::string>> exit_code_meanings() {
   return {

@@ -20,6 +20,7 @@
 #include "codecbench/core/files.hpp"
 #include "codecbench/core/limits.hpp"
 #include "codecbench/core/log.hpp"
+#include "codecbench/media/source.hpp"
 #include "job_common.hpp"
 
 namespace codecbench {
@@ -41,7 +42,7 @@ struct StreamData {
   std::string read_errors;  // the demuxer's error messages while reading ("" = none)
 };
 
-av::InputFormatPtr open_file(const std::string& path) {
+av::InputFormatPtr open_file(const std::string& path, std::int64_t max_pixels) {
   require_regular_file(path);
   AVFormatContext* raw = nullptr;
   LogCapture quiet(AV_LOG_ERROR);
@@ -51,7 +52,7 @@ av::InputFormatPtr open_file(const std::string& path) {
         fmt::format("{}: not a readable media file ({})", path, av::error_string(ret)));
   }
   av::InputFormatPtr fmt(raw);
-  const int info = avformat_find_stream_info(fmt.get(), nullptr);
+  const int info = av::find_stream_info(fmt.get(), max_pixels);
   if (info < 0) {
     throw InputError(
         fmt::format("{}: cannot read stream information ({})", path, av::error_string(info)));
@@ -187,8 +188,9 @@ class FrameHasher {
 // and read as decoding goes.
 class PacketSource {
  public:
-  PacketSource(const StreamData& d, bool from_file)
-      : d_(d), file_(from_file ? open_file(d.path) : nullptr), packet_(av::make_packet()) {}
+  PacketSource(const StreamData& d, bool from_file, std::int64_t max_pixels)
+      : d_(d), file_(from_file ? open_file(d.path, max_pixels) : nullptr),
+        packet_(av::make_packet()) {}
   // The next packet of the stream; nullptr at its end.
   AVPacket* next() {
     if (!file_) return next_ < d_.packets.size() ? d_.packets[next_++].get() : nullptr;
@@ -228,11 +230,17 @@ DecodeResult result_header(const StreamData& d, const DecodeSpec& spec,
 
 // The configuration's decoder, opened with its threads; the threads it took go into `r`.
 av::CodecContextPtr open_decoder(const StreamData& d, const AVCodec* codec,
-                                 const DecodeConfig& config, DecodeResult& r) {
+                                 const DecodeConfig& config, std::int64_t max_pixels,
+                                 DecodeResult& r) {
   r.decoder = codec->name;
+  // Each frame thread holds a frame, and the decoder keeps its references and delay.
+  const int threads = config.threads > 0 ? config.threads : 16;
+  check_frames_in_flight(d.path, d.par->width, d.par->height,
+                         static_cast<AVPixelFormat>(d.par->format), threads + 20);
   auto ctx = av::make_codec_context(codec);
   av::check_av(avcodec_parameters_to_context(ctx.get(), d.par), d.path + ": decoder setup");
   ctx->pkt_timebase = d.time_base;
+  ctx->max_pixels = max_pixels;
   ctx->thread_count = config.threads;
   ctx->thread_type = detail::parse_thread_type(config.thread_type);
   LogCapture capture(AV_LOG_ERROR);
@@ -283,22 +291,36 @@ DecodeResult decode_once(StreamData& d, const DecodeSpec& spec, const DecodeConf
   DecodeResult r = result_header(d, spec, config);
   const std::string& name = config.decoder.empty() ? spec.decoder : config.decoder;
   const AVCodec* codec = choose_decoder(name, d.par, d.path);
-  auto ctx = open_decoder(d, codec, config, r);
+  auto ctx = open_decoder(d, codec, config, spec.max_pixels, r);
 
-  PacketSource source(d, spec.include_read);
+  PacketSource source(d, spec.include_read, spec.max_pixels);
   FrameHasher hasher(spec.md5 && spec.keep_frame_md5);
   auto frame = av::make_frame();
-  const auto damaged = [&](const std::string& where) {
+  // The decoder's own error messages, from whichever thread decodes: concealed damage that no
+  // frame flag shows (frame threads).
+  LogErrorWatch decoder_errors(codec->name);
+  // The demuxer's (include_read), and FFmpeg's own checks that log without the decoder's name.
+  LogCapture read_capture(AV_LOG_ERROR);
+  // A frame above max_pixels, or memory that ran out, is not damage: "too large" (exit 3) or
+  // "out of memory" (exit 9).
+  const auto refuse_resources = [&](const std::string& where, int ret) {
+    const std::string said = decoder_errors.count() > 0 ? decoder_errors.first() : "";
+    detail::refuse_refused_picture(d.path, said + "; " + read_capture.errors(), spec.max_pixels);
+    if (ret == AVERROR(ENOMEM) || said.find("get_buffer() failed") != std::string::npos) {
+      throw ResourceError(fmt::format(
+          "{}: out of memory decoding {} (decoder {}): a limit of this process or machine; "
+          "fewer threads may fit",
+          d.path, where, codec->name));
+    }
+  };
+  const auto damaged = [&](const std::string& where, int ret = 0) {
+    refuse_resources(where, ret);
     if (!spec.allow_damaged) {
       throw InputError(
           fmt::format("{}: damaged or truncated data {} (decoder {})", d.path, where, codec->name));
     }
   };
 
-  // The decoder's own error messages, from whichever thread decodes: concealed damage that no
-  // frame flag shows (frame threads).
-  LogErrorWatch decoder_errors(codec->name);
-  LogCapture read_capture(AV_LOG_ERROR);  // the demuxer's, with include_read
   if (!d.read_errors.empty()) damaged("(" + d.read_errors + ")");
   r.peak_rss_reset = spec.reset_peak_rss && reset_vm_hwm();
   const auto before = detail::RusageSnapshot::now();
@@ -316,7 +338,7 @@ DecodeResult decode_once(StreamData& d, const DecodeSpec& spec, const DecodeConf
         break;
       }
       if (ret < 0) {
-        damaged(fmt::format("after frame {} ({})", r.frames, av::error_string(ret)));
+        damaged(fmt::format("after frame {} ({})", r.frames, av::error_string(ret)), ret);
         ++r.damaged_frames;
         continue;
       }
@@ -355,6 +377,7 @@ DecodeResult decode_once(StreamData& d, const DecodeSpec& spec, const DecodeConf
     r.stream_bytes += static_cast<std::uint64_t>(pkt->size);
     if (sr < 0) {
       if (sr != AVERROR_INVALIDDATA) {
+        refuse_resources(fmt::format("at packet {}", r.packets - 1), sr);
         throw InputError(fmt::format("{}: decoding failed at packet {} ({})", d.path, r.packets - 1,
                                      av::error_string(sr)));
       }
@@ -377,10 +400,11 @@ DecodeResult decode_once(StreamData& d, const DecodeSpec& spec, const DecodeConf
 StreamData open_stream(const DecodeSpec& spec, const std::vector<DecodeConfig>& configs) {
   StreamData d;
   d.path = spec.input;
-  d.fmt = open_file(spec.input);
+  d.fmt = open_file(spec.input, spec.max_pixels);
   d.index = pick_stream(d.fmt.get(), spec.input, spec.stream_index);
   AVStream* s = d.fmt->streams[d.index];
   d.par = s->codecpar;
+  check_frame_pixels(d.path, d.par->width, d.par->height, spec.max_pixels);
   d.time_base = s->time_base;
   d.frame_rate = av_guess_frame_rate(d.fmt.get(), s, nullptr);
   // Check every decoder name before reading anything.
@@ -422,7 +446,7 @@ std::vector<std::string> decoders_for_codec(const std::string& codec_name) {
 
 std::string video_codec_of(const std::string& path, int stream_index) {
   try {
-    const auto fmt = open_file(path);
+    const auto fmt = open_file(path, limits::kFramePixels);
     const int s = pick_stream(fmt.get(), path, stream_index);
     return avcodec_get_name(fmt->streams[s]->codecpar->codec_id);
   } catch (const Error&) {

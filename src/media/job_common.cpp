@@ -7,10 +7,12 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
 #include "codecbench/catalog/catalog.hpp"
+#include "codecbench/media/source.hpp"
 #include "codecbench/core/error.hpp"
 #include "codecbench/core/log.hpp"
 
@@ -21,6 +23,16 @@ extern "C" {
 }
 
 namespace codecbench::detail {
+
+void refuse_refused_picture(const std::string& uri, const std::string& decoder_log,
+                            std::int64_t max_pixels) {
+  const auto at = decoder_log.find("Picture size ");
+  if (at == std::string::npos) return;
+  int width = 0;
+  int height = 0;
+  if (std::sscanf(decoder_log.c_str() + at, "Picture size %dx%d", &width, &height) != 2) return;
+  check_frame_pixels(uri, width, height, max_pixels);
+}
 
 RusageSnapshot RusageSnapshot::now() {
   rusage u{};

@@ -20,6 +20,12 @@ namespace codecbench::detail {
 
 using Clock = std::chrono::steady_clock;
 
+/// When a decoder's log says it refused a frame for its size ("Picture size WxH ..." above the
+/// max_pixels it was given), the InputError of check_frame_pixels for that size: "too large",
+/// never "damaged". Nothing otherwise.
+void refuse_refused_picture(const std::string& uri, const std::string& decoder_log,
+                            std::int64_t max_pixels);
+
 /// Adds the wall time a scope took to a counter.
 class StageTimer {
  public:

@@ -11,6 +11,7 @@
 #include "codecbench/core/error.hpp"
 #include "codecbench/core/files.hpp"
 #include "codecbench/core/log.hpp"
+#include "job_common.hpp"
 
 extern "C" {
 #include <libavfilter/buffersink.h>
@@ -41,6 +42,32 @@ AVMediaType av_type_of(MediaType t) {
       return AVMEDIA_TYPE_UNKNOWN;
   }
 }
+
+}  // namespace
+
+void check_frame_pixels(const std::string& uri, int width, int height, std::int64_t max_pixels) {
+  const std::int64_t pixels = std::int64_t{width} * height;
+  if (width <= 0 || height <= 0 || pixels <= max_pixels) return;
+  throw InputError(fmt::format(
+      "{}: frames of {}x{} are too large ({} pixels; the limit is {} a frame: --max-pixels N "
+      "or the input's max_pixels: raises it)",
+      uri, width, height, pixels, max_pixels));
+}
+
+void check_frames_in_flight(const std::string& uri, int width, int height, AVPixelFormat pix_fmt,
+                            std::int64_t frames) {
+  if (width <= 0 || height <= 0) return;
+  int bytes = pix_fmt == AV_PIX_FMT_NONE ? -1 : av_image_get_buffer_size(pix_fmt, width, height, 1);
+  const std::int64_t frame_bytes = bytes > 0 ? bytes : std::int64_t{width} * height * 4;
+  if (frame_bytes * frames <= limits::kFramesInFlightBytes) return;
+  throw InputError(fmt::format(
+      "{}: {}x{} frames are too large for {} frames in flight ({} MiB each, {} GiB in all; at "
+      "most {} GiB): use fewer threads",
+      uri, width, height, frames, frame_bytes >> 20, (frame_bytes * frames) >> 30,
+      limits::kFramesInFlightBytes >> 30));
+}
+
+namespace {
 
 // Applies start/duration/frame-count trimming and rebases pts to 0 on top of a raw frame stream.
 class TrimmedSource : public FrameSource {
@@ -82,6 +109,9 @@ class TrimmedSource : public FrameSource {
     for (;;) {
       av::FramePtr f = raw_next();
       if (!f) return nullptr;
+      // Also frames that grow mid-stream, and sources without a header (lavfi).
+      if (info_.type == MediaType::kVideo || f->width > 0)
+        check_frame_pixels(spec_.uri, f->width, f->height, spec_.max_pixels);
       std::int64_t pts =
           f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
       if (pts == AV_NOPTS_VALUE) pts = next_guess_;
@@ -129,7 +159,7 @@ class FileSource final : public TrimmedSource {
           fmt::format("{}: not a readable media file ({})", path, av::error_string(ret)));
     }
     fmt_.reset(raw);
-    ret = avformat_find_stream_info(fmt_.get(), nullptr);
+    ret = av::find_stream_info(fmt_.get(), spec_.max_pixels);
     if (ret < 0) {
       throw InputError(
           fmt::format("{}: cannot read stream information ({})", path, av::error_string(ret)));
@@ -157,9 +187,11 @@ class FileSource final : public TrimmedSource {
       throw InputError(fmt::format("{}: no decoder for its {} codec", path,
                                    avcodec_get_name(s->codecpar->codec_id)));
     }
+    check_frame_pixels(path, s->codecpar->width, s->codecpar->height, spec_.max_pixels);
     dec_ = av::make_codec_context(codec);
     av::check_av(avcodec_parameters_to_context(dec_.get(), s->codecpar), path + ": decoder setup");
     dec_->pkt_timebase = s->time_base;
+    dec_->max_pixels = spec_.max_pixels;
     dec_->thread_count = spec_.decoder_threads;
     // Damage must be seen to be reported: frame threads would log it from worker threads.
     if (!spec_.allow_damaged) dec_->thread_type = FF_THREAD_SLICE;
@@ -211,6 +243,7 @@ class FileSource final : public TrimmedSource {
         // frames would be measuring the damage, so it is an input error unless allowed.
         const bool damaged = frame->decode_error_flags != 0 ||
                              (frame->flags & AV_FRAME_FLAG_CORRUPT) != 0 || !decode_errors_.empty();
+        if (damaged) refuse_resource_failure(0);
         if (damaged && !spec_.allow_damaged) {
           throw InputError(fmt::format("{}: damaged or truncated data near frame {}{}", spec_.uri,
                                        decoded_,
@@ -221,6 +254,7 @@ class FileSource final : public TrimmedSource {
       }
       if (ret == AVERROR_EOF) return nullptr;
       if (ret != AVERROR(EAGAIN)) {
+        refuse_resource_failure(ret);
         throw InputError(fmt::format("{}: decoding failed ({})", spec_.uri, av::error_string(ret)));
       }
       if (eof_) return nullptr;
@@ -237,6 +271,7 @@ class FileSource final : public TrimmedSource {
         LogCapture capture(AV_LOG_ERROR);
         const int sr = avcodec_send_packet(dec_.get(), pkt_.get());
         if (decode_errors_.empty()) decode_errors_ = capture.errors();
+        if (sr < 0) refuse_resource_failure(sr);
         if (sr < 0 && sr != AVERROR(EAGAIN) && sr != AVERROR_INVALIDDATA) {
           av_packet_unref(pkt_.get());
           throw InputError(
@@ -244,6 +279,21 @@ class FileSource final : public TrimmedSource {
         }
       }
       av_packet_unref(pkt_.get());
+    }
+  }
+
+  // A decoder that failed for want of memory, or refused a frame above max_pixels (FFmpeg says
+  // "Picture size WxH is invalid" and fails its buffer), is not a damaged input: "too large"
+  // (exit 3) or "out of memory" (exit 9), whatever the decoder logged around it.
+  void refuse_resource_failure(int ret) {
+    detail::refuse_refused_picture(spec_.uri, decode_errors_, spec_.max_pixels);
+    if (ret == AVERROR(EINVAL))
+      check_frame_pixels(spec_.uri, dec_->width, dec_->height, spec_.max_pixels);
+    if (ret == AVERROR(ENOMEM) || decode_errors_.find("get_buffer() failed") != std::string::npos) {
+      throw ResourceError(fmt::format(
+          "{}: out of memory decoding frame {} ({}): a limit of this process or machine; fewer "
+          "threads or jobs at once may fit",
+          spec_.uri, decoded_, decode_errors_.empty() ? av::error_string(ret) : decode_errors_));
     }
   }
 
@@ -452,7 +502,7 @@ MediaType source_media_type(const std::string& uri) {
         is_sequence_pattern(uri) ? av_find_input_format("image2") : nullptr;
     if (avformat_open_input(&raw, uri.c_str(), forced, nullptr) < 0) return MediaType::kUnknown;
     av::InputFormatPtr fmt(raw);
-    if (avformat_find_stream_info(fmt.get(), nullptr) < 0) return MediaType::kUnknown;
+    if (av::find_stream_info(fmt.get(), limits::kFramePixels) < 0) return MediaType::kUnknown;
     const bool video = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0) >= 0;
     const bool audio = av_find_best_stream(fmt.get(), AVMEDIA_TYPE_AUDIO, -1, -1, nullptr, 0) >= 0;
     if (video && !audio) return MediaType::kVideo;

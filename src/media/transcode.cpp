@@ -197,6 +197,11 @@ class Job {
     }
     in.info = &in.source->info();
     const StreamInfo& info = *in.info;
+    // Frames the job holds at once: the pipeline's, the references waiting for the encoder's
+    // delay, and one a codec thread (0: FFmpeg's auto, up to 16).
+    const int threads = spec_.threads > 0 ? spec_.threads : 16;
+    check_frames_in_flight(spec_.input.uri, info.width, info.height, info.pix_fmt,
+                           8 + 2 * std::int64_t{threads});
     r_.source_pix_fmt = pix_fmt_name(info.pix_fmt);
     r_.source_width = info.width;
     r_.source_height = info.height;

@@ -227,7 +227,7 @@ double input_duration(const SourceSpec& input) {
     throw InputError(fmt::format("{}: cannot be opened to read its length", input.uri));
   }
   av::InputFormatPtr fmt_ctx(raw);
-  if (avformat_find_stream_info(fmt_ctx.get(), nullptr) < 0 || fmt_ctx->duration <= 0) {
+  if (av::find_stream_info(fmt_ctx.get(), input.max_pixels) < 0 || fmt_ctx->duration <= 0) {
     throw InputError(fmt::format("{}: its length is unknown (give --duration)", input.uri));
   }
   const double d = static_cast<double>(fmt_ctx->duration) / AV_TIME_BASE - input.start_s;

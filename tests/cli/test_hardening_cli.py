@@ -637,9 +637,53 @@ def slurm_dir_links(tmp):
     check(not [f for f in os.listdir(out) if ".tmp" in f], "no temporary file is left")
 
 
+def decompression_bomb(tmp):
+    """Round two, high 8: a small file of huge frames is refused as too large from its header
+    (transcode, decode, search), before a frame is decoded, and within a small memory budget; a
+    lavfi source is checked on its frames; --max-pixels raises the limit, and frames in flight
+    x threads are bounded too."""
+    bomb = os.path.join(tmp, "bomb.mkv")
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+                    "color=black:s=9000x9000:r=5,format=monob", "-frames:v", "2", "-c:v", "png",
+                    bomb], check=True, timeout=120)
+    check(os.path.getsize(bomb) < 200_000, f"the bomb is small ({os.path.getsize(bomb)} bytes)")
+    words = ["9000x9000", "too large", "--max-pixels"]
+    for args in (("transcode", bomb, "-c", "mpeg4", "--scale", "64x64", "--metrics", "none"),
+                 ("decode", bomb),
+                 ("search", bomb, "-c", "libx264", "--param", "crf", "--range", "10:51",
+                  "--target", "psnr=30", "--no-store")):
+        res = run(*args, "-q")
+        one_line_error(res, 3, [bomb] + words, f"{args[0]} of 9000x9000 PNG frames")
+        check("damaged" not in res.stderr, f"{args[0]}: too large is not called damaged")
+    res = run("transcode", "lavfi:color=s=9000x9000:d=0.4", "-c", "mpeg4", "--scale", "64x64",
+              "--metrics", "none", "-q")
+    one_line_error(res, 3, ["lavfi:color=s=9000x9000:d=0.4"] + words, "a lavfi source of huge frames")
+    # Raised, the same file is measured (two frames of 81 M pixels fit the test's 3 GiB).
+    res = run("transcode", bomb, "-c", "mpeg4", "--scale", "64x64", "--metrics", "none", "-q",
+              "--max-pixels", "100000000", "--threads", "1", "--json")
+    check(res.returncode == 0 and json.loads(res.stdout or "{}").get("video", {}).get("source_width") == 9000,
+          f"--max-pixels 100000000 measures it (exit {res.returncode}, {res.stderr.strip()[-200:]})")
+    res = run("decode", bomb, "--max-pixels", "100000000", "-q")
+    check(res.returncode == 0, f"decode --max-pixels measures it ({res.stderr.strip()[-200:]})")
+    res = run("transcode", bomb, "-c", "mpeg4", "--scale", "64x64", "--metrics", "none", "-q",
+              "--max-pixels", "100000000", "--threads", "1000")
+    one_line_error(res, 3, [bomb, "frames in flight", "fewer threads"],
+                   "huge frames x 1000 threads")
+    # A preset's input lowers (or raises) the limit.
+    p = os.path.join(tmp, "max_pixels.yaml")
+    with open(p, "w") as f:
+        f.write("name: mp\ninputs: [{uri: 'lavfi:testsrc2=size=176x144:d=0.4', max_pixels: 20000}]\n"
+                "encoders: {m: {codec: mpeg4}}\nmetrics: [psnr]\n")
+    res = run("run", p, "--store", "memory:", "-q", "--json", os.path.join(tmp, "mp.json"))
+    doc = json.load(open(os.path.join(tmp, "mp.json"))) if os.path.exists(os.path.join(tmp, "mp.json")) else {}
+    errors = [j.get("error", "") for j in doc.get("jobs", [])]
+    check(res.returncode == 5 and errors and "176x144" in errors[0] and "too large" in errors[0],
+          f"an input's max_pixels: 20000 refuses 176x144 frames (exit {res.returncode}, {errors})")
+
+
 def main():
     """Every case, or only those named on the command line (e.g. slurm_dir_links)."""
-    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links]
+    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb]
     wanted = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:

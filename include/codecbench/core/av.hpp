@@ -32,6 +32,10 @@ namespace codecbench::av {
 /// av_strerror() as a std::string.
 std::string error_string(int averror);
 
+/// avformat_find_stream_info with every stream's probing decoder told `max_pixels` (the
+/// decoders refuse bigger frames before allocating them). Its return value.
+int find_stream_info(AVFormatContext* fmt, std::int64_t max_pixels);
+
 /// Throws FFmpegError when ret < 0, naming `what`; returns ret otherwise.
 inline int check_av(int ret, std::string_view what) {
   if (ret < 0) throw FFmpegError(ret, std::string(what));

@@ -52,7 +52,14 @@ class InputError : public Error {
   explicit InputError(const std::string& message) : Error(message, ExitCode::kInput) {}
 };
 
-/// A negative return code from an FFmpeg call, with av_strerror's text. Exit code 4.
+/// Memory (or another resource) ran out: "PATH: out of memory decoding frame 3". Exit code 9.
+class ResourceError : public Error {
+ public:
+  explicit ResourceError(const std::string& message) : Error(message, ExitCode::kResources) {}
+};
+
+/// A negative return code from an FFmpeg call, with av_strerror's text. Exit code 4; exit 9
+/// (out of resources) when the code is AVERROR(ENOMEM).
 class FFmpegError : public Error {
  public:
   /// @param averror the negative AVERROR code returned by FFmpeg

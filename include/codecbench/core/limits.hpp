@@ -45,6 +45,14 @@ inline constexpr std::size_t kDataFileBytes = std::size_t{256} << 20;
 /// Most bytes of encoded packets `codecbench decode` holds in memory to time decoding alone
 /// (beyond it: --frames, or --include-read to decode as the file is read).
 inline constexpr std::size_t kDecodeBufferBytes = std::size_t{1} << 30;
+/// Largest decoded frame, width x height in pixels (64 Mi: 8192x8192; 8K UHD is 33 Mi), unless
+/// an input raises it (`--max-pixels`, an input's `max_pixels:`). Checked from the stream's
+/// header before a frame is decoded, and again on every frame: eight 16000x16000 PNG frames
+/// in a 6 MB file would otherwise need gigabytes.
+inline constexpr std::int64_t kFramePixels = std::int64_t{8192} * 8192;
+/// Memory that decoded frames in flight may take at once (frame bytes x frames the pipeline,
+/// the codec threads and the encoder's delay hold), checked before decoding.
+inline constexpr std::int64_t kFramesInFlightBytes = std::int64_t{8} << 30;
 /// Files of one image sequence (`png/%03d.png`): a day of 60 fps frames.
 inline constexpr std::int64_t kMaxSequenceFiles = 5'184'000;
 /// Longest `--grep` pattern (characters).

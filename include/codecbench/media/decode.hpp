@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "codecbench/core/limits.hpp"
+
 namespace codecbench {
 
 /// What to decode and how.
@@ -27,6 +29,9 @@ struct DecodeSpec {
   /// packet is read into memory first and only decoding is timed.
   bool include_read = false;
   bool allow_damaged = false;  ///< count concealed frames instead of failing
+  /// Largest frame decoded (width x height): a bigger stream is refused as too large before
+  /// decoding (see SourceSpec::max_pixels).
+  std::int64_t max_pixels = limits::kFramePixels;
   /// Reset the process's peak-RSS mark before decoding, so that peak_rss_kib is this decode's.
   /// It is the process's mark: leave it off when other jobs run in the process at once (their
   /// own peak figures would be lowered).

@@ -14,6 +14,7 @@
 
 #include "codecbench/catalog/catalog.hpp"
 #include "codecbench/core/av.hpp"
+#include "codecbench/core/limits.hpp"
 
 namespace codecbench {
 
@@ -28,7 +29,22 @@ struct SourceSpec {
   int decoder_threads = 1;             ///< threads of the source's decoder (0 = auto)
   bool allow_damaged = false;          ///< accept frames the decoder had to conceal (default:
                                        ///< a damaged or truncated input is an InputError)
+  /// Largest frame accepted, width x height (limits::kFramePixels by default): a bigger frame
+  /// is an InputError saying "too large", from the stream's header before decoding, or from
+  /// the first bigger frame. Not part of the job's identity: it only accepts or refuses.
+  std::int64_t max_pixels = limits::kFramePixels;
 };
+
+/// InputError "URI: frames of WxH are too large (N pixels; the limit is M a frame: ...)" when
+/// width x height exceeds `max_pixels`.
+void check_frame_pixels(const std::string& uri, int width, int height, std::int64_t max_pixels);
+
+/// InputError "URI: WxH frames are too large for FRAMES frames in flight ..." when `frames`
+/// decoded frames of that size and pixel format (AV_PIX_FMT_NONE: 4 bytes a pixel) would take
+/// more than limits::kFramesInFlightBytes: what the pipeline, codec threads and the encoder's
+/// delay hold at once. Fewer threads, or frames scaled down first, need less.
+void check_frames_in_flight(const std::string& uri, int width, int height, AVPixelFormat pix_fmt,
+                            std::int64_t frames);
 
 /// Properties of the stream a source delivers.
 struct StreamInfo {
