@@ -45,7 +45,7 @@ RunRecord load_run(const std::string& ref, const std::string& store_path, std::s
   } catch (const std::exception&) {
     throw UsageError(fmt::format("'{}' is neither a run id nor a run JSON file", ref));
   }
-  const auto store = open_store(store_path);
+  const auto store = open_store(store_path, StoreAccess::kReadOnly);
   name = fmt::format("run {}", id);
   return store->load_run(id);
 }
@@ -64,14 +64,14 @@ constexpr const char* kStoreRole = "the results store";
 
 int list_runs(const RunsSettings& s) {
   refuse_outputs_over(s.out, store_file(s.store), kStoreRole);
-  const auto store = open_store(s.store);
+  const auto store = open_store(s.store, StoreAccess::kReadOnly);
   emit(runs_view(store->runs()), s.out);
   return 0;
 }
 
 int show_run(const RunsSettings& s, const OutputOptions& out) {
   refuse_outputs_over(out, store_file(s.store), kStoreRole);
-  const auto store = open_store(s.store);
+  const auto store = open_store(s.store, StoreAccess::kReadOnly);
   emit(run_view(store->load_run(s.id)), out);
   return 0;
 }
@@ -108,7 +108,7 @@ int compare(CompareSettings s) {
 std::vector<RdSample> rd_samples_of_run(const std::string& run_ref, const std::string& store_path,
                                         const std::string& metric, std::string& name, bool hull) {
   std::string ref = run_ref;
-  if (ref.empty()) ref = std::to_string(open_store(store_path)->latest_run());
+  if (ref.empty()) ref = std::to_string(open_store(store_path, StoreAccess::kReadOnly)->latest_run());
   const RunRecord run = load_run(ref, store_path, name);
   if (hull) return hull_samples(run_hulls(run, metric));
   const QualityFigure figure = parse_figure(metric);
@@ -138,7 +138,7 @@ int report(const ReportSettings& s) {
   const auto interp = parse_bd_interpolation(s.interp);
   if (!interp) throw UsageError(fmt::format("--interp {}: one of pchip, cubic, akima", s.interp));
   refuse_same_file(s.output, "-o", store_file(s.store), kStoreRole);
-  const auto store = open_store(s.store);
+  const auto store = open_store(s.store, StoreAccess::kReadOnly);
   std::int64_t id = 0;
   if (s.run.empty()) {
     id = store->latest_run();

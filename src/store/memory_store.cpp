@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,7 @@ class MemoryStore final : public ResultStore {
   std::map<std::string, JobStatus> job_statuses(std::int64_t run_id) override;
   bool remove_run(std::int64_t id) override;
   std::int64_t record_sweep(const RunRecord& header, const nlohmann::json& sweep) override;
+  void write_transaction(const std::function<void()>& body) override;
   [[nodiscard]] int schema_version() override { return kStoreSchemaVersion; }
   [[nodiscard]] const std::string& location() const override { return location_; }
 
@@ -57,12 +59,24 @@ class MemoryStore final : public ResultStore {
   Run& run_at(std::int64_t id);
   void add_job(std::int64_t run_id, const JobRecord& job, int index);
 
+  // Everything the store holds: copied whole at the start of a write transaction, so an
+  // exception in its body puts it back.
+  struct State {
+    std::map<std::int64_t, Run> runs;
+    std::map<std::int64_t, Job> jobs;  // by id: the order jobs were stored in
+    std::map<std::int64_t, Sweep> sweeps;
+    std::int64_t next_run = 1, next_job = 1, next_sweep = 1;
+  };
+
   std::string location_ = "memory:";
-  std::mutex mutex_;
-  std::map<std::int64_t, Run> runs_;
-  std::map<std::int64_t, Job> jobs_;  // by id: the order jobs were stored in
-  std::map<std::int64_t, Sweep> sweeps_;
-  std::int64_t next_run_ = 1, next_job_ = 1, next_sweep_ = 1;
+  std::recursive_mutex mutex_;  // held for a whole write_transaction
+  State state_;
+  std::map<std::int64_t, Run>& runs_ = state_.runs;
+  std::map<std::int64_t, Job>& jobs_ = state_.jobs;
+  std::map<std::int64_t, Sweep>& sweeps_ = state_.sweeps;
+  std::int64_t& next_run_ = state_.next_run;
+  std::int64_t& next_job_ = state_.next_job;
+  std::int64_t& next_sweep_ = state_.next_sweep;
 };
 
 MemoryStore::Run& MemoryStore::run_at(std::int64_t id) {
@@ -219,6 +233,17 @@ std::int64_t MemoryStore::record_sweep(const RunRecord& header, const nlohmann::
 }
 
 }  // namespace
+
+void MemoryStore::write_transaction(const std::function<void()>& body) {
+  std::lock_guard lock(mutex_);
+  State before = state_;
+  try {
+    body();
+  } catch (...) {
+    state_ = std::move(before);
+    throw;
+  }
+}
 
 std::unique_ptr<ResultStore> open_memory_store() { return std::make_unique<MemoryStore>(); }
 

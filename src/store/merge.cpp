@@ -80,7 +80,7 @@ std::vector<RunRecord> read_runs(const std::string& path) {
   f.read(head.data(), 16);
   head.resize(static_cast<std::size_t>(f.gcount()));
   if (head == std::string("SQLite format 3\0", 16)) {
-    const auto store = open_store("sqlite:" + path);
+    const auto store = open_store("sqlite:" + path, StoreAccess::kReadOnly);
     std::vector<RunRecord> runs;
     for (const auto& row : store->runs()) runs.push_back(store->load_run(row.id));
     return runs;
@@ -138,6 +138,57 @@ void refuse_other_preset(ResultStore& out, std::int64_t id, const RunRecord& run
   }
 }
 
+// The merge's reads and writes, inside the store's write transaction (merge_runs).
+void merge_into(ResultStore& out, RunRecord& run, const std::vector<std::string>& plan,
+                const std::map<std::string, std::size_t>& position,
+                const std::map<std::string, const JobRecord*>& best, MergeResult& m) {
+  std::map<std::string, JobStatus> have;  // what the output already holds for this run
+  if (const std::int64_t id = out.find_run(run.uuid); id != 0) {
+    refuse_other_preset(out, id, run);
+    run.id = id;
+    have = out.job_statuses(id);
+  } else {
+    out.begin_run(run);
+  }
+  m.run_id = run.id;
+  std::vector<std::pair<const JobRecord*, int>> add;  // record, position in the plan
+  std::vector<std::string> replace;
+  std::map<std::string, JobStatus> now = have;  // what the run holds after this merge
+  for (const auto& key : plan) {
+    const auto b = best.find(key);
+    if (b == best.end()) continue;  // missing, unless the output has it
+    const auto h = have.find(key);
+    if (h != have.end() && rank(h->second) >= rank(b->second->status)) {
+      ++m.kept;
+      continue;
+    }
+    if (h != have.end()) replace.push_back(key);  // a better record arrived
+    add.emplace_back(b->second, static_cast<int>(position.at(key)));
+    now[key] = b->second->status;
+  }
+  out.record_jobs(run.id, add, replace);  // one transaction: all of this merge, or nothing
+  m.added = add.size();
+  // The merged run's end: its status from what it now holds. Skipped and not-run records say
+  // a job was not measured here: it is still missing.
+  std::vector<JobRecord> held;
+  for (const auto& key : plan) {
+    const auto it = now.find(key);
+    if (it == now.end() || it->second == JobStatus::kSkipped || it->second == JobStatus::kNotRun) {
+      m.missing.push_back(key);
+    } else if (it->second == JobStatus::kFailed) {
+      ++m.failed;
+      held.emplace_back().status = JobStatus::kFailed;  // finish_run counts the failures
+    }
+  }
+  RunRecord end = run;
+  end.jobs = std::move(held);
+  end.status = !m.missing.empty() ? RunStatus::kInterrupted
+               : m.failed > 0     ? RunStatus::kFailedJobs
+                                  : RunStatus::kOk;
+  m.status = end.status;
+  out.finish_run(end);
+}
+
 }  // namespace
 
 MergeResult merge_runs(ResultStore& out, const std::vector<RunRecord>& inputs) {
@@ -172,51 +223,10 @@ MergeResult merge_runs(ResultStore& out, const std::vector<RunRecord>& inputs) {
   }
   RunRecord run = merged_header(inputs, plan);
   m.uuid = run.uuid;
-  std::map<std::string, JobStatus> have;  // what the output already holds for this run
-  if (const std::int64_t id = out.find_run(run.uuid); id != 0) {
-    refuse_other_preset(out, id, run);
-    run.id = id;
-    have = out.job_statuses(id);
-  } else {
-    out.begin_run(run);
-  }
-  m.run_id = run.id;
-  std::vector<std::pair<const JobRecord*, int>> add;  // record, position in the plan
-  std::vector<std::string> replace;
-  std::map<std::string, JobStatus> now = have;  // what the run holds after this merge
-  for (const auto& key : plan) {
-    const auto b = best.find(key);
-    if (b == best.end()) continue;  // missing, unless the output has it
-    const auto h = have.find(key);
-    if (h != have.end() && rank(h->second) >= rank(b->second->status)) {
-      ++m.kept;
-      continue;
-    }
-    if (h != have.end()) replace.push_back(key);  // a better record arrived
-    add.emplace_back(b->second, static_cast<int>(position[key]));
-    now[key] = b->second->status;
-  }
-  out.record_jobs(run.id, add, replace);  // one transaction: all of this merge, or nothing
-  m.added = add.size();
-  // The merged run's end: its status from what it now holds. Skipped and not-run records say
-  // a job was not measured here: it is still missing.
-  std::vector<JobRecord> held;
-  for (const auto& key : plan) {
-    const auto it = now.find(key);
-    if (it == now.end() || it->second == JobStatus::kSkipped || it->second == JobStatus::kNotRun) {
-      m.missing.push_back(key);
-    } else if (it->second == JobStatus::kFailed) {
-      ++m.failed;
-      held.emplace_back().status = JobStatus::kFailed;  // finish_run counts the failures
-    }
-  }
-  RunRecord end = run;
-  end.jobs = std::move(held);
-  end.status = !m.missing.empty() ? RunStatus::kInterrupted
-               : m.failed > 0     ? RunStatus::kFailedJobs
-                                  : RunStatus::kOk;
-  m.status = end.status;
-  out.finish_run(end);
+  // What the store holds is read and the merge written in one write transaction: two merges
+  // into one store at once (the last array tasks and the merge job) must each see the other's
+  // whole result, or one would add the run twice or close it with the other's jobs missing.
+  out.write_transaction([&] { merge_into(out, run, plan, position, best, m); });
   return m;
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -180,10 +182,13 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Longest a write transaction waits for another process's to end.
+constexpr std::chrono::seconds kWriteWait{600};
+
 // One SQLite file; one connection behind a mutex.
 class SqliteStore final : public ResultStore {
  public:
-  explicit SqliteStore(const std::string& path);
+  SqliteStore(const std::string& path, StoreAccess access);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
@@ -202,18 +207,31 @@ class SqliteStore final : public ResultStore {
   std::map<std::string, JobStatus> job_statuses(std::int64_t run_id) override;
   bool remove_run(std::int64_t id) override;
   std::int64_t record_sweep(const RunRecord& header, const nlohmann::json& sweep) override;
+  void write_transaction(const std::function<void()>& body) override;
   [[nodiscard]] int schema_version() override;
   [[nodiscard]] const std::string& location() const override { return path_; }
 
  private:
   void exec(const std::string& sql);
+  void open_db(const std::string& name, int flags);
+  void open_for_writing();
+  void open_for_reading();
+  void migrate();
+  void require_writable() const;
   void take_reserve();
   bool release_reserve() noexcept;
   std::string path_;
+  bool read_only_ = false;
   std::string reserve_path_;  // space held back for closing the run on a full disk
   bool full_ = false;         // a write failed for want of space
   sqlite3* db_ = nullptr;
-  std::mutex mutex_;
+  // Held for a whole write_transaction, whose body calls the other methods on this thread.
+  std::recursive_mutex mutex_;
+  int depth_ = 0;  // write transactions open: 0, or 1 + savepoints inside the outer one
+  // A write transaction: BEGIN IMMEDIATE, or a savepoint inside one already open; its end.
+  void begin_write();
+  void commit_write();
+  void rollback_write() noexcept;
 };
 
 // A database object as sqlite_master has it, with a table's column names.
@@ -285,19 +303,50 @@ void check_objects(sqlite3* db) {
 
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path) : path_(path) {
-  std::error_code ec;
-  const auto dir = std::filesystem::path(path).parent_path();
-  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-  if (sqlite3_open_v2(path.c_str(), &db_,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+SqliteStore::SqliteStore(const std::string& path, StoreAccess access)
+    : path_(path), read_only_(access == StoreAccess::kReadOnly) {
+  if (read_only_) {
+    open_for_reading();
+  } else {
+    open_for_writing();
+  }
+}
+
+namespace {
+
+// An SQLite URI naming `path` (percent-encoded), for opening with query parameters.
+std::string file_uri(const std::string& path) {
+  const std::string abs = std::filesystem::absolute(path).string();
+  std::string uri = "file:";
+  for (const char c : abs) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool plain = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+                       (u >= '0' && u <= '9') || c == '/' || c == '.' || c == '-' || c == '_';
+    uri += plain ? std::string(1, c) : fmt::format("%{:02X}", u);
+  }
+  return uri;
+}
+
+}  // namespace
+
+void SqliteStore::open_db(const std::string& name, int flags) {
+  // A relative file name that starts with "file:" is a path here, never a URI.
+  const bool uri_like = (flags & SQLITE_OPEN_URI) == 0 && name.rfind("file:", 0) == 0;
+  const std::string file = uri_like ? "./" + name : name;
+  if (sqlite3_open_v2(file.c_str(), &db_, flags | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
     const std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
-    throw InputError(fmt::format("{}: cannot open the results store ({})", path, msg));
+    throw InputError(fmt::format("{}: cannot open the results store ({})", path_, msg));
   }
   sqlite3_busy_timeout(db_, 5000);
+}
+
+void SqliteStore::open_for_writing() {
+  std::error_code ec;
+  const auto dir = std::filesystem::path(path_).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  open_db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   try {
     // WAL with synchronous=NORMAL: a commit is not an fsync, yet a killed process loses no
     // committed job (the OS has the WAL); only a power cut could lose the last few. Switching
@@ -323,34 +372,7 @@ SqliteStore::SqliteStore(const std::string& path) : path_(path) {
     // the other's migration to commit, then sees its version.
     retried("BEGIN IMMEDIATE");
     try {
-      // Another program's database (a preset set output.store to somebody's places.sqlite)
-      // is refused, not given our tables.
-      {
-        Statement t(db_,
-                    "SELECT group_concat(name, ', ') FROM sqlite_master WHERE type = 'table' AND "
-                    "name NOT IN (SELECT name FROM sqlite_master WHERE name = 'schema_version') "
-                    "AND NOT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'schema_version')");
-        if (t.step() && !t.text(0).empty()) {
-          throw InputError(
-              fmt::format("an SQLite database of another program (tables {}); "
-                          "codecbench will not add its tables to it",
-                          t.text(0)));
-        }
-      }
-      exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-      int version = schema_version();
-      if (version > kStoreSchemaVersion) {
-        throw InputError(
-            fmt::format("{}: store schema version {} is newer than this codecbench "
-                        "({})",
-                        path, version, kStoreSchemaVersion));
-      }
-      for (; version < kStoreSchemaVersion; ++version) {
-        exec(kMigrations[static_cast<std::size_t>(version)]);
-        exec("DELETE FROM schema_version");
-        exec(fmt::format("INSERT INTO schema_version VALUES ({})", version + 1));
-      }
-      check_objects(db_);
+      migrate();
       exec("COMMIT");
     } catch (...) {
       rollback(db_);
@@ -359,8 +381,94 @@ SqliteStore::SqliteStore(const std::string& path) : path_(path) {
   } catch (const Error& e) {
     sqlite3_close(db_);
     db_ = nullptr;
-    throw InputError(fmt::format("{}: not a usable results store ({})", path, e.what()));
+    throw InputError(fmt::format("{}: not a usable results store ({})", path_, e.what()));
   }
+}
+
+// An input store (merge, runs, report, compare) is only read: opened read-only, never switched
+// to WAL or migrated in place (an older schema is migrated in a copy in memory), so a store on
+// a read-only filesystem or of another user can be read, and reading never changes a file. A
+// missing file reads as an empty store and is not created.
+void SqliteStore::open_for_reading() {
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0) {
+    open_db(":memory:", SQLITE_OPEN_READWRITE);
+    exec("BEGIN");
+    migrate();
+    exec("COMMIT");
+    return;
+  }
+  try {
+    open_db(path_, SQLITE_OPEN_READONLY);
+    int version = 0;
+    try {
+      version = schema_version();
+    } catch (const Error&) {
+      // A WAL store in a folder this process cannot write (its -shm cannot be made): read as
+      // an immutable file, which needs no lock file.
+      sqlite3_close(db_);
+      db_ = nullptr;
+      open_db(file_uri(path_) + "?immutable=1", SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+      version = schema_version();
+    }
+    if (version < kStoreSchemaVersion) {
+      // An older store: copied into memory and migrated there, the file left as it is.
+      sqlite3* copy = nullptr;
+      sqlite3_open_v2(":memory:", &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
+      sqlite3_backup* b = copy != nullptr ? sqlite3_backup_init(copy, "main", db_, "main") : nullptr;
+      const int rc = b != nullptr ? sqlite3_backup_step(b, -1) : SQLITE_NOMEM;
+      sqlite3_backup_finish(b);
+      sqlite3_close(db_);
+      db_ = copy;
+      if (rc != SQLITE_DONE) fail(db_, rc, "copying an older store into memory to migrate it");
+      exec("BEGIN");
+      migrate();
+      exec("COMMIT");
+    } else {
+      migrate();  // checks only: the version is current, nothing to write
+    }
+  } catch (const Error& e) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw InputError(fmt::format("{}: not a usable results store ({})", path_, e.what()));
+  }
+}
+
+// Refuses another program's database and a newer schema, migrates an older one (inside the
+// caller's transaction) and checks the objects against what the migrations make.
+void SqliteStore::migrate() {
+  // Another program's database (a preset set output.store to somebody's places.sqlite) is
+  // refused, not given our tables.
+  {
+    Statement t(db_,
+                "SELECT group_concat(name, ', ') FROM sqlite_master WHERE type = 'table' AND "
+                "name NOT IN (SELECT name FROM sqlite_master WHERE name = 'schema_version') "
+                "AND NOT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'schema_version')");
+    if (t.step() && !t.text(0).empty()) {
+      throw InputError(
+          fmt::format("an SQLite database of another program (tables {}); "
+                      "codecbench will not add its tables to it",
+                      t.text(0)));
+    }
+  }
+  int version = schema_version();
+  if (version > kStoreSchemaVersion) {
+    throw InputError(fmt::format("{}: store schema version {} is newer than this codecbench ({})",
+                                 path_, version, kStoreSchemaVersion));
+  }
+  if (version < kStoreSchemaVersion) {
+    exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    for (; version < kStoreSchemaVersion; ++version) {
+      exec(kMigrations[static_cast<std::size_t>(version)]);
+      exec("DELETE FROM schema_version");
+      exec(fmt::format("INSERT INTO schema_version VALUES ({})", version + 1));
+    }
+  }
+  check_objects(db_);
+}
+
+void SqliteStore::require_writable() const {
+  if (read_only_) throw Error(fmt::format("{}: the store was opened read-only", path_));
 }
 
 SqliteStore::~SqliteStore() {
@@ -414,12 +522,82 @@ void SqliteStore::exec(const std::string& sql) {
   }
 }
 
+void SqliteStore::begin_write() {
+  if (depth_ == 0) {
+    exec("BEGIN IMMEDIATE");
+  } else {
+    exec(fmt::format("SAVEPOINT w{}", depth_));
+  }
+  ++depth_;
+}
+
+void SqliteStore::commit_write() {
+  --depth_;
+  try {
+    exec(depth_ == 0 ? std::string("COMMIT") : fmt::format("RELEASE w{}", depth_));
+  } catch (...) {
+    ++depth_;  // still open: the caller's rollback_write ends it
+    throw;
+  }
+}
+
+void SqliteStore::rollback_write() noexcept {
+  if (depth_ == 0) return;
+  --depth_;
+  if (depth_ == 0) {
+    rollback(db_);
+  } else {
+    const std::string sql = fmt::format("ROLLBACK TO w{0}; RELEASE w{0}", depth_);
+    sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr);
+  }
+}
+
+void SqliteStore::write_transaction(const std::function<void()>& body) {
+  require_writable();
+  std::lock_guard lock(mutex_);
+  if (depth_ == 0) {
+    // Another process's write transaction (a concurrent merge into this store) may hold the
+    // store for a while: waited for, in 5 s steps of SQLite's busy handler, up to the limit.
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      try {
+        begin_write();
+        break;
+      } catch (const Error& e) {
+        const bool locked = std::string(e.what()).find("locked") != std::string::npos;
+        if (!locked || std::chrono::steady_clock::now() - start > kWriteWait) {
+          if (locked) {
+            throw InputError(fmt::format(
+                "{}: another process held the store for writing for more than {} s", path_,
+                std::chrono::duration_cast<std::chrono::seconds>(kWriteWait).count()));
+          }
+          throw;
+        }
+      }
+    }
+  } else {
+    begin_write();
+  }
+  try {
+    body();
+    commit_write();
+  } catch (...) {
+    rollback_write();
+    throw;
+  }
+}
+
 int SqliteStore::schema_version() {
+  {
+    Statement t(db_, "SELECT 1 FROM sqlite_master WHERE name = 'schema_version'");
+    if (!t.step()) return 0;
+  }
   Statement s(db_, "SELECT version FROM schema_version");
   return s.step() ? static_cast<int>(s.integer(0)) : 0;
 }
 
 void SqliteStore::begin_run(RunRecord& r) {
+  require_writable();
   std::lock_guard lock(mutex_);
   if (r.uuid.empty()) r.uuid = new_uuid();
   {
@@ -562,16 +740,17 @@ std::vector<std::pair<std::string, std::string>> parse_options_text(const std::s
 }  // namespace
 
 void SqliteStore::record_job(std::int64_t run_id, const JobRecord& r) {
+  require_writable();
   std::lock_guard lock(mutex_);
   // After a full disk, no further job takes the space given back for closing the run.
   if (full_) throw InputError(fmt::format("{}: results store: the disk is full", path_));
-  exec("BEGIN IMMEDIATE");
+  begin_write();
   try {
     JobInserter(db_).insert(run_id, r, job_texts(r, r.index));
-    exec("COMMIT");
+    commit_write();
   } catch (...) {
     if ((sqlite3_extended_errcode(db_) & 0xff) == SQLITE_FULL) full_ = true;
-    rollback(db_);
+    rollback_write();
     throw;
   }
 }
@@ -579,6 +758,7 @@ void SqliteStore::record_job(std::int64_t run_id, const JobRecord& r) {
 void SqliteStore::record_jobs(std::int64_t run_id,
                               const std::vector<std::pair<const JobRecord*, int>>& jobs,
                               const std::vector<std::string>& replace_keys) {
+  require_writable();
   // Serialising the JSON columns costs more than storing the rows: done on every core before
   // the transaction, which then only writes.
   std::vector<JobTexts> texts(jobs.size());
@@ -589,7 +769,7 @@ void SqliteStore::record_jobs(std::int64_t run_id,
                       }
                     });
   std::lock_guard lock(mutex_);
-  exec("BEGIN IMMEDIATE");
+  begin_write();
   try {
     Statement d(db_, "DELETE FROM jobs WHERE run_id = ? AND job_key = ?");
     for (const auto& key : replace_keys) {
@@ -601,14 +781,15 @@ void SqliteStore::record_jobs(std::int64_t run_id,
     for (std::size_t i = 0; i < jobs.size(); ++i) {
       inserter.insert(run_id, *jobs[i].first, texts[i]);
     }
-    exec("COMMIT");
+    commit_write();
   } catch (...) {
-    rollback(db_);
+    rollback_write();
     throw;
   }
 }
 
 void SqliteStore::finish_run(const RunRecord& r) {
+  require_writable();
   std::lock_guard lock(mutex_);
   Statement s(
       db_,
@@ -832,6 +1013,7 @@ std::map<std::string, JobStatus> SqliteStore::job_statuses(std::int64_t run_id) 
 }
 
 bool SqliteStore::remove_run(std::int64_t id) {
+  require_writable();
   std::lock_guard lock(mutex_);
   Statement s(db_, "DELETE FROM runs WHERE id = ?");
   s.bind(1, id);
@@ -839,8 +1021,9 @@ bool SqliteStore::remove_run(std::int64_t id) {
   return sqlite3_changes(db_) > 0;
 }
 std::int64_t SqliteStore::record_sweep(const RunRecord& info, const nlohmann::json& sweep) {
+  require_writable();
   std::lock_guard lock(mutex_);
-  exec("BEGIN IMMEDIATE");
+  begin_write();
   try {
     Statement s(db_,
                 "INSERT INTO sweeps (started, preset_name, preset_path, preset_yaml, preset_hash, "
@@ -893,10 +1076,10 @@ std::int64_t SqliteStore::record_sweep(const RunRecord& info, const nlohmann::js
             c["jobs"].get<int>(), c);
       }
     }
-    exec("COMMIT");
+    commit_write();
     return id;
   } catch (...) {
-    rollback(db_);
+    rollback_write();
     throw;
   }
 }
@@ -911,8 +1094,8 @@ std::vector<nlohmann::json> SqliteStore::sweeps(const std::string& preset_hash) 
   return out;
 }
 
-std::unique_ptr<ResultStore> open_sqlite_store(const std::string& path) {
-  return std::make_unique<SqliteStore>(path);
+std::unique_ptr<ResultStore> open_sqlite_store(const std::string& path, StoreAccess access) {
+  return std::make_unique<SqliteStore>(path, access);
 }
 
 }  // namespace codecbench

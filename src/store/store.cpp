@@ -42,13 +42,19 @@ std::string store_file(const std::string& url) {
   return url;
 }
 
-std::unique_ptr<ResultStore> open_store(const std::string& url) {
+std::unique_ptr<ResultStore> open_store(const std::string& url, StoreAccess access) {
   if (url.empty()) throw UsageError("results store: an empty location (give a path or a URL)");
   if (url == "memory:") return open_memory_store();
+  if (starts_with(url, "file:") || starts_with(url, "sqlite:file:")) {
+    // Debian's SQLite takes "file:" names as URIs (with ?mode=, ?vfs=...) while the folder
+    // would be made for the literal path: one spelling, one meaning.
+    throw UsageError(fmt::format(
+        "{}: SQLite URIs are not taken as stores; give a path or sqlite:PATH", url));
+  }
   if (starts_with(url, "sqlite:")) {
     const std::string path = url.substr(starts_with(url, "sqlite://") ? 9 : 7);
     if (path.empty()) throw UsageError(fmt::format("{}: the SQLite store's path is empty", url));
-    return open_sqlite_store(path);
+    return open_sqlite_store(path, access);
   }
   if (const std::string scheme = url_scheme(url); !scheme.empty()) {
     const bool postgres = scheme == "postgresql" || scheme == "postgres";
@@ -57,7 +63,7 @@ std::unique_ptr<ResultStore> open_store(const std::string& url) {
         "path, memory:)",
         url, postgres ? "PostgreSQL" : fmt::format("'{}'", scheme)));
   }
-  return open_sqlite_store(url);
+  return open_sqlite_store(url, access);
 }
 
 }  // namespace codecbench

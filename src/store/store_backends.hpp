@@ -10,7 +10,7 @@
 namespace codecbench {
 
 /// The SQLite file at `path` (sqlite_store.cpp).
-std::unique_ptr<ResultStore> open_sqlite_store(const std::string& path);
+std::unique_ptr<ResultStore> open_sqlite_store(const std::string& path, StoreAccess access);
 
 /// An empty store held in this process's memory (memory_store.cpp).
 std::unique_ptr<ResultStore> open_memory_store();

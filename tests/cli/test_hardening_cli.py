@@ -681,9 +681,117 @@ def decompression_bomb(tmp):
           f"an input's max_pixels: 20000 refuses 176x144 frames (exit {res.returncode}, {errors})")
 
 
+def concurrent_merges(tmp):
+    """Round two, medium 2: merges into one store at once (the last array tasks and the merge
+    job) are each one write transaction: 8 at a time, over several rounds, leave one run with
+    every job once and the status of the whole, never a duplicate row or a UNIQUE failure."""
+    d = os.path.join(tmp, "concurrent-merges")
+    os.makedirs(d)
+    with open(os.path.join(ROOT, "tests", "data", "run-v1.json")) as f:
+        base = json.load(f)
+    base["run"]["uuid"] = "5b1e6f0a-1111-4222-8333-944455556666"
+    template = base["jobs"][0]
+    shards = []
+    for k in range(4):  # four shards of 150 distinct ok jobs each
+        doc = json.loads(json.dumps(base))
+        doc["jobs"] = []
+        for i in range(150):
+            job = json.loads(json.dumps(template))
+            job["key"] = f"{k:02d}{i:014x}"
+            job["status"] = "ok"
+            job["error"] = ""
+            doc["jobs"].append(job)
+        shards.append(os.path.join(d, f"shard-{k}.json"))
+        with open(shards[-1], "w") as f:
+            json.dump(doc, f)
+    keys = {f"{k:02d}{i:014x}" for k in range(4) for i in range(150)}
+    problems = []
+    for round_ in range(6):
+        store = os.path.join(d, f"merged-{round_}.sqlite")
+        procs = [subprocess.Popen([CB, "merge", store, shards[m % 4], shards[(m + 1) % 4], "-q"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                 for m in range(8)]
+        for p in procs:
+            _, err = p.communicate(timeout=300)
+            if p.returncode not in (0, 5) or err.strip():
+                problems.append(f"round {round_}: exit {p.returncode} {err.strip()[:200]}")
+        db = sqlite3.connect(store)
+        runs = db.execute("SELECT id, status FROM runs").fetchall()
+        rows = db.execute("SELECT job_key FROM jobs").fetchall()
+        db.close()
+        if len(runs) != 1 or runs[0][1] != "ok":
+            problems.append(f"round {round_}: runs {runs}")
+        if len(rows) != len(keys) or {r[0] for r in rows} != keys:
+            problems.append(f"round {round_}: {len(rows)} job rows for {len(keys)} jobs")
+    check(not problems, f"8 concurrent merges into one store, 6 rounds: {problems[:3]}")
+
+
+def read_only_inputs(tmp):
+    """Round two, medium 3: stores that are only read (merge inputs, runs, runs show/export,
+    report, compare) are opened read-only: an older store is not migrated or switched to WAL
+    in place, its bytes do not change, a missing store is not created, and (not as root) a
+    store in a read-only folder can be read."""
+    d = os.path.join(tmp, "read-only")
+    os.makedirs(d)
+    current = os.path.join(d, "current.sqlite")
+    res = run("merge", current, os.path.join(ROOT, "tests", "data", "run-v1.json"), "-q")
+    check(res.returncode in (0, 5), f"a store to age ({res.stderr.strip()[-200:]})")
+    old = os.path.join(d, "v4.sqlite")
+    src = sqlite3.connect(current)
+    dst = sqlite3.connect(old)
+    src.backup(dst)
+    src.close()
+    dst.execute("ALTER TABLE runs DROP COLUMN conditions_json")
+    dst.execute("UPDATE schema_version SET version = 4")
+    dst.commit()
+    dst.execute("PRAGMA journal_mode = DELETE")
+    dst.close()
+    def state():
+        with open(old, "rb") as f:
+            data = f.read()
+        extra = sorted(f for f in os.listdir(d) if f.startswith("v4.sqlite") and f != "v4.sqlite")
+        return data, extra
+    before = state()
+    html = os.path.join(d, "r.html")
+    for args in (("runs", "--store", old), ("runs", "show", "1", "--store", old),
+                 ("runs", "export", "1", "--json", os.path.join(d, "e.json"), "--store", old),
+                 ("report", "--store", old, "-o", html),
+                 ("compare", "1", "1", "--store", old),
+                 ("merge", os.path.join(d, "out.sqlite"), old)):
+        res = run(*args, "-q")
+        check(res.returncode in (0, 5) and not res.stderr.strip(),
+              f"{' '.join(args[:2])} reads a v4 store (exit {res.returncode}, {res.stderr.strip()[-200:]})")
+        check(state() == before, f"{' '.join(args[:2])} leaves the v4 store as it was "
+              f"(files beside it: {state()[1]})")
+    db = sqlite3.connect(old)
+    version = db.execute("SELECT version FROM schema_version").fetchone()[0]
+    mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+    db.close()
+    check(version == 4 and mode == "delete", f"still schema 4 in rollback-journal mode ({version}, {mode})")
+    res = run("runs", "show", "1", "--store", os.path.join(d, "out.sqlite"), "--json")
+    check(res.returncode == 0 and json.loads(res.stdout or "{}").get("jobs"),
+          "the merge of the v4 store holds its jobs")
+    missing = os.path.join(d, "missing", "none.sqlite")
+    res = run("runs", "--store", missing, "-q")
+    check(res.returncode == 0 and not os.path.exists(os.path.dirname(missing)),
+          f"runs on a missing store creates nothing (exit {res.returncode}, {res.stderr.strip()})")
+    one_line_error(run("runs", "--store", "file:" + old), 2, ["file:", "give a path"],
+                   "a file: URI as the store")
+    check(not os.path.exists(os.path.join(ROOT, "file:" + d.split(os.sep)[1])), "no stray file: folder")
+    if os.geteuid() != 0:  # root reads and writes whatever the permissions say
+        ro = os.path.join(d, "ro")
+        os.makedirs(ro)
+        shutil.copy(current, os.path.join(ro, "s.sqlite"))
+        os.chmod(os.path.join(ro, "s.sqlite"), 0o444)
+        os.chmod(ro, 0o555)
+        res = run("runs", "show", "1", "--store", os.path.join(ro, "s.sqlite"), "-q")
+        os.chmod(ro, 0o755)
+        check(res.returncode == 0, f"a store in a read-only folder is read ({res.stderr.strip()})")
+
+
 def main():
     """Every case, or only those named on the command line (e.g. slurm_dir_links)."""
-    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb]
+    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs]
     wanted = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:

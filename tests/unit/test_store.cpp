@@ -305,3 +305,76 @@ TEST_CASE("open_store: the URL names the backend") {
   std::fclose(f);
   CHECK_THROWS_WITH_AS(open_store(other.string()), doctest::Contains("other.txt"), InputError);
 }
+
+TEST_CASE("store: a write transaction is whole or nothing; the methods it calls join it") {
+  each_backend([](ResultStore& store) {
+    // Kept: a run begun, two jobs recorded and the run finished, all in one transaction.
+    RunRecord a = header("h");
+    store.write_transaction([&] {
+      store.begin_run(a);
+      store.record_job(a.id, job("k0", JobStatus::kOk, 40));
+      const JobRecord k1 = job("k1", JobStatus::kFailed, 0);
+      store.record_jobs(a.id, {{&k1, 1}}, {});
+      a.status = RunStatus::kFailedJobs;
+      store.finish_run(a);
+    });
+    CHECK(store.job_statuses(a.id).size() == 2);
+    CHECK(store.runs().at(0).status == RunStatus::kFailedJobs);
+    // Undone: everything the body wrote before it threw, and the exception passes on.
+    RunRecord b = header("h");
+    CHECK_THROWS_WITH_AS(store.write_transaction([&] {
+      store.begin_run(b);
+      store.record_job(b.id, job("k0", JobStatus::kOk, 41));
+      store.record_job(a.id, job("k2", JobStatus::kOk, 42));
+      throw InputError("stop here");
+    }),
+                         "stop here", InputError);
+    CHECK(store.runs().size() == 1);
+    CHECK(store.find_run(b.uuid) == 0);
+    CHECK(store.job_statuses(a.id).size() == 2);
+    // A failure inside a nested write (a second run with one UUID) undoes the whole body.
+    CHECK_THROWS_AS(store.write_transaction([&] {
+      store.record_job(a.id, job("k2", JobStatus::kOk, 42));
+      RunRecord again = header("h");
+      again.uuid = a.uuid;
+      store.begin_run(again);
+    }),
+                    InputError);
+    CHECK(store.job_statuses(a.id).size() == 2);
+    // After all that, ordinary writes go on.
+    store.record_job(a.id, job("k2", JobStatus::kOk, 43));
+    CHECK(store.job_statuses(a.id).size() == 3);
+  });
+}
+
+TEST_CASE("open_store: read-only opens change nothing and create nothing") {
+  TempDir tmp;
+  const fs::path missing = tmp.path / "none" / "s.sqlite";
+  {
+    const auto r = open_store(missing.string(), StoreAccess::kReadOnly);
+    CHECK(r->runs().empty());
+    CHECK(r->location() == missing.string());
+    CHECK_THROWS_WITH_AS(r->load_run(1), doctest::Contains("no run 1"), InputError);
+  }
+  CHECK_FALSE(fs::exists(missing.parent_path()));
+  const fs::path path = tmp.path / "s.sqlite";
+  RunRecord a = header("h");
+  {
+    const auto w = open_store(path.string());
+    w->begin_run(a);
+    w->record_job(a.id, job("k0", JobStatus::kOk, 40));
+  }
+  const auto r = open_store("sqlite:" + path.string(), StoreAccess::kReadOnly);
+  CHECK(r->find_run(a.uuid) == a.id);
+  CHECK(r->load_run(a.id).jobs.size() == 1);
+  RunRecord b = header("h");
+  CHECK_THROWS_WITH(r->begin_run(b), doctest::Contains("read-only"));
+  CHECK_THROWS_WITH(r->record_job(a.id, job("k1", JobStatus::kOk, 40)),
+                    doctest::Contains("read-only"));
+  CHECK_THROWS_WITH(r->write_transaction([] {}), doctest::Contains("read-only"));
+  CHECK(r->load_run(a.id).jobs.size() == 1);
+  // "file:" names are SQLite URIs to SQLite: refused as stores, never half taken.
+  CHECK_THROWS_WITH_AS(open_store("file:" + path.string()),
+                       doctest::Contains("SQLite URIs are not taken"), UsageError);
+  CHECK_THROWS_AS(open_store("sqlite:file:" + path.string()), UsageError);
+}

@@ -7,6 +7,7 @@
 /// run record (run_record.hpp); the store sink (sink.hpp) is how a batch writes into it.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -87,19 +88,36 @@ class ResultStore {
   /// Stores a scaling sweep (its JSON form, sweep.hpp) made by a run header's preset on its
   /// machine; returns its id.
   virtual std::int64_t record_sweep(const RunRecord& header, const nlohmann::json& sweep) = 0;
+  /// Runs `body` as one write transaction of this store: no other writer (thread or process)
+  /// changes the store between what `body` reads and what it writes, and its writes are kept
+  /// together or not at all (an exception from `body` undoes them and passes on). The methods
+  /// `body` calls on this store join it. Another process's write transaction is waited for (at
+  /// most 600 s, then InputError naming the store). What a merge does, so concurrent merges
+  /// into one store each see the others' whole result.
+  virtual void write_transaction(const std::function<void()>& body) = 0;
   /// The schema version the store is at (kStoreSchemaVersion once open).
   [[nodiscard]] virtual int schema_version() = 0;
   /// Where the store is, as messages name it: a file's path as given, or `memory:`.
   [[nodiscard]] virtual const std::string& location() const = 0;
 };
 
-/// Opens the store a URL names, creating it when absent (a file store creates its folder and
-/// migrates an older schema):
+/// How a store is opened.
+enum class StoreAccess {
+  kReadWrite,  ///< created when absent, an older schema migrated in place
+  kReadOnly,   ///< an input: never created, changed or migrated in place (an older schema is
+               ///< migrated in a copy in memory); a missing file reads as an empty store; the
+               ///< write methods throw
+};
+
+/// Opens the store a URL names; for writing (the default) creating it when absent (a file store
+/// creates its folder and migrates an older schema), for reading (StoreAccess::kReadOnly) as
+/// an input that is never changed:
 /// - `sqlite:PATH`, `sqlite://PATH` or a plain path: the SQLite file at PATH;
 /// - `memory:`: an empty store of this process's own.
 /// UsageError for an empty location or an unknown scheme (`postgresql://` is not built in yet);
 /// InputError when the store cannot be opened or is not a codecbench store.
-std::unique_ptr<ResultStore> open_store(const std::string& url);
+std::unique_ptr<ResultStore> open_store(const std::string& url,
+                                        StoreAccess access = StoreAccess::kReadWrite);
 
 /// The file a store URL keeps its data in (an SQLite store's path); "" for a store with no
 /// file (`memory:`) or a URL open_store refuses. What outputs must never overwrite.
