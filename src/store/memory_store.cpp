@@ -143,6 +143,7 @@ void MemoryStore::finish_run(const RunRecord& run) {
   r.header.status = run.status;
   r.header.wall_s = run.wall_s;
   r.header.jobs_total = std::max(r.header.jobs_total, run.jobs_total);
+  r.header.shard = run.shard;
   r.jobs_failed = static_cast<int>(run.count(JobStatus::kFailed));
 }
 

@@ -794,10 +794,10 @@ void SqliteStore::finish_run(const RunRecord& r) {
   Statement s(
       db_,
       "UPDATE runs SET finished = ?, status = ?, jobs_failed = ?, wall_s = ?, owner = NULL, "
-      "jobs_total = MAX(IFNULL(jobs_total, 0), ?) WHERE id = ?");
+      "jobs_total = MAX(IFNULL(jobs_total, 0), ?), shard = ? WHERE id = ?");
   s.bind(1, r.finished).bind(2, std::string(run_status_name(r.status)));
   s.bind(3, static_cast<int>(r.count(JobStatus::kFailed))).bind(4, r.wall_s);
-  s.bind(5, r.jobs_total).bind(6, r.id);
+  s.bind(5, r.jobs_total).bind(6, r.shard).bind(7, r.id);
   s.step();
   release_reserve();
 }

@@ -789,9 +789,32 @@ def read_only_inputs(tmp):
         check(res.returncode == 0, f"a store in a read-only folder is read ({res.stderr.strip()})")
 
 
+def merged_shard(tmp):
+    """Round two, low: a merge into a shard's own store leaves the merged run no shard (it
+    kept `shard: 1/2`)."""
+    d = os.path.join(tmp, "merged-shard")
+    os.makedirs(d)
+    p = os.path.join(d, "p.yaml")
+    with open(p, "w") as f:
+        f.write("name: ms\ninputs: ['lavfi:testsrc2=size=64x64:rate=5:d=0.4']\n"
+                "encoders: {a: {codec: mpeg4}, b: {codec: mpeg2video}}\nmetrics: [psnr]\n")
+    uuid = "0b1e6f0a-1111-4222-8333-944455556677"
+    stores = [os.path.join(d, f"s{k}.sqlite") for k in (1, 2)]
+    for k, store in enumerate(stores, 1):
+        res = run("run", p, "--shard", f"{k}/2", "--run-uuid", uuid, "--store", store, "-q")
+        check(res.returncode == 0, f"shard {k}/2 ran ({res.stderr.strip()[-200:]})")
+    res = run("merge", stores[0], stores[1], "-q")
+    check(res.returncode == 0, f"merged into shard 1's store ({res.stderr.strip()[-200:]})")
+    res = run("runs", "export", "1", "--json", "--store", stores[0])
+    doc = json.loads(res.stdout) if res.returncode == 0 else {}
+    check(doc.get("run", {}).get("shard", "?") == "" and len(doc.get("jobs", [])) == 2,
+          f"the merged run is no shard ({doc.get('run', {}).get('shard')!r}, "
+          f"{len(doc.get('jobs', []))} jobs)")
+
+
 def main():
     """Every case, or only those named on the command line (e.g. slurm_dir_links)."""
-    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs]
+    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard]
     wanted = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:

@@ -62,8 +62,9 @@ class ResultStore {
   virtual void record_jobs(std::int64_t run_id,
                            const std::vector<std::pair<const JobRecord*, int>>& jobs,
                            const std::vector<std::string>& replace_keys = {}) = 0;
-  /// Stores how the run ended (status, finished, wall_s, failed count; jobs_total grows to
-  /// run.jobs_total, never shrinks).
+  /// Stores how the run ended (status, finished, wall_s, failed count, shard; jobs_total grows
+  /// to run.jobs_total, never shrinks). The shard is the one the run was begun with, except
+  /// for a merge into a shard's own run: the merged run is no shard ("").
   virtual void finish_run(const RunRecord& run) = 0;
   /// Keys of the jobs finished successfully in earlier runs of the same resolved preset.
   virtual std::set<std::string> completed_keys(const std::string& preset_hash) = 0;
