@@ -208,6 +208,9 @@ int run(const RunSettings& s) {
   if (s.dry_run) return dry_run(s, jobs);
   RunRecord header = run_header(l, s.preset, run_uuid(s, l));
   header.shard = shard && shard->count > 1 ? shard->text() : "";
+  // The claims folder first: one of another launch is refused before anything is written.
+  std::optional<JobClaims> claims;
+  if (!s.claims.empty()) claims.emplace(s.claims, claimant(shard), header.uuid);
   if (!(mpi && mpi->size() > 1)) {
     warn_about_machine(header.machine, cores_wanted(first, header.machine.logical_cores),
                        s.out.quiet);
@@ -223,11 +226,7 @@ int run(const RunSettings& s) {
   }
   BatchOptions opts;
   if (s.resume) opts.skip_keys = store->completed_keys(l.hash);
-  std::optional<JobClaims> claims;
-  if (!s.claims.empty()) {
-    claims.emplace(s.claims, claimant(shard));
-    opts.claim = [&claims](const BatchJob& j) { return claims->claim(j.key); };
-  }
+  if (claims) opts.claim = [&claims](const BatchJob& j) { return claims->claim(j.key); };
   opts.stop = &g_stop;
   opts.on_event = progress(s.out.quiet);
   std::signal(SIGINT, on_sigint);
@@ -256,6 +255,12 @@ int run(const RunSettings& s) {
                  r.shard.c_str(), r.jobs.size(), r.wall_s, r.count(JobStatus::kFailed),
                  r.count(JobStatus::kSkipped), summary.interrupted ? ", interrupted" : "",
                  store->location().c_str());
+    if (claims && r.jobs.size() < jobs.size() && !summary.interrupted) {
+      std::fprintf(stderr, "codecbench: note: %zu of %zu jobs were claimed by other processes of "
+                   "this run in %s%s\n",
+                   jobs.size() - r.jobs.size(), jobs.size(), claims->folder().c_str(),
+                   r.jobs.empty() ? "; this one ran none" : "");
+    }
   }
   const View view = run_view(r);
   // The preset's output.json / output.csv, unless the command line names where they go.

@@ -286,29 +286,81 @@ struct ClaimFile {
   }
 };
 
+// The run a claim file names ("run UUID" on its second line); "" when it names none (a claim
+// of an older codecbench, or not a claim). Links and FIFOs are not followed or read.
+std::string claim_run(const std::string& path) {
+  const ClaimFile f{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
+  if (f.fd < 0) return "";
+  char buf[1024];
+  const ssize_t n = ::read(f.fd, buf, sizeof buf);
+  const std::string text(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  const auto at = text.find("\nrun ");
+  if (at == std::string::npos) return "";
+  const auto end = text.find('\n', at + 5);
+  return text.substr(at + 5, end == std::string::npos ? std::string::npos : end - at - 5);
+}
+
 }  // namespace
 
-JobClaims::JobClaims(std::string folder, std::string claimant)
-    : folder_(std::move(folder)), claimant_(std::move(claimant)) {
+JobClaims::JobClaims(std::string folder, std::string claimant, std::string run_uuid)
+    : folder_(std::move(folder)), claimant_(std::move(claimant)), run_uuid_(std::move(run_uuid)) {
   std::error_code ec;
   std::filesystem::create_directories(folder_, ec);
   if (ec || !std::filesystem::is_directory(folder_)) {
     throw InputError(fmt::format("{}: cannot create the claims folder ({})", folder_,
                                  ec ? ec.message() : "not a folder"));
   }
+  // A claim already there says whose folder it is: one look before any job is left out.
+  for (const auto& e : std::filesystem::directory_iterator(folder_, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || name[0] == '.') continue;
+    const std::string other = claim_run(e.path().string());
+    if (other != run_uuid_) {
+      throw InputError(fmt::format(
+          "{}: holds the claims of {} (this run is {}); claims are never released, so a new "
+          "launch needs a new folder",
+          folder_, other.empty() ? "another run" : "run " + other, run_uuid_));
+    }
+    break;
+  }
 }
 
 bool JobClaims::claim(const std::string& key) const {
   const std::string path = (std::filesystem::path(folder_) / claim_name(key)).string();
-  const ClaimFile f{::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)};
-  if (f.fd < 0) {
-    if (errno == EEXIST) return false;
-    throw InputError(fmt::format("{}: cannot claim the job ({})", path, std::strerror(errno)));
+  // The claim is made whole under a name of this process's, then linked to the key's name:
+  // link() fails if the name exists (atomic, also on NFS), and whoever reads a claim reads
+  // all of it.
+  const std::string tmp = (std::filesystem::path(folder_) /
+                           fmt::format(".claiming-{}-{}", ::getpid(), claim_name(key)))
+                              .string();
+  {
+    const ClaimFile f{::open(tmp.c_str(),
+                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)};
+    if (f.fd < 0) {
+      throw InputError(fmt::format("{}: cannot claim the job ({})", path, std::strerror(errno)));
+    }
+    // Who has it, for whoever looks at the folder, and the run it belongs to.
+    const std::string text = claimant_ + "\nrun " + run_uuid_ + "\n";
+    if (::write(f.fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+      const int err = errno;
+      ::unlink(tmp.c_str());
+      throw InputError(fmt::format("{}: cannot claim the job ({})", path, std::strerror(err)));
+    }
   }
-  // Who has it, for whoever looks at the folder; the claim is the file, not its text.
-  const std::string text = claimant_ + "\n";
-  [[maybe_unused]] const ssize_t n = ::write(f.fd, text.data(), text.size());
-  return true;
+  const int linked = ::link(tmp.c_str(), path.c_str());
+  const int err = errno;
+  ::unlink(tmp.c_str());
+  if (linked == 0) return true;
+  if (err != EEXIST) {
+    throw InputError(fmt::format("{}: cannot claim the job ({})", path, std::strerror(err)));
+  }
+  if (const std::string other = claim_run(path); other != run_uuid_) {
+    throw InputError(fmt::format("{}: the job is claimed by {} (this run is {}); a new launch "
+                                 "needs a new claims folder",
+                                 path, other.empty() ? "another run" : "run " + other,
+                                 run_uuid_));
+  }
+  return false;
 }
 
 }  // namespace codecbench

@@ -812,9 +812,37 @@ def merged_shard(tmp):
           f"{len(doc.get('jobs', []))} jobs)")
 
 
+def claims_of_another_run(tmp):
+    """Round two, medium 5: a --claims folder left by another launch is refused (it made the
+    new run leave every job out and say ok with 0 jobs); a shard that ran nothing because the
+    others of its run had claimed every job says so."""
+    d = os.path.join(tmp, "claims-reused")
+    os.makedirs(d)
+    p = os.path.join(d, "p.yaml")
+    with open(p, "w") as f:
+        f.write("name: cl\ninputs: ['lavfi:testsrc2=size=64x64:rate=5:d=0.4']\n"
+                "encoders: {a: {codec: mpeg4}, b: {codec: mpeg2video}}\nmetrics: [psnr]\n")
+    claims = os.path.join(d, "claims")
+    first = "1b1e6f0a-1111-4222-8333-944455556677"
+    res = run("run", p, "--shard", "1/2", "--run-uuid", first, "--claims", claims, "--store",
+              os.path.join(d, "a1.sqlite"))
+    check(res.returncode == 0 and "claimed" not in res.stderr,
+          f"the first shard runs every job ({res.stderr.strip()[-200:]})")
+    res = run("run", p, "--shard", "2/2", "--run-uuid", first, "--claims", claims, "--store",
+              os.path.join(d, "a2.sqlite"))
+    check(res.returncode == 0 and "2 of 2 jobs were claimed by other processes of this run" in res.stderr
+          and "ran none" in res.stderr,
+          f"a shard left with nothing says so ({res.stderr.strip()[-300:]})")
+    res = run("run", p, "--shard", "1/2", "--run-uuid", "2b1e6f0a-1111-4222-8333-944455556677",
+              "--claims", claims, "--store", os.path.join(d, "b1.sqlite"), "-q")
+    one_line_error(res, 3, [claims, "holds the claims of run " + first, "new folder"],
+                   "a claims folder of another launch")
+    check(not os.path.exists(os.path.join(d, "b1.sqlite")), "the refused run wrote no store")
+
+
 def main():
     """Every case, or only those named on the command line (e.g. slurm_dir_links)."""
-    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard]
+    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard, claims_of_another_run]
     wanted = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:

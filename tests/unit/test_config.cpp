@@ -328,8 +328,9 @@ TEST_CASE("JobClaims: the first claim of a key wins, across instances; errors na
       std::filesystem::temp_directory_path() / fmt::format("codecbench-claims-{}", ::getpid());
   std::filesystem::remove_all(dir);
   {
-    const JobClaims a((dir / "c").string(), "shard 1/2 on a, pid 1");
-    const JobClaims b((dir / "c").string(), "shard 2/2 on b, pid 2");
+    const std::string run = "0b1e6f0a-1111-4222-8333-944455556677";
+    const JobClaims a((dir / "c").string(), "shard 1/2 on a, pid 1", run);
+    const JobClaims b((dir / "c").string(), "shard 2/2 on b, pid 2", run);
     CHECK(a.claim("0123456789abcdef"));
     CHECK_FALSE(b.claim("0123456789abcdef"));
     CHECK_FALSE(a.claim("0123456789abcdef"));  // a claim is never taken twice, even by its owner
@@ -338,14 +339,32 @@ TEST_CASE("JobClaims: the first claim of a key wins, across instances; errors na
     std::string line;
     std::getline(f, line);
     CHECK(line == "shard 1/2 on a, pid 1");
+    std::getline(f, line);
+    CHECK(line == "run " + run);
     // A key that is not a plain word becomes a hashed file name, still one claim per key.
     CHECK(a.claim("../k/1"));
     CHECK_FALSE(b.claim("../k/1"));
     CHECK(a.claim("../k/2"));
     CHECK_FALSE(std::filesystem::exists(dir / "k"));
+    // Only the claims are left in the folder (no temporary), and another run's launch is
+    // refused: its processes would otherwise leave every job out.
+    std::size_t files = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir / "c")) ++files;
+    CHECK(files == 4);
+    const std::string other = test::error_of(
+        [&] { JobClaims((dir / "c").string(), "shard 1/2 on a, pid 3", "another-uuid"); });
+    CHECK(other.find((dir / "c").string()) != std::string::npos);
+    CHECK(other.find("holds the claims of run " + run) != std::string::npos);
+    // A key claimed by another run, met while claiming: refused too, naming the claim.
+    std::filesystem::create_directories(dir / "d");
+    const JobClaims mine((dir / "d").string(), "shard 1/1 on a, pid 4", "uuid-1");
+    std::ofstream(dir / "d" / "0123456789abcdef") << "shard 1/1 on b, pid 5\nrun uuid-0\n";
+    const std::string taken = test::error_of([&] { mine.claim("0123456789abcdef"); });
+    CHECK(taken.find("claimed by run uuid-0 (this run is uuid-1)") != std::string::npos);
   }
   std::ofstream(dir / "file") << "x";
-  const std::string e = test::error_of([&] { JobClaims((dir / "file" / "c").string(), "x"); });
+  const std::string e =
+      test::error_of([&] { JobClaims((dir / "file" / "c").string(), "x", "uuid"); });
   CHECK(e.find((dir / "file" / "c").string()) != std::string::npos);
   CHECK(e.find("cannot create the claims folder") != std::string::npos);
   std::filesystem::remove_all(dir);

@@ -78,14 +78,21 @@ std::vector<BatchJob> claim_order(const std::vector<BatchJob>& jobs, const Shard
 /// later), holding who claimed it. The first process to claim a key runs the job; the others
 /// leave it out. Claims are never released: a job whose process died is a gap that merge
 /// names and `run --resume` fills, as without claims.
+///
+/// Claims belong to one run (its UUID, shared by the shards of a launch): each claim file
+/// holds the claimant and `run UUID`, made whole before it appears (written under a temporary
+/// name, then linked into place), so a folder left by another launch is refused instead of
+/// silently leaving every job out.
 class JobClaims {
  public:
   /// Creates `folder` (and its parents) if needed; `claimant` is written into each claim
-  /// ("shard 2/8 on node17, pid 4242"). InputError naming the folder when it cannot be made.
-  JobClaims(std::string folder, std::string claimant);
+  /// ("shard 2/8 on node17, pid 4242") with `run_uuid`. InputError naming the folder when it
+  /// cannot be made, or when it holds a claim of another run.
+  JobClaims(std::string folder, std::string claimant, std::string run_uuid);
 
-  /// True when this call claimed `key` (the caller runs the job), false when some process
-  /// already had. InputError naming the claim file when the folder cannot be written.
+  /// True when this call claimed `key` (the caller runs the job), false when another process
+  /// of the same run already had. InputError naming the claim file when the folder cannot be
+  /// written, or when the key's claim is another run's.
   bool claim(const std::string& key) const;
 
   [[nodiscard]] const std::string& folder() const { return folder_; }
@@ -93,6 +100,7 @@ class JobClaims {
  private:
   std::string folder_;
   std::string claimant_;
+  std::string run_uuid_;
 };
 
 /// The shard (1..count) of every job: the longest job first to the least loaded shard
