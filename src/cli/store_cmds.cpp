@@ -30,7 +30,9 @@ namespace codecbench::cli {
 RunRecord load_run(const std::string& ref, const std::string& store_path, std::string& name) {
   if (std::filesystem::exists(ref) && !std::filesystem::is_directory(ref)) {
     name = ref;
-    std::vector<RunRecord> runs = read_runs(ref);
+    std::vector<std::string> warnings;
+    std::vector<RunRecord> runs = read_runs(ref, &warnings);
+    for (const auto& w : warnings) std::fprintf(stderr, "codecbench: warning: %s\n", w.c_str());
     if (runs.size() != 1) {
       throw UsageError(fmt::format("{}: a store with {} runs; give a run id with --store {}", ref,
                                    runs.size(), ref));
@@ -186,7 +188,8 @@ int merge(const MergeSettings& s) {
   refuse_outputs_over(s.o, store_file(s.out), "OUT, the store merged into,");
   for (const auto& in : s.inputs) refuse_outputs_over(s.o, in, "an input");
   std::vector<RunRecord> runs;
-  for (auto& r : read_runs(s.inputs)) {
+  std::vector<std::string> warnings;
+  for (auto& r : read_runs(s.inputs, &warnings)) {
     if (s.uuid.empty() || r.uuid == s.uuid) runs.push_back(std::move(r));
   }
   if (runs.empty()) {
@@ -203,6 +206,7 @@ int merge(const MergeSettings& s) {
       {"uuid", m.uuid},      {"inputs", merged_runs}, {"planned", m.planned},
       {"added", m.added},    {"kept", m.kept},        {"duplicates", m.duplicates},
       {"failed", m.failed},  {"missing", m.missing},  {"status", run_status_name(m.status)}};
+  if (!warnings.empty()) v.document["warnings"] = warnings;
   v.records.push_back(v.document);
   v.table.header = {"run",  "uuid",       "runs merged", "planned", "added",
                     "kept", "duplicates", "failed",      "missing", "status"};
@@ -219,6 +223,9 @@ int merge(const MergeSettings& s) {
     v.notes.push_back(fmt::format(
         "run them: codecbench run PRESET --resume --store {0}, then codecbench merge {0} {0}",
         s.out));
+  }
+  if (!s.o.quiet) {
+    for (const auto& w : warnings) std::fprintf(stderr, "codecbench: warning: %s\n", w.c_str());
   }
   emit(v, s.o);
   return m.missing.empty() && m.failed == 0 ? 0 : static_cast<int>(ExitCode::kJobsFailed);

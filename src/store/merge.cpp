@@ -72,7 +72,7 @@ RunRecord merged_header(const std::vector<RunRecord>& inputs,
 
 }  // namespace
 
-std::vector<RunRecord> read_runs(const std::string& path) {
+std::vector<RunRecord> read_runs(const std::string& path, std::vector<std::string>* warnings) {
   require_regular_file(path);
   std::ifstream f(path, std::ios::binary);
   if (!f) throw InputError(fmt::format("{}: cannot open", path));
@@ -91,23 +91,28 @@ std::vector<RunRecord> read_runs(const std::string& path) {
   // A JSON Lines stream starts with its one-line run header.
   if (line.rfind("{", 0) == 0 && line.find("\"record\"") != std::string::npos &&
       line.back() == '}') {
-    return {read_json_lines(path)};
+    return {read_json_lines(path, warnings)};
   }
   return {read_run_file(path)};
 }
 
-std::vector<RunRecord> read_runs(const std::vector<std::string>& paths) {
+std::vector<RunRecord> read_runs(const std::vector<std::string>& paths,
+                                 std::vector<std::string>* warnings) {
   std::vector<std::vector<RunRecord>> each(paths.size());
+  std::vector<std::vector<std::string>> said(paths.size());
   std::vector<std::exception_ptr> errors(paths.size());
   tbb::parallel_for(std::size_t{0}, paths.size(), [&](std::size_t i) {
     try {
-      each[i] = read_runs(paths[i]);
+      each[i] = read_runs(paths[i], &said[i]);
     } catch (...) {
       errors[i] = std::current_exception();
     }
   });
   for (const auto& e : errors) {
     if (e) std::rethrow_exception(e);
+  }
+  if (warnings != nullptr) {
+    for (auto& w : said) warnings->insert(warnings->end(), w.begin(), w.end());
   }
   std::vector<RunRecord> runs;
   for (auto& v : each) {

@@ -81,20 +81,35 @@ void SinkList::finish_run(const RunRecord& run) {
   for (auto* s : sinks_) s->finish_run(run);
 }
 
-RunRecord read_json_lines(const std::string& path) {
-  return parse_json_lines(read_data_file(path), path);
+RunRecord read_json_lines(const std::string& path, std::vector<std::string>* warnings) {
+  return parse_json_lines(read_data_file(path), path, warnings);
 }
 
-RunRecord parse_json_lines(const std::string& text, const std::string& path) {
+RunRecord parse_json_lines(const std::string& text, const std::string& path,
+                           std::vector<std::string>* warnings) {
   std::istringstream f(text);
   std::string line;
   int n = 0;
   nlohmann::json header, end;
   nlohmann::json jobs = nlohmann::json::array();
+  const bool unterminated = !text.empty() && text.back() != '\n';
   while (std::getline(f, line)) {
     ++n;
     if (line.empty()) continue;
-    nlohmann::json j = parse_json(line, fmt::format("{}:{}", path, n));
+    nlohmann::json j;
+    try {
+      j = parse_json(line, fmt::format("{}:{}", path, n));
+    } catch (const InputError&) {
+      // Only the last line, without its newline, can be a write cut short: the rest is used.
+      if (!unterminated || f.peek() != std::char_traits<char>::eof()) throw;
+      if (warnings != nullptr) {
+        warnings->push_back(fmt::format(
+            "{}:{}: the last line was cut short ({} bytes, no newline: its writer stopped while "
+            "writing it); the {} lines before it were used",
+            path, n, line.size(), n - 1));
+      }
+      break;
+    }
     const std::string kind = j.is_object() && j.contains("record") && j["record"].is_string()
                                  ? j["record"].get<std::string>()
                                  : "";

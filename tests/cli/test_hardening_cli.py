@@ -840,9 +840,45 @@ def claims_of_another_run(tmp):
     check(not os.path.exists(os.path.join(d, "b1.sqlite")), "the refused run wrote no store")
 
 
+def torn_stream(tmp):
+    """Round two, medium 6: a --stream file whose last line was cut short (its writer killed
+    mid-line) gives its complete lines, and the commands say the last was cut; a bad line
+    that is not the last (or ends with a newline) is still refused, naming the line."""
+    d = os.path.join(tmp, "torn-stream")
+    os.makedirs(d)
+    p = os.path.join(d, "p.yaml")
+    with open(p, "w") as f:
+        f.write("name: ts\ninputs: ['lavfi:testsrc2=size=64x64:rate=5:d=0.4']\n"
+                "encoders: {a: {codec: mpeg4}, b: {codec: mpeg2video}}\nmetrics: [psnr]\n")
+    stream = os.path.join(d, "s.jsonl")
+    res = run("run", p, "--store", "memory:", "--stream", stream, "-q")
+    lines = open(stream).read().splitlines(keepends=True) if os.path.exists(stream) else []
+    check(res.returncode == 0 and len(lines) == 4, f"a stream of 4 lines ({len(lines)})")
+    torn = os.path.join(d, "torn.jsonl")
+    with open(torn, "w") as f:  # header, one job, and half of the second job's line
+        f.write(lines[0] + lines[1] + lines[2][: len(lines[2]) // 2])
+    res = run("merge", os.path.join(d, "m.sqlite"), torn, "--json")
+    doc = json.loads(res.stdout) if res.stdout.strip() else {}
+    check(res.returncode == 5 and doc.get("added") == 1 and len(doc.get("missing", [])) == 1
+          and "torn.jsonl:3: the last line was cut short" in res.stderr
+          and any("cut short" in w for w in doc.get("warnings", [])),
+          f"merge of a torn stream uses its complete lines and says so (exit {res.returncode}, "
+          f"{res.stderr.strip()[-300:]})")
+    if doc:
+        validate(doc, "merge")
+    res = run("compare", torn, stream)
+    check(res.returncode == 0 and "cut short" in res.stderr,
+          f"compare reads a torn stream with a warning ({res.stderr.strip()[-200:]})")
+    bad = os.path.join(d, "bad.jsonl")
+    with open(bad, "w") as f:  # the same cut, then a newline: not a cut write
+        f.write(lines[0] + lines[2][: len(lines[2]) // 2] + "\n" + lines[1])
+    one_line_error(run("merge", os.path.join(d, "m2.sqlite"), bad), 3, ["bad.jsonl:2"],
+                   "a broken line in the middle of a stream")
+
+
 def main():
     """Every case, or only those named on the command line (e.g. slurm_dir_links)."""
-    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard, claims_of_another_run]
+    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard, claims_of_another_run, torn_stream]
     wanted = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:

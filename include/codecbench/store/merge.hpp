@@ -29,12 +29,16 @@ struct MergeResult {
 
 /// The runs in a file: every run of a results store (SQLite), the run of a run document
 /// (run --json, runs export --json) or of a JSON Lines stream (run --stream). InputError naming
-/// the file when it is none of these.
-std::vector<RunRecord> read_runs(const std::string& path);
+/// the file when it is none of these. What was read with a warning (a stream's last line cut
+/// short: read_json_lines) adds a line to `warnings` when given.
+std::vector<RunRecord> read_runs(const std::string& path,
+                                 std::vector<std::string>* warnings = nullptr);
 
 /// The runs of several files (read_runs of each), in the order given. The files are parsed
 /// side by side on the machine's cores; the first file's error is thrown when several fail.
-std::vector<RunRecord> read_runs(const std::vector<std::string>& paths);
+/// Warnings in the order of the files.
+std::vector<RunRecord> read_runs(const std::vector<std::string>& paths,
+                                 std::vector<std::string>* warnings = nullptr);
 
 /// Empties `runs`, freeing their jobs' result documents side by side on the machine's cores
 /// (for 10,000 jobs, freeing them one by one costs a fifth of a merge).

@@ -74,10 +74,13 @@ class SinkList final : public ResultSink {
 };
 
 /// Reads a JSON Lines stream written by JsonLinesSink back into a run record (a stream without
-/// its end line gives the jobs it has and status "running"). InputError naming the file and
-/// line otherwise.
-RunRecord read_json_lines(const std::string& path);
-/// The same from text; `name` starts every error.
-RunRecord parse_json_lines(const std::string& text, const std::string& name);
+/// its end line gives the jobs it has and status "running"). A last line cut short (no newline
+/// after it and not whole JSON: its writer was killed while writing it) is left out, and a
+/// line saying so is added to `warnings` (when given). InputError naming the file and line
+/// otherwise.
+RunRecord read_json_lines(const std::string& path, std::vector<std::string>* warnings = nullptr);
+/// The same from text; `name` starts every error and warning.
+RunRecord parse_json_lines(const std::string& text, const std::string& name,
+                           std::vector<std::string>* warnings = nullptr);
 
 }  // namespace codecbench
