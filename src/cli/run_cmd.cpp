@@ -32,10 +32,13 @@
 namespace codecbench::cli {
 namespace {
 
-std::atomic<bool> g_stop{false};  // set by SIGINT: the one global, for the signal handler
+std::atomic<bool> g_stop{false};  // set by SIGINT/SIGTERM: the one global, for the handler
 
-extern "C" void on_sigint(int /*sig*/) {
-  if (g_stop.exchange(true)) std::_Exit(130);  // a second ^C ends at once
+// SIGINT (^C) and SIGTERM (what Slurm sends at a time limit, and kill's default) stop the run
+// the same way: no job starts after it, the running ones finish, the run is closed as
+// interrupted (the stream gets its end line). A second signal ends the process at once.
+extern "C" void on_stop_signal(int sig) {
+  if (g_stop.exchange(true)) std::_Exit(128 + sig);
 }
 
 struct RunSettings {
@@ -229,7 +232,8 @@ int run(const RunSettings& s) {
   if (claims) opts.claim = [&claims](const BatchJob& j) { return claims->claim(j.key); };
   opts.stop = &g_stop;
   opts.on_event = progress(s.out.quiet);
-  std::signal(SIGINT, on_sigint);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
   BatchSummary summary;
   if (mpi && mpi->size() > 1) {
     try {
@@ -244,6 +248,7 @@ int run(const RunSettings& s) {
     summary = run_batch(first, jobs, header, sinks, opts);
   }
   std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   const RunRecord& r = summary.run;
   if (!s.out.quiet) {
     if (stderr_is_tty()) std::fprintf(stderr, "\r\033[K");

@@ -31,7 +31,7 @@ std::vector<std::pair<int, std::string>> exit_code_meanings() {
       {static_cast<int>(ExitCode::kResources),
        "out of memory: the command stopped; finished results were kept"},
       {static_cast<int>(ExitCode::kInterrupted),
-       "interrupted by SIGINT; finished results were kept"},
+       "interrupted by SIGINT or SIGTERM; finished results were kept"},
   };
 }
 

@@ -876,9 +876,33 @@ def torn_stream(tmp):
                    "a broken line in the middle of a stream")
 
 
+def sigterm_like_sigint(tmp):
+    """Round two, low: SIGTERM (what Slurm sends at a time limit) stops a run as SIGINT does:
+    exit 130, the run closed as interrupted, the stream's end line written (it was stale with
+    no end line)."""
+    preset = os.path.join(tmp, "sigterm.yaml")
+    open(preset, "w").write(STALE.replace("name: stale", "name: sigterm"))
+    store = os.path.join(tmp, "sigterm.sqlite")
+    stream = os.path.join(tmp, "sigterm.jsonl")
+    p = subprocess.Popen([CB, "run", preset, "--store", store, "--stream", stream], cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    line = p.stderr.readline()
+    while line and not (line.startswith("[") and line.rstrip().endswith(": ok")):
+        line = p.stderr.readline()  # until the first job has finished
+    p.send_signal(signal.SIGTERM)
+    p.communicate(timeout=120)
+    res = run("runs", "--store", store, "--json")
+    runs = json.loads(res.stdout) if res.returncode == 0 else []
+    last = open(stream).read().splitlines()[-1] if os.path.exists(stream) else "{}"
+    check(p.returncode == 130 and len(runs) == 1 and runs[0]["status"] == "interrupted"
+          and json.loads(last).get("record") == "end",
+          f"SIGTERM: exit {p.returncode}, runs {[r['status'] for r in runs]}, last stream line "
+          f"{last[:40]}")
+
+
 def main():
     """Every case, or only those named on the command line (e.g. slurm_dir_links)."""
-    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard, claims_of_another_run, torn_stream]
+    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard, claims_of_another_run, torn_stream, sigterm_like_sigint]
     wanted = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:

@@ -22,7 +22,7 @@ enum class ExitCode : int {
   kNotExact = 7,      ///< `decode --check-exact`: configurations decoded different frames
   kNotMet = 8,        ///< `search`: no value of the range meets the target (probes kept)
   kResources = 9,     ///< out of memory (or another resource): stopped, finished results kept
-  kInterrupted = 130  ///< stopped by SIGINT; finished results were kept
+  kInterrupted = 130  ///< stopped by SIGINT or SIGTERM; finished results were kept
 };
 
 /// Every exit code with its meaning, in the words of docs/cli.md (for the man page).
