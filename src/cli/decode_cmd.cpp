@@ -95,10 +95,12 @@ void register_decode(CLI::App& app, CommandRunner& runner) {
   cmd->add_flag("--per-frame", s->per_frame, "Include every frame's MD5 in JSON");
   cmd->add_flag("--include-read", s->spec.include_read,
                 "Time reading the file too (default: packets are read into memory first)");
-  cmd->add_option("--max-pixels", s->spec.max_pixels,
-                  fmt::format("Largest frame accepted, width x height in pixels (default {}: 8192x8192); a bigger "
-                  "input is refused as too large before it is decoded",
-                              limits::kFramePixels))
+  cmd->add_option(
+         "--max-pixels", s->spec.max_pixels,
+         fmt::format(
+             "Largest frame accepted, width x height in pixels (default {}: 8192x8192); a bigger "
+             "input is refused as too large before it is decoded",
+             limits::kFramePixels))
       ->check(bounded(1, 1e12));
   cmd->add_flag("--allow-damaged", s->spec.allow_damaged,
                 "Count concealed frames instead of failing on a damaged stream");

@@ -133,16 +133,38 @@ Palette Palette::for_fd(int fd) {
 
 bool stderr_is_tty() { return ::isatty(STDERR_FILENO) != 0; }
 
-void write_figures(const std::string& dir, const std::vector<plot::Figure>& figures) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) throw InputError(fmt::format("{}: cannot create the folder ({})", dir, ec.message()));
+FigureFiles render_figures(const std::string& dir, const std::vector<plot::Figure>& figures) {
+  if (const std::string kind = file_kind(dir); kind != "nothing" && kind != "a directory") {
+    throw UsageError(fmt::format("--figures {}: is {}, not a folder", dir, kind));
+  }
+  FigureFiles files;
+  files.dir = dir;
   for (const auto& f : figures) {
     const std::string svg = plot::figure_svg(f);
-    write_output((std::filesystem::path(dir) / (f.name + ".svg")).string(), svg);
-    write_output((std::filesystem::path(dir) / (f.name + ".png")).string(), plot::svg_to_png(svg));
-    write_output((std::filesystem::path(dir) / (f.name + ".csv")).string(), plot::figure_csv(f));
+    const auto at = [&](const char* ext) {
+      return (std::filesystem::path(dir) / (f.name + ext)).string();
+    };
+    std::string png;
+    try {
+      png = plot::svg_to_png(svg);
+    } catch (const Error& e) {
+      throw Error(fmt::format("figure {} ({}): {}; nothing was written", f.name, f.title, e.what()),
+                  e.code());
+    }
+    files.files.emplace_back(at(".svg"), svg);
+    files.files.emplace_back(at(".png"), std::move(png));
+    files.files.emplace_back(at(".csv"), plot::figure_csv(f));
   }
+  return files;
+}
+
+void write_figures(const FigureFiles& files) {
+  std::error_code ec;
+  std::filesystem::create_directories(files.dir, ec);
+  if (ec) {
+    throw InputError(fmt::format("{}: cannot create the folder ({})", files.dir, ec.message()));
+  }
+  for (const auto& [path, content] : files.files) write_output(path, content);
 }
 
 CLI::Validator bounded(double lo, double hi) {

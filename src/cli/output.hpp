@@ -68,10 +68,22 @@ void emit(const View& view, const OutputOptions& out);
 /// written.
 void write_output(const std::string& path, const std::string& text);
 
-/// Writes each figure into `dir` (created if needed) as NAME.svg and NAME.png (rasterised by
-/// FFmpeg's librsvg decoder), for papers, and its data as NAME.csv. Throws InputError when the
-/// folder cannot be made.
-void write_figures(const std::string& dir, const std::vector<plot::Figure>& figures);
+/// The files of `figures` for a folder, made in memory: NAME.svg and NAME.png (rasterised by
+/// FFmpeg's librsvg decoder), for papers, and the data as NAME.csv.
+struct FigureFiles {
+  std::string dir;
+  std::vector<std::pair<std::string, std::string>> files;  ///< path, content
+};
+
+/// Renders every figure for `dir` before anything is written, so a figure that cannot be
+/// rasterised, or a `dir` that is a file, stops the command before its other outputs (the
+/// HTML report) are written: UsageError when `dir` exists and is not a folder, the rasteriser's
+/// error naming the figure otherwise.
+FigureFiles render_figures(const std::string& dir, const std::vector<plot::Figure>& figures);
+
+/// Writes rendered figures into their folder (created if needed). InputError when the folder
+/// cannot be made or a file written.
+void write_figures(const FigureFiles& files);
 
 /// A CLI11 check that the value is a finite number from lo to hi. (CLI::Range lets NaN through,
 /// and `--frames -1` or `--probe-timeout nan` must be usage errors, exit 2.)

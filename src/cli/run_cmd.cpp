@@ -261,7 +261,8 @@ int run(const RunSettings& s) {
                  r.count(JobStatus::kSkipped), summary.interrupted ? ", interrupted" : "",
                  store->location().c_str());
     if (claims && r.jobs.size() < jobs.size() && !summary.interrupted) {
-      std::fprintf(stderr, "codecbench: note: %zu of %zu jobs were claimed by other processes of "
+      std::fprintf(stderr,
+                   "codecbench: note: %zu of %zu jobs were claimed by other processes of "
                    "this run in %s%s\n",
                    jobs.size() - r.jobs.size(), jobs.size(), claims->folder().c_str(),
                    r.jobs.empty() ? "; this one ran none" : "");

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "codecbench/analysis/bdrate.hpp"
@@ -110,7 +111,8 @@ int compare(CompareSettings s) {
 std::vector<RdSample> rd_samples_of_run(const std::string& run_ref, const std::string& store_path,
                                         const std::string& metric, std::string& name, bool hull) {
   std::string ref = run_ref;
-  if (ref.empty()) ref = std::to_string(open_store(store_path, StoreAccess::kReadOnly)->latest_run());
+  if (ref.empty())
+    ref = std::to_string(open_store(store_path, StoreAccess::kReadOnly)->latest_run());
   const RunRecord run = load_run(ref, store_path, name);
   if (hull) return hull_samples(run_hulls(run, metric));
   const QualityFigure figure = parse_figure(metric);
@@ -169,8 +171,12 @@ int report(const ReportSettings& s) {
     throw UsageError(fmt::format("--anchor '{}': run {} has no such encoder label (labels: {})",
                                  s.anchor, id, list));
   }
+  // Everything is made before anything is written: a figure that cannot be drawn, or a
+  // --figures that is a file, leaves no report behind it.
+  std::optional<FigureFiles> figures;
+  if (!s.figures.empty()) figures = render_figures(s.figures, report_figures(d));
   write_output(s.output, render_report(d));
-  if (!s.figures.empty()) write_figures(s.figures, report_figures(d));
+  if (figures) write_figures(*figures);
   if (!s.quiet)
     std::fprintf(stderr, "report of run %lld written to %s\n", static_cast<long long>(id),
                  s.output.c_str());

@@ -208,7 +208,7 @@ int run(const SweepSettings& s) {
   if (!s.out.quiet) {
     for (const auto& w : r.warnings) std::fprintf(stderr, "codecbench: warning: %s\n", w.c_str());
   }
-  if (!s.plots.empty()) write_figures(s.plots, sweep_figures(j));
+  if (!s.plots.empty()) write_figures(render_figures(s.plots, sweep_figures(j)));
   View v;
   v.document = j;
   // CSV and JSON Lines: one record per point (or grid cell), with the level, mode and fit.

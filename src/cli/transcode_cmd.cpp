@@ -184,10 +184,12 @@ void register_transcode(CLI::App& app, CommandRunner& runner) {
       ->check(bounded(1e-6, 1e7));
   cmd->add_flag("--allow-damaged", s->job.input.allow_damaged,
                 "Measure an input even where its decoder had to conceal damage");
-  cmd->add_option("--max-pixels", s->job.input.max_pixels,
-                  fmt::format("Largest frame accepted, width x height in pixels (default {}: 8192x8192); a bigger "
-                  "input is refused as too large before it is decoded",
-                              limits::kFramePixels))
+  cmd->add_option(
+         "--max-pixels", s->job.input.max_pixels,
+         fmt::format(
+             "Largest frame accepted, width x height in pixels (default {}: 8192x8192); a bigger "
+             "input is refused as too large before it is decoded",
+             limits::kFramePixels))
       ->check(bounded(1, 1e12));
   auto names = [](MediaType t) {
     std::string out;

@@ -330,12 +330,12 @@ bool JobClaims::claim(const std::string& key) const {
   // The claim is made whole under a name of this process's, then linked to the key's name:
   // link() fails if the name exists (atomic, also on NFS), and whoever reads a claim reads
   // all of it.
-  const std::string tmp = (std::filesystem::path(folder_) /
-                           fmt::format(".claiming-{}-{}", ::getpid(), claim_name(key)))
-                              .string();
+  const std::string tmp =
+      (std::filesystem::path(folder_) / fmt::format(".claiming-{}-{}", ::getpid(), claim_name(key)))
+          .string();
   {
-    const ClaimFile f{::open(tmp.c_str(),
-                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)};
+    const ClaimFile f{
+        ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)};
     if (f.fd < 0) {
       throw InputError(fmt::format("{}: cannot claim the job ({})", path, std::strerror(errno)));
     }
@@ -355,10 +355,10 @@ bool JobClaims::claim(const std::string& key) const {
     throw InputError(fmt::format("{}: cannot claim the job ({})", path, std::strerror(err)));
   }
   if (const std::string other = claim_run(path); other != run_uuid_) {
-    throw InputError(fmt::format("{}: the job is claimed by {} (this run is {}); a new launch "
-                                 "needs a new claims folder",
-                                 path, other.empty() ? "another run" : "run " + other,
-                                 run_uuid_));
+    throw InputError(
+        fmt::format("{}: the job is claimed by {} (this run is {}); a new launch "
+                    "needs a new claims folder",
+                    path, other.empty() ? "another run" : "run " + other, run_uuid_));
   }
   return false;
 }

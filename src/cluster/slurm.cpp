@@ -76,8 +76,8 @@ void check_replaceable(const std::string& path, bool force) {
     ::close(fd);
     head.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
     const auto line2 = head.find('\n');
-    if (line2 != std::string::npos && head.compare(line2 + 1, std::strlen(kScriptMark),
-                                                   kScriptMark) == 0)
+    if (line2 != std::string::npos &&
+        head.compare(line2 + 1, std::strlen(kScriptMark), kScriptMark) == 0)
       return;
   }
   throw InputError(fmt::format(

@@ -213,10 +213,17 @@ void write_file_atomically(const std::string& path, const std::string& text) {
   const std::string kind = file_kind(path);
   if (kind != "nothing" && kind != "a regular file") {
     if (kind == "a directory") throw InputError(fmt::format("{}: is a directory", path));
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    // A FIFO with no reader would block the open for ever: opened without blocking, which
+    // fails at once (ENXIO) when nothing reads it, then written with blocking writes.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
+      if (errno == ENXIO) {
+        throw InputError(fmt::format("{}: a FIFO that nothing reads; nothing was written", path));
+      }
       throw InputError(fmt::format("{}: cannot open for writing ({})", path, std::strerror(errno)));
     }
+    if (const int flags = ::fcntl(fd, F_GETFL); flags >= 0)
+      ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     const int err = write_fully(fd, text);
     ::close(fd);
     if (err != 0) throw InputError(fmt::format("{}: write failed ({})", path, std::strerror(err)));

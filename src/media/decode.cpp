@@ -189,7 +189,8 @@ class FrameHasher {
 class PacketSource {
  public:
   PacketSource(const StreamData& d, bool from_file, std::int64_t max_pixels)
-      : d_(d), file_(from_file ? open_file(d.path, max_pixels) : nullptr),
+      : d_(d),
+        file_(from_file ? open_file(d.path, max_pixels) : nullptr),
         packet_(av::make_packet()) {}
   // The next packet of the stream; nullptr at its end.
   AVPacket* next() {

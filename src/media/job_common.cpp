@@ -12,9 +12,9 @@
 #include <filesystem>
 
 #include "codecbench/catalog/catalog.hpp"
-#include "codecbench/media/source.hpp"
 #include "codecbench/core/error.hpp"
 #include "codecbench/core/log.hpp"
+#include "codecbench/media/source.hpp"
 
 extern "C" {
 #include <libavutil/imgutils.h>

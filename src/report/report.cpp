@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <set>
 #include <span>
@@ -385,6 +386,44 @@ std::vector<plot::Figure> sweep_figures(const nlohmann::json& sw) {
   return figs;
 }
 
+namespace {
+
+// Most bars in one bar chart. A bar a job is readable up to a few dozen; 20,000 made an SVG
+// that librsvg would not rasterise and a page that drew for seconds.
+constexpr std::size_t kMaxBars = 60;
+
+// The chart as it is when it has at most kMaxBars bars; otherwise one bar per group (`groups`,
+// one per bar: input and encoder label) at the median of its jobs' values, in the order the
+// groups first appear, the first kMaxBars of them, the title saying so.
+plot::BarChart bounded_bars(plot::BarChart c, const std::vector<std::string>& groups) {
+  if (c.values.size() <= kMaxBars) return c;
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<double>> values;
+  std::map<std::string, std::size_t> jobs;
+  for (std::size_t i = 0; i < c.values.size(); ++i) {
+    if (jobs[groups[i]]++ == 0) order.push_back(groups[i]);
+    if (std::isfinite(c.values[i])) values[groups[i]].push_back(c.values[i]);
+  }
+  plot::BarChart out{c.title, c.unit, {}, {}};
+  for (std::size_t g = 0; g < order.size() && g < kMaxBars; ++g) {
+    auto& v = values[order[g]];
+    double median = std::numeric_limits<double>::quiet_NaN();
+    if (!v.empty()) {
+      std::sort(v.begin(), v.end());
+      const std::size_t n = v.size();
+      median = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+    out.labels.push_back(fmt::format("{} (median of {})", order[g], jobs[order[g]]));
+    out.values.push_back(median);
+  }
+  out.title += fmt::format(
+      " (median per input and encoder of {} jobs{})", c.values.size(),
+      order.size() > kMaxBars ? fmt::format("; the first {} of {}", kMaxBars, order.size()) : "");
+  return out;
+}
+
+}  // namespace
+
 std::vector<plot::Figure> report_figures(const ReportData& d) {
   std::vector<plot::Figure> figs;
   for (const auto& [input, labels] : rd_points(d)) {
@@ -420,12 +459,14 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
   }
   plot::BarChart ratio{"Compression ratio (raw / bitstream)", "x", {}, {}};
   plot::BarChart speed{"Encoding speed", "fps (audio: x realtime)", {}, {}};
+  std::vector<std::string> groups;
   for (const auto& j : d.run.jobs) {
     if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind == JobKind::kDecode) continue;
     const auto& r = j.result;
     const std::string label =
         fmt::format("{} {} {}", j.input, j.encoder_label, options_text(j.options));
     ratio.labels.push_back(label);
+    groups.push_back(fmt::format("{} {}", j.input, j.encoder_label));
     ratio.values.push_back(get(r, {"size", "compression_ratio"}));
     const bool audio = r.value("type", "video") == "audio";
     speed.labels.push_back(label);
@@ -433,16 +474,21 @@ std::vector<plot::Figure> report_figures(const ReportData& d) {
                                  : get(r, {"speed", "encode_fps"}));
   }
   if (!ratio.values.empty()) {
+    ratio = bounded_bars(std::move(ratio), groups);
+    speed = bounded_bars(std::move(speed), groups);
     figs.push_back({"compression-ratio", ratio.title, ratio, ""});
     figs.push_back({"encode-speed", speed.title, speed, ""});
   }
   plot::BarChart decoding{"Decoding speed", "fps", {}, {}};
+  groups.clear();
   for (const auto& j : d.run.jobs) {
     if (j.status != JobStatus::kOk || !j.result.is_object() || j.kind != JobKind::kDecode) continue;
     decoding.labels.push_back(fmt::format("{} {} threads={}{}", j.input, j.encoder_label, j.threads,
                                           j.options.empty() ? "" : " " + j.options.front().second));
+    groups.push_back(fmt::format("{} {} threads={}", j.input, j.encoder_label, j.threads));
     decoding.values.push_back(get(j.result, {"fps"}));
   }
+  decoding = bounded_bars(std::move(decoding), groups);
   if (!decoding.values.empty()) figs.push_back({"decode-speed", decoding.title, decoding, ""});
   int k = 0;
   for (const auto& sw : d.sweeps) {

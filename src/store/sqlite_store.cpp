@@ -15,8 +15,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -320,8 +320,8 @@ std::string file_uri(const std::string& path) {
   std::string uri = "file:";
   for (const char c : abs) {
     const auto u = static_cast<unsigned char>(c);
-    const bool plain = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-                       (u >= '0' && u <= '9') || c == '/' || c == '.' || c == '-' || c == '_';
+    const bool plain = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') ||
+                       c == '/' || c == '.' || c == '-' || c == '_';
     uri += plain ? std::string(1, c) : fmt::format("%{:02X}", u);
   }
   return uri;
@@ -415,7 +415,8 @@ void SqliteStore::open_for_reading() {
       // An older store: copied into memory and migrated there, the file left as it is.
       sqlite3* copy = nullptr;
       sqlite3_open_v2(":memory:", &copy, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
-      sqlite3_backup* b = copy != nullptr ? sqlite3_backup_init(copy, "main", db_, "main") : nullptr;
+      sqlite3_backup* b =
+          copy != nullptr ? sqlite3_backup_init(copy, "main", db_, "main") : nullptr;
       const int rc = b != nullptr ? sqlite3_backup_step(b, -1) : SQLITE_NOMEM;
       sqlite3_backup_finish(b);
       sqlite3_close(db_);

@@ -48,8 +48,8 @@ std::unique_ptr<ResultStore> open_store(const std::string& url, StoreAccess acce
   if (starts_with(url, "file:") || starts_with(url, "sqlite:file:")) {
     // Debian's SQLite takes "file:" names as URIs (with ?mode=, ?vfs=...) while the folder
     // would be made for the literal path: one spelling, one meaning.
-    throw UsageError(fmt::format(
-        "{}: SQLite URIs are not taken as stores; give a path or sqlite:PATH", url));
+    throw UsageError(
+        fmt::format("{}: SQLite URIs are not taken as stores; give a path or sqlite:PATH", url));
   }
   if (starts_with(url, "sqlite:")) {
     const std::string path = url.substr(starts_with(url, "sqlite://") ? 9 : 7);

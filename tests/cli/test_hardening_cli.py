@@ -900,9 +900,56 @@ def sigterm_like_sigint(tmp):
           f"{last[:40]}")
 
 
+def report_outputs(tmp):
+    """Round two, medium 8 and lows: report --figures on a 20,000-job run draws every figure
+    (bar charts of more than 60 jobs become medians per input and encoder; it failed late,
+    "rasterising the SVG", after writing the HTML); --figures naming a file is refused before
+    anything is written; -o a FIFO that nothing reads fails at once instead of blocking."""
+    d = os.path.join(tmp, "report-outputs")
+    os.makedirs(d)
+    with open(os.path.join(ROOT, "tests", "data", "run-v1.json")) as f:
+        base = json.load(f)
+    template = next(j for j in base["jobs"] if j["status"] == "ok")
+    jobs = []
+    for i in range(20000):
+        j = json.loads(json.dumps(template))
+        j.update(key=f"{i:016x}", input=f"clip{i % 4}", encoder_label=f"enc{i % 5}")
+        j["result"]["size"]["bitrate_kbps"] = 100 + i * 0.5
+        j["result"]["size"]["compression_ratio"] = 10 + i % 7
+        j["result"]["quality"]["psnr"]["average"] = 30 + (i % 1000) / 100
+        jobs.append(j)
+    base["jobs"] = jobs
+    doc = os.path.join(d, "big.json")
+    with open(doc, "w") as f:
+        json.dump(base, f)
+    store = os.path.join(d, "big.sqlite")
+    res = run("merge", store, doc, "-q", timeout=300)
+    check(res.returncode == 0, f"a 20,000-job run stored ({res.stderr.strip()[-200:]})")
+    html, figs = os.path.join(d, "r.html"), os.path.join(d, "figs")
+    res = run("report", "--store", store, "-o", html, "--figures", figs, "-q", timeout=300)
+    names = sorted(os.listdir(figs)) if os.path.isdir(figs) else []
+    svg = open(os.path.join(figs, "compression-ratio.svg")).read() if "compression-ratio.svg" in names else ""
+    check(res.returncode == 0 and "compression-ratio.png" in names and "encode-speed.png" in names
+          and "median per input and encoder of 20000 jobs" in svg and "clip0 enc0 (median of 1000)" in svg,
+          f"report --figures of 20,000 jobs: exit {res.returncode} {res.stderr.strip()[-200:]}, "
+          f"{len(names)} files")
+    for args, words, code in ((("--figures", doc), [doc, "not a folder"], 2),):
+        out = os.path.join(d, "not-written.html")
+        res = run("report", "--store", store, "-o", out, *args, timeout=300)
+        one_line_error(res, code, words, "report --figures FILE")
+        check(not os.path.exists(out), "report --figures FILE writes no HTML")
+    fifo = os.path.join(d, "fifo")
+    os.mkfifo(fifo)
+    try:
+        res = run("report", "--store", store, "-o", fifo, timeout=120)
+        one_line_error(res, 3, [fifo, "FIFO that nothing reads"], "report -o FIFO")
+    except subprocess.TimeoutExpired:
+        check(False, "report -o FIFO with no reader blocked")
+
+
 def main():
     """Every case, or only those named on the command line (e.g. slurm_dir_links)."""
-    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard, claims_of_another_run, torn_stream, sigterm_like_sigint]
+    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard, claims_of_another_run, torn_stream, sigterm_like_sigint, report_outputs]
     wanted = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:
