@@ -1,5 +1,7 @@
 #include "codecbench/core/error.hpp"
 
+#include <fmt/core.h>
+
 #include "codecbench/core/av.hpp"
 
 namespace codecbench {
@@ -35,7 +37,17 @@ std::vector<std::pair<int, std::string>> exit_code_meanings() {
   };
 }
 
-std::string one_line(const std::string& message) {
+namespace {
+
+// `at` moved back to the start of the UTF-8 character it falls in.
+std::size_t char_start(const std::string& s, std::size_t at) {
+  while (at > 0 && at < s.size() && (static_cast<unsigned char>(s[at]) & 0xc0) == 0x80) --at;
+  return at;
+}
+
+}  // namespace
+
+std::string one_line(const std::string& message, std::size_t max_bytes) {
   std::string out;
   out.reserve(message.size());
   for (const char c : message) {
@@ -50,6 +62,13 @@ std::string one_line(const std::string& message) {
     }
   }
   while (!out.empty() && (out.back() == ' ' || out.back() == ';')) out.pop_back();
+  if (out.size() > max_bytes) {
+    const std::size_t keep_tail = max_bytes / 4;
+    const std::size_t head = char_start(out, max_bytes - keep_tail - 48);
+    const std::size_t tail = char_start(out, out.size() - keep_tail);
+    out = out.substr(0, head) + fmt::format(" ... ({} bytes left out) ... ", tail - head) +
+          out.substr(tail);
+  }
   return out;
 }
 

@@ -947,9 +947,21 @@ def report_outputs(tmp):
         check(False, "report -o FIFO with no reader blocked")
 
 
+def long_error_lines(tmp):
+    """Round two, low: an error that echoes a huge value (a 10 MB encoder name) stays one
+    line of at most a few KiB, with its start and the cause at its end."""
+    p = os.path.join(tmp, "longname.yaml")
+    with open(p, "w") as f:
+        f.write("name: l\ninputs: ['lavfi:testsrc2=d=1']\nencoders: {x: {codec: " + "n" * 10_000_000 + "}}\n")
+    res = run("run", p, "--store", "memory:", "-q")
+    one_line_error(res, 2, ["encoders.x: no encoder 'nnn", "bytes left out", "in this FFmpeg"],
+                   "a 10 MB encoder name")
+    check(len(res.stderr) < 5000, f"the error line is bounded ({len(res.stderr)} bytes)")
+
+
 def main():
     """Every case, or only those named on the command line (e.g. slurm_dir_links)."""
-    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard, claims_of_another_run, torn_stream, sigterm_like_sigint, report_outputs]
+    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard, claims_of_another_run, torn_stream, sigterm_like_sigint, report_outputs, long_error_lines]
     wanted = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:

@@ -181,6 +181,16 @@ TEST_CASE("source trims: NaN, infinite and negative values are refused") {
 TEST_CASE("one_line makes any message one line") {
   CHECK(one_line("x265 [error]: bad\nsecond line\n") == "x265 [error]: bad; second line");
   CHECK(one_line("a\tb\x1b[31mc\r\n") == "a b[31mc");
+  // A huge message (a 100 MB name echoed back) keeps its start and its cause at the end.
+  const std::string name(1'000'000, 'n');
+  const std::string huge = "curve '" + name + "\xc3\xa9': no such curve";
+  const std::string cut = one_line(huge);
+  CHECK(cut.size() <= 4096);
+  CHECK(cut.rfind("curve 'nnn", 0) == 0);
+  CHECK(cut.find("bytes left out") != std::string::npos);
+  CHECK(cut.size() > 3000);
+  CHECK(cut.substr(cut.size() - 18) == "\xc3\xa9': no such curve");
+  CHECK(one_line(std::string(5000, '\xc3') + "x", 100).size() <= 100);
 }
 
 TEST_CASE("the sweep: example in docs/presets.md parses and expands") {

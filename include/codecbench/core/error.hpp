@@ -74,7 +74,9 @@ class FFmpegError : public Error {
 
 /// The message as one line for a terminal or a log: newlines and tabs become "; " and " ",
 /// other control characters (an encoder's own escape sequences) are dropped, trailing blanks
-/// and separators trimmed.
-std::string one_line(const std::string& message);
+/// and separators trimmed. A line longer than `max_bytes` (a 100 MB name echoed back) keeps
+/// its start and its end (where the cause is) around "... (N bytes left out) ...", never
+/// cutting a UTF-8 character.
+std::string one_line(const std::string& message, std::size_t max_bytes = 4096);
 
 }  // namespace codecbench
