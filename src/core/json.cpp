@@ -16,10 +16,15 @@ struct TooDeep {};
 }  // namespace
 
 nlohmann::json parse_json(std::string_view text, const std::string& what) {
-  const auto bounded = [](int depth, nlohmann::json::parse_event_t /*event*/,
-                          nlohmann::json& /*parsed*/) {
+  return parse_json(text, what, nullptr);
+}
+
+nlohmann::json parse_json(std::string_view text, const std::string& what,
+                          const nlohmann::json::parser_callback_t& each) {
+  const auto bounded = [&each](int depth, nlohmann::json::parse_event_t event,
+                               nlohmann::json& parsed) {
     if (depth >= static_cast<int>(limits::kJsonDepth)) throw TooDeep{};  // depth counts from 0
-    return true;
+    return each ? each(depth, event, parsed) : true;
   };
   try {
     return nlohmann::json::parse(text, bounded);

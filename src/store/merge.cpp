@@ -12,6 +12,7 @@
 
 #include "codecbench/core/error.hpp"
 #include "codecbench/core/files.hpp"
+#include "codecbench/core/limits.hpp"
 #include "codecbench/store/sink.hpp"
 
 namespace codecbench {
@@ -207,6 +208,11 @@ MergeResult merge_runs(ResultStore& out, const std::vector<RunRecord>& inputs) {
     }
   }
   const std::vector<std::string> plan = union_plan(inputs);
+  if (plan.size() > limits::kJobsPerRun) {
+    throw InputError(fmt::format(
+        "merge: the runs plan {} jobs together, more than {} (the limit of one run)", plan.size(),
+        limits::kJobsPerRun));
+  }
   std::map<std::string, std::size_t> position;
   for (std::size_t i = 0; i < plan.size(); ++i) position[plan[i]] = i;
 

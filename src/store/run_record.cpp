@@ -17,6 +17,7 @@
 #include "codecbench/core/error.hpp"
 #include "codecbench/core/files.hpp"
 #include "codecbench/core/json.hpp"
+#include "codecbench/core/limits.hpp"
 #include "codecbench/core/process.hpp"
 #include "codecbench/core/version.hpp"
 
@@ -349,7 +350,10 @@ void to_json(nlohmann::json& j, const RunRecord& r) {
   j = {{"schema_version", kRunSchemaVersion}, {"run", run}, {"jobs", r.jobs}};
 }
 
-void from_json(const nlohmann::json& j, RunRecord& r) {
+namespace {
+
+// The run's fields of a document, without its jobs; the schema version.
+int header_from_json(const nlohmann::json& j, RunRecord& r) {
   const int version = need(j, "schema_version", "the document").get<int>();
   if (version < 1 || version > kRunSchemaVersion) {
     throw InputError(
@@ -374,7 +378,12 @@ void from_json(const nlohmann::json& j, RunRecord& r) {
   r.shard = run.value("shard", "");
   if (run.contains("planned_keys"))
     r.planned_keys = run["planned_keys"].get<std::vector<std::string>>();
-  r.jobs = need(j, "jobs", "the document").get<std::vector<JobRecord>>();
+  return version;
+}
+
+// What a run's fields say of its jobs, once they are in r.jobs.
+void finish_jobs(const nlohmann::json& j, int version, RunRecord& r) {
+  const auto& run = j.at("run");
   if (version == 1) {
     for (std::size_t k = 0; k < r.jobs.size(); ++k) r.jobs[k].index = static_cast<int>(k);
   }
@@ -388,6 +397,53 @@ void from_json(const nlohmann::json& j, RunRecord& r) {
     r.status = RunStatus::kInterrupted;
   } else {
     r.status = r.count(JobStatus::kFailed) > 0 ? RunStatus::kFailedJobs : RunStatus::kOk;
+  }
+}
+
+void check_job_count(std::size_t jobs) {
+  if (jobs > limits::kJobsPerRun) {
+    throw InputError(fmt::format("more than {} jobs in one run (the limit of a run)",
+                                 limits::kJobsPerRun));
+  }
+}
+
+}  // namespace
+
+void from_json(const nlohmann::json& j, RunRecord& r) {
+  const int version = header_from_json(j, r);
+  r.jobs = need(j, "jobs", "the document").get<std::vector<JobRecord>>();
+  finish_jobs(j, version, r);
+}
+
+JobRecord job_from_json(nlohmann::json&& job) {
+  try {
+    nlohmann::json result;
+    if (job.is_object() && job.contains("result")) {
+      result = std::move(job["result"]);  // the bulk: moved, not copied
+      job["result"] = nullptr;
+    }
+    JobRecord r = job.get<JobRecord>();
+    r.result = std::move(result);
+    fill_from_result(r);
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(fmt::format("not a codecbench run document ({})", e.what()));
+  }
+}
+
+RunRecord run_from_parts(nlohmann::json&& doc, std::vector<JobRecord>&& jobs) {
+  check_job_count(jobs.size());
+  try {
+    RunRecord r;
+    const int version = header_from_json(doc, r);
+    if (!need(doc, "jobs", "the document").is_array()) {
+      throw InputError("not a codecbench run document (its jobs are not a list)");
+    }
+    r.jobs = std::move(jobs);
+    finish_jobs(doc, version, r);
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(fmt::format("not a codecbench run document ({})", e.what()));
   }
 }
 
@@ -424,12 +480,35 @@ RunRecord read_run_file(const std::string& path) {
 }
 
 RunRecord parse_run_document(const std::string& text, const std::string& name) {
-  // Not JSON, or nested past the limit: InputError naming the file.
-  nlohmann::json doc = parse_json(text, fmt::format("{}: not a codecbench run document", name));
+  // Each job is made a record as soon as the parser has it and dropped from the document, so
+  // memory holds the records and one job's JSON, not the whole tree (a 256 MiB document of
+  // small jobs took 63 times its size). Not JSON, or nested past the limit: InputError naming
+  // the file.
+  std::vector<JobRecord> jobs;
+  std::string top_key;  // the key of the outermost object being read
+  const auto each = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (depth == 1 && event == Event::key) top_key = parsed.is_string() ? parsed.get<std::string>() : "";
+    if (depth == 2 && top_key == "jobs" && (event == Event::object_end || event == Event::value)) {
+      if (!parsed.is_object()) return true;  // left for from_json to refuse
+      jobs.push_back(job_from_json(std::move(parsed)));
+      check_job_count(jobs.size());
+      return false;
+    }
+    return true;
+  };
   try {
-    return run_from_json(std::move(doc));
+    nlohmann::json doc =
+        parse_json(text, fmt::format("{}: not a codecbench run document", name), each);
+    if (doc.is_object() && doc.contains("jobs") && doc["jobs"].is_array() &&
+        !doc["jobs"].empty()) {
+      throw InputError("a job of the document is not an object");
+    }
+    return run_from_parts(std::move(doc), std::move(jobs));
   } catch (const InputError& e) {
-    throw InputError(fmt::format("{}: {}", name, e.what()));
+    const std::string what = e.what();
+    if (what.rfind(name + ":", 0) == 0) throw;
+    throw InputError(fmt::format("{}: {}", name, what));
   } catch (const std::exception& e) {
     throw InputError(fmt::format("{}: not a codecbench run document ({})", name, e.what()));
   }

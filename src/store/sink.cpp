@@ -11,6 +11,7 @@
 #include "codecbench/core/error.hpp"
 #include "codecbench/core/files.hpp"
 #include "codecbench/core/json.hpp"
+#include "codecbench/core/limits.hpp"
 #include "codecbench/store/store.hpp"
 
 namespace codecbench {
@@ -91,7 +92,7 @@ RunRecord parse_json_lines(const std::string& text, const std::string& path,
   std::string line;
   int n = 0;
   nlohmann::json header, end;
-  nlohmann::json jobs = nlohmann::json::array();
+  std::vector<JobRecord> jobs;  // each line's job made a record at once: one line's JSON held
   const bool unterminated = !text.empty() && text.back() != '\n';
   while (std::getline(f, line)) {
     ++n;
@@ -116,7 +117,15 @@ RunRecord parse_json_lines(const std::string& text, const std::string& path,
     if (kind == "run" && j.contains("run") && j["run"].is_object()) {
       header = j;
     } else if (kind == "job" && j.contains("job") && j["job"].is_object()) {
-      jobs.push_back(std::move(j["job"]));
+      try {
+        jobs.push_back(job_from_json(std::move(j["job"])));
+      } catch (const InputError& e) {
+        throw InputError(fmt::format("{}:{}: {}", path, n, e.what()));
+      }
+      if (jobs.size() > limits::kJobsPerRun) {
+        throw InputError(fmt::format("{}:{}: more than {} jobs in one run (the limit of a run)",
+                                     path, n, limits::kJobsPerRun));
+      }
     } else if (kind == "end" && j.contains("run") && j["run"].is_object()) {
       end = j;
     } else {
@@ -128,9 +137,9 @@ RunRecord parse_json_lines(const std::string& text, const std::string& path,
   const auto& version = header["schema_version"];
   nlohmann::json doc = {{"schema_version", version.is_number_integer() ? version.get<int>() : 0},
                         {"run", end.is_null() ? header["run"] : end["run"]},
-                        {"jobs", jobs}};
+                        {"jobs", nlohmann::json::array()}};
   try {
-    RunRecord r = run_from_json(std::move(doc));
+    RunRecord r = run_from_parts(std::move(doc), std::move(jobs));
     if (end.is_null()) r.status = RunStatus::kRunning;  // cut short, or still going
     return r;
   } catch (const InputError& e) {

@@ -959,9 +959,41 @@ def long_error_lines(tmp):
     check(len(res.stderr) < 5000, f"the error line is bounded ({len(res.stderr)} bytes)")
 
 
+def merge_job_limit(tmp):
+    """Round two, high 6: a run document or stream of more jobs than a run may have (100,000)
+    is refused while it is read, within the test's 3 GiB (an 82 MB document of 2,000,000 jobs
+    took 5.2 GB); jobs are made records one at a time as the document is parsed."""
+    d = os.path.join(tmp, "merge-limit")
+    os.makedirs(d)
+    with open(os.path.join(ROOT, "tests", "data", "run-v1.json")) as f:
+        base = json.load(f)
+    doc = os.path.join(d, "many.json")
+    with open(doc, "w") as f:
+        f.write('{"jobs":[')
+        f.write(",".join('{"key":"%016x","status":"ok"}' % i for i in range(2_000_000)))
+        f.write('],"run":' + json.dumps(base["run"]) + ',"schema_version":1}')
+    res = run("merge", os.path.join(d, "m.sqlite"), doc, "-q", timeout=300)
+    one_line_error(res, 3, [doc, "more than 100000 jobs in one run"], "merge of 2,000,000 jobs")
+    stream = os.path.join(d, "many.jsonl")
+    with open(stream, "w") as f:
+        f.write(json.dumps({"record": "run", "schema_version": 2, "run": base["run"]}) + "\n")
+        for i in range(100_001):
+            f.write('{"record":"job","run_uuid":"u","job":{"key":"%016x","status":"ok"}}\n' % i)
+    res = run("merge", os.path.join(d, "m2.sqlite"), stream, "-q", timeout=300)
+    one_line_error(res, 3, [stream + ":100002", "more than 100000 jobs"], "a stream of 100,001 jobs")
+    # Just under the limit, a document is merged whole.
+    with open(doc, "w") as f:
+        f.write('{"jobs":[')
+        f.write(",".join('{"key":"%016x","status":"ok"}' % i for i in range(100_000)))
+        f.write('],"run":' + json.dumps(base["run"]) + ',"schema_version":1}')
+    res = run("merge", os.path.join(d, "m3.sqlite"), doc, "--json", timeout=300)
+    out = json.loads(res.stdout) if res.returncode == 0 else {}
+    check(out.get("added") == 100_000, f"100,000 jobs merge ({res.stderr.strip()[-200:]})")
+
+
 def main():
     """Every case, or only those named on the command line (e.g. slurm_dir_links)."""
-    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard, claims_of_another_run, torn_stream, sigterm_like_sigint, report_outputs, long_error_lines]
+    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard, claims_of_another_run, torn_stream, sigterm_like_sigint, report_outputs, long_error_lines, merge_job_limit]
     wanted = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:

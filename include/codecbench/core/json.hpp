@@ -15,4 +15,11 @@ namespace codecbench {
 /// JSON nested deeper than N levels" past the limit; `what` names the file, line or row.
 nlohmann::json parse_json(std::string_view text, const std::string& what);
 
+/// parse_json with `each` called on every parser event after the depth check, as nlohmann's
+/// parser callback (depth from 0 at the outermost value; returning false drops the value from
+/// the result): a document can be consumed piece by piece, each finished piece moved out and
+/// dropped, so memory holds one piece, not the whole tree. Exceptions from `each` pass on.
+nlohmann::json parse_json(std::string_view text, const std::string& what,
+                          const nlohmann::json::parser_callback_t& each);
+
 }  // namespace codecbench

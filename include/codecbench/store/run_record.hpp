@@ -174,7 +174,18 @@ void from_json(const nlohmann::json& j, RunRecord& r);
 /// InputError when a field has the wrong type or a required one is missing.
 RunRecord run_from_json(nlohmann::json&& doc);
 
-/// Reads a run document from a file; InputError naming the file and the cause otherwise.
+/// One job of a run document, from its JSON (moved from, its result not copied). InputError
+/// when a field has the wrong type or a required one is missing.
+JobRecord job_from_json(nlohmann::json&& job);
+
+/// A run from a document whose jobs were read apart (`jobs`, in order; the document's own
+/// "jobs" list is there and empty): what a streaming reader builds. InputError as
+/// run_from_json, and past limits::kJobsPerRun jobs.
+RunRecord run_from_parts(nlohmann::json&& doc, std::vector<JobRecord>&& jobs);
+
+/// Reads a run document from a file; InputError naming the file and the cause otherwise. The
+/// jobs are read one at a time (memory: the records and one job's JSON), at most
+/// limits::kJobsPerRun of them.
 RunRecord read_run_file(const std::string& path);
 /// The same from text; `name` starts every error.
 RunRecord parse_run_document(const std::string& text, const std::string& name);
