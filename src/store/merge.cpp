@@ -209,9 +209,9 @@ MergeResult merge_runs(ResultStore& out, const std::vector<RunRecord>& inputs) {
   }
   const std::vector<std::string> plan = union_plan(inputs);
   if (plan.size() > limits::kJobsPerRun) {
-    throw InputError(fmt::format(
-        "merge: the runs plan {} jobs together, more than {} (the limit of one run)", plan.size(),
-        limits::kJobsPerRun));
+    throw InputError(
+        fmt::format("merge: the runs plan {} jobs together, more than {} (the limit of one run)",
+                    plan.size(), limits::kJobsPerRun));
   }
   std::map<std::string, std::size_t> position;
   for (std::size_t i = 0; i < plan.size(); ++i) position[plan[i]] = i;

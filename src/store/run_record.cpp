@@ -402,8 +402,8 @@ void finish_jobs(const nlohmann::json& j, int version, RunRecord& r) {
 
 void check_job_count(std::size_t jobs) {
   if (jobs > limits::kJobsPerRun) {
-    throw InputError(fmt::format("more than {} jobs in one run (the limit of a run)",
-                                 limits::kJobsPerRun));
+    throw InputError(
+        fmt::format("more than {} jobs in one run (the limit of a run)", limits::kJobsPerRun));
   }
 }
 
@@ -488,7 +488,8 @@ RunRecord parse_run_document(const std::string& text, const std::string& name) {
   std::string top_key;  // the key of the outermost object being read
   const auto each = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
     using Event = nlohmann::json::parse_event_t;
-    if (depth == 1 && event == Event::key) top_key = parsed.is_string() ? parsed.get<std::string>() : "";
+    if (depth == 1 && event == Event::key)
+      top_key = parsed.is_string() ? parsed.get<std::string>() : "";
     if (depth == 2 && top_key == "jobs" && (event == Event::object_end || event == Event::value)) {
       if (!parsed.is_object()) return true;  // left for from_json to refuse
       jobs.push_back(job_from_json(std::move(parsed)));
@@ -500,8 +501,7 @@ RunRecord parse_run_document(const std::string& text, const std::string& name) {
   try {
     nlohmann::json doc =
         parse_json(text, fmt::format("{}: not a codecbench run document", name), each);
-    if (doc.is_object() && doc.contains("jobs") && doc["jobs"].is_array() &&
-        !doc["jobs"].empty()) {
+    if (doc.is_object() && doc.contains("jobs") && doc["jobs"].is_array() && !doc["jobs"].empty()) {
       throw InputError("a job of the document is not an object");
     }
     return run_from_parts(std::move(doc), std::move(jobs));

@@ -26,6 +26,7 @@
 #include "codecbench/config/preset.hpp"
 #include "codecbench/core/error.hpp"
 #include "codecbench/core/json.hpp"
+#include "codecbench/core/limits.hpp"
 #include "codecbench/core/process.hpp"
 #include "codecbench/core/version.hpp"
 #include "codecbench/store/store.hpp"
@@ -117,6 +118,12 @@ std::string reserve_name(const std::string& store) {
 // file) is an input error naming the store's file (exit 3); anything else is internal.
 [[noreturn]] void fail(sqlite3* db, int rc, const std::string& message) {
   const int primary = rc & 0xff;
+  if (primary == SQLITE_TOOBIG) {
+    const char* file = sqlite3_db_filename(db, "main");
+    throw InputError(fmt::format(
+        "{}: results store: a value larger than {} MiB (the most one field of a store may hold)",
+        file != nullptr && *file != '\0' ? file : "?", limits::kStoreValueBytes >> 20));
+  }
   if (primary == SQLITE_FULL || primary == SQLITE_IOERR || primary == SQLITE_READONLY ||
       primary == SQLITE_CANTOPEN || primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
     const char* file = sqlite3_db_filename(db, "main");
@@ -340,6 +347,9 @@ void SqliteStore::open_db(const std::string& name, int flags) {
     throw InputError(fmt::format("{}: cannot open the results store ({})", path_, msg));
   }
   sqlite3_busy_timeout(db_, 5000);
+  // A tampered row's 900 MB value would be read whole before any check of ours: SQLite refuses
+  // to read or write a value past this (SQLITE_TOOBIG), named as such by fail().
+  sqlite3_limit(db_, SQLITE_LIMIT_LENGTH, static_cast<int>(limits::kStoreValueBytes));
 }
 
 void SqliteStore::open_for_writing() {

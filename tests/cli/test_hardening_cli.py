@@ -991,9 +991,28 @@ def merge_job_limit(tmp):
     check(out.get("added") == 100_000, f"100,000 jobs merge ({res.stderr.strip()[-200:]})")
 
 
+def huge_store_value(tmp):
+    """Round two, medium 4: a store row with a 300 MB value is refused with exit 3 and a line
+    naming the store (it was "out of memory" or an internal error): SQLite itself refuses
+    values past 256 MiB, before reading them."""
+    d = os.path.join(tmp, "huge-value")
+    os.makedirs(d)
+    store = os.path.join(d, "s.sqlite")
+    run("merge", store, os.path.join(ROOT, "tests", "data", "run-v1.json"), "-q")
+    db = sqlite3.connect(store)
+    db.execute("UPDATE jobs SET result_json = printf('\"%.*c\"', 300000000, 'x') "
+               "WHERE id = (SELECT min(id) FROM jobs)")
+    db.commit()
+    db.close()
+    for args in (("runs", "show", "1", "--store", store), ("merge", os.path.join(d, "m.sqlite"), store),
+                 ("runs", "export", "1", "--json", "--store", store)):
+        res = run(*args, "-q", timeout=300)
+        one_line_error(res, 3, [store, "larger than 256 MiB"], f"{args[0]} {args[1]} of a 300 MB value")
+
+
 def main():
     """Every case, or only those named on the command line (e.g. slurm_dir_links)."""
-    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard, claims_of_another_run, torn_stream, sigterm_like_sigint, report_outputs, long_error_lines, merge_job_limit]
+    cases = [hostile_presets, hostile_options, hostile_report, stale_and_resume, concurrent_first_opens, outputs, non_utf8, full_disk_keep, completion_injection, deep_json, outputs_over_the_store, slurm_scripts, results_variable, tampered_store_objects, merge_same_uuid, vmaf_model_duplicates, slurm_dir_links, decompression_bomb, concurrent_merges, read_only_inputs, merged_shard, claims_of_another_run, torn_stream, sigterm_like_sigint, report_outputs, long_error_lines, merge_job_limit, huge_store_value]
     wanted = sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:

@@ -53,6 +53,9 @@ inline constexpr std::int64_t kFramePixels = std::int64_t{8192} * 8192;
 /// Memory that decoded frames in flight may take at once (frame bytes x frames the pipeline,
 /// the codec threads and the encoder's delay hold), checked before decoding.
 inline constexpr std::int64_t kFramesInFlightBytes = std::int64_t{8} << 30;
+/// Largest value one field of a results store holds (a job's result or record JSON), bytes:
+/// SQLite's SQLITE_LIMIT_LENGTH on every store connection.
+inline constexpr std::size_t kStoreValueBytes = std::size_t{256} << 20;
 /// Files of one image sequence (`png/%03d.png`): a day of 60 fps frames.
 inline constexpr std::int64_t kMaxSequenceFiles = 5'184'000;
 /// Longest `--grep` pattern (characters).
