@@ -122,7 +122,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string dir = field(4);
   for (char& c : dir) c = c == '/' ? '_' : c;
   if (dir.empty() || dir == "." || dir == "..") dir = "d";
-  l.dir = (workspace() / dir).string();
+  l.dir = (workspace() / "dirs" / dir).string();  // apart from the stub, its log and "work"
   if (!field(5).empty()) l.sbatch_args.push_back(field(5));
   l.preset = field(6).empty() ? "/presets/p.yaml" : field(6);
   for (std::size_t i = 7; i < f.size() && i < 12; ++i) l.overrides.push_back(f[i]);
