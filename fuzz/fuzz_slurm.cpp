@@ -32,8 +32,8 @@ constexpr const char* kUuid = "0b1e6f0a-1111-4222-8333-944455556677";
 // A folder of this process for the scripts' runs, with the stub in it.
 const fs::path& workspace() {
   static const fs::path root = [] {
-    const fs::path p = fs::temp_directory_path() / ("codecbench-fuzz-slurm-" +
-                                                    std::to_string(::getpid()));
+    const fs::path p =
+        fs::temp_directory_path() / ("codecbench-fuzz-slurm-" + std::to_string(::getpid()));
     fs::create_directories(p);
     // Each argument as LENGTH:BYTES, a call per line (LC_ALL=C: lengths in bytes).
     std::ofstream stub(p / "stub");
@@ -150,8 +150,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   run.emplace_back("--store");
   run.push_back(l.dir + "/shard-1.sqlite");
   run.emplace_back("--quiet");
-  const std::vector<std::string> merge = {"merge", "merged.sqlite", "--uuid", kUuid, "--json",
-                                          "merge.json"};
+  const std::vector<std::string> merge = {"merge", "merged.sqlite", "--uuid",
+                                          kUuid,   "--json",        "merge.json"};
   auto got = calls(log);
   if (got.size() != 2) std::abort();
   expect(got[0], run);
@@ -162,8 +162,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   run_script(fs::path(l.dir) / "merge.sbatch", work, log);
   got = calls(log);
   if (got.size() != 1) std::abort();
-  expect(got[0], {"merge", "merged.sqlite", "shard-1.sqlite", "--uuid", kUuid, "--json",
-                  "merge.json"});
+  expect(got[0],
+         {"merge", "merged.sqlite", "shard-1.sqlite", "--uuid", kUuid, "--json", "merge.json"});
   std::error_code ec;
   fs::remove_all(l.dir, ec);
   fs::remove_all(work, ec);

@@ -288,31 +288,37 @@ void add_figures(const detail::RusageSnapshot& before, const detail::RusageSnaps
   r.realtime_factor = r.decode_s > 0 ? r.duration_s / r.decode_s : 0;
 }
 
+// A frame above max_pixels, or memory that ran out, is not damage: "too large" (exit 3) or
+// "out of memory" (exit 9), from what the decoder (`said`) and FFmpeg's own checks (`logged`)
+// reported around a failure `ret` (0: none) at `where`. Nothing otherwise.
+void refuse_decode_resources(const std::string& path, const char* decoder, const std::string& where,
+                             int ret, const std::string& said, const std::string& logged,
+                             std::int64_t max_pixels) {
+  detail::refuse_refused_picture(path, said + "; " + logged, max_pixels);
+  if (ret == AVERROR(ENOMEM) || said.find("get_buffer() failed") != std::string::npos) {
+    throw ResourceError(fmt::format(
+        "{}: out of memory decoding {} (decoder {}): a limit of this process or machine; "
+        "fewer threads may fit",
+        path, where, decoder));
+  }
+}
+
 DecodeResult decode_once(StreamData& d, const DecodeSpec& spec, const DecodeConfig& config) {
   DecodeResult r = result_header(d, spec, config);
   const std::string& name = config.decoder.empty() ? spec.decoder : config.decoder;
   const AVCodec* codec = choose_decoder(name, d.par, d.path);
   auto ctx = open_decoder(d, codec, config, spec.max_pixels, r);
-
   PacketSource source(d, spec.include_read, spec.max_pixels);
   FrameHasher hasher(spec.md5 && spec.keep_frame_md5);
   auto frame = av::make_frame();
-  // The decoder's own error messages, from whichever thread decodes: concealed damage that no
-  // frame flag shows (frame threads).
+  // What the decoder logs from any thread (damage no frame flag shows), and the rest of FFmpeg's
+  // errors (the demuxer's with include_read; size checks that log under no decoder's name).
   LogErrorWatch decoder_errors(codec->name);
-  // The demuxer's (include_read), and FFmpeg's own checks that log without the decoder's name.
   LogCapture read_capture(AV_LOG_ERROR);
-  // A frame above max_pixels, or memory that ran out, is not damage: "too large" (exit 3) or
-  // "out of memory" (exit 9).
   const auto refuse_resources = [&](const std::string& where, int ret) {
-    const std::string said = decoder_errors.count() > 0 ? decoder_errors.first() : "";
-    detail::refuse_refused_picture(d.path, said + "; " + read_capture.errors(), spec.max_pixels);
-    if (ret == AVERROR(ENOMEM) || said.find("get_buffer() failed") != std::string::npos) {
-      throw ResourceError(fmt::format(
-          "{}: out of memory decoding {} (decoder {}): a limit of this process or machine; "
-          "fewer threads may fit",
-          d.path, where, codec->name));
-    }
+    refuse_decode_resources(d.path, codec->name, where, ret,
+                            decoder_errors.count() > 0 ? decoder_errors.first() : "",
+                            read_capture.errors(), spec.max_pixels);
   };
   const auto damaged = [&](const std::string& where, int ret = 0) {
     refuse_resources(where, ret);

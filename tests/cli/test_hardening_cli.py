@@ -186,17 +186,23 @@ metrics: [psnr]
 """
 
 
+def signal_after_first_job(args, sig):
+    """Starts `codecbench ARGS`, sends `sig` once its first job has finished, and waits."""
+    p = subprocess.Popen([CB, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True)
+    line = p.stderr.readline()
+    while line and not (line.startswith("[") and line.rstrip().endswith(": ok")):
+        line = p.stderr.readline()
+    p.send_signal(sig)
+    p.communicate(timeout=120)
+    return p.returncode
+
+
 def stale_and_resume(tmp):
     preset = os.path.join(tmp, "stale.yaml")
     open(preset, "w").write(STALE)
     store = os.path.join(tmp, "stale.sqlite")
-    p = subprocess.Popen([CB, "run", preset, "--store", store], cwd=ROOT, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, text=True)
-    line = p.stderr.readline()
-    while line and not (line.startswith("[") and line.rstrip().endswith(": ok")):
-        line = p.stderr.readline()  # until the first job has finished
-    p.send_signal(signal.SIGKILL)
-    p.communicate(timeout=60)
+    signal_after_first_job(["run", preset, "--store", store], signal.SIGKILL)
     res = run("runs", "--store", store, "--json")
     runs = json.loads(res.stdout) if res.returncode == 0 else []
     validate(runs, "runs")
@@ -884,19 +890,14 @@ def sigterm_like_sigint(tmp):
     open(preset, "w").write(STALE.replace("name: stale", "name: sigterm"))
     store = os.path.join(tmp, "sigterm.sqlite")
     stream = os.path.join(tmp, "sigterm.jsonl")
-    p = subprocess.Popen([CB, "run", preset, "--store", store, "--stream", stream], cwd=ROOT,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    line = p.stderr.readline()
-    while line and not (line.startswith("[") and line.rstrip().endswith(": ok")):
-        line = p.stderr.readline()  # until the first job has finished
-    p.send_signal(signal.SIGTERM)
-    p.communicate(timeout=120)
+    code = signal_after_first_job(["run", preset, "--store", store, "--stream", stream],
+                                  signal.SIGTERM)
     res = run("runs", "--store", store, "--json")
     runs = json.loads(res.stdout) if res.returncode == 0 else []
     last = open(stream).read().splitlines()[-1] if os.path.exists(stream) else "{}"
-    check(p.returncode == 130 and len(runs) == 1 and runs[0]["status"] == "interrupted"
+    check(code == 130 and len(runs) == 1 and runs[0]["status"] == "interrupted"
           and json.loads(last).get("record") == "end",
-          f"SIGTERM: exit {p.returncode}, runs {[r['status'] for r in runs]}, last stream line "
+          f"SIGTERM: exit {code}, runs {[r['status'] for r in runs]}, last stream line "
           f"{last[:40]}")
 
 
