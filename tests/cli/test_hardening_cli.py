@@ -795,15 +795,21 @@ def read_only_inputs(tmp):
         check(res.returncode == 0, f"a store in a read-only folder is read ({res.stderr.strip()})")
 
 
+def tiny_preset(d, name):
+    """A preset of two quick encodes of one small lavfi input, named `name`, in folder `d`."""
+    p = os.path.join(d, "p.yaml")
+    with open(p, "w") as f:
+        f.write(f"name: {name}\ninputs: ['lavfi:testsrc2=size=64x64:rate=5:d=0.4']\n"
+                "encoders: {a: {codec: mpeg4}, b: {codec: mpeg2video}}\nmetrics: [psnr]\n")
+    return p
+
+
 def merged_shard(tmp):
     """Round two, low: a merge into a shard's own store leaves the merged run no shard (it
     kept `shard: 1/2`)."""
     d = os.path.join(tmp, "merged-shard")
     os.makedirs(d)
-    p = os.path.join(d, "p.yaml")
-    with open(p, "w") as f:
-        f.write("name: ms\ninputs: ['lavfi:testsrc2=size=64x64:rate=5:d=0.4']\n"
-                "encoders: {a: {codec: mpeg4}, b: {codec: mpeg2video}}\nmetrics: [psnr]\n")
+    p = tiny_preset(d, "ms")
     uuid = "0b1e6f0a-1111-4222-8333-944455556677"
     stores = [os.path.join(d, f"s{k}.sqlite") for k in (1, 2)]
     for k, store in enumerate(stores, 1):
@@ -824,10 +830,7 @@ def claims_of_another_run(tmp):
     others of its run had claimed every job says so."""
     d = os.path.join(tmp, "claims-reused")
     os.makedirs(d)
-    p = os.path.join(d, "p.yaml")
-    with open(p, "w") as f:
-        f.write("name: cl\ninputs: ['lavfi:testsrc2=size=64x64:rate=5:d=0.4']\n"
-                "encoders: {a: {codec: mpeg4}, b: {codec: mpeg2video}}\nmetrics: [psnr]\n")
+    p = tiny_preset(d, "cl")
     claims = os.path.join(d, "claims")
     first = "1b1e6f0a-1111-4222-8333-944455556677"
     res = run("run", p, "--shard", "1/2", "--run-uuid", first, "--claims", claims, "--store",
@@ -852,10 +855,7 @@ def torn_stream(tmp):
     that is not the last (or ends with a newline) is still refused, naming the line."""
     d = os.path.join(tmp, "torn-stream")
     os.makedirs(d)
-    p = os.path.join(d, "p.yaml")
-    with open(p, "w") as f:
-        f.write("name: ts\ninputs: ['lavfi:testsrc2=size=64x64:rate=5:d=0.4']\n"
-                "encoders: {a: {codec: mpeg4}, b: {codec: mpeg2video}}\nmetrics: [psnr]\n")
+    p = tiny_preset(d, "ts")
     stream = os.path.join(d, "s.jsonl")
     res = run("run", p, "--store", "memory:", "--stream", stream, "-q")
     lines = open(stream).read().splitlines(keepends=True) if os.path.exists(stream) else []
