@@ -295,12 +295,18 @@ std::vector<std::string> suggest_codec_names(const std::string& name, std::size_
   while (const AVCodec* c = av_codec_iterate(&it)) names.insert(c->name);
   const std::string needle = lower(name);
   std::vector<std::pair<std::size_t, std::string>> scored;
+  const std::size_t most = std::max<std::size_t>(2, needle.size() / 3);
   for (const auto& n : names) {
-    std::size_t score = edit_distance(needle, n);
     // A name that contains the query (x264 -> libx264) is a strong candidate.
-    if (!needle.empty() && n.find(needle) != std::string::npos)
-      score = std::min<std::size_t>(score, 1);
-    if (score <= std::max<std::size_t>(2, needle.size() / 3)) scored.emplace_back(score, n);
+    const bool contains = !needle.empty() && n.find(needle) != std::string::npos;
+    // The distance is at least the difference in length: a name too far in length is not
+    // compared (a 10 MB name took 80 s against every codec).
+    const std::size_t apart =
+        needle.size() > n.size() ? needle.size() - n.size() : n.size() - needle.size();
+    if (!contains && apart > most) continue;
+    std::size_t score = edit_distance(needle, n);
+    if (contains) score = std::min<std::size_t>(score, 1);
+    if (score <= most) scored.emplace_back(score, n);
   }
   std::sort(scored.begin(), scored.end());
   std::vector<std::string> out;

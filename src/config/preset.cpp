@@ -49,6 +49,8 @@ void check_keys(const NodePtr& map, const std::string& path,
     std::string best;
     std::size_t best_d = 4;
     for (const auto& c : known) {
+      // At least the difference in length apart: a huge key is not compared.
+      if ((k.size() > c.size() ? k.size() - c.size() : c.size() - k.size()) >= best_d) continue;
       const std::size_t d = distance(k, c);
       if (d < best_d) {
         best_d = d;

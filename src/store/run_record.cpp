@@ -9,6 +9,7 @@
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <new>
 #include <numeric>
 #include <random>
 #include <set>
@@ -426,7 +427,11 @@ JobRecord job_from_json(nlohmann::json&& job) {
     r.result = std::move(result);
     fill_from_result(r);
     return r;
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {  // nlohmann's type errors, and any other of a bad field
     throw InputError(fmt::format("not a codecbench run document ({})", e.what()));
   }
 }
