@@ -71,30 +71,24 @@ class MemoryStore final : public ResultStore {
   std::string location_ = "memory:";
   std::recursive_mutex mutex_;  // held for a whole write_transaction
   State state_;
-  std::map<std::int64_t, Run>& runs_ = state_.runs;
-  std::map<std::int64_t, Job>& jobs_ = state_.jobs;
-  std::map<std::int64_t, Sweep>& sweeps_ = state_.sweeps;
-  std::int64_t& next_run_ = state_.next_run;
-  std::int64_t& next_job_ = state_.next_job;
-  std::int64_t& next_sweep_ = state_.next_sweep;
 };
 
 MemoryStore::Run& MemoryStore::run_at(std::int64_t id) {
-  const auto it = runs_.find(id);
-  if (it == runs_.end()) throw InputError(fmt::format("{}: no run {}", location_, id));
+  const auto it = state_.runs.find(id);
+  if (it == state_.runs.end()) throw InputError(fmt::format("{}: no run {}", location_, id));
   return it->second;
 }
 
 void MemoryStore::add_job(std::int64_t run_id, const JobRecord& job, int index) {
   nlohmann::json record = job;
   record["index"] = index;
-  jobs_[next_job_++] = Job{run_id, job.key, job.status, std::move(record)};
+  state_.jobs[state_.next_job++] = Job{run_id, job.key, job.status, std::move(record)};
 }
 
 void MemoryStore::begin_run(RunRecord& run) {
   std::lock_guard lock(mutex_);
   if (run.uuid.empty()) run.uuid = new_uuid();
-  for (const auto& [id, r] : runs_) {
+  for (const auto& [id, r] : state_.runs) {
     if (r.header.uuid == run.uuid) {
       throw InputError(fmt::format(
           "{}: the store already holds run {} ({}): each shard of a launch writes its own "
@@ -102,8 +96,8 @@ void MemoryStore::begin_run(RunRecord& run) {
           location_, id, run.uuid));
     }
   }
-  run.id = next_run_++;
-  Run& r = runs_[run.id];
+  run.id = state_.next_run++;
+  Run& r = state_.runs[run.id];
   r.header = run.header();
   r.header.id = run.id;
 }
@@ -127,11 +121,11 @@ void MemoryStore::record_jobs(std::int64_t run_id,
   std::lock_guard lock(mutex_);
   run_at(run_id);
   const std::set<std::string> replaced(replace_keys.begin(), replace_keys.end());
-  std::erase_if(jobs_, [&](const auto& entry) {
+  std::erase_if(state_.jobs, [&](const auto& entry) {
     return entry.second.run_id == run_id && replaced.count(entry.second.key) > 0;
   });
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    jobs_[next_job_++] =
+    state_.jobs[state_.next_job++] =
         Job{run_id, jobs[i].first->key, jobs[i].first->status, std::move(records[i])};
   }
 }
@@ -150,9 +144,9 @@ void MemoryStore::finish_run(const RunRecord& run) {
 std::set<std::string> MemoryStore::completed_keys(const std::string& preset_hash) {
   std::lock_guard lock(mutex_);
   std::set<std::string> out;
-  for (const auto& [id, j] : jobs_) {
-    const auto run = runs_.find(j.run_id);
-    if (j.status == JobStatus::kOk && run != runs_.end() &&
+  for (const auto& [id, j] : state_.jobs) {
+    const auto run = state_.runs.find(j.run_id);
+    if (j.status == JobStatus::kOk && run != state_.runs.end() &&
         run->second.header.preset_hash == preset_hash)
       out.insert(j.key);
   }
@@ -161,7 +155,7 @@ std::set<std::string> MemoryStore::completed_keys(const std::string& preset_hash
 
 std::optional<JobRecord> MemoryStore::find_job(const std::string& key) {
   std::lock_guard lock(mutex_);
-  for (auto it = jobs_.rbegin(); it != jobs_.rend(); ++it) {
+  for (auto it = state_.jobs.rbegin(); it != state_.jobs.rend(); ++it) {
     if (it->second.key == key && it->second.status == JobStatus::kOk)
       return it->second.record.get<JobRecord>();
   }
@@ -171,7 +165,7 @@ std::optional<JobRecord> MemoryStore::find_job(const std::string& key) {
 std::vector<RunRow> MemoryStore::runs() {
   std::lock_guard lock(mutex_);
   std::vector<RunRow> out;
-  for (const auto& [id, r] : runs_) {
+  for (const auto& [id, r] : state_.runs) {
     const RunRecord& h = r.header;
     out.push_back(RunRow{id, h.uuid, h.started, h.finished, h.status, h.preset_name, h.preset_hash,
                          h.jobs_total, r.jobs_failed});
@@ -182,7 +176,7 @@ std::vector<RunRow> MemoryStore::runs() {
 RunRecord MemoryStore::load_run(std::int64_t id) {
   std::lock_guard lock(mutex_);
   RunRecord out = run_at(id).header;
-  for (const auto& [job_id, j] : jobs_) {
+  for (const auto& [job_id, j] : state_.jobs) {
     if (j.run_id == id) out.jobs.push_back(j.record.get<JobRecord>());
   }
   std::stable_sort(out.jobs.begin(), out.jobs.end(),
@@ -196,7 +190,7 @@ RunRecord MemoryStore::load_run(std::int64_t id) {
 std::vector<nlohmann::json> MemoryStore::sweeps(const std::string& preset_hash) {
   std::lock_guard lock(mutex_);
   std::vector<nlohmann::json> out;
-  for (const auto& [id, s] : sweeps_) {
+  for (const auto& [id, s] : state_.sweeps) {
     if (preset_hash.empty() || s.preset_hash == preset_hash) out.push_back(s.document);
   }
   return out;
@@ -204,7 +198,7 @@ std::vector<nlohmann::json> MemoryStore::sweeps(const std::string& preset_hash) 
 
 std::int64_t MemoryStore::find_run(const std::string& uuid) {
   std::lock_guard lock(mutex_);
-  for (const auto& [id, r] : runs_) {
+  for (const auto& [id, r] : state_.runs) {
     if (r.header.uuid == uuid) return id;
   }
   return 0;
@@ -213,7 +207,7 @@ std::int64_t MemoryStore::find_run(const std::string& uuid) {
 std::map<std::string, JobStatus> MemoryStore::job_statuses(std::int64_t run_id) {
   std::lock_guard lock(mutex_);
   std::map<std::string, JobStatus> out;
-  for (const auto& [id, j] : jobs_) {
+  for (const auto& [id, j] : state_.jobs) {
     if (j.run_id == run_id) out[j.key] = j.status;
   }
   return out;
@@ -221,15 +215,15 @@ std::map<std::string, JobStatus> MemoryStore::job_statuses(std::int64_t run_id) 
 
 bool MemoryStore::remove_run(std::int64_t id) {
   std::lock_guard lock(mutex_);
-  if (runs_.erase(id) == 0) return false;
-  std::erase_if(jobs_, [&](const auto& entry) { return entry.second.run_id == id; });
+  if (state_.runs.erase(id) == 0) return false;
+  std::erase_if(state_.jobs, [&](const auto& entry) { return entry.second.run_id == id; });
   return true;
 }
 
 std::int64_t MemoryStore::record_sweep(const RunRecord& header, const nlohmann::json& sweep) {
   std::lock_guard lock(mutex_);
-  const std::int64_t id = next_sweep_++;
-  sweeps_[id] = Sweep{header.preset_hash, sweep};
+  const std::int64_t id = state_.next_sweep++;
+  state_.sweeps[id] = Sweep{header.preset_hash, sweep};
   return id;
 }
 
